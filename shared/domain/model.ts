@@ -1,0 +1,222 @@
+// The governance vocabulary. Plain data only: no SDK types, no behaviour beyond tiny predicates.
+
+/** Alibaba Cloud account id (UID): 16 digits, may start with 0, always a string. */
+export type AccountId = string;
+
+export const ACCOUNT_ID_PATTERN = '^[0-9]{16}$';
+export const IMAGE_ID_PATTERN = '^m-[a-z0-9]{8,40}$';
+
+/** Hard ceiling set by ECS: one image can be shared with at most 50 accounts. */
+export const ECS_SHARE_LIMIT = 50;
+
+export type Role = 'requester' | 'approver' | 'admin' | 'auditor';
+export const ROLES: readonly Role[] = ['requester', 'approver', 'admin', 'auditor'];
+
+/** Who is acting: a verified token subject, or a system actor such as `system:reconcile`. */
+export interface Principal {
+  readonly id: string;
+  readonly roles: readonly Role[];
+}
+
+/**
+ * Share lifecycle. `applying` and `revoking` are write-ahead intents stored before the ECS call,
+ * so a crash between the call and the state update can be resolved from ECS truth.
+ */
+export type ShareState =
+  | 'pending_approval'
+  | 'approved'
+  | 'applying'
+  | 'active'
+  | 'revoking'
+  | 'revoked'
+  | 'rejected'
+  | 'expired'
+  | 'failed';
+
+/** States that hold one unit of the image's share quota. */
+export const QUOTA_STATES: readonly ShareState[] = ['pending_approval', 'approved', 'applying', 'active'];
+/** States after which a new share of the same (image, account) may start over. */
+export const TERMINAL_STATES: readonly ShareState[] = ['revoked', 'rejected', 'expired', 'failed'];
+
+export const holdsQuota = (s: ShareState): boolean => QUOTA_STATES.includes(s);
+export const isTerminal = (s: ShareState): boolean => TERMINAL_STATES.includes(s);
+
+export interface Share {
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly accountId: AccountId;
+  readonly state: ShareState;
+  /** The share request this share came from; absent for shares adopted from ECS. */
+  readonly requestId?: string;
+  readonly origin: 'request' | 'adopted';
+  /** ISO-8601 UTC; absent = never expires. */
+  readonly expiresAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Last ECS error seen while applying or revoking. */
+  readonly lastError?: string;
+  /** Optimistic-concurrency version, incremented by every write. */
+  readonly version: number;
+}
+
+export type ImageLifecycle = 'active' | 'draining' | 'deleted';
+export type DeletionStatus = 'none' | 'draining' | 'deleted' | 'cancelled' | 'failed';
+
+export interface Deletion {
+  readonly status: DeletionStatus;
+  readonly mode?: 'guard' | 'drain';
+  readonly reason?: string;
+  readonly requestedBy?: string;
+  readonly requestedAt?: string;
+  readonly force?: boolean;
+  readonly remaining?: number;
+  readonly lastError?: string;
+  readonly completedAt?: string;
+}
+
+/** The stored record of a managed image: lifecycle and quota in use. */
+export interface ImageRecord {
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly imageName?: string;
+  readonly lifecycle: ImageLifecycle;
+  /** Shares in QUOTA_STATES. Changed only by conditional writes. */
+  readonly quotaUsed: number;
+  readonly deletion: Deletion;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+export type RequestStatus =
+  | 'pending_approval'
+  | 'approved'
+  | 'applied'
+  | 'partially_applied'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'failed';
+
+export interface ShareRequest {
+  readonly requestId: string;
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly accountIds: readonly AccountId[];
+  readonly status: RequestStatus;
+  readonly requester: string;
+  readonly reason: string;
+  readonly ticket?: string;
+  /** When the resulting shares expire (ISO-8601); absent = never. */
+  readonly shareExpiresAt?: string;
+  readonly attestation: { readonly sensitiveDataRemoved: boolean };
+  /** Pending requests expire at this time and release their quota. */
+  readonly pendingUntil: string;
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly comment?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+export interface AuditEvent {
+  readonly eventId: string;
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly at: string;
+  readonly principal: string;
+  /** e.g. share.requested, share.approved, share.applied, share.revoked, image.deleted, reconcile.adopted */
+  readonly action: string;
+  readonly accountId?: AccountId;
+  readonly before?: string;
+  readonly after?: string;
+  /** The HTTP request id (or reconcile run id) that caused the event. */
+  readonly requestId: string;
+  readonly shareRequestId?: string;
+  readonly reason?: string;
+  readonly ticket?: string;
+  readonly detail?: string;
+}
+
+export interface IdempotencyRecord {
+  readonly principal: string;
+  readonly key: string;
+  /** Hash of method + path + body: the same key with another body is refused. */
+  readonly fingerprint: string;
+  readonly statusCode: number;
+  readonly body: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export type ReconcileMode = 'report' | 'enforce';
+export type Finding =
+  | 'unmanaged'
+  | 'missing'
+  | 'public'
+  | 'stale_intent'
+  | 'expired_share'
+  | 'expired_request'
+  | 'draining'
+  | 'deleted_outside'
+  | 'quota_mismatch';
+
+export interface ReconcileRun {
+  readonly runId: string;
+  readonly trigger: 'timer' | 'eventbridge' | 'async' | 'manual';
+  readonly mode: ReconcileMode;
+  readonly regions: readonly string[];
+  readonly status: 'running' | 'completed' | 'continued' | 'failed' | 'skipped';
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly imagesScanned: number;
+  readonly findings: Readonly<Partial<Record<Finding, number>>>;
+  readonly actions: Readonly<Record<string, number>>;
+  readonly errors: readonly { readonly imageId?: string; readonly regionId?: string; readonly code: string; readonly message: string }[];
+  readonly apiCalls: Readonly<Record<string, number>>;
+  /** Where a continuation resumes (opaque to the store). */
+  readonly cursor?: string;
+  readonly parentRunId?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+// ---- ECS view (what the image port reports; no SDK shapes) ----
+
+export type EcsImageStatus = 'Creating' | 'Waiting' | 'Available' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
+
+/**
+ * How an image relates to the calling account. Only `custom` (created by this account, not derived
+ * from a Marketplace image) can be shared.
+ */
+export type EcsImageKind = 'custom' | 'marketplace-derived' | 'system' | 'shared-to-us' | 'community';
+
+export interface EcsImage {
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly imageName: string;
+  readonly kind: EcsImageKind;
+  readonly ownerAccountId?: AccountId;
+  readonly status: EcsImageStatus;
+  readonly isPublic: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly creationTime?: string;
+  readonly inUse?: boolean;
+}
+
+export interface EcsShare {
+  readonly accountId: AccountId;
+  readonly sharedTime?: string;
+}
+
+export interface EcsSharePermissions {
+  readonly accounts: readonly EcsShare[];
+  /** The image is published as a community image (ShareGroup `all`). */
+  readonly isPublic: boolean;
+}

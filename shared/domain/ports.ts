@@ -1,0 +1,117 @@
+// The ports the domain talks to. Adapters implement them with the real SDKs (shared/ecs,
+// shared/tablestore); tests also have in-memory fakes (test/support). Nothing here knows an SDK.
+import type {
+  AccountId,
+  AuditEvent,
+  EcsImage,
+  EcsSharePermissions,
+  IdempotencyRecord,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+} from './model.js';
+
+/**
+ * ECS, as seen by the owner account. Every method throws GovernorError only:
+ * ImageNotFound, ImageNotShareable, ImageNotAvailable, ShareQuotaExceeded, UnknownAccount,
+ * CannotShareWithOwner, ImageStillShared, ImageInUse, UpstreamThrottled, UpstreamUnavailable.
+ */
+export interface ImagePort {
+  /** One image visible to the owner account (own, system, shared to us, community); null if none. */
+  getImage(regionId: string, imageId: string): Promise<EcsImage | null>;
+  /** One page of the account's own images in every status (page numbers start at 1). */
+  listOwnImages(
+    regionId: string,
+    page: { pageNumber: number; pageSize: number },
+  ): Promise<{ images: EcsImage[]; totalCount: number; nextPageNumber?: number }>;
+  /** Every account the image is shared with (all pages) and whether it is a community image. */
+  getSharePermissions(regionId: string, imageId: string): Promise<EcsSharePermissions>;
+  /** Adds the accounts (in calls of at most 10) and confirms them by reading back. */
+  addShares(regionId: string, imageId: string, accountIds: readonly AccountId[]): Promise<void>;
+  /** Removes the accounts (in calls of at most 10) and confirms them by reading back. */
+  removeShares(regionId: string, imageId: string, accountIds: readonly AccountId[]): Promise<void>;
+  /** Withdraws a community (public) image. */
+  unpublish(regionId: string, imageId: string): Promise<void>;
+  /** Deletes the image; `force` only overrides the in-use-by-instances check. */
+  deleteImage(regionId: string, imageId: string, opts: { force: boolean }): Promise<void>;
+}
+
+/**
+ * Tablestore, in domain words. Every method throws StoreError only (ConditionFailed, NotFound,
+ * AlreadyExists, Busy, Unavailable). `update*(next, expectedVersion)` stores `next` with
+ * `version = expectedVersion + 1` only if the stored version is still `expectedVersion`, and
+ * returns what was stored.
+ */
+export interface StorePort {
+  // ---- images: lifecycle (versioned) and quota (atomic counter, never written by updateImage) ----
+  getImage(regionId: string, imageId: string): Promise<ImageRecord | null>;
+  /** AlreadyExists if the image has a record. */
+  createImage(record: ImageRecord): Promise<void>;
+  /** Versioned write of everything except `quotaUsed`. */
+  updateImage(next: ImageRecord, expectedVersion: number): Promise<ImageRecord>;
+  /**
+   * Atomically adds `delta` to quotaUsed and returns the new value. For delta > 0 the write is
+   * conditional on `quotaUsed + delta <= limit` and `lifecycle = 'active'`; for delta < 0 on
+   * `quotaUsed >= -delta`. ConditionFailed otherwise (then read the image to tell why).
+   */
+  adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number>;
+  /** Sets quotaUsed from `expected` to `actual` (the reconciler's recount); ConditionFailed if it moved. */
+  correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void>;
+  /** Managed images, ordered by (regionId, imageId); regionId narrows to one region. */
+  listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>>;
+
+  // ---- shares, one row per (region, image, account) ----
+  getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null>;
+  /** Every share row of one image, in account order. */
+  listShares(regionId: string, imageId: string): Promise<Share[]>;
+  /** Creates the row if absent or if the stored share is terminal; ConditionFailed otherwise. */
+  createShare(share: Share): Promise<Share>;
+  updateShare(next: Share, expectedVersion: number): Promise<Share>;
+
+  // ---- share requests ----
+  /** AlreadyExists if the id is taken. */
+  createRequest(request: ShareRequest): Promise<void>;
+  getRequest(requestId: string): Promise<ShareRequest | null>;
+  updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest>;
+  /** Newest first. */
+  listRequests(filter: { status?: RequestStatus; regionId?: string; imageId?: string }, limit: number, cursor?: string): Promise<Page<ShareRequest>>;
+
+  // ---- audit trail (append-only) ----
+  appendAudit(events: readonly AuditEvent[]): Promise<void>;
+  /** Newest first. */
+  listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>>;
+
+  // ---- idempotency ----
+  /** null when absent or expired at `now`. */
+  getIdempotency(principal: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
+  /** AlreadyExists if a live record holds the key. */
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  // ---- reconcile runs and leases ----
+  /** Upsert. */
+  putRun(run: ReconcileRun): Promise<void>;
+  getRun(runId: string): Promise<ReconcileRun | null>;
+  /** Newest first. */
+  listRuns(limit: number, cursor?: string): Promise<Page<ReconcileRun>>;
+  /** Takes or renews a named lease; false while another holder's lease is unexpired at `now`. */
+  acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Fires an asynchronous invocation of a function (the reconciler's fan-out and continuation). */
+export interface Invoker {
+  invokeAsync(functionName: string, payload: unknown): Promise<void>;
+}
+
+export interface Logger {
+  info(record: Record<string, unknown>): void;
+  warn(record: Record<string, unknown>): void;
+  error(record: Record<string, unknown>): void;
+}
