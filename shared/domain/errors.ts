@@ -22,6 +22,7 @@ export const ERROR_CATALOG = {
   ImageInUse: { status: 409, title: 'Instances still use the image' },
   DeletionNotInProgress: { status: 409, title: 'No drain is in progress for this image' },
   ConcurrentModification: { status: 409, title: 'The resource changed concurrently; retry' },
+  ShareAlreadyExists: { status: 409, title: 'Some target accounts already hold a live or pending share of the image' },
   PayloadTooLarge: { status: 413, title: 'The request body is too large' },
   UnsupportedMediaType: { status: 415, title: 'The request body must be JSON' },
   ImageNotShareable: { status: 422, title: 'Only custom images created by the owner account can be shared' },

@@ -1,0 +1,53 @@
+// What every use case and state transition receives: who acts (Ctx) and the ports it acts through.
+import { randomUUID } from 'node:crypto';
+import type { Policy } from './policy.js';
+import type { Clock, ImagePort, Logger, StorePort } from './ports.js';
+import type { Principal } from './model.js';
+import { ECS_SHARE_LIMIT } from './model.js';
+
+/** Who is acting and which request (HTTP/FC request id, or reconcile run id) the audit trail records. */
+export interface Ctx {
+  readonly principal: Principal;
+  readonly requestId: string;
+}
+
+export interface GovernorDeps {
+  readonly store: StorePort;
+  readonly images: ImagePort;
+  readonly clock: Clock;
+  readonly policy: Policy;
+  /** Unique ids for requests and audit events; default a random UUID without dashes. */
+  readonly newId?: () => string;
+  readonly logger?: Logger;
+}
+
+/** GovernorDeps with the optional parts filled in; what the state-transition helpers take. */
+export interface DomainDeps {
+  readonly store: StorePort;
+  readonly images: ImagePort;
+  readonly clock: Clock;
+  readonly policy: Policy;
+  readonly newId: () => string;
+  readonly logger: Logger;
+}
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export const defaultNewId = (): string => randomUUID().replace(/-/g, '');
+
+export function resolveDeps(deps: GovernorDeps | DomainDeps): DomainDeps {
+  return {
+    store: deps.store,
+    images: deps.images,
+    clock: deps.clock,
+    policy: deps.policy,
+    newId: deps.newId ?? defaultNewId,
+    logger: deps.logger ?? silentLogger,
+  };
+}
+
+/** The principal the reconciler acts as (audit events show it). */
+export const systemPrincipal = (name: string): Principal => ({ id: `system:${name}`, roles: [] });
+
+/** The per-image share limit in force: the policy's, never above the ECS ceiling. */
+export const shareLimit = (policy: Policy): number => Math.min(policy.maxSharesPerImage, ECS_SHARE_LIMIT);
