@@ -1,0 +1,60 @@
+// Bounded retries for ECS calls: throttling and 5xx/network only, capped exponential backoff with
+// full jitter, honouring the server's x-acs-retry-after. Every attempt goes through `beforeCall`
+// (the caller's per-API/region token bucket) and is reported to `onCall`, because every attempt
+// is an API call that counts against the account's ECS quota.
+import { GovernorError } from '../domain/errors.js';
+import { classifyFailure, toGovernorError } from './errors.js';
+
+export interface RetryPolicy {
+  /** Total attempts including the first (≥ 1). */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+export interface CallHooks {
+  readonly retry: RetryPolicy;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
+  readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
+}
+
+/** Full jitter: uniform in [0, min(max, base·2^retry)]. */
+export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return Math.floor(random() * ceiling);
+}
+
+export async function withRetries<T>(
+  hooks: CallHooks,
+  action: string,
+  regionId: string,
+  attempt: () => Promise<T>,
+  details?: Record<string, unknown>,
+): Promise<T> {
+  const attempts = Math.max(1, Math.floor(hooks.retry.attempts));
+  for (let n = 1; ; n += 1) {
+    await hooks.beforeCall?.(action, regionId);
+    try {
+      const result = await attempt();
+      hooks.onCall?.(action, regionId, 'ok');
+      return result;
+    } catch (error) {
+      // Already translated before any request left (e.g. no credentials): nothing to retry.
+      if (error instanceof GovernorError) throw error;
+      const failure = classifyFailure(error);
+      hooks.onCall?.(action, regionId, failure.ecsCode ?? failure.kind);
+      // A server asking for a longer pause than we are willing to sleep gets it from the caller
+      // instead (UpstreamThrottled carries retryAfter) rather than a doomed early retry.
+      const serverWaitTooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > hooks.retry.maxDelayMs;
+      if (!failure.retryable || n >= attempts || serverWaitTooLong) {
+        throw toGovernorError(error, failure, { action, regionId, attempts: n, ...(details ? { details } : {}) });
+      }
+      const jittered = backoffDelay(hooks.retry, n - 1, hooks.random);
+      await hooks.sleep(Math.max(jittered, failure.retryAfterMs ?? 0));
+    }
+  }
+}
