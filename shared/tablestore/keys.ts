@@ -1,0 +1,45 @@
+// Key shapes and opaque cursors. Time-ordered keys invert the timestamp so that a forward range
+// scan returns the newest rows first.
+import { GovernorError } from '../domain/errors.js';
+
+/** Larger than any millisecond timestamp until the year 2286; keeps inverted keys 13 digits. */
+const INVERSION_BASE = 9_999_999_999_999;
+
+export function invertedTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`Not an ISO timestamp: ${iso}`);
+  return String(INVERSION_BASE - ms).padStart(13, '0');
+}
+
+/** `<inverted ms>#<id>`: newest first, ties broken by id. */
+export const timeKey = (iso: string, id: string): string => `${invertedTime(iso)}#${id}`;
+
+export const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;
+
+/**
+ * A cursor is the primary key of the next row to return, tagged with the listing it belongs to,
+ * as base64url JSON. It is opaque to callers; a cursor from another listing or a tampered one is a
+ * client mistake (400), never a store failure.
+ */
+export function encodeCursor(listing: string, key: readonly string[]): string {
+  return Buffer.from(JSON.stringify({ l: listing, k: key }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(listing: string, cursor: string, keyLength: number): string[] {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l?: unknown; k?: unknown };
+    if (
+      parsed.l === listing &&
+      Array.isArray(parsed.k) &&
+      parsed.k.length === keyLength &&
+      parsed.k.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024)
+    ) {
+      return parsed.k as string[];
+    }
+  } catch {
+    // fall through
+  }
+  throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing', {
+    details: { errors: [{ field: 'cursor', message: 'not a cursor returned by this listing' }] },
+  });
+}

@@ -1,0 +1,764 @@
+// StorePort on Tablestore. Every state transition is one conditional write; reads and writes that
+// cannot double-apply are retried with bounded, jittered backoff; every SDK error leaves as a
+// StoreError (see errors.ts). Layout and decisions: README.md in this folder.
+import { StoreError } from '../domain/errors.js';
+import type {
+  AccountId,
+  AuditEvent,
+  IdempotencyRecord,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+} from '../domain/model.js';
+import { TERMINAL_STATES } from '../domain/model.js';
+import type { StorePort } from '../domain/ports.js';
+import type { CredentialsSource } from '../credentials.js';
+import {
+  TableStore,
+  attributesOf,
+  int,
+  primaryKeyOf,
+  rowExists,
+  toNumber,
+  type AttributeColumns,
+  type ColumnValue,
+  type PrimaryKeyInput,
+  type SdkBatchRowResult,
+  type SdkClient,
+  type SdkColumnCondition,
+  type SdkCondition,
+  type SdkRow,
+} from './sdk.js';
+import { DEFAULT_RETRY, classify, sleep, backoffMs, toStoreError, withRetry, type RetryPolicy } from './errors.js';
+import { tableNames, assertValidPrefix, type TableNames } from './tables.js';
+import { decodeCursor, encodeCursor, imageKey, timeKey } from './keys.js';
+import {
+  auditColumns,
+  canonical,
+  columns,
+  decodeAudit,
+  decodeIdempotency,
+  decodeImage,
+  decodeRequest,
+  decodeRun,
+  decodeShare,
+  idempotencyColumns,
+  imageColumns,
+  requestColumns,
+  runColumns,
+  shareColumns,
+  type Columns,
+} from './codec.js';
+
+export interface TablestoreStoreOptions {
+  /** e.g. https://<instance>.<region>.ots.aliyuncs.com, or the emulator's http://127.0.0.1:P */
+  readonly endpoint: string;
+  readonly instance: string;
+  readonly tablePrefix: string;
+  /** Asked on every call: a rotated STS token rebuilds the SDK client. */
+  readonly credentials: CredentialsSource;
+  /**
+   * The SDK's own retry count (process-global in the SDK). Default 0: this adapter retries itself,
+   * because the SDK cannot tell which errors are safe to retry for writes.
+   */
+  readonly maxRetries?: number;
+  readonly retry?: RetryPolicy;
+  /** Socket timeout per request. */
+  readonly requestTimeoutMs?: number;
+}
+
+const { INF_MIN, INF_MAX } = TableStore;
+const MAX_PAGE = 1000;
+const BATCH_WRITE_ROWS = 100;
+const BATCH_GET_ROWS = 100;
+/** Index rows one filtered listing call examines at most before returning a (short) page with a cursor. */
+const MAX_SCAN_PER_PAGE = 2000;
+
+// ---- condition builders ----
+const expect = (existence: 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST', column?: SdkColumnCondition): SdkCondition =>
+  new TableStore.Condition(TableStore.RowExistenceExpectation[existence], column ?? null);
+const compare = (
+  name: string,
+  op: keyof typeof TableStore.ComparatorType,
+  value: ColumnValue,
+  passIfMissing: boolean,
+): SdkColumnCondition => new TableStore.SingleColumnCondition(name, value, TableStore.ComparatorType[op], passIfMissing, true);
+const combine = (op: 'AND' | 'OR', parts: SdkColumnCondition[]): SdkColumnCondition => {
+  const c = new TableStore.CompositeCondition(TableStore.LogicalOperator[op]);
+  for (const p of parts) c.addSubCondition(p);
+  return c;
+};
+
+const clampLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE, Math.floor(Number.isFinite(limit) ? limit : 1)));
+
+export function createTablestoreStore(opts: TablestoreStoreOptions): StorePort {
+  return new TablestoreStore(opts);
+}
+
+class TablestoreStore implements StorePort {
+  private readonly tables: TableNames;
+  private readonly retry: RetryPolicy;
+  private cached: { accessKeyId: string; accessKeySecret: string; securityToken: string | undefined; client: SdkClient } | undefined;
+
+  constructor(private readonly opts: TablestoreStoreOptions) {
+    assertValidPrefix(opts.tablePrefix);
+    this.tables = tableNames(opts.tablePrefix);
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+  }
+
+  // ---- client and call plumbing ----
+
+  /** Built on first use and rebuilt whenever the credentials change (STS rotation). */
+  private client(): SdkClient {
+    let creds;
+    try {
+      creds = this.opts.credentials();
+    } catch (err) {
+      throw new StoreError('Unavailable', 'No credentials for Tablestore', { cause: err });
+    }
+    const c = this.cached;
+    if (
+      c &&
+      c.accessKeyId === creds.accessKeyId &&
+      c.accessKeySecret === creds.accessKeySecret &&
+      c.securityToken === creds.securityToken
+    ) {
+      return c.client;
+    }
+    const client = new TableStore.Client({
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.accessKeySecret,
+      ...(creds.securityToken ? { stsToken: creds.securityToken } : {}),
+      endpoint: this.opts.endpoint,
+      instancename: this.opts.instance,
+      maxRetries: this.opts.maxRetries ?? 0,
+      httpOptions: { timeout: this.opts.requestTimeoutMs ?? 10_000 },
+    });
+    this.cached = { accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken, client };
+    return client;
+  }
+
+  private read<T>(operation: string, table: string, fn: (c: SdkClient) => Promise<T>): Promise<T> {
+    return withRetry(this.retry, operation, table, () => fn(this.client()), { mode: 'read' });
+  }
+
+  private async getRow(table: string, primaryKey: PrimaryKeyInput): Promise<SdkRow | null> {
+    const res = await this.read('GetRow', table, (c) => c.getRow({ tableName: table, primaryKey, maxVersions: 1 }));
+    return rowExists(res.row) ? res.row : null;
+  }
+
+  /** Collects up to `want` rows of [start, end), following nextStartPrimaryKey across server pages. */
+  private async range(table: string, start: PrimaryKeyInput, end: PrimaryKeyInput, want: number): Promise<SdkRow[]> {
+    const rows: SdkRow[] = [];
+    let from = start;
+    while (rows.length < want) {
+      const res = await this.read('GetRange', table, (c) =>
+        c.getRange({
+          tableName: table,
+          direction: 'FORWARD',
+          inclusiveStartPrimaryKey: from,
+          exclusiveEndPrimaryKey: end,
+          limit: Math.min(5000, want - rows.length),
+          maxVersions: 1,
+        }),
+      );
+      rows.push(...res.rows);
+      if (!res.nextStartPrimaryKey || res.nextStartPrimaryKey.length === 0) break;
+      from = res.nextStartPrimaryKey.map((k) => ({ [k.name]: k.value as string }));
+    }
+    return rows.slice(0, want);
+  }
+
+  /** BatchGetRow in chunks; per-row errors are retried with the chunk (reads are idempotent). */
+  private async batchGet(table: string, keys: PrimaryKeyInput[]): Promise<(SdkRow | null)[]> {
+    const out: (SdkRow | null)[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_ROWS) {
+      const chunk = keys.slice(i, i + BATCH_GET_ROWS);
+      const rows = await this.read('BatchGetRow', table, async (c) => {
+        const res = await c.batchGetRow({ tables: [{ tableName: table, primaryKey: chunk, maxVersions: 1 }] });
+        const list = res.tables[0] ?? [];
+        const failed = list.find((r) => !r.isOk);
+        if (failed) throw rowError(failed);
+        if (list.length !== chunk.length) throw new StoreError('Unavailable', `BatchGetRow ${table}: ${list.length} rows for ${chunk.length} keys`);
+        return list;
+      });
+      for (const r of rows) out.push(r.primaryKey && r.primaryKey.length > 0 ? { primaryKey: r.primaryKey, attributes: r.attributes ?? [] } : null);
+    }
+    return out;
+  }
+
+  // ---- images ----
+
+  private imagePk(regionId: string, imageId: string): PrimaryKeyInput {
+    return [{ region_id: regionId }, { image_id: imageId }];
+  }
+
+  async getImage(regionId: string, imageId: string): Promise<ImageRecord | null> {
+    const row = await this.getRow(this.tables.images, this.imagePk(regionId, imageId));
+    return row ? decodeImage(regionId, imageId, attributesOf(row)) : null;
+  }
+
+  async createImage(record: ImageRecord): Promise<void> {
+    const table = this.tables.images;
+    const attributeColumns = columns({ ...imageColumns(record, record.version), quota_used: int(record.quotaUsed) });
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) => c.putRow({ tableName: table, condition: expect('EXPECT_NOT_EXIST'), primaryKey: this.imagePk(record.regionId, record.imageId), attributeColumns }),
+      async () => {
+        const stored = await this.getImage(record.regionId, record.imageId);
+        return stored !== null && canonical(stored) === canonical(record);
+      },
+      'AlreadyExists',
+    );
+  }
+
+  async updateImage(next: ImageRecord, expectedVersion: number): Promise<ImageRecord> {
+    const table = this.tables.images;
+    const version = expectedVersion + 1;
+    const cols = imageColumns(next, version);
+    const put = columns(cols);
+    const removed = Object.entries(cols).filter(([, v]) => v === undefined).map(([k]) => k);
+    const update: Record<string, unknown>[] = [{ PUT: put }];
+    if (removed.length > 0) update.push({ DELETE_ALL: removed });
+    // INCREMENT by 0 leaves the counter as it is and returns its value atomically with this write,
+    // so the returned record carries the true quotaUsed without a second read.
+    update.push({ INCREMENT: [{ quota_used: int(0) }] });
+    let row: SdkRow | undefined;
+    await this.conditionalWrite(
+      'UpdateRow',
+      table,
+      async (c) => {
+        const res = await c.updateRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
+          primaryKey: this.imagePk(next.regionId, next.imageId),
+          updateOfAttributeColumns: update,
+          returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: ['quota_used'] },
+        });
+        row = res.row;
+      },
+      async () => {
+        const stored = await this.getImage(next.regionId, next.imageId);
+        if (!stored || stored.version !== version) return false;
+        const { quotaUsed: _q, version: _v, ...rest } = stored;
+        const { quotaUsed: _nq, version: _nv, ...wanted } = next;
+        return canonical(rest) === canonical(wanted);
+      },
+    );
+    let quotaUsed = toNumber(attributesOf(row).get('quota_used'));
+    if (quotaUsed === undefined) quotaUsed = (await this.getImage(next.regionId, next.imageId))?.quotaUsed ?? next.quotaUsed;
+    return { ...next, quotaUsed, version };
+  }
+
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number> {
+    const table = this.tables.images;
+    if (!Number.isInteger(delta) || !Number.isInteger(limit)) throw new StoreError('ConditionFailed', 'adjustQuota: delta and limit must be integers');
+    if (delta === 0) {
+      const image = await this.getImage(regionId, imageId);
+      if (!image) throw new StoreError('ConditionFailed', 'adjustQuota: no such image');
+      return image.quotaUsed;
+    }
+    if (delta > 0 && limit - delta < 0) throw new StoreError('ConditionFailed', 'adjustQuota: delta exceeds the limit');
+    const condition =
+      delta > 0
+        ? combine('AND', [compare('quota_used', 'LESS_EQUAL', int(limit - delta), false), compare('lifecycle', 'EQUAL', 'active', false)])
+        : compare('quota_used', 'GREATER_EQUAL', int(-delta), false);
+    // INCREMENT is not idempotent: retried only when the service certainly did not apply it
+    // (busy/throttled/conflict, connection refused). After an ambiguous failure the caller gets
+    // Unavailable; a lost increment is repaired by the reconciler's recount (correctQuota).
+    const res = await withRetry(
+      this.retry,
+      'UpdateRow',
+      table,
+      () =>
+        this.client().updateRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', condition),
+          primaryKey: this.imagePk(regionId, imageId),
+          updateOfAttributeColumns: [{ INCREMENT: [{ quota_used: int(delta) }] }],
+          returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: ['quota_used'] },
+        }),
+      { mode: 'not-idempotent' },
+    );
+    const value = toNumber(attributesOf(res.row).get('quota_used'));
+    if (value !== undefined) return value;
+    const image = await this.getImage(regionId, imageId);
+    if (!image) throw new StoreError('NotFound', 'adjustQuota: image vanished');
+    return image.quotaUsed;
+  }
+
+  async correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void> {
+    const table = this.tables.images;
+    await this.conditionalWrite(
+      'UpdateRow',
+      table,
+      (c) =>
+        c.updateRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', compare('quota_used', 'EQUAL', int(expected), false)),
+          primaryKey: this.imagePk(regionId, imageId),
+          updateOfAttributeColumns: [{ PUT: [{ quota_used: int(actual) }] }],
+        }),
+      async () => (await this.getImage(regionId, imageId))?.quotaUsed === actual,
+    );
+  }
+
+  async listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>> {
+    const table = this.tables.images;
+    const n = clampLimit(limit);
+    const listing = filter.regionId === undefined ? 'images' : `images:${filter.regionId}`;
+    let start: PrimaryKeyInput;
+    if (cursor !== undefined) {
+      // The listing tag names the region, so a cursor from another region's listing is refused.
+      const [region, image] = decodeCursor(listing, cursor, 2) as [string, string];
+      start = this.imagePk(region, image);
+    } else {
+      start = filter.regionId === undefined ? [{ region_id: INF_MIN }, { image_id: INF_MIN }] : [{ region_id: filter.regionId }, { image_id: INF_MIN }];
+    }
+    const end: PrimaryKeyInput =
+      filter.regionId === undefined ? [{ region_id: INF_MAX }, { image_id: INF_MAX }] : [{ region_id: filter.regionId }, { image_id: INF_MAX }];
+    const rows = await this.range(table, start, end, n + 1);
+    const items = rows.slice(0, n).map((r) => {
+      const pk = primaryKeyOf(r);
+      return decodeImage(String(pk.get('region_id')), String(pk.get('image_id')), attributesOf(r));
+    });
+    const after = rows[n];
+    if (!after) return { items };
+    const pk = primaryKeyOf(after);
+    return { items, nextCursor: encodeCursor(listing, [String(pk.get('region_id')), String(pk.get('image_id'))]) };
+  }
+
+  // ---- shares ----
+
+  private sharePk(regionId: string, imageId: string, accountId: AccountId): PrimaryKeyInput {
+    return [{ image_key: imageKey(regionId, imageId) }, { account_id: accountId }];
+  }
+
+  async getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null> {
+    const row = await this.getRow(this.tables.shares, this.sharePk(regionId, imageId, accountId));
+    return row ? decodeShare(accountId, attributesOf(row)) : null;
+  }
+
+  async listShares(regionId: string, imageId: string): Promise<Share[]> {
+    const key = imageKey(regionId, imageId);
+    const rows = await this.range(
+      this.tables.shares,
+      [{ image_key: key }, { account_id: INF_MIN }],
+      [{ image_key: key }, { account_id: INF_MAX }],
+      Number.MAX_SAFE_INTEGER,
+    );
+    return rows.map((r) => decodeShare(String(primaryKeyOf(r).get('account_id')), attributesOf(r)));
+  }
+
+  async createShare(share: Share): Promise<Share> {
+    const table = this.tables.shares;
+    // Absent row: every state comparison sees a missing column and passes (passIfMissing).
+    // Existing row: passes only when its state is terminal.
+    const reusable = combine(
+      'OR',
+      TERMINAL_STATES.map((s) => compare('state', 'EQUAL', s, true)),
+    );
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) =>
+        c.putRow({
+          tableName: table,
+          condition: expect('IGNORE', reusable),
+          primaryKey: this.sharePk(share.regionId, share.imageId, share.accountId),
+          attributeColumns: shareColumns(share, share.version),
+        }),
+      async () => {
+        const stored = await this.getShare(share.regionId, share.imageId, share.accountId);
+        return stored !== null && canonical(stored) === canonical(share);
+      },
+    );
+    return share;
+  }
+
+  async updateShare(next: Share, expectedVersion: number): Promise<Share> {
+    const table = this.tables.shares;
+    const stored: Share = { ...next, version: expectedVersion + 1 };
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) =>
+        c.putRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
+          primaryKey: this.sharePk(next.regionId, next.imageId, next.accountId),
+          attributeColumns: shareColumns(next, stored.version),
+        }),
+      async () => {
+        const now = await this.getShare(next.regionId, next.imageId, next.accountId);
+        return now !== null && canonical(now) === canonical(stored);
+      },
+    );
+    return stored;
+  }
+
+  // ---- share requests ----
+
+  async createRequest(request: ShareRequest): Promise<void> {
+    const key = timeKey(request.createdAt, request.requestId);
+    // Index row first: a crash between the two writes leaves an orphan index row (skipped when
+    // listing), never a request missing from the listing.
+    await this.putIndexRow(this.tables.requests_by_time, key, {
+      request_id: request.requestId,
+      region_id: request.regionId,
+      image_id: request.imageId,
+    });
+    const table = this.tables.requests;
+    try {
+      await this.conditionalWrite(
+        'PutRow',
+        table,
+        (c) =>
+          c.putRow({
+            tableName: table,
+            condition: expect('EXPECT_NOT_EXIST'),
+            primaryKey: [{ request_id: request.requestId }],
+            attributeColumns: requestColumns(request, request.version),
+          }),
+        async () => {
+          const stored = await this.getRequest(request.requestId);
+          return stored !== null && canonical(stored) === canonical(request);
+        },
+        'AlreadyExists',
+      );
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'AlreadyExists') {
+        const existing = await this.getRequest(request.requestId).catch(() => null);
+        if (existing && timeKey(existing.createdAt, existing.requestId) !== key) await this.deleteIndexRow(this.tables.requests_by_time, key);
+      }
+      throw err;
+    }
+  }
+
+  async getRequest(requestId: string): Promise<ShareRequest | null> {
+    const row = await this.getRow(this.tables.requests, [{ request_id: requestId }]);
+    return row ? decodeRequest(requestId, attributesOf(row)) : null;
+  }
+
+  async updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest> {
+    const table = this.tables.requests;
+    const stored: ShareRequest = { ...next, version: expectedVersion + 1 };
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) =>
+        c.putRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
+          primaryKey: [{ request_id: next.requestId }],
+          attributeColumns: requestColumns(next, stored.version),
+        }),
+      async () => {
+        const now = await this.getRequest(next.requestId);
+        return now !== null && canonical(now) === canonical(stored);
+      },
+    );
+    return stored;
+  }
+
+  async listRequests(
+    filter: { status?: RequestStatus; regionId?: string; imageId?: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ShareRequest>> {
+    return this.listViaTimeIndex({
+      index: this.tables.requests_by_time,
+      listing: 'requests',
+      limit,
+      cursor,
+      selective: filter.status !== undefined || filter.regionId !== undefined || filter.imageId !== undefined,
+      indexMatches: (c) =>
+        (filter.regionId === undefined || c.get('region_id') === filter.regionId) &&
+        (filter.imageId === undefined || c.get('image_id') === filter.imageId),
+      load: async (indexRows) => {
+        const ids = indexRows.map((c) => String(c.get('request_id')));
+        const rows = await this.batchGet(this.tables.requests, ids.map((id) => [{ request_id: id }]));
+        return rows.map((r, i) => (r ? decodeRequest(ids[i] as string, attributesOf(r)) : null));
+      },
+      // The index row must be the request's own (same creation time) and the request must match.
+      matches: (req, key) =>
+        timeKey(req.createdAt, req.requestId) === key &&
+        (filter.status === undefined || req.status === filter.status) &&
+        (filter.regionId === undefined || req.regionId === filter.regionId) &&
+        (filter.imageId === undefined || req.imageId === filter.imageId),
+    });
+  }
+
+  // ---- audit ----
+
+  async appendAudit(events: readonly AuditEvent[]): Promise<void> {
+    const table = this.tables.audit;
+    // Puts of unique keys: replaying a batch after a lost response rewrites identical rows.
+    const rows = events.map((e) => ({
+      type: 'PUT' as const,
+      condition: expect('IGNORE'),
+      primaryKey: <PrimaryKeyInput>[{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: timeKey(e.at, e.eventId) }],
+      attributeColumns: auditColumns(e),
+    }));
+    for (let i = 0; i < rows.length; i += BATCH_WRITE_ROWS) {
+      await this.batchPut(table, rows.slice(i, i + BATCH_WRITE_ROWS));
+    }
+  }
+
+  async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
+    const n = clampLimit(limit);
+    const key = imageKey(regionId, imageId);
+    const listing = `audit:${key}`;
+    const startKey = cursor === undefined ? INF_MIN : (decodeCursor(listing, cursor, 1)[0] as string);
+    const rows = await this.range(this.tables.audit, [{ image_key: key }, { event_key: startKey }], [{ image_key: key }, { event_key: INF_MAX }], n + 1);
+    const items = rows.slice(0, n).map((r) => decodeAudit(attributesOf(r)));
+    const after = rows[n];
+    return after ? { items, nextCursor: encodeCursor(listing, [String(primaryKeyOf(after).get('event_key'))]) } : { items };
+  }
+
+  // ---- idempotency ----
+
+  async getIdempotency(principal: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    const row = await this.getRow(this.tables.idempotency, [{ principal }, { idem_key: key }]);
+    if (!row) return null;
+    const cols = attributesOf(row);
+    // TTL deletion is lazy: an expired record may still be there.
+    const expiresAtMs = toNumber(cols.get('expires_at_ms'));
+    if (expiresAtMs === undefined || expiresAtMs <= now.getTime()) return null;
+    return decodeIdempotency(principal, key, cols);
+  }
+
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    const table = this.tables.idempotency;
+    const nowMs = Date.parse(record.createdAt);
+    // Absent row: the comparison sees a missing column and passes. Present: only if expired.
+    const free = compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true);
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) =>
+        c.putRow({
+          tableName: table,
+          condition: expect('IGNORE', free),
+          primaryKey: [{ principal: record.principal }, { idem_key: record.key }],
+          attributeColumns: idempotencyColumns(record),
+        }),
+      async () => {
+        const stored = await this.getIdempotency(record.principal, record.key, new Date(nowMs));
+        return stored !== null && canonical(stored) === canonical(record);
+      },
+      'AlreadyExists',
+    );
+  }
+
+  // ---- reconcile runs ----
+
+  async putRun(run: ReconcileRun): Promise<void> {
+    await this.putIndexRow(this.tables.runs_by_time, timeKey(run.startedAt, run.runId), { run_id: run.runId });
+    const table = this.tables.runs;
+    await withRetry(
+      this.retry,
+      'PutRow',
+      table,
+      () => this.client().putRow({ tableName: table, condition: expect('IGNORE'), primaryKey: [{ run_id: run.runId }], attributeColumns: runColumns(run) }),
+      { mode: 'idempotent' },
+    );
+  }
+
+  async getRun(runId: string): Promise<ReconcileRun | null> {
+    const row = await this.getRow(this.tables.runs, [{ run_id: runId }]);
+    return row ? decodeRun(runId, attributesOf(row)) : null;
+  }
+
+  async listRuns(limit: number, cursor?: string): Promise<Page<ReconcileRun>> {
+    return this.listViaTimeIndex({
+      index: this.tables.runs_by_time,
+      listing: 'runs',
+      limit,
+      cursor,
+      selective: false,
+      indexMatches: () => true,
+      load: async (indexRows) => {
+        const ids = indexRows.map((c) => String(c.get('run_id')));
+        const rows = await this.batchGet(this.tables.runs, ids.map((id) => [{ run_id: id }]));
+        return rows.map((r, i) => (r ? decodeRun(ids[i] as string, attributesOf(r)) : null));
+      },
+      matches: (run, key) => timeKey(run.startedAt, run.runId) === key,
+    });
+  }
+
+  // ---- leases ----
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
+    const table = this.tables.leases;
+    const nowMs = now.getTime();
+    // Absent row: both comparisons see missing columns and pass. Present: ours, or expired.
+    const takeable = combine('OR', [compare('holder', 'EQUAL', holder, true), compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true)]);
+    try {
+      // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
+      await withRetry(
+        this.retry,
+        'PutRow',
+        table,
+        () =>
+          this.client().putRow({
+            tableName: table,
+            condition: expect('IGNORE', takeable),
+            primaryKey: [{ name }],
+            attributeColumns: columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }),
+          }),
+        { mode: 'idempotent' },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
+      throw err;
+    }
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const table = this.tables.leases;
+    try {
+      await withRetry(
+        this.retry,
+        'DeleteRow',
+        table,
+        () => this.client().deleteRow({ tableName: table, condition: expect('EXPECT_EXIST', compare('holder', 'EQUAL', holder, false)), primaryKey: [{ name }] }),
+        { mode: 'idempotent' },
+      );
+    } catch (err) {
+      // Not ours (taken over after expiry) or already released: nothing to do.
+      if (err instanceof StoreError && err.kind === 'ConditionFailed') return;
+      throw err;
+    }
+  }
+
+  // ---- shared helpers ----
+
+  /**
+   * A conditional write, retried on Busy/Unavailable. If an attempt failed ambiguously (the write
+   * may have been applied) and a later attempt loses its condition, `isOurs()` re-reads the row:
+   * when it holds exactly what we wrote, the earlier attempt succeeded.
+   */
+  private async conditionalWrite(
+    operation: string,
+    table: string,
+    write: (c: SdkClient) => Promise<unknown>,
+    isOurs: () => Promise<boolean>,
+    conditionFailedAs: 'ConditionFailed' | 'AlreadyExists' = 'ConditionFailed',
+  ): Promise<void> {
+    try {
+      await withRetry(this.retry, operation, table, () => write(this.client()), {
+        mode: 'conditional',
+        resolve: async () => ((await isOurs()) ? { ours: true, value: undefined } : { ours: false }),
+      });
+    } catch (err) {
+      if (conditionFailedAs === 'AlreadyExists' && err instanceof StoreError && err.kind === 'ConditionFailed') {
+        throw new StoreError('AlreadyExists', `${operation} ${table}: the row already exists`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async putIndexRow(table: string, key: string, cols: Record<string, string>): Promise<void> {
+    await withRetry(
+      this.retry,
+      'PutRow',
+      table,
+      () => this.client().putRow({ tableName: table, condition: expect('IGNORE'), primaryKey: [{ time_key: key }], attributeColumns: columns(cols) }),
+      { mode: 'idempotent' },
+    );
+  }
+
+  private async deleteIndexRow(table: string, key: string): Promise<void> {
+    try {
+      await this.client().deleteRow({ tableName: table, condition: expect('IGNORE'), primaryKey: [{ time_key: key }] });
+    } catch {
+      // Best effort: a leftover index row is skipped when listing.
+    }
+  }
+
+  /** BatchWriteRow of idempotent puts; rows that fail with a retryable per-row error are resent. */
+  private async batchPut(
+    table: string,
+    rows: { type: 'PUT'; condition: SdkCondition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeColumns }[],
+  ): Promise<void> {
+    let pending = rows;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      let results: SdkBatchRowResult[];
+      try {
+        results = (await this.client().batchWriteRow({ tables: [{ tableName: table, rows: pending }] })).tables;
+      } catch (err) {
+        const c = classify(err);
+        if (!c.retryable || attempt + 1 >= this.retry.attempts) throw toStoreError(err, 'BatchWriteRow', table);
+        await sleep(backoffMs(this.retry, attempt));
+        continue;
+      }
+      const failed: typeof pending = [];
+      let fatal: StoreError | undefined;
+      results.forEach((r, i) => {
+        if (r.isOk) return;
+        const c = classify(rowError(r));
+        if (c.retryable) failed.push(pending[i] as (typeof pending)[number]);
+        else fatal ??= toStoreError(rowError(r), 'BatchWriteRow', table);
+      });
+      if (fatal) throw fatal;
+      if (failed.length > 0 && attempt + 1 >= this.retry.attempts) throw toStoreError(rowError(results.find((r) => !r.isOk)!), 'BatchWriteRow', table);
+      if (failed.length > 0) await sleep(backoffMs(this.retry, attempt));
+      pending = failed;
+    }
+  }
+
+  /**
+   * Newest-first listing through a time index (`time_key` = inverted time + id). Index rows are
+   * filtered cheaply on their own columns, then the records are read in batches and checked
+   * (orphan index rows and non-matching records are skipped). Returns at most `limit` items; the
+   * cursor is the index key of the next matching row, or — when a selective filter has examined
+   * MAX_SCAN_PER_PAGE index rows — of the next unexamined row (the page may then be short).
+   */
+  private async listViaTimeIndex<T>(spec: {
+    index: string;
+    listing: string;
+    limit: number;
+    cursor: string | undefined;
+    selective: boolean;
+    indexMatches: (c: Columns) => boolean;
+    load: (indexRows: Columns[]) => Promise<(T | null)[]>;
+    matches: (item: T, key: string) => boolean;
+  }): Promise<Page<T>> {
+    const n = clampLimit(spec.limit);
+    let start: string | object = spec.cursor === undefined ? INF_MIN : (decodeCursor(spec.listing, spec.cursor, 1)[0] as string);
+    const items: T[] = [];
+    let examined = 0;
+    for (;;) {
+      const batchSize = spec.selective ? Math.min(200, Math.max(50, 2 * (n + 1 - items.length))) : n + 1 - items.length;
+      const rows = await this.range(spec.index, [{ time_key: start }], [{ time_key: INF_MAX }], batchSize);
+      if (rows.length === 0) return { items };
+      const keys = rows.map((r) => String(primaryKeyOf(r).get('time_key')));
+      const indexCols = rows.map((r) => attributesOf(r));
+      const candidates = indexCols.map((c, i) => ({ c, i })).filter(({ c }) => spec.indexMatches(c));
+      const loaded = await spec.load(candidates.map(({ c }) => c));
+      const byRow = new Map<number, T | null>(candidates.map(({ i }, j) => [i, loaded[j] ?? null]));
+      for (let i = 0; i < rows.length; i += 1) {
+        const key = keys[i] as string;
+        const item = byRow.get(i);
+        if (item == null || !spec.matches(item, key)) continue;
+        if (items.length === n) return { items, nextCursor: encodeCursor(spec.listing, [key]) };
+        items.push(item);
+      }
+      examined += rows.length;
+      if (rows.length < batchSize) return { items };
+      // Resume just after the last key of this batch ("\0" sorts before every other suffix).
+      start = `${keys[keys.length - 1] as string}\u0000`;
+      if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(spec.listing, [start]) };
+    }
+  }
+}
+
+function rowError(r: SdkBatchRowResult): { code: string; message: string } {
+  return { code: r.errorCode ?? 'OTSInternalServerError', message: r.errorMessage ?? '' };
+}

@@ -1,0 +1,137 @@
+// Every table the service uses, in one place, and an idempotent `ensureTables`.
+// Names are `<prefix><name>`; all primary-key columns are STRING; one version per cell.
+import type { SdkClient } from './sdk.js';
+import { classify, sleep } from './errors.js';
+
+export interface TableDefinition {
+  /** Logical name; the physical name is the prefix plus this. */
+  readonly name: TableName;
+  readonly primaryKey: readonly string[];
+  /** Seconds; -1 keeps data forever. */
+  readonly timeToLive: number;
+  readonly purpose: string;
+}
+
+export type TableName =
+  | 'images'
+  | 'shares'
+  | 'requests'
+  | 'requests_by_time'
+  | 'audit'
+  | 'idempotency'
+  | 'runs'
+  | 'runs_by_time'
+  | 'leases';
+
+/** Tablestore's smallest allowed TTL is one day; idempotency records live for hours. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}): readonly TableDefinition[] {
+  return [
+    { name: 'images', primaryKey: ['region_id', 'image_id'], timeToLive: -1, purpose: 'image lifecycle (versioned) and quota counter' },
+    { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, account)' },
+    { name: 'requests', primaryKey: ['request_id'], timeToLive: -1, purpose: 'share requests (versioned)' },
+    { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of requests' },
+    { name: 'audit', primaryKey: ['image_key', 'event_key'], timeToLive: -1, purpose: 'append-only audit, newest first per image' },
+    {
+      name: 'idempotency',
+      primaryKey: ['principal', 'idem_key'],
+      timeToLive: opts.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      purpose: 'replayable responses; TTL-deleted, expiresAt checked on read',
+    },
+    { name: 'runs', primaryKey: ['run_id'], timeToLive: -1, purpose: 'reconcile run reports' },
+    { name: 'runs_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of runs' },
+    { name: 'leases', primaryKey: ['name'], timeToLive: -1, purpose: 'named leases (reconciler singleton)' },
+  ];
+}
+
+export type TableNames = Readonly<Record<TableName, string>>;
+
+export function tableNames(prefix: string): TableNames {
+  const names = {} as Record<TableName, string>;
+  for (const def of tableDefinitions()) names[def.name] = `${prefix}${def.name}`;
+  return names;
+}
+
+const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+export function assertValidPrefix(prefix: string): void {
+  if (prefix !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
+    throw new Error(`Table prefix "${prefix}" must match [A-Za-z_][A-Za-z0-9_]* (Tablestore table names)`);
+  }
+}
+
+export interface EnsureTablesResult {
+  readonly created: readonly string[];
+  readonly existing: readonly string[];
+}
+
+/**
+ * Creates every missing table and waits until each one serves reads. Safe to run again and
+ * concurrently: an existing table (OTSObjectAlreadyExist) counts as done. An existing table is not
+ * altered (e.g. its TTL); change those deliberately with UpdateTable.
+ */
+export async function ensureTables(
+  client: SdkClient,
+  prefix: string,
+  opts: { idempotencyTtlSeconds?: number; readyTimeoutMs?: number; pollMs?: number } = {},
+): Promise<EnsureTablesResult> {
+  assertValidPrefix(prefix);
+  const created: string[] = [];
+  const existing: string[] = [];
+  for (const def of tableDefinitions(opts)) {
+    const tableName = `${prefix}${def.name}`;
+    if (!TABLE_NAME_PATTERN.test(tableName)) throw new Error(`Invalid table name ${tableName}`);
+    const made = await createOne(client, tableName, def);
+    (made ? created : existing).push(tableName);
+  }
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  for (const def of tableDefinitions(opts)) {
+    await waitUntilReadable(client, `${prefix}${def.name}`, def, deadline, opts.pollMs ?? 500);
+  }
+  return { created, existing };
+}
+
+async function createOne(client: SdkClient, tableName: string, def: TableDefinition): Promise<boolean> {
+  // Table operations are limited to about 10/s per instance: back off on throttling.
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await client.createTable({
+        tableMeta: {
+          tableName,
+          primaryKey: def.primaryKey.map((name) => ({ name, type: 'STRING' })),
+        },
+        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+        tableOptions: { timeToLive: def.timeToLive, maxVersions: 1 },
+      });
+      return true;
+    } catch (err) {
+      const c = classify(err);
+      if (c.kind === 'AlreadyExists') return false;
+      if (!c.retryable || attempt >= 5) throw new Error(`CreateTable ${tableName} failed: ${c.code}`, { cause: err });
+      await sleep(200 * 2 ** attempt);
+    }
+  }
+}
+
+async function waitUntilReadable(
+  client: SdkClient,
+  tableName: string,
+  def: TableDefinition,
+  deadline: number,
+  pollMs: number,
+): Promise<void> {
+  const probeKey = def.primaryKey.map((name) => ({ [name]: '__probe__' }));
+  for (;;) {
+    try {
+      await client.getRow({ tableName, primaryKey: probeKey, maxVersions: 1 });
+      return;
+    } catch (err) {
+      const c = classify(err);
+      const notYet = c.kind === 'Busy' || c.kind === 'NotFound' || c.retryable;
+      if (!notYet || Date.now() > deadline) throw new Error(`Table ${tableName} did not become ready: ${c.code}`, { cause: err });
+      await sleep(pollMs);
+    }
+  }
+}
+
