@@ -1,0 +1,333 @@
+// Reconciles one image: compares ECS truth (its share permissions) with the stored shares and, in
+// enforce mode, repairs every difference through the domain's state transitions. Report mode reads
+// only. An image with no difference costs no store write.
+import type { AccountId, EcsImage, EcsSharePermissions, ImageRecord, Share } from '../model.js';
+import { holdsQuota, isTerminal } from '../model.js';
+import type { Ctx, DomainDeps } from '../context.js';
+import { isGovernorError } from '../errors.js';
+import {
+  adoptShare,
+  applyShares,
+  audit,
+  expireShares,
+  finishDrain,
+  markApplied,
+  markApplyFailed,
+  markRevoked,
+  releaseQuota,
+  revokeShares,
+  transitionShare,
+  cancelRequest,
+} from '../transitions.js';
+import { accountAllowed, imageShareable } from './policy-checks.js';
+import type { RunTally } from './tally.js';
+import type { ReconcileMode } from '../model.js';
+
+export interface ReconcileEnv {
+  readonly deps: DomainDeps;
+  /** Principal `system:reconcile`, requestId = the run id. */
+  readonly ctx: Ctx;
+  readonly mode: ReconcileMode;
+  readonly tally: RunTally;
+}
+
+/** Upstream trouble that a later run should retry, as opposed to ECS refusing for good. */
+const isTransient = (error: unknown): boolean =>
+  isGovernorError(error, 'UpstreamThrottled') || isGovernorError(error, 'UpstreamUnavailable');
+
+const olderThan = (iso: string, now: Date, ms: number): boolean => now.getTime() - Date.parse(iso) > ms;
+const hasPassed = (iso: string | undefined, now: Date): boolean => iso !== undefined && Date.parse(iso) <= now.getTime();
+
+/**
+ * `ecs` is the image as ECS lists it, or null when ECS has confirmed it does not exist (any more).
+ */
+export async function reconcileImage(env: ReconcileEnv, regionId: string, imageId: string, ecs: EcsImage | null): Promise<void> {
+  const { store, images } = env.deps;
+  const record = await store.getImage(regionId, imageId);
+  if (ecs === null) {
+    if (record) await reconcileVanishedImage(env, record);
+    return;
+  }
+
+  let permissions: EcsSharePermissions;
+  try {
+    permissions = await images.getSharePermissions(regionId, imageId);
+  } catch (error) {
+    // Deleted between the listing and this call: handle it as gone once ECS confirms.
+    if (isGovernorError(error, 'ImageNotFound')) {
+      if (record && (await images.getImage(regionId, imageId)) === null) await reconcileVanishedImage(env, record);
+      return;
+    }
+    throw error;
+  }
+  const shares = record ? await store.listShares(regionId, imageId) : [];
+  await reconcileLiveImage(env, ecs, record, shares, permissions);
+}
+
+async function reconcileLiveImage(
+  env: ReconcileEnv,
+  ecs: EcsImage,
+  record: ImageRecord | null,
+  shares: readonly Share[],
+  permissions: EcsSharePermissions,
+): Promise<void> {
+  const { deps, ctx, mode, tally } = env;
+  const { policy, clock, images } = deps;
+  const enforce = mode === 'enforce';
+  const { regionId, imageId } = ecs;
+  const now = clock.now();
+  const graceMs = policy.intentGraceSeconds * 1000;
+  const inEcs = new Set(permissions.accounts.map((a) => a.accountId));
+  let changed = false;
+
+  // Community exposure first: a drain must not delete, and nothing else should wait on, a public image.
+  if ((permissions.isPublic || ecs.isPublic) && !policy.allowPublicImages) {
+    tally.finding('public');
+    if (enforce) {
+      await images.unpublish(regionId, imageId);
+      await audit(deps, ctx, [{ regionId, imageId, action: 'reconcile.unpublished', before: 'public', after: 'private' }]);
+      tally.action('unpublished');
+      changed = true;
+    }
+  }
+
+  // A draining image: the domain's drain revokes every share ECS lists (managed or not) and deletes
+  // only once ECS lists none. It is never reached for an image that is not draining.
+  if (record?.lifecycle === 'draining') {
+    tally.finding('draining');
+    if (enforce) {
+      const progress = await finishDrain(deps, ctx, record, { force: record.deletion.force ?? false });
+      tally.action(progress.status === 'deleted' ? 'image_deleted' : 'drain_progressed');
+    }
+    return;
+  }
+
+  const rowFor = new Map<AccountId, Share>();
+  for (const share of shares) rowFor.set(share.accountId, share);
+  const shareable = record?.lifecycle !== 'deleted' && imageShareable(policy, ecs);
+
+  for (const share of shares) {
+    const listed = inEcs.has(share.accountId);
+    const expired = hasPassed(share.expiresAt, now);
+    if (share.state === 'active') {
+      if (expired) {
+        tally.finding('expired_share');
+        if (enforce) {
+          await expireShares(deps, ctx, [share]);
+          tally.action('share_expired');
+          changed = true;
+        }
+      } else if (!listed) {
+        tally.finding('missing');
+        if (enforce) {
+          await repairMissing(env, ecs, share, shareable);
+          changed = true;
+        }
+      }
+    } else if (share.state === 'applying' && olderThan(share.updatedAt, now, graceMs)) {
+      tally.finding('stale_intent');
+      if (enforce) {
+        await resolveApplying(env, share, listed, shareable && !expired && accountAllowed(policy, share.accountId));
+        changed = true;
+      }
+    } else if (share.state === 'revoking' && olderThan(share.updatedAt, now, graceMs)) {
+      tally.finding('stale_intent');
+      if (enforce) {
+        if (listed) {
+          await revokeShares(deps, ctx, [share], { reason: 'reconcile: completing an interrupted revoke' });
+          tally.action('share_revoked');
+        } else {
+          await markRevoked(deps, ctx, [share], { reason: 'reconcile: ECS no longer lists the account' });
+          tally.action('intent_revoked');
+        }
+        changed = true;
+      }
+    }
+  }
+
+  // Accounts ECS lists with no live row: shares made outside the service (or left by a failed apply).
+  const unmanaged = [...inEcs].filter((accountId) => {
+    const row = rowFor.get(accountId);
+    return row === undefined || isTerminal(row.state);
+  });
+  if (unmanaged.length > 0) {
+    tally.finding('unmanaged', unmanaged.length);
+    if (enforce && policy.unmanagedShares !== 'report') {
+      await handleUnmanaged(env, ecs, record, unmanaged);
+      changed = true;
+    }
+  }
+
+  // Quota recount, only for an image this run left alone and nobody touched within the grace period
+  // (a recount racing an in-flight share would undo its reservation).
+  if (!changed && record && record.lifecycle !== 'deleted') {
+    const held = shares.filter((s) => holdsQuota(s.state)).length;
+    if (held !== record.quotaUsed) {
+      tally.finding('quota_mismatch');
+      const quiet = olderThan(record.updatedAt, now, graceMs) && shares.every((s) => olderThan(s.updatedAt, now, graceMs));
+      if (enforce && quiet) {
+        await deps.store.correctQuota(regionId, imageId, record.quotaUsed, held);
+        await audit(deps, ctx, [
+          { regionId, imageId, action: 'reconcile.quota_corrected', before: String(record.quotaUsed), after: String(held) },
+        ]);
+        tally.action('quota_corrected');
+      }
+    }
+  }
+}
+
+/** An active share ECS does not list: put it back if policy still allows it, else close it. */
+async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, shareable: boolean): Promise<void> {
+  const { deps, ctx, tally } = env;
+  const { regionId, imageId } = ecs;
+  if (!shareable || !accountAllowed(deps.policy, share.accountId)) {
+    const closed = await transitionShare(deps, share, ['active'], { state: 'revoked', lastError: 'no longer allowed by policy' });
+    if (closed) {
+      await releaseQuota(deps, regionId, imageId, 1);
+      await audit(deps, ctx, [
+        { regionId, imageId, accountId: share.accountId, action: 'reconcile.missing_closed', before: 'active', after: 'revoked', reason: 'no longer allowed by policy' },
+      ]);
+      tally.action('share_revoked');
+    }
+    return;
+  }
+  try {
+    await deps.images.addShares(regionId, imageId, [share.accountId]);
+  } catch (error) {
+    if (isTransient(error) || !isGovernorError(error)) throw error;
+    const failed = await transitionShare(deps, share, ['active'], { state: 'failed', lastError: error.code });
+    if (failed) {
+      await releaseQuota(deps, regionId, imageId, 1);
+      await audit(deps, ctx, [
+        { regionId, imageId, accountId: share.accountId, action: 'reconcile.reapply_failed', before: 'active', after: 'failed', detail: error.code },
+      ]);
+      tally.action('share_failed');
+    }
+    return;
+  }
+  await audit(deps, ctx, [{ regionId, imageId, accountId: share.accountId, action: 'reconcile.reapplied', before: 'missing', after: 'active' }]);
+  tally.action('share_reapplied');
+}
+
+/** A stale `applying` intent: ECS truth decides. Not listed → re-apply when still allowed, else fail. */
+async function resolveApplying(env: ReconcileEnv, share: Share, listed: boolean, stillAllowed: boolean): Promise<void> {
+  const { deps, ctx, tally } = env;
+  if (listed) {
+    await markApplied(deps, ctx, [share]);
+    tally.action('intent_applied');
+    return;
+  }
+  if (!stillAllowed) {
+    await markApplyFailed(deps, ctx, [share], 'no longer allowed by policy or expired');
+    tally.action('share_failed');
+    return;
+  }
+  try {
+    const result = await applyShares(deps, ctx, [share]);
+    tally.action('share_reapplied', result.active.length);
+    tally.action('share_failed', result.failed.length);
+  } catch (error) {
+    // applyShares already resolved definitive refusals (failed + quota released); count and move on.
+    if (isTransient(error) || !isGovernorError(error)) throw error;
+    tally.action('share_failed');
+  }
+}
+
+async function handleUnmanaged(
+  env: ReconcileEnv,
+  ecs: EcsImage,
+  record: ImageRecord | null,
+  accounts: readonly AccountId[],
+): Promise<void> {
+  const { deps, ctx, tally } = env;
+  const { regionId, imageId } = ecs;
+  // Adopting an account the policy forbids would make a violation official: revoke those instead.
+  const adopt = deps.policy.unmanagedShares === 'adopt' ? accounts.filter((a) => accountAllowed(deps.policy, a)) : [];
+  const revoke = accounts.filter((a) => !adopt.includes(a));
+
+  if (adopt.length > 0) {
+    if (!record) await ensureImageRecord(env, ecs);
+    for (const accountId of adopt) {
+      await adoptShare(deps, ctx, regionId, imageId, accountId);
+      tally.action('share_adopted');
+    }
+  }
+  if (revoke.length > 0) {
+    await deps.images.removeShares(regionId, imageId, revoke);
+    await audit(
+      deps,
+      ctx,
+      revoke.map((accountId) => ({ regionId, imageId, accountId, action: 'reconcile.unmanaged_revoked', before: 'shared', after: 'revoked' })),
+    );
+    tally.action('unmanaged_revoked', revoke.length);
+  }
+}
+
+/** The store learns about an image the first time the reconciler adopts one of its shares. */
+async function ensureImageRecord(env: ReconcileEnv, ecs: EcsImage): Promise<void> {
+  const now = env.deps.clock.now().toISOString();
+  try {
+    await env.deps.store.createImage({
+      regionId: ecs.regionId,
+      imageId: ecs.imageId,
+      imageName: ecs.imageName,
+      lifecycle: 'active',
+      quotaUsed: 0,
+      deletion: { status: 'none' },
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    });
+  } catch (error) {
+    if ((error as { kind?: string }).kind !== 'AlreadyExists') throw error;
+  }
+}
+
+/**
+ * ECS confirmed the image is gone. A draining image finished its drain (the crash fell between
+ * DeleteImage and the store update); any other image was deleted outside the service. Either way:
+ * lifecycle deleted, live shares revoked, pending requests cancelled, quota 0.
+ */
+async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): Promise<void> {
+  const { deps, ctx, mode, tally } = env;
+  const { store } = deps;
+  const { regionId, imageId } = record;
+  const shares = await store.listShares(regionId, imageId);
+  const live = shares.filter((s) => !isTerminal(s.state));
+  if (record.lifecycle === 'deleted' && live.length === 0 && record.quotaUsed === 0) return;
+
+  tally.finding(record.lifecycle === 'draining' ? 'draining' : 'deleted_outside');
+  if (mode !== 'enforce') return;
+
+  const pending = await store.listRequests({ status: 'pending_approval', regionId, imageId }, 100);
+  for (const request of pending.items) await cancelRequest(deps, ctx, request, 'image deleted');
+  for (const share of live) {
+    await transitionShare(deps, share, [share.state], { state: 'revoked', lastError: 'image deleted' });
+  }
+  const current = await store.getImage(regionId, imageId);
+  if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);
+  const base = current ?? record;
+  const now = deps.clock.now().toISOString();
+  if (base.lifecycle !== 'deleted') {
+    await store.updateImage(
+      {
+        ...base,
+        lifecycle: 'deleted',
+        deletion: { ...base.deletion, status: 'deleted', remaining: 0, completedAt: now },
+        updatedAt: now,
+      },
+      base.version,
+    );
+  }
+  await audit(deps, ctx, [
+    {
+      regionId,
+      imageId,
+      action: record.lifecycle === 'draining' ? 'image.deleted' : 'reconcile.deleted_outside',
+      before: record.lifecycle,
+      after: 'deleted',
+      detail: `${live.length} live share(s) closed`,
+    },
+  ]);
+  tally.action('image_marked_deleted');
+}

@@ -1,0 +1,283 @@
+// Reconcile runs: a scheduled run fans out one asynchronous invocation per region; a region run holds
+// the region's lease (timers may fire twice: the second run is recorded as skipped), sweeps until its
+// time is up, then saves a cursor in its run record and continues itself asynchronously. An
+// EventBridge event reconciles one image under that image's lease. Every run writes its report
+// (putRun) and one JSON summary line to the log.
+import type { Ctx, DomainDeps } from '../context.js';
+import { systemPrincipal } from '../context.js';
+import type { Invoker } from '../ports.js';
+import type { ReconcileMode, ReconcileRun } from '../model.js';
+import { reconcileImage, type ReconcileEnv } from './image.js';
+import { recordError, START_CURSOR, sweepRegion, type RegionCursor } from './sweep.js';
+import { addCounts, diffCounts, RunTally } from './tally.js';
+import { ownedKinds } from './policy-checks.js';
+
+export const RECONCILE_PRINCIPAL = systemPrincipal('reconcile');
+
+/** What the reconciler sends to itself (validated by the handler's schema on the way back in). */
+export type ReconcileTask =
+  | {
+      readonly kind: 'region';
+      readonly runId: string;
+      readonly parentRunId: string;
+      readonly regionId: string;
+      readonly mode: ReconcileMode;
+      readonly trigger: ReconcileRun['trigger'];
+    }
+  | {
+      readonly kind: 'continue';
+      readonly runId: string;
+      readonly regionId: string;
+      readonly mode: ReconcileMode;
+      readonly cursor: RegionCursor;
+    };
+
+export interface ReconcileServices {
+  readonly deps: DomainDeps;
+  readonly invoker: Invoker;
+  /** This function's own name, for fan-out and continuation. */
+  readonly functionName: string;
+  readonly concurrency: number;
+  /** Cumulative ECS calls per API made by this instance (diffed per invocation). */
+  readonly apiCalls: () => Readonly<Record<string, number>>;
+}
+
+export interface InvocationWindow {
+  /** Epoch ms after which no new image is started and the work is handed over with a cursor. */
+  readonly workUntilMs: number;
+  /** How long a region lease lasts without renewal: longer than one invocation plus the hand-over. */
+  readonly leaseTtlMs: number;
+}
+
+export const regionLease = (regionId: string): string => `reconcile:region:${regionId}`;
+export const imageLease = (regionId: string, imageId: string): string => `reconcile:image:${regionId}:${imageId}`;
+
+/** Timer (or manual) trigger: one async region run per region, recorded under a parent run. */
+export async function startScheduledRun(
+  services: ReconcileServices,
+  input: { runId: string; trigger: ReconcileRun['trigger']; mode: ReconcileMode; regions: readonly string[] },
+  window: InvocationWindow,
+): Promise<ReconcileRun> {
+  const { deps } = services;
+  if (input.regions.length === 1) {
+    return runRegion(services, { runId: input.runId, trigger: input.trigger, mode: input.mode, regionId: input.regions[0] as string }, window);
+  }
+  const startedAt = deps.clock.now();
+  const tally = new RunTally();
+  for (const regionId of input.regions) {
+    const task: ReconcileTask = {
+      kind: 'region',
+      runId: `${input.runId}-${regionId}`,
+      parentRunId: input.runId,
+      regionId,
+      mode: input.mode,
+      trigger: input.trigger,
+    };
+    try {
+      await services.invoker.invokeAsync(services.functionName, task);
+      tally.action('fanned_out');
+    } catch (error) {
+      recordError({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally }, regionId, undefined, error);
+    }
+  }
+  const run = finishRecord(deps, {
+    runId: input.runId,
+    trigger: input.trigger,
+    mode: input.mode,
+    regions: input.regions,
+    status: tally.errors.length > 0 && (tally.actions.fanned_out ?? 0) === 0 ? 'failed' : 'completed',
+    startedAt: startedAt.toISOString(),
+    tally,
+    apiCalls: {},
+  });
+  await writeReport(deps, run);
+  return run;
+}
+
+/** One region, from the start or from a continuation's cursor. */
+export async function runRegion(
+  services: ReconcileServices,
+  input: {
+    runId: string;
+    trigger: ReconcileRun['trigger'];
+    mode: ReconcileMode;
+    regionId: string;
+    parentRunId?: string;
+    cursor?: RegionCursor;
+  },
+  window: InvocationWindow,
+): Promise<ReconcileRun> {
+  const { deps } = services;
+  const callsAtStart = { ...services.apiCalls() };
+  const invocationStart = deps.clock.now();
+  const lease = regionLease(input.regionId);
+
+  const previous = input.cursor ? await deps.store.getRun(input.runId) : null;
+  const base = {
+    runId: input.runId,
+    trigger: previous?.trigger ?? input.trigger,
+    mode: input.mode,
+    regions: [input.regionId],
+    startedAt: previous?.startedAt ?? invocationStart.toISOString(),
+    ...(input.parentRunId ?? previous?.parentRunId ? { parentRunId: input.parentRunId ?? previous?.parentRunId } : {}),
+  };
+
+  // The run id holds the lease for the whole chain of continuations: each renews it.
+  const acquired = await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart);
+  if (!acquired) {
+    const skipped = finishRecord(deps, { ...base, status: 'skipped', tally: RunTally.from(previous), apiCalls: previous?.apiCalls ?? {} });
+    await writeReport(deps, skipped);
+    return skipped;
+  }
+
+  const tally = RunTally.from(previous);
+  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  if (!previous) await deps.store.putRun(runningRecord(base, tally));
+
+  let processedAny = false;
+  let next: RegionCursor | undefined;
+  let status: ReconcileRun['status'] = 'completed';
+  try {
+    next = await sweepRegion(env, input.regionId, input.cursor ?? START_CURSOR, {
+      concurrency: services.concurrency,
+      // Every invocation makes progress (at least one image) so a tight budget cannot loop forever.
+      shouldStop: () => {
+        const stop = processedAny && deps.clock.now().getTime() >= window.workUntilMs;
+        processedAny = true;
+        return stop;
+      },
+    });
+  } catch (error) {
+    // Listing the region failed (ECS or store unavailable): the run fails, the next timer retries.
+    recordError(env, input.regionId, undefined, error);
+    status = 'failed';
+  }
+
+  const apiCalls = addCounts(previous?.apiCalls ?? {}, diffCounts(callsAtStart, services.apiCalls()));
+  if (next && status !== 'failed') {
+    const task: ReconcileTask = { kind: 'continue', runId: input.runId, regionId: input.regionId, mode: input.mode, cursor: next };
+    tally.action('continued');
+    const continued = finishRecord(deps, { ...base, status: 'continued', tally, apiCalls, cursor: JSON.stringify(next) });
+    // Saved before the hand-over: the continuation reads its totals from this record.
+    await writeReport(deps, continued);
+    try {
+      await services.invoker.invokeAsync(services.functionName, task);
+      return continued;
+    } catch (error) {
+      recordError(env, input.regionId, undefined, error);
+      status = 'failed';
+    }
+  }
+  const run = finishRecord(deps, { ...base, status, tally, apiCalls, ...(next ? { cursor: JSON.stringify(next) } : {}) });
+  await writeReport(deps, run);
+  await releaseQuietly(deps, lease, input.runId);
+  return run;
+}
+
+/** EventBridge: ActionTrail saw a write on one image; reconcile that image only. */
+export async function runImage(
+  services: ReconcileServices,
+  input: { runId: string; mode: ReconcileMode; regionId: string; imageId: string },
+  window: InvocationWindow,
+): Promise<ReconcileRun> {
+  const { deps } = services;
+  const callsAtStart = { ...services.apiCalls() };
+  const startedAt = deps.clock.now();
+  const base = { runId: input.runId, trigger: 'eventbridge' as const, mode: input.mode, regions: [input.regionId], startedAt: startedAt.toISOString() };
+  const lease = imageLease(input.regionId, input.imageId);
+  const tally = new RunTally();
+  if (!(await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, startedAt))) {
+    const skipped = finishRecord(deps, { ...base, status: 'skipped', tally, apiCalls: {} });
+    await writeReport(deps, skipped);
+    return skipped;
+  }
+  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  let status: ReconcileRun['status'] = 'completed';
+  try {
+    const ecs = await deps.images.getImage(input.regionId, input.imageId);
+    const own = ecs && ownedKinds.includes(ecs.kind) ? ecs : null;
+    tally.imagesScanned = 1;
+    await reconcileImage(env, input.regionId, input.imageId, own);
+  } catch (error) {
+    recordError(env, input.regionId, input.imageId, error);
+    status = 'failed';
+  }
+  const run = finishRecord(deps, { ...base, status, tally, apiCalls: diffCounts(callsAtStart, services.apiCalls()) });
+  await writeReport(deps, run);
+  await releaseQuietly(deps, lease, input.runId);
+  return run;
+}
+
+/** A run that could not start (bad payload) still leaves a report. */
+export async function recordRejectedRun(
+  deps: DomainDeps,
+  input: { runId: string; trigger: ReconcileRun['trigger']; mode: ReconcileMode; code: string; message: string },
+): Promise<ReconcileRun> {
+  const tally = new RunTally();
+  tally.error({ code: input.code, message: input.message });
+  const run = finishRecord(deps, {
+    runId: input.runId,
+    trigger: input.trigger,
+    mode: input.mode,
+    regions: [],
+    status: 'failed',
+    startedAt: deps.clock.now().toISOString(),
+    tally,
+    apiCalls: {},
+  });
+  await writeReport(deps, run);
+  return run;
+}
+
+const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, requestId: runId });
+
+type RecordBase = Pick<ReconcileRun, 'runId' | 'trigger' | 'mode' | 'regions' | 'startedAt'> & { parentRunId?: string | undefined };
+
+function runningRecord(base: RecordBase, tally: RunTally): ReconcileRun {
+  return {
+    ...stripUndefined(base),
+    status: 'running',
+    imagesScanned: tally.imagesScanned,
+    findings: { ...tally.findings },
+    actions: { ...tally.actions },
+    errors: [...tally.errors],
+    apiCalls: {},
+  };
+}
+
+function finishRecord(
+  deps: DomainDeps,
+  input: RecordBase & { status: ReconcileRun['status']; tally: RunTally; apiCalls: Readonly<Record<string, number>>; cursor?: string },
+): ReconcileRun {
+  const finishedAt = deps.clock.now();
+  return {
+    ...stripUndefined({ runId: input.runId, trigger: input.trigger, mode: input.mode, regions: input.regions, startedAt: input.startedAt, parentRunId: input.parentRunId }),
+    status: input.status,
+    finishedAt: finishedAt.toISOString(),
+    durationMs: Math.max(0, finishedAt.getTime() - Date.parse(input.startedAt)),
+    imagesScanned: input.tally.imagesScanned,
+    findings: { ...input.tally.findings },
+    actions: { ...input.tally.actions },
+    errors: [...input.tally.errors],
+    apiCalls: { ...input.apiCalls },
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+  };
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+async function writeReport(deps: DomainDeps, run: ReconcileRun): Promise<void> {
+  await deps.store.putRun(run);
+  deps.logger.info({ msg: 'reconcile.run', ...run, errorCount: run.errors.length, errors: run.errors.slice(0, 5) });
+}
+
+async function releaseQuietly(deps: DomainDeps, name: string, holder: string): Promise<void> {
+  try {
+    await deps.store.releaseLease(name, holder);
+  } catch (error) {
+    // An unreleased lease only delays the next run until it expires.
+    deps.logger.warn({ msg: 'reconcile.lease_release_failed', lease: name, error: error instanceof Error ? error.message : String(error) });
+  }
+}

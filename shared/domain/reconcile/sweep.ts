@@ -1,0 +1,191 @@
+// One region's sweep, resumable from a cursor. Three phases, each paged:
+//   requests  pending share requests past pendingUntil (store)
+//   ecs       every own image in every status, with its share permissions (ECS pages by number)
+//   store     images the store knows that ECS no longer lists (deleted outside, or a drain whose
+//             DeleteImage landed before the store update)
+// The cursor names the phase, the page and the index inside it. ECS pages by number, so an image
+// created or deleted between two invocations can shift a page by one: the next scheduled run covers
+// whatever a shift skipped.
+import type { EcsImage } from '../model.js';
+import { expireRequest } from '../transitions.js';
+import { isGovernorError } from '../errors.js';
+import { reconcileImage, type ReconcileEnv } from './image.js';
+import { ownedKinds } from './policy-checks.js';
+
+export interface RegionCursor {
+  readonly phase: 'requests' | 'ecs' | 'store';
+  /** ECS page number (phase ecs). */
+  readonly pageNumber: number;
+  /** Index of the next item inside the page. */
+  readonly index: number;
+  /** Store page cursor (phases requests and store); absent = first page. */
+  readonly storeCursor?: string;
+}
+
+export const START_CURSOR: RegionCursor = { phase: 'requests', pageNumber: 1, index: 0 };
+
+export const ECS_PAGE_SIZE = 100;
+export const STORE_PAGE_SIZE = 100;
+
+export interface SweepControl {
+  /** Images reconciled at once. */
+  readonly concurrency: number;
+  /** True once the invocation should stop taking new work and hand over a cursor. */
+  readonly shouldStop: () => boolean;
+}
+
+/** Returns the cursor to resume from, or undefined when the region is done. */
+export async function sweepRegion(
+  env: ReconcileEnv,
+  regionId: string,
+  from: RegionCursor,
+  control: SweepControl,
+): Promise<RegionCursor | undefined> {
+  let cursor: RegionCursor = from;
+  if (cursor.phase === 'requests') {
+    const next = await expirePendingRequestsPhase(env, regionId, cursor, control);
+    if (next) return next;
+    cursor = { phase: 'ecs', pageNumber: 1, index: 0 };
+  }
+  if (cursor.phase === 'ecs') {
+    const next = await ecsPhase(env, regionId, cursor, control);
+    if (next) return next;
+    cursor = { phase: 'store', pageNumber: 1, index: 0 };
+  }
+  return storePhase(env, regionId, cursor, control);
+}
+
+async function expirePendingRequestsPhase(
+  env: ReconcileEnv,
+  regionId: string,
+  from: RegionCursor,
+  control: SweepControl,
+): Promise<RegionCursor | undefined> {
+  const { store, clock } = env.deps;
+  let storeCursor = from.storeCursor;
+  for (;;) {
+    if (control.shouldStop()) return { phase: 'requests', pageNumber: 1, index: 0, ...(storeCursor ? { storeCursor } : {}) };
+    const page = await store.listRequests({ status: 'pending_approval', regionId }, STORE_PAGE_SIZE, storeCursor);
+    const now = clock.now().getTime();
+    for (const request of page.items) {
+      if (Date.parse(request.pendingUntil) > now) continue;
+      env.tally.finding('expired_request');
+      if (env.mode !== 'enforce') continue;
+      try {
+        if (await expireRequest(env.deps, env.ctx, request)) env.tally.action('request_expired');
+      } catch (error) {
+        recordError(env, regionId, request.imageId, error);
+      }
+    }
+    if (!page.nextCursor) return undefined;
+    storeCursor = page.nextCursor;
+  }
+}
+
+async function ecsPhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
+  let pageNumber = from.pageNumber;
+  let index = from.index;
+  for (;;) {
+    const page = await env.deps.images.listOwnImages(regionId, { pageNumber, pageSize: ECS_PAGE_SIZE });
+    const next = await forEachBounded(page.images, index, control, async (image) => {
+      env.tally.imagesScanned += 1;
+      await guarded(env, regionId, image.imageId, () => reconcileImage(env, regionId, image.imageId, image));
+    });
+    if (next < page.images.length) return { phase: 'ecs', pageNumber, index: next };
+    if (page.nextPageNumber === undefined || page.images.length === 0) return undefined;
+    pageNumber = page.nextPageNumber;
+    index = 0;
+    if (control.shouldStop()) return { phase: 'ecs', pageNumber, index: 0 };
+  }
+}
+
+async function storePhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
+  const { store, images } = env.deps;
+  // Re-listing ids is cheap (one DescribeImages per 100 images) and keeps the cursor small.
+  const listed = await listOwnImageIds(env, regionId);
+  let storeCursor = from.storeCursor;
+  let index = from.index;
+  for (;;) {
+    const page = await store.listImages({ regionId }, STORE_PAGE_SIZE, storeCursor);
+    // Deleted images with nothing left to close are skipped inside reconcileImage at no write cost.
+    const next = await forEachBounded(page.items, index, control, async (record) => {
+      if (listed.has(record.imageId) || record.lifecycle === 'deleted') return;
+      env.tally.imagesScanned += 1;
+      await guarded(env, regionId, record.imageId, async () => {
+        // Confirm absence image by image: the listing may predate an image created since.
+        const ecs = await images.getImage(regionId, record.imageId);
+        const own = ecs && ownedKinds.includes(ecs.kind) ? ecs : null;
+        await reconcileImage(env, regionId, record.imageId, own);
+      });
+    });
+    if (next < page.items.length) {
+      return { phase: 'store', pageNumber: 1, index: next, ...(storeCursor ? { storeCursor } : {}) };
+    }
+    if (!page.nextCursor) return undefined;
+    storeCursor = page.nextCursor;
+    index = 0;
+    if (control.shouldStop()) return { phase: 'store', pageNumber: 1, index: 0, storeCursor };
+  }
+}
+
+async function listOwnImageIds(env: ReconcileEnv, regionId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let pageNumber: number | undefined = 1;
+  while (pageNumber !== undefined) {
+    const page: { images: EcsImage[]; nextPageNumber?: number } = await env.deps.images.listOwnImages(regionId, {
+      pageNumber,
+      pageSize: ECS_PAGE_SIZE,
+    });
+    for (const image of page.images) ids.add(image.imageId);
+    pageNumber = page.images.length === 0 ? undefined : page.nextPageNumber;
+  }
+  return ids;
+}
+
+/** One image's failure is recorded and the sweep goes on. */
+async function guarded(env: ReconcileEnv, regionId: string, imageId: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    recordError(env, regionId, imageId, error);
+  }
+}
+
+export function recordError(env: ReconcileEnv, regionId: string, imageId: string | undefined, error: unknown): void {
+  const code = isGovernorError(error)
+    ? error.code
+    : error instanceof Error && error.name === 'StoreError'
+      ? `Store${(error as { kind?: string }).kind ?? ''}`
+      : 'Internal';
+  const message = error instanceof Error ? error.message : String(error);
+  env.tally.error({ regionId, ...(imageId ? { imageId } : {}), code, message });
+  env.deps.logger.warn({ msg: 'reconcile.image_failed', regionId, imageId, code, message, runId: env.ctx.requestId });
+}
+
+/**
+ * Runs `work` over items[from..] with at most `concurrency` in flight, in order. Stops scheduling
+ * once `shouldStop()`; everything scheduled finishes. Returns the index of the first item not run.
+ */
+export async function forEachBounded<T>(
+  items: readonly T[],
+  from: number,
+  control: SweepControl,
+  work: (item: T) => Promise<void>,
+): Promise<number> {
+  let next = from;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < items.length) {
+      if (control.shouldStop()) {
+        stopped = true;
+        return;
+      }
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  const workers = Math.max(1, Math.min(control.concurrency, items.length - from));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return next;
+}
