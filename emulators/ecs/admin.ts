@@ -1,0 +1,371 @@
+/**
+ * Unsigned admin routes under /__emulator/ for tests and local runs: seed accounts and images,
+ * make shares "out of band", inject faults, set flow control, read state and the call log, reset.
+ * Loopback callers only. Bodies are validated by schemas compiled once at load.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
+import {
+  type EcsStore,
+  IMAGE_KINDS,
+  IMAGE_STATUSES,
+  type Image,
+  type ImageKind,
+  type ImageStatus,
+  SHARE_LIMIT_PER_IMAGE,
+  ecsTime,
+} from './store.js';
+
+export interface CallRecord {
+  action: string | null;
+  accountId: string | null;
+  regionId: string | null;
+  params: Record<string, string>;
+  status: number;
+  code: string | null;
+}
+
+export interface AdminDependencies {
+  store: EcsStore;
+  faults: FaultInjector;
+  flowControl: FlowControl;
+  calls: CallRecord[];
+  now: () => Date;
+  /** Forget everything that is not in the store (nonces, call log, faults, limits). */
+  resetRuntime: () => void;
+}
+
+export interface AdminResponse {
+  status: number;
+  body?: unknown;
+}
+
+const ACCOUNT_ID = { type: 'string', pattern: '^[0-9]{16}$' } as const;
+const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 64 } as const;
+const IMAGE_ID = { type: 'string', pattern: '^m-[a-z0-9]{8,40}$' } as const;
+const ACTION = { type: 'string', pattern: '^[A-Z][A-Za-z0-9]{1,127}$' } as const;
+const TAGS = {
+  type: 'object',
+  maxProperties: 20,
+  propertyNames: { minLength: 1, maxLength: 128 },
+  additionalProperties: { type: 'string', maxLength: 128 },
+} as const;
+
+const schemas = {
+  account: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['accountId'],
+    properties: {
+      accountId: ACCOUNT_ID,
+      accessKeys: {
+        type: 'array',
+        maxItems: 20,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['accessKeyId', 'accessKeySecret'],
+          properties: {
+            accessKeyId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+            accessKeySecret: { type: 'string', minLength: 1, maxLength: 256 },
+          },
+        },
+      },
+    },
+  },
+  image: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['regionId'],
+    properties: {
+      ownerAccountId: ACCOUNT_ID,
+      regionId: REGION_ID,
+      imageId: IMAGE_ID,
+      imageName: { type: 'string', minLength: 1, maxLength: 128 },
+      kind: { enum: [...IMAGE_KINDS] },
+      status: { enum: [...IMAGE_STATUSES] },
+      tags: TAGS,
+      inUseByInstances: { type: 'boolean' },
+      encrypted: { type: 'boolean' },
+      isPublic: { type: 'boolean' },
+      size: { type: 'integer', minimum: 1, maximum: 32768 },
+      creationTime: { type: 'string', format: 'date-time' },
+    },
+  },
+  imagePatch: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      imageName: { type: 'string', minLength: 1, maxLength: 128 },
+      status: { enum: [...IMAGE_STATUSES] },
+      tags: TAGS,
+      inUseByInstances: { type: 'boolean' },
+      encrypted: { type: 'boolean' },
+      isPublic: { type: 'boolean' },
+    },
+  },
+  share: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['regionId', 'imageId', 'accountId'],
+    properties: { regionId: REGION_ID, imageId: IMAGE_ID, accountId: ACCOUNT_ID },
+  },
+  fault: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      action: ACTION,
+      code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      message: { type: 'string', maxLength: 1024 },
+      probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+      count: { type: 'integer', minimum: 1 },
+      latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      phase: { enum: ['before', 'after'] },
+    },
+  },
+  throttle: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['qps'],
+    properties: { action: ACTION, qps: { type: 'integer', minimum: 0, maximum: 1000000 } },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats(ajv);
+const validators: Record<keyof typeof schemas, ValidateFunction> = {
+  account: ajv.compile(schemas.account),
+  image: ajv.compile(schemas.image),
+  imagePatch: ajv.compile(schemas.imagePatch),
+  share: ajv.compile(schemas.share),
+  fault: ajv.compile(schemas.fault),
+  throttle: ajv.compile(schemas.throttle),
+};
+
+interface AccountBody {
+  accountId: string;
+  accessKeys?: Array<{ accessKeyId: string; accessKeySecret: string }>;
+}
+interface ImageBody {
+  ownerAccountId?: string;
+  regionId: string;
+  imageId?: string;
+  imageName?: string;
+  kind?: ImageKind;
+  status?: ImageStatus;
+  tags?: Record<string, string>;
+  inUseByInstances?: boolean;
+  encrypted?: boolean;
+  isPublic?: boolean;
+  size?: number;
+  creationTime?: string;
+}
+type ImagePatchBody = Partial<Pick<ImageBody, 'imageName' | 'status' | 'tags' | 'inUseByInstances' | 'encrypted' | 'isPublic'>>;
+interface ShareBody {
+  regionId: string;
+  imageId: string;
+  accountId: string;
+}
+interface ThrottleBody {
+  action?: string;
+  qps: number;
+}
+type FaultBody = FaultInput;
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? [])
+    .map((error) => `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}${
+      error.keyword === 'additionalProperties' ? `: ${String(error.params['additionalProperty'])}` : ''
+    }`)
+    .join('; ');
+}
+
+const fail = (status: number, message: string): AdminResponse => ({ status, body: { error: message } });
+
+type Parsed<T> = { ok: true; body: T } | { ok: false; response: AdminResponse };
+
+function parseBody<T>(raw: Buffer, kind: keyof typeof schemas): Parsed<T> {
+  let value: unknown;
+  try {
+    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, response: fail(400, 'request body is not valid JSON') };
+  }
+  if (value === undefined) return { ok: false, response: fail(400, 'request body is required') };
+  const validate = validators[kind];
+  if (!validate(value)) return { ok: false, response: fail(400, `invalid ${kind}: ${describeErrors(validate.errors)}`) };
+  return { ok: true, body: value as T };
+}
+
+function toTagList(tags: Record<string, string> | undefined): Array<{ key: string; value: string }> {
+  return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
+}
+
+function stateOf(store: EcsStore) {
+  return {
+    accounts: store.listAccounts().map((account) => ({ accountId: account.accountId })),
+    images: store.allImages().map((image: Image) => ({
+      imageId: image.imageId,
+      regionId: image.regionId,
+      ownerAccountId: image.ownerAccountId,
+      kind: image.kind,
+      status: image.status,
+      isPublic: image.isPublic,
+      deleted: image.deleted,
+      shares: [...image.shares.values()].map((share) => ({ accountId: share.accountId, sharedTime: share.sharedTime })),
+    })),
+  };
+}
+
+function addAccount(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<AccountBody>(raw, 'account');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  const conflict = deps.store.upsertAccount(body.accountId, body.accessKeys ?? []);
+  if (conflict) return fail(409, conflict);
+  return { status: 201, body: { accountId: body.accountId } };
+}
+
+function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<ImageBody>(raw, 'image');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  const kind = body.kind ?? 'custom';
+  if (kind === 'system' && body.ownerAccountId !== undefined) return fail(400, 'system images have no ownerAccountId');
+  if (kind !== 'system') {
+    if (body.ownerAccountId === undefined) return fail(400, `${kind} images need an ownerAccountId`);
+    if (!deps.store.findAccount(body.ownerAccountId)) return fail(400, `owner account ${body.ownerAccountId} is not registered`);
+  }
+  if (body.imageId !== undefined && deps.store.imageIdTaken(body.imageId)) return fail(409, `image ${body.imageId} already exists`);
+  const image = deps.store.addImage({
+    regionId: body.regionId,
+    ownerAccountId: kind === 'system' ? null : (body.ownerAccountId ?? null),
+    imageId: body.imageId,
+    imageName: body.imageName,
+    kind,
+    status: body.status ?? 'Available',
+    tags: toTagList(body.tags),
+    inUseByInstances: body.inUseByInstances ?? false,
+    encrypted: body.encrypted ?? false,
+    isPublic: kind === 'system' ? true : (body.isPublic ?? false),
+    creationTime: ecsTime(body.creationTime ? new Date(body.creationTime) : deps.now()),
+    sizeGiB: body.size ?? 40,
+  });
+  return { status: 201, body: { imageId: image.imageId } };
+}
+
+function patchImage(deps: AdminDependencies, regionId: string, imageId: string, raw: Buffer): AdminResponse {
+  const parsed = parseBody<ImagePatchBody>(raw, 'imagePatch');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  const image = deps.store.findImage(regionId, imageId);
+  if (!image) return fail(404, `image ${imageId} not found in ${regionId}`);
+  if (image.kind === 'system' && body.isPublic === false) return fail(400, 'system images are always public');
+  if (body.imageName !== undefined) image.imageName = body.imageName;
+  if (body.status !== undefined) image.status = body.status;
+  if (body.tags !== undefined) image.tags = toTagList(body.tags);
+  if (body.inUseByInstances !== undefined) image.inUseByInstances = body.inUseByInstances;
+  if (body.encrypted !== undefined) image.encrypted = body.encrypted;
+  if (body.isPublic !== undefined) image.isPublic = body.isPublic;
+  return { status: 200, body: { imageId: image.imageId } };
+}
+
+/** Looks up what an out-of-band share names; returns the image or a failure. */
+function resolveShare(deps: AdminDependencies, body: ShareBody): { image: Image } | { response: AdminResponse } {
+  const image = deps.store.findImage(body.regionId, body.imageId);
+  if (!image) return { response: fail(404, `image ${body.imageId} not found in ${body.regionId}`) };
+  if (image.kind === 'system') return { response: fail(409, 'system images cannot be shared') };
+  if (!deps.store.findAccount(body.accountId)) return { response: fail(404, `account ${body.accountId} is not registered`) };
+  if (image.ownerAccountId === body.accountId) return { response: fail(409, 'an image cannot be shared with its owner') };
+  return { image };
+}
+
+function addShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<ShareBody>(raw, 'share');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  const resolved = resolveShare(deps, body);
+  if ('response' in resolved) return resolved.response;
+  const image = resolved.image;
+  if (!image.shares.has(body.accountId)) {
+    if (image.shares.size >= SHARE_LIMIT_PER_IMAGE) return fail(409, `image already shared with ${SHARE_LIMIT_PER_IMAGE} accounts`);
+    image.shares.set(body.accountId, { accountId: body.accountId, sharedTime: ecsTime(deps.now()) });
+  }
+  const share = image.shares.get(body.accountId);
+  return { status: 201, body: { accountId: body.accountId, sharedTime: share?.sharedTime } };
+}
+
+function removeShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<ShareBody>(raw, 'share');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  const resolved = resolveShare(deps, body);
+  if ('response' in resolved) return resolved.response;
+  const image = resolved.image;
+  image.shares.delete(body.accountId);
+  return { status: 204 };
+}
+
+function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<FaultBody>(raw, 'fault');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  if (body.code === undefined && body.latencyMs === undefined) return fail(400, 'invalid fault: give a code, a latencyMs, or both');
+  if (body.code === undefined && body.status !== undefined) return fail(400, 'invalid fault: status needs a code');
+  return { status: 201, body: { id: deps.faults.add(body) } };
+}
+
+function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
+  const parsed = parseBody<ThrottleBody>(raw, 'throttle');
+  if (!parsed.ok) return parsed.response;
+  const body = parsed.body;
+  deps.flowControl.set(body.action, body.qps);
+  return { status: 200, body: { action: body.action ?? null, qps: body.qps } };
+}
+
+/** Routes one admin request. Never throws for client mistakes. */
+export function handleAdmin(deps: AdminDependencies, method: string, pathname: string, raw: Buffer): AdminResponse {
+  const route = `${method} ${pathname}`;
+  switch (route) {
+    case 'POST /__emulator/accounts':
+      return addAccount(deps, raw);
+    case 'POST /__emulator/images':
+      return addImage(deps, raw);
+    case 'POST /__emulator/shares':
+      return addShare(deps, raw);
+    case 'DELETE /__emulator/shares':
+      return removeShare(deps, raw);
+    case 'POST /__emulator/faults':
+      return addFault(deps, raw);
+    case 'DELETE /__emulator/faults':
+      deps.faults.clear();
+      return { status: 204 };
+    case 'PUT /__emulator/throttle':
+      return setThrottle(deps, raw);
+    case 'DELETE /__emulator/throttle':
+      deps.flowControl.clear();
+      return { status: 204 };
+    case 'GET /__emulator/state':
+      return { status: 200, body: stateOf(deps.store) };
+    case 'GET /__emulator/calls':
+      return { status: 200, body: deps.calls };
+    case 'POST /__emulator/reset':
+      deps.store.reset();
+      deps.resetRuntime();
+      return { status: 204 };
+    default:
+      break;
+  }
+  const imageRoute = /^\/__emulator\/images\/([^/]+)\/([^/]+)$/.exec(pathname);
+  if (imageRoute && method === 'PATCH') {
+    return patchImage(deps, decodeURIComponent(imageRoute[1] ?? ''), decodeURIComponent(imageRoute[2] ?? ''), raw);
+  }
+  const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
+  if (faultRoute && method === 'DELETE') {
+    return deps.faults.remove(decodeURIComponent(faultRoute[1] ?? '')) ? { status: 204 } : fail(404, 'no such fault');
+  }
+  return fail(404, `no admin route ${route}`);
+}

@@ -1,0 +1,131 @@
+/**
+ * Runtime faults: injected errors and latency per action, and per-API flow control
+ * (QPS per account, region and action over a sliding one-second window), as ECS applies it.
+ */
+import { EcsApiError, defaultStatusForCode, ecsErrors } from './errors.js';
+
+export interface FaultInput {
+  action?: string;
+  code?: string;
+  status?: number;
+  message?: string;
+  probability?: number;
+  count?: number;
+  latencyMs?: number;
+  /** `after`: the operation runs (and changes state) before the error is returned. */
+  phase?: 'before' | 'after';
+}
+
+interface FaultRule {
+  id: string;
+  action: string | undefined;
+  code: string | undefined;
+  status: number;
+  message: string;
+  probability: number | undefined;
+  /** Injections left; undefined = unlimited. */
+  remaining: number | undefined;
+  latencyMs: number;
+  phase: 'before' | 'after';
+}
+
+export interface FaultOutcome {
+  latencyMs: number;
+  error: EcsApiError | undefined;
+  phase: 'before' | 'after';
+}
+
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+  private nextId = 1;
+
+  constructor(private readonly random: () => number) {}
+
+  add(input: FaultInput): string {
+    const id = `fault-${this.nextId++}`;
+    this.rules.push({
+      id,
+      action: input.action,
+      code: input.code,
+      status: input.status ?? (input.code ? defaultStatusForCode(input.code) : 500),
+      message: input.message ?? `Injected fault: ${input.code ?? 'latency'}.`,
+      probability: input.probability,
+      remaining: input.count,
+      latencyMs: input.latencyMs ?? 0,
+      phase: input.phase ?? 'before',
+    });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((rule) => rule.id !== id);
+    return this.rules.length !== before;
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /**
+   * Decides what fires for one call, in the order the faults were added: latencies add up,
+   * the first firing fault with a code answers the call. Exhausted faults are dropped.
+   */
+  draw(action: string): FaultOutcome {
+    let latencyMs = 0;
+    let error: EcsApiError | undefined;
+    let phase: 'before' | 'after' = 'before';
+    for (const rule of this.rules) {
+      if (error) break;
+      if (rule.action !== undefined && rule.action !== action) continue;
+      if (rule.probability !== undefined && !(this.random() < rule.probability)) continue;
+      if (rule.remaining !== undefined) rule.remaining -= 1;
+      latencyMs += rule.latencyMs;
+      if (rule.code) {
+        error = new EcsApiError(rule.status, rule.code, rule.message);
+        phase = rule.phase;
+      }
+    }
+    this.rules = this.rules.filter((rule) => rule.remaining === undefined || rule.remaining > 0);
+    return { latencyMs, error, phase };
+  }
+}
+
+const WINDOW_MS = 1000;
+
+/**
+ * Flow control per (account, region, action). A limit set for one action wins over the limit set for
+ * every action. Only admitted calls occupy the window, so a client that respects the limit is never
+ * throttled and admitted calls never exceed `qps` in any one-second span.
+ */
+export class FlowControl {
+  private limits = new Map<string | undefined, number>();
+  private windows = new Map<string, number[]>();
+
+  constructor(private readonly nowMs: () => number) {}
+
+  set(action: string | undefined, qps: number): void {
+    this.limits.set(action, qps);
+  }
+
+  clear(): void {
+    this.limits.clear();
+    this.windows.clear();
+  }
+
+  /** Admits the call or throws Throttling.User. */
+  admit(accountId: string, regionId: string, action: string): void {
+    const limit = this.limits.get(action) ?? this.limits.get(undefined);
+    if (limit === undefined) return;
+    const now = this.nowMs();
+    const key = `${accountId}|${regionId}|${action}`;
+    const admitted = (this.windows.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
+    if (admitted.length >= limit) {
+      this.windows.set(key, admitted);
+      const oldest = admitted[0];
+      throw ecsErrors.throttled(oldest === undefined ? WINDOW_MS : Math.max(1, oldest + WINDOW_MS - now));
+    }
+    admitted.push(now);
+    this.windows.set(key, admitted);
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * JSON writing with one twist: ECS sends some 64-bit ids (e.g. ImageOwnerId) as bare JSON numbers.
+ * JavaScript numbers cannot hold every 16-digit id, so such values are carried as digit strings and
+ * written verbatim as numbers, exactly as the service does; the client decides how to parse them.
+ */
+export class JsonInteger {
+  readonly digits: string;
+  constructor(digits: string) {
+    // JSON forbids leading zeros; ECS ids written as numbers lose them too.
+    this.digits = digits.replace(/^0+(?=\d)/, '');
+  }
+  toJSON(): string {
+    return `\u0000int:${this.digits}\u0000`;
+  }
+}
+
+export function writeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/"\\u0000int:(\d+)\\u0000"/g, '$1');
+}

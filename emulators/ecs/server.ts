@@ -1,0 +1,226 @@
+/**
+ * The HTTP front of the ECS emulator: admin routes under /__emulator/, everything else is the
+ * signed RPC API (`POST /` with parameters in the query string), checked the way the ECS gateway
+ * does — signature material, timestamp, AccessKey, signature, nonce, action — then flow control,
+ * injected faults and finally the operation.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type AdminDependencies, type CallRecord, handleAdmin } from './admin.js';
+import { EcsApiError, ecsErrors } from './errors.js';
+import { FaultInjector, FlowControl } from './faults.js';
+import { writeJson } from './json.js';
+import { ECS_API_VERSION, OPERATIONS } from './operations/index.js';
+import { type RawApiRequest, parseSignature, parseTimestamp } from './signature.js';
+import { EcsStore } from './store.js';
+
+export interface EcsEmulatorOptions {
+  /** The emulator's clock: request timestamps, SharedTime, CreationTime and flow control use it. */
+  now?: () => Date;
+  /** Source of randomness for probabilistic faults, in [0, 1). */
+  random?: () => number;
+}
+
+/** ECS rejects requests signed more than 15 minutes from its own clock. */
+const TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000;
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_CALL_RECORDS = 100_000;
+
+/** Nonces seen in the last 15 minutes (a nonce older than that fails the timestamp check anyway). */
+class NonceCache {
+  private expiries = new Map<string, number>();
+  constructor(private readonly nowMs: () => number) {}
+
+  /** Records the nonce; false if it was already used. */
+  use(nonce: string): boolean {
+    const now = this.nowMs();
+    for (const [seen, expiry] of this.expiries) {
+      if (expiry > now) break;
+      this.expiries.delete(seen);
+    }
+    const expiry = this.expiries.get(nonce);
+    if (expiry !== undefined && expiry > now) return false;
+    this.expiries.delete(nonce);
+    this.expiries.set(nonce, now + TIMESTAMP_TOLERANCE_MS);
+    return true;
+  }
+
+  clear(): void {
+    this.expiries.clear();
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new EcsApiError(413, 'InvalidParameter', 'The request body is too large.');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class EcsEmulator {
+  readonly store = new EcsStore();
+  readonly server: Server;
+  private readonly now: () => Date;
+  private readonly faults: FaultInjector;
+  private readonly flowControl: FlowControl;
+  private readonly nonces: NonceCache;
+  private readonly calls: CallRecord[] = [];
+  private readonly admin: AdminDependencies;
+
+  constructor(options: EcsEmulatorOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    const nowMs = () => this.now().getTime();
+    this.faults = new FaultInjector(options.random ?? Math.random);
+    this.flowControl = new FlowControl(nowMs);
+    this.nonces = new NonceCache(nowMs);
+    this.admin = {
+      store: this.store,
+      faults: this.faults,
+      flowControl: this.flowControl,
+      calls: this.calls,
+      now: this.now,
+      resetRuntime: () => {
+        this.faults.clear();
+        this.flowControl.clear();
+        this.nonces.clear();
+        this.calls.length = 0;
+      },
+    };
+    this.server = createServer((request, response) => {
+      this.route(request, response).catch((error: unknown) => {
+        process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'ecs emulator failure', error: String(error) })}\n`);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: 'internal emulator error' }));
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://emulator.local');
+    if (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')) {
+      await this.routeAdmin(request, response, url.pathname);
+      return;
+    }
+    await this.routeApi(request, response, url);
+  }
+
+  private async routeAdmin(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+    const send = (status: number, body?: unknown) => {
+      if (body === undefined) {
+        response.writeHead(status).end();
+      } else {
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }
+    };
+    if (!isLoopback(request.socket.remoteAddress)) {
+      send(403, { error: 'admin routes answer loopback callers only' });
+      return;
+    }
+    let raw: Buffer;
+    try {
+      raw = await readBody(request);
+    } catch {
+      send(400, { error: 'request body too large or unreadable' });
+      return;
+    }
+    const result = handleAdmin(this.admin, request.method ?? 'GET', pathname, raw);
+    send(result.status, result.body);
+  }
+
+  private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const requestId = randomUUID().toUpperCase();
+    const record: CallRecord = { action: null, accountId: null, regionId: null, params: {}, status: 200, code: null };
+    let status = 200;
+    let payload: Record<string, unknown>;
+    let extraHeaders: Record<string, string> = {};
+    try {
+      const body = await readBody(request);
+      const method = request.method ?? 'GET';
+      if ((method !== 'POST' && method !== 'GET') || url.pathname !== '/') {
+        throw ecsErrors.apiNotFound(method, url.pathname);
+      }
+      const pairs: Array<[string, string]> = [...url.searchParams.entries()];
+      const contentType = request.headers['content-type'] ?? '';
+      if (body.length > 0 && contentType.startsWith('application/x-www-form-urlencoded')) {
+        pairs.push(...new URLSearchParams(body.toString('utf8')).entries());
+      }
+      const raw: RawApiRequest = { method, pathname: url.pathname, pairs, headers: request.headersDistinct as Record<string, string[]>, body };
+      payload = await this.answer(raw, record);
+    } catch (error) {
+      const apiError =
+        error instanceof EcsApiError
+          ? error
+          : new EcsApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.');
+      if (!(error instanceof EcsApiError)) {
+        process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'ecs operation failure', error: String(error) })}\n`);
+      }
+      status = apiError.status;
+      extraHeaders = apiError.headers;
+      record.code = apiError.code;
+      const regionId = record.regionId;
+      payload = {
+        RequestId: requestId,
+        HostId: regionId ? `ecs.${regionId}.aliyuncs.com` : 'ecs.aliyuncs.com',
+        Code: apiError.code,
+        Message: apiError.message,
+        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(apiError.code)}&product=Ecs&requestId=${requestId}`,
+      };
+    }
+    record.status = status;
+    this.calls.push(record);
+    if (this.calls.length > MAX_CALL_RECORDS) this.calls.splice(0, this.calls.length - MAX_CALL_RECORDS);
+    const text = writeJson(status === 200 ? { RequestId: requestId, ...payload } : payload);
+    response
+      .writeHead(status, {
+        'content-type': 'application/json;charset=utf-8',
+        'x-acs-request-id': requestId,
+        ...extraHeaders,
+      })
+      .end(text);
+  }
+
+  /** Authenticates and runs one API call; fills the call record as facts become known. */
+  private async answer(raw: RawApiRequest, record: CallRecord): Promise<Record<string, unknown>> {
+    const claim = parseSignature(raw);
+    record.action = claim.action ?? null;
+    record.params = claim.params;
+    record.regionId = claim.params['RegionId'] || null;
+
+    const signedAt = parseTimestamp(claim.timestamp);
+    if (Math.abs(this.now().getTime() - signedAt.getTime()) > TIMESTAMP_TOLERANCE_MS) {
+      throw ecsErrors.timestampExpired(claim.timestamp);
+    }
+    const key = this.store.findAccessKey(claim.accessKeyId);
+    if (!key) throw ecsErrors.accessKeyNotFound(claim.accessKeyId);
+    claim.verify(key.accessKeySecret);
+    record.accountId = key.accountId;
+    if (!this.nonces.use(claim.nonce)) throw ecsErrors.nonceUsed();
+
+    if (!claim.action) throw ecsErrors.missingParameter('Action');
+    const operation = OPERATIONS.get(claim.action);
+    if (!operation || claim.version !== ECS_API_VERSION) {
+      throw ecsErrors.apiNotFound(claim.action, claim.version ?? '');
+    }
+
+    this.flowControl.admit(key.accountId, record.regionId ?? '', claim.action);
+    const fault = this.faults.draw(claim.action);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.error && fault.phase === 'before') throw fault.error;
+    const body = operation({ accountId: key.accountId, params: claim.params, store: this.store, now: this.now });
+    if (fault.error) throw fault.error;
+    return body;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Typed client for the ECS emulator's admin routes (see emulators/ecs/README.md), for tests and
+ * local tooling. `endpoint` is the emulator's `host:port` as returned by startEcsEmulator.
+ */
+
+export interface EcsAccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+}
+
+export interface EcsImageSeed {
+  ownerAccountId?: string;
+  regionId: string;
+  imageId?: string;
+  imageName?: string;
+  kind?: 'custom' | 'marketplace-derived' | 'system';
+  status?: 'Available' | 'Creating' | 'Waiting' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
+  tags?: Record<string, string>;
+  inUseByInstances?: boolean;
+  encrypted?: boolean;
+  isPublic?: boolean;
+  /** GiB. */
+  size?: number;
+  /** ISO-8601; defaults to the emulator clock. */
+  creationTime?: string;
+}
+
+export type EcsImagePatch = Partial<
+  Pick<EcsImageSeed, 'imageName' | 'status' | 'tags' | 'inUseByInstances' | 'encrypted' | 'isPublic'>
+>;
+
+export interface EcsFault {
+  /** Omit to hit every action. */
+  action?: string;
+  code?: string;
+  status?: number;
+  message?: string;
+  probability?: number;
+  count?: number;
+  latencyMs?: number;
+  /** `after`: the operation takes effect, then the error is returned. */
+  phase?: 'before' | 'after';
+}
+
+export interface EcsThrottle {
+  /** Omit to limit every action (each counted separately). */
+  action?: string;
+  qps: number;
+}
+
+export interface EcsEmulatorState {
+  accounts: Array<{ accountId: string }>;
+  images: Array<{
+    imageId: string;
+    regionId: string;
+    ownerAccountId: string | null;
+    kind: 'custom' | 'marketplace-derived' | 'system';
+    status: string;
+    isPublic: boolean;
+    deleted: boolean;
+    shares: Array<{ accountId: string; sharedTime: string }>;
+  }>;
+}
+
+export interface EcsCallRecord {
+  action: string | null;
+  accountId: string | null;
+  regionId: string | null;
+  params: Record<string, string>;
+  status: number;
+  code: string | null;
+}
+
+export class EcsAdminError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    route: string,
+  ) {
+    super(`${route} answered ${status}: ${JSON.stringify(body)}`);
+    this.name = 'EcsAdminError';
+  }
+}
+
+export interface EcsAdmin {
+  addAccount(accountId: string, accessKeys?: EcsAccessKey[]): Promise<void>;
+  /** Returns the image id (generated unless given). */
+  addImage(image: EcsImageSeed): Promise<string>;
+  patchImage(regionId: string, imageId: string, patch: EcsImagePatch): Promise<void>;
+  /** A share made outside the governed API, as the console would. */
+  shareOutOfBand(regionId: string, imageId: string, accountId: string): Promise<void>;
+  unshareOutOfBand(regionId: string, imageId: string, accountId: string): Promise<void>;
+  /** Returns the fault id. */
+  addFault(fault: EcsFault): Promise<string>;
+  removeFault(id: string): Promise<void>;
+  clearFaults(): Promise<void>;
+  setThrottle(throttle: EcsThrottle): Promise<void>;
+  clearThrottle(): Promise<void>;
+  state(): Promise<EcsEmulatorState>;
+  calls(): Promise<EcsCallRecord[]>;
+  reset(): Promise<void>;
+}
+
+export function ecsAdmin(endpoint: string): EcsAdmin {
+  const base = `http://${endpoint}/__emulator`;
+
+  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed: unknown = text.length > 0 ? JSON.parse(text) : undefined;
+    if (!response.ok) throw new EcsAdminError(response.status, parsed, `${method} ${path}`);
+    return parsed;
+  }
+
+  return {
+    async addAccount(accountId, accessKeys = []) {
+      await call('POST', '/accounts', { accountId, accessKeys });
+    },
+    async addImage(image) {
+      return ((await call('POST', '/images', image)) as { imageId: string }).imageId;
+    },
+    async patchImage(regionId, imageId, patch) {
+      await call('PATCH', `/images/${encodeURIComponent(regionId)}/${encodeURIComponent(imageId)}`, patch);
+    },
+    async shareOutOfBand(regionId, imageId, accountId) {
+      await call('POST', '/shares', { regionId, imageId, accountId });
+    },
+    async unshareOutOfBand(regionId, imageId, accountId) {
+      await call('DELETE', '/shares', { regionId, imageId, accountId });
+    },
+    async addFault(fault) {
+      return ((await call('POST', '/faults', fault)) as { id: string }).id;
+    },
+    async removeFault(id) {
+      await call('DELETE', `/faults/${encodeURIComponent(id)}`);
+    },
+    async clearFaults() {
+      await call('DELETE', '/faults');
+    },
+    async setThrottle(throttle) {
+      await call('PUT', '/throttle', throttle);
+    },
+    async clearThrottle() {
+      await call('DELETE', '/throttle');
+    },
+    async state() {
+      return (await call('GET', '/state')) as EcsEmulatorState;
+    },
+    async calls() {
+      return (await call('GET', '/calls')) as EcsCallRecord[];
+    },
+    async reset() {
+      await call('POST', '/reset');
+    },
+  };
+}
