@@ -1,12 +1,16 @@
 // The governance use cases behind the HTTP API v1. Roles are checked by the HTTP route table; this
 // core enforces everything else (separation of duties, policy, quota, lifecycle, write-ahead intents).
+import { createHash } from 'node:crypto';
+import { GovernorError, StoreError, isConditionFailed, isGovernorError } from './errors.js';
 import type {
   AccountId,
   AuditEvent,
-  DeletionStatus,
   Deletion,
+  DeletionStatus,
+  EcsImage,
   EcsImageKind,
   EcsImageStatus,
+  EcsSharePermissions,
   ImageLifecycle,
   ImageRecord,
   Page,
@@ -15,7 +19,41 @@ import type {
   Share,
   ShareRequest,
 } from './model.js';
-import type { Ctx, GovernorDeps } from './context.js';
+import { isTerminal } from './model.js';
+import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
+import { resolveDeps, shareLimit } from './context.js';
+import type { Policy } from './policy.js';
+import {
+  LIVE_STATES,
+  PENDING_STATES,
+  applyShares,
+  audit,
+  cancelRequest,
+  closePendingShares,
+  ensureImageRecord,
+  expireRequest,
+  finishDrain,
+  markDeleted,
+  pendingRequestsOf,
+  rejectRequest,
+  releaseQuota,
+  reserveQuota,
+  revokeShares,
+  settlePendingShares,
+  sharesOfRequest,
+  transitionShare,
+} from './transitions.js';
+import { compact, mapLimit, storeFailure, updateImageRecord, updateRequestRecord } from './util.js';
+import {
+  FieldErrors,
+  MAX_COMMENT_LENGTH,
+  MAX_REASON_LENGTH,
+  MAX_TICKET_LENGTH,
+  checkAccountIds,
+  checkImageRef,
+  checkText,
+  parseDateTime,
+} from './validate.js';
 
 export type { Ctx, GovernorDeps } from './context.js';
 
@@ -114,25 +152,700 @@ export interface Governor {
 export const UNSHARE_WARNING =
   'Instances that these accounts created from the image can no longer re-initialize their system disks.';
 
-export function createGovernor(deps: GovernorDeps): Governor {
-  void deps;
-  const notImplemented = (): never => {
-    throw new Error('not implemented');
+/** Page sizes the listings accept (the HTTP layer validates the same range). */
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * The request id a retry with the same idempotency material resumes. The HTTP layer derives
+ * `requestKey` from the principal and the Idempotency-Key; hashing keeps ids short and opaque.
+ */
+export const requestIdFor = (requestKey: string): string =>
+  `sr-${createHash('sha256').update(requestKey).digest('hex').slice(0, 32)}`;
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+// ---------------------------------------------------------------------------------------------
+// policy checks (pure)
+
+function checkRegion(policy: Policy, regionId: string): void {
+  if (!policy.regions.includes(regionId)) {
+    throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
+  }
+}
+
+const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {
+  'marketplace-derived': 'it is derived from a Marketplace image',
+  system: 'it is a public system image',
+  'shared-to-us': 'it was shared to this account by another account',
+  community: 'it is a community image of another account',
+};
+
+/** Why the image may not be shared, or null when it may. */
+export function notShareableReason(policy: Policy, image: EcsImage): string | null {
+  if (image.kind !== 'custom') return `Image ${image.imageId} cannot be shared: ${NOT_SHAREABLE_KIND[image.kind]}`;
+  if (image.ownerAccountId !== undefined && image.ownerAccountId !== policy.ownerAccountId) {
+    return `Image ${image.imageId} cannot be shared: it is owned by another account`;
+  }
+  const denied = policy.denyImageTags.find((t) => image.tags[t.key] === t.value);
+  if (denied) return `Image ${image.imageId} cannot be shared: it carries the tag ${denied.key}=${denied.value}`;
+  if (policy.requireImageTags.length > 0 && !policy.requireImageTags.some((t) => image.tags[t.key] === t.value)) {
+    const wanted = policy.requireImageTags.map((t) => `${t.key}=${t.value}`).join(', ');
+    return `Image ${image.imageId} cannot be shared: it carries none of the required tags (${wanted})`;
+  }
+  return null;
+}
+
+/** Accounts the allow/deny lists refuse. */
+export function disallowedAccounts(policy: Policy, accountIds: readonly AccountId[]): AccountId[] {
+  return accountIds.filter(
+    (id) => policy.denyAccounts.includes(id) || (policy.allowAccounts.length > 0 && !policy.allowAccounts.includes(id)),
+  );
+}
+
+export function needsApproval(policy: Policy, accountIds: readonly AccountId[]): boolean {
+  return policy.approvalRequired && !accountIds.every((id) => policy.approvalExemptAccounts.includes(id));
+}
+
+/** The share expiry to store (ISO), or undefined for never. Throws ExpiryTooLong. */
+function resolveExpiry(policy: Policy, now: Date, expiresAt: string | undefined): string | undefined {
+  if (expiresAt !== undefined) {
+    const at = parseDateTime(expiresAt);
+    if (policy.maxShareDurationDays !== undefined) {
+      const latest = now.getTime() + policy.maxShareDurationDays * DAY_MS;
+      if (at > latest) {
+        throw new GovernorError('ExpiryTooLong', `Shares may last at most ${policy.maxShareDurationDays} days`, {
+          details: { maxShareDurationDays: policy.maxShareDurationDays, latest: new Date(latest).toISOString() },
+        });
+      }
+    }
+    return new Date(at).toISOString();
+  }
+  if (policy.defaultShareDurationDays === undefined) return undefined;
+  return new Date(now.getTime() + policy.defaultShareDurationDays * DAY_MS).toISOString();
+}
+
+const sameAccounts = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+
+const clampLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(limit) || 1));
+
+// ---------------------------------------------------------------------------------------------
+
+export function createGovernor(input: GovernorDeps): Governor {
+  const deps: DomainDeps = resolveDeps(input);
+  const { store, images, clock, policy } = deps;
+  const now = (): Date => clock.now();
+
+  /** Every use case leaves through here: store outcomes become the one error taxonomy. */
+  const boundary = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof StoreError) {
+        if (e.kind === 'ConditionFailed') throw new GovernorError('ConcurrentModification', undefined, { cause: e });
+        const mapped = storeFailure(e);
+        if (mapped !== e) throw mapped;
+        deps.logger.error({ msg: 'unexpected store outcome', kind: e.kind, error: e.message });
+        throw new GovernorError('Internal', undefined, { cause: e });
+      }
+      throw e;
+    }
   };
+
+  const getRequestOrThrow = async (requestId: string): Promise<ShareRequest> => {
+    const request = typeof requestId === 'string' && requestId.length > 0 ? await store.getRequest(requestId) : null;
+    if (!request) throw new GovernorError('RequestNotFound', `No share request ${requestId}`);
+    return request;
+  };
+
+  const liveOrPendingShares = async (regionId: string, imageId: string): Promise<Share[]> =>
+    (await store.listShares(regionId, imageId)).filter((s) => !isTerminal(s.state));
+
+  // ---- share -------------------------------------------------------------------------------
+
+  function validateShareInput(body: ShareInput): void {
+    const errors = new FieldErrors();
+    checkImageRef(errors, body.regionId, body.imageId);
+    checkAccountIds(errors, body.accountIds);
+    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
+    checkText(errors, '/ticket', body.ticket, { required: false, max: MAX_TICKET_LENGTH });
+    if (typeof body.attestation !== 'object' || body.attestation === null || typeof body.attestation.sensitiveDataRemoved !== 'boolean') {
+      errors.add('/attestation/sensitiveDataRemoved', 'must be a boolean');
+    }
+    if (body.expiresAt !== undefined) {
+      const at = typeof body.expiresAt === 'string' ? parseDateTime(body.expiresAt) : Number.NaN;
+      if (Number.isNaN(at)) errors.add('/expiresAt', 'must be an RFC 3339 date-time with a time zone');
+      else if (at <= now().getTime()) errors.add('/expiresAt', 'must be in the future');
+    }
+    errors.throwIfAny();
+  }
+
+  async function requestShare(ctx: Ctx, body: ShareInput, opts: { requestKey?: string } = {}): Promise<ShareOutcome> {
+    // Everything a client can get wrong is checked before the first write.
+    validateShareInput(body);
+    const { regionId, imageId } = body;
+    const accountIds = [...body.accountIds];
+    checkRegion(policy, regionId);
+    if (accountIds.includes(policy.ownerAccountId)) {
+      throw new GovernorError('CannotShareWithOwner', 'An image cannot be shared with the account that owns it', {
+        details: { accounts: [policy.ownerAccountId] },
+      });
+    }
+    const refused = disallowedAccounts(policy, accountIds);
+    if (refused.length > 0) {
+      throw new GovernorError('AccountNotAllowed', `Policy does not allow sharing with ${refused.join(', ')}`, { details: { accounts: refused } });
+    }
+    if (body.attestation.sensitiveDataRemoved !== true) {
+      throw new GovernorError('AttestationRequired', 'Attest that sensitive data has been removed from the image before sharing it');
+    }
+    const shareExpiresAt = resolveExpiry(policy, now(), body.expiresAt);
+
+    const requestId = opts.requestKey !== undefined ? requestIdFor(opts.requestKey) : `sr-${deps.newId()}`;
+    if (opts.requestKey !== undefined) {
+      const earlier = await store.getRequest(requestId);
+      if (earlier) return resumeRequest(ctx, earlier, body);
+    }
+
+    const ecsImage = await images.getImage(regionId, imageId);
+    if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
+    const notShareable = notShareableReason(policy, ecsImage);
+    if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
+    if (ecsImage.status !== 'Available') {
+      throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
+        details: { imageStatus: ecsImage.status },
+      });
+    }
+    const record = await store.getImage(regionId, imageId);
+    if (record && record.lifecycle !== 'active') {
+      throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
+    }
+    const taken = await blockingShares(ctx, regionId, imageId, accountIds);
+    if (taken.length > 0) {
+      throw new GovernorError('ShareAlreadyExists', `Image ${imageId} is already shared, or a share is pending, with ${taken.join(', ')}`, {
+        details: { accounts: taken },
+      });
+    }
+    const limit = shareLimit(policy);
+    const used = record?.quotaUsed ?? 0;
+    if (used + accountIds.length > limit) {
+      throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
+        details: { limit, used, requested: accountIds.length },
+      });
+    }
+
+    // First writes: the record, then the atomic reservation (the real quota check under concurrency).
+    await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
+    await reserveQuota(deps, regionId, imageId, accountIds.length);
+
+    const approval = needsApproval(policy, accountIds);
+    const at = now();
+    const createdAt = at.toISOString();
+    const request: ShareRequest = compact({
+      requestId,
+      regionId,
+      imageId,
+      accountIds,
+      status: approval ? 'pending_approval' : 'approved',
+      requester: ctx.principal.id,
+      reason: body.reason,
+      ticket: body.ticket,
+      shareExpiresAt,
+      attestation: { sensitiveDataRemoved: true },
+      pendingUntil: new Date(at.getTime() + policy.pendingRequestTtlHours * HOUR_MS).toISOString(),
+      decidedBy: approval ? undefined : ctx.principal.id,
+      decidedAt: approval ? undefined : createdAt,
+      comment: approval ? undefined : 'approval not required by policy',
+      createdAt,
+      updatedAt: createdAt,
+      version: 1,
+    });
+    try {
+      await store.createRequest(request);
+    } catch (e) {
+      await releaseQuota(deps, regionId, imageId, accountIds.length).catch(() => undefined);
+      if (e instanceof StoreError && e.kind === 'AlreadyExists' && opts.requestKey !== undefined) {
+        // A concurrent retry with the same key won: continue its request instead.
+        const winner = await store.getRequest(requestId);
+        if (winner) return resumeRequest(ctx, winner, body);
+      }
+      throw e;
+    }
+
+    const created = await createShareRows(ctx, request, accountIds);
+    await audit(
+      deps,
+      ctx,
+      created.map((s) => ({
+        regionId,
+        imageId,
+        action: 'share.requested',
+        accountId: s.accountId,
+        after: s.state,
+        shareRequestId: requestId,
+        reason: body.reason,
+        ticket: body.ticket,
+      })),
+    );
+    if (approval) return { outcome: 'pending', request };
+
+    await audit(
+      deps,
+      ctx,
+      created.map((s) => ({
+        regionId,
+        imageId,
+        action: 'share.approved',
+        accountId: s.accountId,
+        before: 'pending_approval',
+        after: 'approved',
+        shareRequestId: requestId,
+        detail: 'approval not required by policy',
+      })),
+    );
+    await applyShares(deps, ctx, created);
+    return appliedOutcome(requestId);
+  }
+
+  /** Accounts of the ask that already hold a live or pending share of the image (stale pending rows settled first). */
+  async function blockingShares(ctx: Ctx, regionId: string, imageId: string, accountIds: readonly AccountId[]): Promise<AccountId[]> {
+    const wanted = new Set(accountIds);
+    const rows = (await liveOrPendingShares(regionId, imageId)).filter((s) => wanted.has(s.accountId));
+    const pending = rows.filter((s) => PENDING_STATES.includes(s.state));
+    const stillPending = pending.length > 0 ? await settlePendingShares(deps, ctx, pending) : [];
+    return [...rows.filter((s) => LIVE_STATES.includes(s.state)), ...stillPending].map((s) => s.accountId).sort();
+  }
+
+  /**
+   * Creates the share rows of a new (or resumed) request. A row that lost a race to another request
+   * makes the whole request fail cleanly: its rows are closed, all quota released, ShareAlreadyExists.
+   */
+  async function createShareRows(ctx: Ctx, request: ShareRequest, accountIds: readonly AccountId[]): Promise<Share[]> {
+    const state = request.status === 'pending_approval' ? 'pending_approval' : 'approved';
+    const conflicts: AccountId[] = [];
+    const created = await mapLimit(accountIds, 10, async (accountId) => {
+      const existing = await store.getShare(request.regionId, request.imageId, accountId);
+      if (existing && existing.requestId === request.requestId && !isTerminal(existing.state)) return existing;
+      try {
+        return await store.createShare(
+          compact({
+            regionId: request.regionId,
+            imageId: request.imageId,
+            accountId,
+            state,
+            requestId: request.requestId,
+            origin: 'request' as const,
+            expiresAt: request.shareExpiresAt,
+            createdAt: request.createdAt,
+            updatedAt: now().toISOString(),
+            version: 1,
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailed(e)) throw e;
+        conflicts.push(accountId);
+        return null;
+      }
+    });
+    const rows = created.filter((s): s is Share => s !== null);
+    if (conflicts.length === 0) return rows;
+
+    await updateRequestRecord(deps, request, (fresh) =>
+      fresh.status === 'pending_approval' || fresh.status === 'approved'
+        ? { ...fresh, status: 'failed', comment: 'some accounts already hold a share of the image' }
+        : null,
+    );
+    await closePendingShares(deps, ctx, rows, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists' });
+    await releaseQuota(deps, request.regionId, request.imageId, conflicts.length);
+    conflicts.sort();
+    throw new GovernorError('ShareAlreadyExists', `Image ${request.imageId} is already shared, or a share is pending, with ${conflicts.join(', ')}`, {
+      details: { accounts: conflicts },
+    });
+  }
+
+  /**
+   * A retry with the same requestKey: continue where the first attempt stopped (missing share rows,
+   * intents left `applying` by an ECS outage) without reserving quota again.
+   */
+  async function resumeRequest(ctx: Ctx, request: ShareRequest, body: ShareInput): Promise<ShareOutcome> {
+    if (request.regionId !== body.regionId || request.imageId !== body.imageId || !sameAccounts(request.accountIds, body.accountIds)) {
+      throw new GovernorError('IdempotencyKeyReused', 'This Idempotency-Key was used for another share request');
+    }
+    if (request.status === 'pending_approval' || request.status === 'approved') {
+      const rows = await sharesOfRequest(deps, request);
+      const missing = request.accountIds.filter((id) => !rows.some((s) => s.accountId === id));
+      // Quota for every account was reserved before the request row was written.
+      if (missing.length > 0) await createShareRows(ctx, request, missing);
+    }
+    if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
+    if (request.status === 'approved') {
+      const rows = await sharesOfRequest(deps, request);
+      await applyShares(deps, ctx, rows.filter((s) => s.state === 'approved' || s.state === 'applying'));
+      return appliedOutcome(request.requestId);
+    }
+    if (request.status === 'applied' || request.status === 'partially_applied' || request.status === 'failed') {
+      return appliedOutcome(request.requestId);
+    }
+    return { outcome: 'pending', request };
+  }
+
+  async function appliedOutcome(requestId: string): Promise<ShareOutcome> {
+    const request = await getRequestOrThrow(requestId);
+    return { outcome: 'applied', request, shares: await sharesOfRequest(deps, request) };
+  }
+
+  // ---- approve / reject ----------------------------------------------------------------------
+
+  /** Loads a request an approver may decide on: separation of duties, still pending, not past its TTL. */
+  async function decidable(ctx: Ctx, requestId: string): Promise<ShareRequest> {
+    const request = await getRequestOrThrow(requestId);
+    if (request.requester === ctx.principal.id) {
+      throw new GovernorError('SelfApprovalForbidden', 'The requester of a share request cannot decide on it');
+    }
+    if (request.status === 'pending_approval' && Date.parse(request.pendingUntil) <= now().getTime()) {
+      await expireRequest(deps, ctx, request);
+      throw new GovernorError('RequestNotPending', `Share request ${requestId} expired at ${request.pendingUntil}`, {
+        details: { status: 'expired' },
+      });
+    }
+    return request;
+  }
+
+  const notPending = (request: ShareRequest): GovernorError =>
+    new GovernorError('RequestNotPending', `Share request ${request.requestId} is ${request.status}`, { details: { status: request.status } });
+
+  async function approve(ctx: Ctx, requestId: string, body: { comment?: string }): Promise<{ request: ShareRequest; shares: Share[] }> {
+    const errors = new FieldErrors();
+    checkText(errors, '/comment', body.comment, { required: false, max: MAX_COMMENT_LENGTH });
+    errors.throwIfAny();
+    const request = await decidable(ctx, requestId);
+
+    // A retried approval of a request whose apply was interrupted finishes the apply.
+    if (request.status === 'approved') {
+      const rows = await sharesOfRequest(deps, request);
+      await applyShares(deps, ctx, rows.filter((s) => s.state === 'approved' || s.state === 'applying'));
+      return decidedOutcome(requestId);
+    }
+    if (request.status !== 'pending_approval') throw notPending(request);
+
+    const image = await store.getImage(request.regionId, request.imageId);
+    if (!image || image.lifecycle !== 'active') {
+      await cancelRequest(deps, ctx, request, 'image is being deleted');
+      throw new GovernorError('ImageDeletionPending', `Image ${request.imageId} is being deleted; the request was cancelled`);
+    }
+
+    const decidedAt = now().toISOString();
+    const approved = await updateRequestRecord(deps, request, (fresh) =>
+      fresh.status !== 'pending_approval'
+        ? null
+        : compact({ ...fresh, status: 'approved' as const, decidedBy: ctx.principal.id, decidedAt, comment: body.comment }),
+    );
+    if (!approved) throw notPending((await store.getRequest(requestId)) ?? request);
+
+    const pending = (await sharesOfRequest(deps, approved)).filter((s) => s.state === 'pending_approval');
+    const moved = (await mapLimit(pending, 10, (s) => transitionShare(deps, s, ['pending_approval'], { state: 'approved' }))).filter(
+      (s): s is Share => s !== null,
+    );
+    await audit(
+      deps,
+      ctx,
+      moved.map((s) => ({
+        regionId: s.regionId,
+        imageId: s.imageId,
+        action: 'share.approved',
+        accountId: s.accountId,
+        before: 'pending_approval',
+        after: 'approved',
+        shareRequestId: requestId,
+        reason: approved.reason,
+        ticket: approved.ticket,
+        detail: body.comment,
+      })),
+    );
+    await applyShares(deps, ctx, moved);
+    return decidedOutcome(requestId);
+  }
+
+  async function decidedOutcome(requestId: string): Promise<{ request: ShareRequest; shares: Share[] }> {
+    const request = await getRequestOrThrow(requestId);
+    return { request, shares: await sharesOfRequest(deps, request) };
+  }
+
+  async function reject(ctx: Ctx, requestId: string, body: { comment: string }): Promise<{ request: ShareRequest }> {
+    const errors = new FieldErrors();
+    checkText(errors, '/comment', body.comment, { required: true, max: MAX_COMMENT_LENGTH });
+    errors.throwIfAny();
+    const request = await decidable(ctx, requestId);
+    if (request.status !== 'pending_approval') throw notPending(request);
+    const rejected = await rejectRequest(deps, ctx, request, body.comment);
+    if (!rejected) throw notPending((await store.getRequest(requestId)) ?? request);
+    return { request: rejected };
+  }
+
+  // ---- unshare -------------------------------------------------------------------------------
+
+  async function unshare(ctx: Ctx, body: UnshareInput): Promise<{ shares: Share[]; notShared: AccountId[]; warning: string }> {
+    const errors = new FieldErrors();
+    checkImageRef(errors, body.regionId, body.imageId);
+    checkAccountIds(errors, body.accountIds);
+    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
+    errors.throwIfAny();
+    const { regionId, imageId, reason } = body;
+    checkRegion(policy, regionId);
+
+    const wanted = new Set(body.accountIds);
+    const rows = (await liveOrPendingShares(regionId, imageId)).filter((s) => wanted.has(s.accountId));
+    const inFlight = rows.filter((s) => s.state === 'applying').map((s) => s.accountId);
+    if (inFlight.length > 0) {
+      // Removing while the add may still land could leave a share ECS keeps: let the apply finish first.
+      throw new GovernorError('ConcurrentModification', `Shares with ${inFlight.join(', ')} are being applied; retry shortly`, {
+        details: { accounts: inFlight },
+      });
+    }
+    let perms: EcsSharePermissions;
+    try {
+      perms = await images.getSharePermissions(regionId, imageId);
+    } catch (e) {
+      if (!isGovernorError(e, 'ImageNotFound')) throw e;
+      if (rows.length === 0 && !(await store.getImage(regionId, imageId))) throw e;
+      perms = { accounts: [], isPublic: false };
+    }
+    const managed = new Set(rows.map((s) => s.accountId));
+    const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !managed.has(id));
+
+    // Pending asks for these accounts are withdrawn; a request left without pending shares is cancelled.
+    const pending = rows.filter((s) => PENDING_STATES.includes(s.state));
+    const closed = await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason });
+    for (const id of new Set(closed.map((s) => s.requestId).filter((x): x is string => x !== undefined))) {
+      const request = await store.getRequest(id);
+      if (request && request.status === 'pending_approval') {
+        const left = (await sharesOfRequest(deps, request)).filter((s) => PENDING_STATES.includes(s.state));
+        if (left.length === 0) await cancelRequest(deps, ctx, request, reason);
+      }
+    }
+
+    const revoked = await revokeShares(
+      deps,
+      ctx,
+      rows.filter((s) => s.state === 'active' || s.state === 'revoking'),
+      { reason },
+    );
+    if (strays.length > 0) {
+      await images.removeShares(regionId, imageId, strays);
+      await audit(
+        deps,
+        ctx,
+        strays.map((accountId) => ({ regionId, imageId, action: 'share.revoked', accountId, reason, detail: 'share not managed by the service' })),
+      );
+    }
+    const done = new Set([...closed, ...revoked].map((s) => s.accountId).concat(strays));
+    const notShared = body.accountIds.filter((id) => !done.has(id));
+    const shares = [...closed, ...revoked].sort((a, b) => a.accountId.localeCompare(b.accountId));
+    return { shares, notShared, warning: UNSHARE_WARNING };
+  }
+
+  // ---- describe ------------------------------------------------------------------------------
+
+  async function describeImage(ctx: Ctx, regionId: string, imageId: string, opts: { live: boolean }): Promise<ImageDescription> {
+    void ctx;
+    const errors = new FieldErrors();
+    checkImageRef(errors, regionId, imageId);
+    errors.throwIfAny();
+    checkRegion(policy, regionId);
+
+    const [record, rows, pendingRequests] = await Promise.all([
+      store.getImage(regionId, imageId),
+      store.listShares(regionId, imageId),
+      pendingRequestsOf(deps, regionId, imageId),
+    ]);
+    let ecsImage: EcsImage | null = null;
+    let perms: EcsSharePermissions | null = null;
+    if (opts.live) {
+      ecsImage = await images.getImage(regionId, imageId);
+      if (ecsImage) {
+        try {
+          perms = await images.getSharePermissions(regionId, imageId);
+        } catch (e) {
+          if (!isGovernorError(e, 'ImageNotFound')) throw e;
+          ecsImage = null;
+        }
+      }
+    }
+    if (!record && !ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} is not known in ${regionId}`);
+
+    const shares = rows.filter((s) => !isTerminal(s.state));
+    const drift: Drift[] = [];
+    if (perms) {
+      const listed = new Set(perms.accounts.map((a) => a.accountId));
+      const claimed = new Set(shares.filter((s) => s.state === 'active' || s.state === 'applying').map((s) => s.accountId));
+      for (const id of [...listed].sort()) if (!claimed.has(id)) drift.push({ kind: 'unmanaged', accountId: id });
+      for (const s of shares) if (s.state === 'active' && !listed.has(s.accountId)) drift.push({ kind: 'missing', accountId: s.accountId });
+      if (perms.isPublic && !policy.allowPublicImages) drift.push({ kind: 'public' });
+    }
+    const image: ImageView = compact({
+      regionId,
+      imageId,
+      imageName: ecsImage?.imageName ?? record?.imageName,
+      managed: record !== null,
+      lifecycle: record?.lifecycle ?? 'active',
+      deletion: record?.deletion ?? { status: 'none' },
+      ecs: ecsImage ? { status: ecsImage.status, kind: ecsImage.kind, isPublic: perms?.isPublic ?? ecsImage.isPublic, tags: ecsImage.tags } : null,
+      createdAt: record?.createdAt,
+      updatedAt: record?.updatedAt,
+    });
+    return {
+      image,
+      quota: { limit: shareLimit(policy), used: record?.quotaUsed ?? 0 },
+      shares,
+      drift,
+      public: perms ? perms.isPublic : opts.live && ecsImage ? ecsImage.isPublic : null,
+      pendingRequests,
+    };
+  }
+
+  // ---- deletion ------------------------------------------------------------------------------
+
+  async function requestDeletion(
+    ctx: Ctx,
+    regionId: string,
+    imageId: string,
+    body: { mode: 'guard' | 'drain'; reason: string; force?: boolean },
+  ): Promise<DeletionOutcome> {
+    const errors = new FieldErrors();
+    checkImageRef(errors, regionId, imageId);
+    if (body.mode !== 'guard' && body.mode !== 'drain') errors.add('/mode', 'must be guard or drain');
+    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
+    if (body.force !== undefined && typeof body.force !== 'boolean') errors.add('/force', 'must be a boolean');
+    errors.throwIfAny();
+    checkRegion(policy, regionId);
+    const force = body.force ?? false;
+
+    let record = await store.getImage(regionId, imageId);
+    if (record?.lifecycle === 'deleted') return { status: 'deleted' };
+    if (!record) {
+      const ecsImage = await images.getImage(regionId, imageId);
+      if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
+    }
+    const requestedAt = now().toISOString();
+    const deletion = (mode: 'guard' | 'drain', status: DeletionStatus): Deletion =>
+      compact({ status, mode, reason: body.reason, requestedBy: ctx.principal.id, requestedAt, force });
+
+    if (body.mode === 'guard') {
+      let perms: EcsSharePermissions;
+      try {
+        perms = await images.getSharePermissions(regionId, imageId);
+      } catch (e) {
+        if (!isGovernorError(e, 'ImageNotFound') || !record) throw e;
+        await markDeleted(deps, ctx, record, 'image no longer exists in ECS');
+        return { status: 'deleted' };
+      }
+      const stored = record ? await liveOrPendingShares(regionId, imageId) : [];
+      const shared = [...new Set([...perms.accounts.map((a) => a.accountId), ...stored.map((s) => s.accountId)])].sort();
+      if (shared.length > 0 || perms.isPublic) {
+        throw new GovernorError('ImageStillShared', `Image ${imageId} is still shared; unshare it or use mode drain`, {
+          details: { shares: shared, ...(perms.isPublic ? { public: true } : {}) },
+        });
+      }
+      await images.deleteImage(regionId, imageId, { force });
+      record = await ensureImageRecord(deps, regionId, imageId);
+      const before = record.lifecycle;
+      await updateImageRecord(deps, record, (f) =>
+        f.lifecycle === 'deleted'
+          ? null
+          : { ...f, lifecycle: 'deleted', deletion: { ...deletion('guard', 'deleted'), remaining: 0, completedAt: now().toISOString() } },
+      );
+      await audit(deps, ctx, [{ regionId, imageId, action: 'image.deleted', before, after: 'deleted', reason: body.reason, detail: 'guard' }]);
+      return { status: 'deleted' };
+    }
+
+    record = record ?? (await ensureImageRecord(deps, regionId, imageId));
+    if (record.lifecycle === 'active') {
+      const before = record.lifecycle;
+      const draining = await updateImageRecord(deps, record, (f) =>
+        f.lifecycle !== 'active' ? null : { ...f, lifecycle: 'draining', deletion: deletion('drain', 'draining') },
+      );
+      if (draining) {
+        record = draining;
+        await audit(deps, ctx, [{ regionId, imageId, action: 'image.drain_started', before, after: 'draining', reason: body.reason }]);
+      } else {
+        record = (await store.getImage(regionId, imageId)) ?? record;
+      }
+    }
+    const progress = await finishDrain(deps, ctx, record, { force: force || record.deletion.force === true });
+    return progress.status === 'deleted' ? { status: 'deleted' } : { status: 'draining', remaining: progress.remaining };
+  }
+
+  async function liveCount(regionId: string, imageId: string): Promise<number> {
+    return (await store.listShares(regionId, imageId)).filter((s) => LIVE_STATES.includes(s.state)).length;
+  }
+
+  async function deletionStatus(ctx: Ctx, regionId: string, imageId: string): Promise<{ status: DeletionStatus; remaining: number; lastError?: string }> {
+    void ctx;
+    const errors = new FieldErrors();
+    checkImageRef(errors, regionId, imageId);
+    errors.throwIfAny();
+    checkRegion(policy, regionId);
+    const record = await store.getImage(regionId, imageId);
+    if (!record) return { status: 'none', remaining: 0 };
+    const { status, lastError } = record.deletion;
+    const remaining =
+      status === 'deleted' ? 0 : status === 'draining' && record.deletion.remaining !== undefined ? record.deletion.remaining : await liveCount(regionId, imageId);
+    return compact({ status, remaining, lastError });
+  }
+
+  async function cancelDeletion(ctx: Ctx, regionId: string, imageId: string): Promise<{ status: 'cancelled'; remaining: number }> {
+    const errors = new FieldErrors();
+    checkImageRef(errors, regionId, imageId);
+    errors.throwIfAny();
+    checkRegion(policy, regionId);
+    const record = await store.getImage(regionId, imageId);
+    if (!record || record.lifecycle !== 'draining') {
+      throw new GovernorError('DeletionNotInProgress', `No drain is in progress for image ${imageId}`, {
+        details: { status: record?.deletion.status ?? 'none' },
+      });
+    }
+    const cancelled = await updateImageRecord(deps, record, (f) =>
+      f.lifecycle !== 'draining'
+        ? null
+        : { ...f, lifecycle: 'active', deletion: compact({ ...f.deletion, status: 'cancelled', lastError: undefined, completedAt: now().toISOString() }) },
+    );
+    if (!cancelled) throw new GovernorError('DeletionNotInProgress', `No drain is in progress for image ${imageId}`);
+    await audit(deps, ctx, [{ regionId, imageId, action: 'image.drain_cancelled', before: 'draining', after: 'active' }]);
+    return { status: 'cancelled', remaining: await liveCount(regionId, imageId) };
+  }
+
+  // ---- listings ------------------------------------------------------------------------------
+
   return {
-    requestShare: async () => notImplemented(),
-    approve: async () => notImplemented(),
-    reject: async () => notImplemented(),
-    unshare: async () => notImplemented(),
-    describeImage: async () => notImplemented(),
-    listImages: async () => notImplemented(),
-    listRequests: async () => notImplemented(),
-    getRequest: async () => notImplemented(),
-    listEvents: async () => notImplemented(),
-    requestDeletion: async () => notImplemented(),
-    deletionStatus: async () => notImplemented(),
-    cancelDeletion: async () => notImplemented(),
-    listRuns: async () => notImplemented(),
-    getRun: async () => notImplemented(),
+    requestShare: (ctx, body, opts) => boundary(() => requestShare(ctx, body, opts)),
+    approve: (ctx, requestId, body) => boundary(() => approve(ctx, requestId, body)),
+    reject: (ctx, requestId, body) => boundary(() => reject(ctx, requestId, body)),
+    unshare: (ctx, body) => boundary(() => unshare(ctx, body)),
+    describeImage: (ctx, regionId, imageId, opts) => boundary(() => describeImage(ctx, regionId, imageId, opts)),
+    listImages: (_ctx, q) =>
+      boundary(async () => {
+        if (q.regionId !== undefined) checkRegion(policy, q.regionId);
+        return store.listImages(compact({ regionId: q.regionId }), clampLimit(q.limit), q.cursor);
+      }),
+    listRequests: (_ctx, q) => boundary(() => store.listRequests(compact({ status: q.status }), clampLimit(q.limit), q.cursor)),
+    getRequest: (_ctx, requestId) => boundary(() => getRequestOrThrow(requestId)),
+    listEvents: (_ctx, regionId, imageId, q) =>
+      boundary(async () => {
+        const errors = new FieldErrors();
+        checkImageRef(errors, regionId, imageId);
+        errors.throwIfAny();
+        checkRegion(policy, regionId);
+        return store.listAudit(regionId, imageId, clampLimit(q.limit), q.cursor);
+      }),
+    requestDeletion: (ctx, regionId, imageId, body) => boundary(() => requestDeletion(ctx, regionId, imageId, body)),
+    deletionStatus: (ctx, regionId, imageId) => boundary(() => deletionStatus(ctx, regionId, imageId)),
+    cancelDeletion: (ctx, regionId, imageId) => boundary(() => cancelDeletion(ctx, regionId, imageId)),
+    listRuns: (_ctx, q) => boundary(() => store.listRuns(clampLimit(q.limit), q.cursor)),
+    getRun: (_ctx, runId) =>
+      boundary(async () => {
+        const run = typeof runId === 'string' && runId.length > 0 ? await store.getRun(runId) : null;
+        if (!run) throw new GovernorError('RunNotFound', `No reconcile run ${runId}`);
+        return run;
+      }),
   };
 }

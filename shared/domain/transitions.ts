@@ -1,8 +1,11 @@
 // State transitions shared by the use cases (governor.ts) and the reconciler (reconcile/).
 // Every transition is a conditional write on the row's version; ECS calls are always bracketed by a
 // write-ahead intent (applying / revoking) stored before the call. See README.md in this folder.
+import { GovernorError, StoreError, isConditionFailed, isGovernorError } from './errors.js';
 import type { AccountId, AuditEvent, ImageRecord, Share, ShareRequest, ShareState } from './model.js';
 import type { Ctx, DomainDeps } from './context.js';
+import { shareLimit } from './context.js';
+import { MAX_WRITE_ATTEMPTS, compact, mapLimit, updateImageRecord, updateRequestRecord } from './util.js';
 
 /** An audit event before the helper stamps id, time, principal and request id from the context. */
 export type AuditEntry = Omit<AuditEvent, 'eventId' | 'at' | 'principal' | 'requestId'>;
@@ -17,29 +20,142 @@ export interface ApplyResult {
 export interface DrainProgress {
   readonly image: ImageRecord;
   readonly status: 'deleted' | 'draining';
-  /** Accounts ECS still lists (0 once deleted). */
+  /** Accounts ECS still lists, plus one while the image is public (0 once deleted). */
   readonly remaining: number;
+  /** The ECS error that stopped this pass, if any (also stored in image.deletion.lastError). */
+  readonly lastError?: string;
 }
 
-const notImplemented = (): never => {
-  throw new Error('not implemented');
-};
+/** Store writes per share run with this much concurrency (keeps Tablestore latency off the critical path). */
+const WRITE_CONCURRENCY = 10;
+
+/** States in which ECS may list the account (or is about to). */
+export const LIVE_STATES: readonly ShareState[] = ['applying', 'active', 'revoking'];
+/** States that never reached ECS. */
+export const PENDING_STATES: readonly ShareState[] = ['pending_approval', 'approved'];
+
+const nowIso = (deps: DomainDeps): string => deps.clock.now().toISOString();
+const imageKey = (s: { regionId: string; imageId: string }): string => `${s.regionId}/${s.imageId}`;
+
+function groupByImage(shares: readonly Share[]): Share[][] {
+  const groups = new Map<string, Share[]>();
+  for (const s of shares) {
+    const key = imageKey(s);
+    const list = groups.get(key);
+    if (list) list.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()];
+}
+
+/** Upstream (retryable) failures leave intents in place; anything else from ECS is a definitive answer. */
+export const isUpstreamFailure = (e: unknown): boolean =>
+  !isGovernorError(e) || e.code === 'UpstreamThrottled' || e.code === 'UpstreamUnavailable' || e.code === 'Internal';
+
+const errorCode = (e: unknown): string => (isGovernorError(e) ? e.code : e instanceof StoreError ? `Store${e.kind}` : 'Internal');
+
+// ---------------------------------------------------------------------------------------------
+// audit and quota
 
 /** Appends audit events stamped with ctx (principal, requestId) and the clock. Never throws: logs instead. */
 export async function audit(deps: DomainDeps, ctx: Ctx, entries: readonly AuditEntry[]): Promise<void> {
-  void deps; void ctx; void entries;
-  return notImplemented();
+  if (entries.length === 0) return;
+  const at = nowIso(deps);
+  const events: AuditEvent[] = entries.map((e) =>
+    compact({ ...e, eventId: deps.newId(), at, principal: ctx.principal.id, requestId: ctx.requestId }),
+  );
+  // The state change has already happened; failing the caller now would invite a retry of a done
+  // action. Retry once, then put the events in the log so the trail can be rebuilt from it.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await deps.store.appendAudit(events);
+      return;
+    } catch (e) {
+      if (attempt === 1) deps.logger.error({ msg: 'audit append failed', error: errorCode(e), events });
+    }
+  }
 }
 
 /** Gives back `count` quota units of an image (one per share leaving QUOTA_STATES). */
 export async function releaseQuota(deps: DomainDeps, regionId: string, imageId: string, count: number): Promise<void> {
-  void deps; void regionId; void imageId; void count;
-  return notImplemented();
+  if (count <= 0) return;
+  const limit = shareLimit(deps.policy);
+  try {
+    await deps.store.adjustQuota(regionId, imageId, -count, limit);
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
+    // The counter is lower than the shares we hold: it drifted. Release what is there; the
+    // reconciler's recount (quota_mismatch) restores the exact value.
+    const image = await deps.store.getImage(regionId, imageId);
+    deps.logger.warn({ msg: 'quota release below zero', regionId, imageId, count, used: image?.quotaUsed });
+    if (image && image.quotaUsed > 0) {
+      await deps.store.adjustQuota(regionId, imageId, -Math.min(count, image.quotaUsed), limit).catch(() => undefined);
+    }
+  }
 }
 
 /**
+ * Reserves `count` quota units atomically (the store's conditional increment, which also requires
+ * lifecycle active). Throws ImageDeletionPending or ShareQuotaExceeded {limit, used, requested}.
+ */
+export async function reserveQuota(deps: DomainDeps, regionId: string, imageId: string, count: number): Promise<number> {
+  const limit = shareLimit(deps.policy);
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    try {
+      return await deps.store.adjustQuota(regionId, imageId, count, limit);
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const image = await deps.store.getImage(regionId, imageId);
+    if (!image) throw new GovernorError('ImageNotFound', `Image ${imageId} has no record`);
+    if (image.lifecycle !== 'active') {
+      throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${image.lifecycle} and accepts no new shares`);
+    }
+    if (image.quotaUsed + count > limit) {
+      throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
+        details: { limit, used: image.quotaUsed, requested: count },
+      });
+    }
+    // Quota was freed between the failed write and the read: try again.
+  }
+  throw new GovernorError('ConcurrentModification', 'The image quota kept changing; retry');
+}
+
+/** Creates the image record (lifecycle active, no quota used) unless it exists; returns the stored record. */
+export async function ensureImageRecord(deps: DomainDeps, regionId: string, imageId: string, imageName?: string): Promise<ImageRecord> {
+  const existing = await deps.store.getImage(regionId, imageId);
+  if (existing) return existing;
+  const now = nowIso(deps);
+  const record: ImageRecord = compact({
+    regionId,
+    imageId,
+    imageName,
+    lifecycle: 'active',
+    quotaUsed: 0,
+    deletion: { status: 'none' },
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  });
+  try {
+    await deps.store.createImage(record);
+  } catch (e) {
+    if (!(e instanceof StoreError && e.kind === 'AlreadyExists')) throw e;
+  }
+  const stored = await deps.store.getImage(regionId, imageId);
+  if (!stored) throw new GovernorError('ConcurrentModification', `Image ${imageId} record vanished; retry`);
+  return stored;
+}
+
+// ---------------------------------------------------------------------------------------------
+// share rows
+
+const sameIncarnation = (a: Share, b: Share): boolean => a.createdAt === b.createdAt && a.requestId === b.requestId;
+
+/**
  * One conditional share write: moves `share` to `patch.state` if the stored row is still in one of
- * `from`. On a lost race it re-reads; returns the stored share, or null when the row has left `from`.
+ * `from` (and is still the same share, not a newer one for the same account). On a lost race it
+ * re-reads; returns the stored share, or null when the row has left `from`.
  */
 export async function transitionShare(
   deps: DomainDeps,
@@ -47,9 +163,43 @@ export async function transitionShare(
   from: readonly ShareState[],
   patch: Partial<Pick<Share, 'state' | 'lastError' | 'expiresAt'>> & { state: ShareState },
 ): Promise<Share | null> {
-  void deps; void share; void from; void patch;
-  return notImplemented();
+  let current = share;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    if (!from.includes(current.state)) return null;
+    const next: Share = compact({ ...current, ...patch, updatedAt: nowIso(deps) });
+    try {
+      return await deps.store.updateShare(next, current.version);
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const fresh = await deps.store.getShare(share.regionId, share.imageId, share.accountId);
+    if (!fresh || !sameIncarnation(fresh, share)) return null;
+    current = fresh;
+  }
+  throw new GovernorError('ConcurrentModification', `Share of ${share.imageId} with ${share.accountId} kept changing; retry`);
 }
+
+async function transitionAll(
+  deps: DomainDeps,
+  shares: readonly Share[],
+  from: readonly ShareState[],
+  patch: Partial<Pick<Share, 'state' | 'lastError' | 'expiresAt'>> & { state: ShareState },
+): Promise<{ moved: Share[]; before: Map<AccountId, ShareState> }> {
+  const before = new Map<AccountId, ShareState>();
+  const results = await mapLimit(shares, WRITE_CONCURRENCY, async (s) => {
+    const stored = await transitionShare(deps, s, from, patch);
+    // The state the row had right before this write (it may differ from the caller's copy after a re-read).
+    if (stored) before.set(s.accountId, from.includes(s.state) ? s.state : (from[0] as ShareState));
+    return stored;
+  });
+  return { moved: results.filter((s): s is Share => s !== null), before };
+}
+
+const requestIdsOf = (shares: readonly Share[]): string[] =>
+  [...new Set(shares.map((s) => s.requestId).filter((id): id is string => id !== undefined))];
+
+// ---------------------------------------------------------------------------------------------
+// apply (approved → applying → active)
 
 /**
  * approved → applying (intent) → ECS add → active. Accepts shares in `approved` or `applying` (resume).
@@ -58,13 +208,137 @@ export async function transitionShare(
  * and are rethrown. Updates the owning share requests' status.
  */
 export async function applyShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<ApplyResult> {
-  void deps; void ctx; void shares;
-  return notImplemented();
+  const active: Share[] = [];
+  const failed: Share[] = [];
+  for (const group of groupByImage(shares)) {
+    const result = await applyImageShares(deps, ctx, group);
+    active.push(...result.active);
+    failed.push(...result.failed);
+  }
+  return { active, failed };
 }
+
+async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Share[]): Promise<ApplyResult> {
+  const first = group[0];
+  if (!first) return { active: [], failed: [] };
+  const { regionId, imageId } = first;
+
+  // Write-ahead intent: after this write a crash is repaired from ECS truth by the reconciler.
+  const resumed = group.filter((s) => s.state === 'applying');
+  const { moved } = await transitionAll(deps, group.filter((s) => s.state === 'approved'), ['approved'], { state: 'applying' });
+  const intents = [...resumed, ...moved];
+  if (intents.length === 0) return { active: [], failed: [] };
+
+  // Last look before touching ECS: a drain that started meanwhile wins over this apply.
+  const image = await deps.store.getImage(regionId, imageId);
+  if (!image || image.lifecycle !== 'active') {
+    const refusal = new GovernorError('ImageDeletionPending', `Image ${imageId} is being deleted and accepts no new shares`);
+    await resolveApplyingFromEcs(deps, ctx, intents, refusal.code);
+    await refreshRequests(deps, ctx, intents);
+    throw refusal;
+  }
+
+  try {
+    await deps.images.addShares(regionId, imageId, intents.map((s) => s.accountId));
+  } catch (e) {
+    if (isUpstreamFailure(e)) {
+      // Intents stay `applying`: ECS may or may not have applied them; the next attempt or the
+      // reconciler settles them from ECS truth. Record why, best effort.
+      await mapLimit(intents, WRITE_CONCURRENCY, (s) =>
+        transitionShare(deps, s, ['applying'], { state: 'applying', lastError: errorCode(e) }).catch(() => null),
+      );
+      throw e;
+    }
+    // ECS gave a definitive answer (e.g. quota, unknown account): settle every intent from ECS truth.
+    await resolveApplyingFromEcs(deps, ctx, intents, errorCode(e));
+    await refreshRequests(deps, ctx, intents);
+    throw e;
+  }
+  const applied = await markApplied(deps, ctx, intents);
+  return { active: applied, failed: [] };
+}
+
+/**
+ * After a definitive ECS refusal: accounts ECS lists become active, the others failed (quota
+ * released). If ECS cannot be read the intents stay `applying` for the reconciler.
+ */
+async function resolveApplyingFromEcs(deps: DomainDeps, ctx: Ctx, intents: readonly Share[], error: string): Promise<ApplyResult> {
+  const first = intents[0];
+  if (!first) return { active: [], failed: [] };
+  let listed: Set<AccountId>;
+  try {
+    const perms = await deps.images.getSharePermissions(first.regionId, first.imageId);
+    listed = new Set(perms.accounts.map((a) => a.accountId));
+  } catch (e) {
+    if (!isGovernorError(e, 'ImageNotFound')) {
+      deps.logger.warn({ msg: 'could not read ECS to settle apply intents', imageId: first.imageId, error: errorCode(e) });
+      return { active: [], failed: [] };
+    }
+    listed = new Set();
+  }
+  const active = await markApplied(deps, ctx, intents.filter((s) => listed.has(s.accountId)), { refresh: false });
+  const failed = await markApplyFailed(deps, ctx, intents.filter((s) => !listed.has(s.accountId)), error, { refresh: false });
+  return { active, failed };
+}
+
+/** Reconciler/apply: ECS lists these `applying` shares → active. */
+export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], opts: { refresh?: boolean } = {}): Promise<Share[]> {
+  const { moved } = await transitionAll(deps, shares, ['applying'], { state: 'active', lastError: undefined });
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => ({
+      regionId: s.regionId,
+      imageId: s.imageId,
+      action: 'share.applied',
+      accountId: s.accountId,
+      before: 'applying',
+      after: 'active',
+      shareRequestId: s.requestId,
+    })),
+  );
+  if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
+  return moved;
+}
+
+/** Reconciler/apply: these `applying` (or `approved`) shares are not in ECS and will not be → failed, quota released. */
+export async function markApplyFailed(
+  deps: DomainDeps,
+  ctx: Ctx,
+  shares: readonly Share[],
+  error: string,
+  opts: { refresh?: boolean } = {},
+): Promise<Share[]> {
+  const { moved, before } = await transitionAll(deps, shares, ['approved', 'applying'], { state: 'failed', lastError: error });
+  for (const group of groupByImage(moved)) {
+    const g = group[0] as Share;
+    await releaseQuota(deps, g.regionId, g.imageId, group.length);
+  }
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => ({
+      regionId: s.regionId,
+      imageId: s.imageId,
+      action: 'share.failed',
+      accountId: s.accountId,
+      before: before.get(s.accountId),
+      after: 'failed',
+      shareRequestId: s.requestId,
+      detail: error,
+    })),
+  );
+  if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
+  return moved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// revoke (active → revoking → revoked)
 
 /**
  * active → revoking (intent, quota released) → ECS remove → revoked (or `finalState`, e.g. expired).
  * Accepts shares in `active` or `revoking` (resume). Upstream errors leave them `revoking` and rethrow.
+ * Returns the shares in their final state.
  */
 export async function revokeShares(
   deps: DomainDeps,
@@ -72,20 +346,65 @@ export async function revokeShares(
   shares: readonly Share[],
   opts: { reason: string; finalState?: 'revoked' | 'expired' },
 ): Promise<Share[]> {
-  void deps; void ctx; void shares; void opts;
-  return notImplemented();
+  const out: Share[] = [];
+  for (const group of groupByImage(shares)) out.push(...(await revokeImageShares(deps, ctx, group, opts)));
+  return out;
 }
 
-/** Reconciler: ECS lists these `applying` shares → active. */
-export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
-  void deps; void ctx; void shares;
-  return notImplemented();
+async function revokeImageShares(
+  deps: DomainDeps,
+  ctx: Ctx,
+  group: readonly Share[],
+  opts: { reason: string; finalState?: 'revoked' | 'expired' },
+): Promise<Share[]> {
+  const first = group[0];
+  if (!first) return [];
+  const resumed = group.filter((s) => s.state === 'revoking');
+  const { moved } = await transitionAll(deps, group.filter((s) => s.state === 'active'), ['active'], { state: 'revoking' });
+  // `revoking` is outside QUOTA_STATES: the unit is released with the intent (revoking only moves forward).
+  await releaseQuota(deps, first.regionId, first.imageId, moved.length);
+  const intents = [...resumed, ...moved];
+  if (intents.length === 0) return [];
+  const before = new Map<AccountId, ShareState>(intents.map((s) => [s.accountId, moved.includes(s) ? 'active' : 'revoking']));
+
+  try {
+    await deps.images.removeShares(first.regionId, first.imageId, intents.map((s) => s.accountId));
+  } catch (e) {
+    // An image ECS no longer has is shared with nobody: the removal is complete.
+    if (!isGovernorError(e, 'ImageNotFound')) {
+      await mapLimit(intents, WRITE_CONCURRENCY, (s) =>
+        transitionShare(deps, s, ['revoking'], { state: 'revoking', lastError: errorCode(e) }).catch(() => null),
+      );
+      throw e;
+    }
+  }
+  return finishRevoke(deps, ctx, intents, before, opts);
 }
 
-/** Reconciler/apply: these `applying` (or `approved`) shares are not in ECS and will not be → failed, quota released. */
-export async function markApplyFailed(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], error: string): Promise<Share[]> {
-  void deps; void ctx; void shares; void error;
-  return notImplemented();
+async function finishRevoke(
+  deps: DomainDeps,
+  ctx: Ctx,
+  intents: readonly Share[],
+  before: ReadonlyMap<AccountId, ShareState>,
+  opts: { reason: string; finalState?: 'revoked' | 'expired' },
+): Promise<Share[]> {
+  const finalState = opts.finalState ?? 'revoked';
+  const { moved } = await transitionAll(deps, intents, ['revoking'], { state: finalState, lastError: undefined });
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => ({
+      regionId: s.regionId,
+      imageId: s.imageId,
+      action: finalState === 'expired' ? 'share.expired' : 'share.revoked',
+      accountId: s.accountId,
+      before: before.get(s.accountId) ?? 'revoking',
+      after: finalState,
+      shareRequestId: s.requestId,
+      reason: opts.reason,
+    })),
+  );
+  return moved;
 }
 
 /** Reconciler: ECS no longer lists these `revoking` shares → revoked (or expired). */
@@ -95,67 +414,324 @@ export async function markRevoked(
   shares: readonly Share[],
   opts: { reason: string; finalState?: 'revoked' | 'expired' },
 ): Promise<Share[]> {
-  void deps; void ctx; void shares; void opts;
-  return notImplemented();
+  return finishRevoke(deps, ctx, shares, new Map(), opts);
 }
+
+/** Active shares past expiresAt → revoked in ECS, final state expired. */
+export async function expireShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
+  return revokeShares(deps, ctx, shares, { reason: 'share expired', finalState: 'expired' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// pending shares and requests
 
 /** Pending (pending_approval/approved, never sent to ECS) shares → a terminal state, quota released. */
 export async function closePendingShares(
   deps: DomainDeps,
   ctx: Ctx,
   shares: readonly Share[],
-  opts: { to: 'revoked' | 'rejected' | 'expired'; action: string; reason?: string },
+  opts: { to: 'revoked' | 'rejected' | 'expired' | 'failed'; action: string; reason?: string; detail?: string },
 ): Promise<Share[]> {
-  void deps; void ctx; void shares; void opts;
-  return notImplemented();
+  const { moved, before } = await transitionAll(deps, shares, PENDING_STATES, { state: opts.to });
+  for (const group of groupByImage(moved)) {
+    const g = group[0] as Share;
+    await releaseQuota(deps, g.regionId, g.imageId, group.length);
+  }
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => ({
+      regionId: s.regionId,
+      imageId: s.imageId,
+      action: opts.action,
+      accountId: s.accountId,
+      before: before.get(s.accountId),
+      after: opts.to,
+      shareRequestId: s.requestId,
+      reason: opts.reason,
+      detail: opts.detail,
+    })),
+  );
+  return moved;
 }
 
-/** A pending request → cancelled (drain, unshare of all its accounts); its pending shares closed. */
+/** The share rows that belong to one request. */
+export async function sharesOfRequest(deps: DomainDeps, request: ShareRequest): Promise<Share[]> {
+  const rows = await deps.store.listShares(request.regionId, request.imageId);
+  return rows.filter((s) => s.requestId === request.requestId);
+}
+
+/**
+ * Moves a pending request to a closed status (the request row is the lock: whoever moves it out of
+ * pending_approval owns its shares), then closes its pending shares. Null when it was no longer pending.
+ */
+async function closeRequest(
+  deps: DomainDeps,
+  ctx: Ctx,
+  request: ShareRequest,
+  close: { status: 'cancelled' | 'expired' | 'rejected'; shareState: 'revoked' | 'expired' | 'rejected'; action: string; reason?: string; comment?: string },
+): Promise<ShareRequest | null> {
+  const now = nowIso(deps);
+  const updated = await updateRequestRecord(deps, request, (fresh) =>
+    fresh.status !== 'pending_approval'
+      ? null
+      : compact({
+          ...fresh,
+          status: close.status,
+          decidedBy: close.status === 'rejected' ? ctx.principal.id : fresh.decidedBy,
+          decidedAt: close.status === 'rejected' ? now : fresh.decidedAt,
+          comment: close.comment ?? fresh.comment,
+        }),
+  );
+  if (!updated) return null;
+  const shares = await sharesOfRequest(deps, updated);
+  await closePendingShares(deps, ctx, shares, { to: close.shareState, action: close.action, reason: close.reason ?? close.comment });
+  return updated;
+}
+
+/** A pending request → cancelled (drain, unshare of all its accounts); its pending shares closed (revoked). */
 export async function cancelRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest, reason: string): Promise<ShareRequest | null> {
-  void deps; void ctx; void request; void reason;
-  return notImplemented();
+  return closeRequest(deps, ctx, request, { status: 'cancelled', shareState: 'revoked', action: 'request.cancelled', reason });
 }
 
-/** A pending request past pendingUntil → expired; its pending shares expired, quota released. */
+/** A pending request → rejected by an approver; its pending shares rejected, quota released. */
+export async function rejectRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest, comment: string): Promise<ShareRequest | null> {
+  return closeRequest(deps, ctx, request, { status: 'rejected', shareState: 'rejected', action: 'share.rejected', comment });
+}
+
+/** A pending request past pendingUntil → expired; its pending shares expired, quota released. Null if not due. */
 export async function expireRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest): Promise<ShareRequest | null> {
-  void deps; void ctx; void request;
-  return notImplemented();
+  if (Date.parse(request.pendingUntil) > deps.clock.now().getTime()) return null;
+  return closeRequest(deps, ctx, request, {
+    status: 'expired',
+    shareState: 'expired',
+    action: 'request.expired',
+    reason: 'not approved in time',
+  });
 }
 
 /** Expires every pending request whose pendingUntil has passed (optionally of one image). Returns how many. */
 export async function expirePendingRequests(
   deps: DomainDeps,
   ctx: Ctx,
-  filter?: { regionId?: string; imageId?: string },
+  filter: { regionId?: string; imageId?: string } = {},
 ): Promise<number> {
-  void deps; void ctx; void filter;
-  return notImplemented();
+  let expired = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listRequests({ status: 'pending_approval', ...filter }, 100, cursor);
+    for (const request of page.items) {
+      if (await expireRequest(deps, ctx, request)) expired++;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return expired;
 }
 
-/** Active shares past expiresAt → revoked in ECS, final state expired. */
-export async function expireShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
-  void deps; void ctx; void shares;
-  return notImplemented();
-}
-
-/** Re-derives a request's status from its share rows (applied / partially_applied / failed). */
-export async function refreshRequestStatus(deps: DomainDeps, ctx: Ctx, requestId: string): Promise<ShareRequest | null> {
-  void deps; void ctx; void requestId;
-  return notImplemented();
+/** Every pending request of one image (all pages). */
+export async function pendingRequestsOf(deps: DomainDeps, regionId: string, imageId: string): Promise<ShareRequest[]> {
+  const out: ShareRequest[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listRequests({ status: 'pending_approval', regionId, imageId }, 100, cursor);
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }
 
 /**
- * Drives a draining image forward: closes pending shares and requests, revokes every share ECS lists
- * (managed or not), and deletes the image only when ECS lists zero shares. Never deletes an image
- * that is not draining.
+ * Settles pending shares whose request is no longer pending (a crash between the request write and
+ * the share writes) or has passed pendingUntil. Returns the shares that remain pending and owned by a
+ * live request. The reconciler calls it per image; the share path calls it on blocking rows.
  */
-export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord, opts?: { force?: boolean }): Promise<DrainProgress> {
-  void deps; void ctx; void image; void opts;
-  return notImplemented();
+export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
+  const stillPending: Share[] = [];
+  const requests = new Map<string, ShareRequest | null>();
+  for (const share of shares) {
+    if (!PENDING_STATES.includes(share.state)) continue;
+    const id = share.requestId;
+    if (id === undefined) {
+      stillPending.push(share);
+      continue;
+    }
+    if (!requests.has(id)) requests.set(id, await deps.store.getRequest(id));
+    let request = requests.get(id) ?? null;
+    if (request && request.status === 'pending_approval' && Date.parse(request.pendingUntil) <= deps.clock.now().getTime()) {
+      request = (await expireRequest(deps, ctx, request)) ?? (await deps.store.getRequest(id));
+      requests.set(id, request);
+      const fresh = await deps.store.getShare(share.regionId, share.imageId, share.accountId);
+      if (fresh && sameIncarnation(fresh, share) && PENDING_STATES.includes(fresh.state)) stillPending.push(fresh);
+      continue;
+    }
+    const status = request?.status;
+    if (status === 'pending_approval' || status === 'approved') {
+      stillPending.push(share);
+    } else if (status === 'rejected') {
+      await closePendingShares(deps, ctx, [share], { to: 'rejected', action: 'share.rejected' });
+    } else if (status === 'expired') {
+      await closePendingShares(deps, ctx, [share], { to: 'expired', action: 'request.expired' });
+    } else {
+      // cancelled, failed, or the request row is gone: the share can never be applied.
+      await closePendingShares(deps, ctx, [share], { to: 'revoked', action: 'request.cancelled', detail: `request ${status ?? 'missing'}` });
+    }
+  }
+  return stillPending;
 }
+
+/** Re-derives the status of an `approved` request from its share rows once none is in flight. */
+export async function refreshRequestStatus(deps: DomainDeps, ctx: Ctx, requestId: string): Promise<ShareRequest | null> {
+  void ctx;
+  const request = await deps.store.getRequest(requestId);
+  if (!request || request.status !== 'approved') return request;
+  const shares = await sharesOfRequest(deps, request);
+  if (shares.some((s) => s.state === 'approved' || s.state === 'applying')) return request;
+  const failed = shares.filter((s) => s.state === 'failed').length;
+  const status = failed === 0 ? 'applied' : failed === shares.length ? 'failed' : 'partially_applied';
+  return (await updateRequestRecord(deps, request, (fresh) => (fresh.status === 'approved' ? { ...fresh, status } : null))) ?? (await deps.store.getRequest(requestId));
+}
+
+async function refreshRequests(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<void> {
+  for (const id of requestIdsOf(shares)) await refreshRequestStatus(deps, ctx, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// drain and delete
+
+/**
+ * Drives a draining image forward: closes pending shares and requests, revokes every share ECS lists
+ * (managed or not, and a community publication), and deletes the image only when ECS lists zero
+ * shares. Never deletes an image that is not draining (DeletionNotInProgress). Upstream errors are
+ * recorded in deletion.lastError and reported as progress; a refused DeleteImage (e.g. ImageInUse)
+ * is recorded as deletion status failed (the image stays draining) and rethrown.
+ */
+export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord, opts: { force?: boolean } = {}): Promise<DrainProgress> {
+  const { regionId, imageId } = image;
+  if (image.lifecycle === 'deleted') return { image, status: 'deleted', remaining: 0 };
+  if (image.lifecycle !== 'draining') {
+    throw new GovernorError('DeletionNotInProgress', `Image ${imageId} is not draining; refusing to delete it`);
+  }
+  const reason = image.deletion.reason ?? 'image is being deleted';
+
+  for (const request of await pendingRequestsOf(deps, regionId, imageId)) {
+    await cancelRequest(deps, ctx, request, 'image is being deleted');
+  }
+  const rows = await deps.store.listShares(regionId, imageId);
+  await closePendingShares(deps, ctx, rows.filter((s) => PENDING_STATES.includes(s.state)), {
+    to: 'revoked',
+    action: 'request.cancelled',
+    reason: 'image is being deleted',
+  });
+
+  let perms;
+  try {
+    await revokeShares(deps, ctx, rows.filter((s) => s.state === 'active' || s.state === 'revoking'), { reason });
+    perms = await deps.images.getSharePermissions(regionId, imageId);
+    const applying = new Set(rows.filter((s) => s.state === 'applying').map((s) => s.accountId));
+    const strays = perms.accounts.map((a) => a.accountId).filter((id) => !applying.has(id));
+    if (strays.length > 0 || perms.isPublic) {
+      if (strays.length > 0) await deps.images.removeShares(regionId, imageId, strays);
+      if (perms.isPublic) await deps.images.unpublish(regionId, imageId);
+      await audit(deps, ctx, [
+        ...strays.map((accountId) => ({ regionId, imageId, action: 'share.revoked', accountId, reason, detail: 'share not managed by the service' })),
+        ...(perms.isPublic ? [{ regionId, imageId, action: 'image.unpublished', reason }] : []),
+      ]);
+      perms = await deps.images.getSharePermissions(regionId, imageId);
+    }
+  } catch (e) {
+    if (isGovernorError(e, 'ImageNotFound')) return markDeleted(deps, ctx, image, 'image no longer exists in ECS');
+    if (!isUpstreamFailure(e)) throw e;
+    const live = (await deps.store.listShares(regionId, imageId)).filter((s) => LIVE_STATES.includes(s.state)).length;
+    const stored = await recordDrainProgress(deps, image, live, errorCode(e));
+    return { image: stored, status: 'draining', remaining: live, lastError: errorCode(e) };
+  }
+
+  const remaining = perms.accounts.length + (perms.isPublic ? 1 : 0);
+  if (remaining > 0) {
+    const stored = await recordDrainProgress(deps, image, remaining, undefined);
+    return { image: stored, status: 'draining', remaining };
+  }
+
+  try {
+    await deps.images.deleteImage(regionId, imageId, { force: opts.force ?? image.deletion.force ?? false });
+  } catch (e) {
+    if (isGovernorError(e, 'ImageNotFound')) return markDeleted(deps, ctx, image, 'image no longer exists in ECS');
+    const code = errorCode(e);
+    if (isUpstreamFailure(e) || isGovernorError(e, 'ImageStillShared')) {
+      // ImageStillShared: a share landed after the read; the next pass revokes it.
+      const stored = await recordDrainProgress(deps, image, isGovernorError(e, 'ImageStillShared') ? 1 : 0, code);
+      return { image: stored, status: 'draining', remaining: stored.deletion.remaining ?? 0, lastError: code };
+    }
+    const fresh = (await deps.store.getImage(regionId, imageId)) ?? image;
+    await updateImageRecord(deps, fresh, (f) =>
+      f.lifecycle !== 'draining' ? null : { ...f, deletion: compact({ ...f.deletion, status: 'failed', remaining: 0, lastError: code }) },
+    );
+    await audit(deps, ctx, [{ regionId, imageId, action: 'image.delete_failed', reason, detail: code }]);
+    throw e;
+  }
+  return markDeleted(deps, ctx, image, undefined);
+}
+
+async function recordDrainProgress(deps: DomainDeps, image: ImageRecord, remaining: number, lastError: string | undefined): Promise<ImageRecord> {
+  const fresh = (await deps.store.getImage(image.regionId, image.imageId)) ?? image;
+  if (fresh.deletion.remaining === remaining && fresh.deletion.lastError === lastError && fresh.deletion.status === 'draining') return fresh;
+  const stored = await updateImageRecord(deps, fresh, (f) =>
+    f.lifecycle !== 'draining' ? null : { ...f, deletion: compact({ ...f.deletion, status: 'draining', remaining, lastError }) },
+  );
+  return stored ?? fresh;
+}
+
+/**
+ * Records that ECS no longer has the image. ECS truth wins: the record becomes deleted even if a
+ * cancel raced the DeleteImage call.
+ */
+export async function markDeleted(deps: DomainDeps, ctx: Ctx, image: ImageRecord, detail: string | undefined): Promise<DrainProgress> {
+  const fresh = (await deps.store.getImage(image.regionId, image.imageId)) ?? image;
+  const now = nowIso(deps);
+  const before = fresh.lifecycle;
+  const stored =
+    (await updateImageRecord(deps, fresh, (f) =>
+      f.lifecycle === 'deleted'
+        ? null
+        : {
+            ...f,
+            lifecycle: 'deleted',
+            deletion: compact({ ...f.deletion, status: 'deleted', remaining: 0, lastError: undefined, completedAt: now }),
+          },
+    )) ?? ((await deps.store.getImage(image.regionId, image.imageId)) as ImageRecord);
+  if (before !== 'deleted') {
+    await audit(deps, ctx, [
+      { regionId: image.regionId, imageId: image.imageId, action: 'image.deleted', before, after: 'deleted', reason: fresh.deletion.reason, detail },
+    ]);
+  }
+  return { image: stored, status: 'deleted', remaining: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// adoption
 
 /** Reconciler (unmanagedShares = adopt): records a share found in ECS as active, reserving quota. */
 export async function adoptShare(deps: DomainDeps, ctx: Ctx, regionId: string, imageId: string, accountId: AccountId): Promise<Share> {
-  void deps; void ctx; void regionId; void imageId; void accountId;
-  return notImplemented();
+  await ensureImageRecord(deps, regionId, imageId);
+  await reserveQuota(deps, regionId, imageId, 1);
+  const now = nowIso(deps);
+  let stored: Share;
+  try {
+    stored = await deps.store.createShare({
+      regionId,
+      imageId,
+      accountId,
+      state: 'active',
+      origin: 'adopted',
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    });
+  } catch (e) {
+    await releaseQuota(deps, regionId, imageId, 1);
+    if (isConditionFailed(e)) throw new GovernorError('ShareAlreadyExists', `${accountId} already has a share of ${imageId}`, { details: { accounts: [accountId] } });
+    throw e;
+  }
+  await audit(deps, ctx, [{ regionId, imageId, action: 'reconcile.adopted', accountId, before: 'unmanaged', after: 'active' }]);
+  return stored;
 }

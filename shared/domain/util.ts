@@ -1,0 +1,83 @@
+// Small helpers of the domain core: conditional-write retry loops and bounded concurrency.
+import { GovernorError, StoreError, isConditionFailed } from './errors.js';
+import type { ImageRecord, ShareRequest } from './model.js';
+import type { DomainDeps } from './context.js';
+
+/** How often a conditional write re-reads and re-evaluates before giving up with ConcurrentModification. */
+export const MAX_WRITE_ATTEMPTS = 8;
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Drops keys whose value is undefined, so optional fields stay absent in stored rows. */
+export function compact<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/**
+ * Versioned read-modify-write of an image record. `mutate` sees the freshest record and returns the
+ * next one, or null to stop (the change no longer applies). Returns the stored record or null.
+ */
+export async function updateImageRecord(
+  deps: DomainDeps,
+  current: ImageRecord,
+  mutate: (fresh: ImageRecord) => ImageRecord | null,
+): Promise<ImageRecord | null> {
+  let fresh = current;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const next = mutate(fresh);
+    if (next === null) return null;
+    try {
+      return await deps.store.updateImage(compact({ ...next, updatedAt: deps.clock.now().toISOString() }), fresh.version);
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const reread = await deps.store.getImage(current.regionId, current.imageId);
+    if (!reread) return null;
+    fresh = reread;
+  }
+  throw new GovernorError('ConcurrentModification', 'The image record kept changing; retry');
+}
+
+/** Versioned read-modify-write of a share request; same contract as updateImageRecord. */
+export async function updateRequestRecord(
+  deps: DomainDeps,
+  current: ShareRequest,
+  mutate: (fresh: ShareRequest) => ShareRequest | null,
+): Promise<ShareRequest | null> {
+  let fresh = current;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const next = mutate(fresh);
+    if (next === null) return null;
+    try {
+      return await deps.store.updateRequest(compact({ ...next, updatedAt: deps.clock.now().toISOString() }), fresh.version);
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const reread = await deps.store.getRequest(current.requestId);
+    if (!reread) return null;
+    fresh = reread;
+  }
+  throw new GovernorError('ConcurrentModification', 'The share request kept changing; retry');
+}
+
+/** Store outages reach the caller as a 503, never as a StoreError. */
+export function storeFailure(e: unknown): unknown {
+  if (e instanceof StoreError && (e.kind === 'Busy' || e.kind === 'Unavailable')) {
+    return new GovernorError('UpstreamUnavailable', 'The state store is unavailable; retry later', { cause: e, retryAfter: 1 });
+  }
+  return e;
+}
