@@ -1,0 +1,105 @@
+// describe: read-only views for every role (image state vs ECS, managed images, requests, audit, runs).
+import type { RequestStatus } from '../../shared/domain/model.js';
+import { ALL_ROLES, optionalString, pageLimit } from '../../shared/http/routes.js';
+import type { Route } from '../../shared/http/routes.js';
+import { DEFAULT_PAGE_LIMIT } from '../../shared/http/schemas.js';
+
+const page = (q: Readonly<Record<string, unknown>>) => {
+  const cursor = optionalString(q.cursor);
+  return { limit: pageLimit(q, DEFAULT_PAGE_LIMIT), ...(cursor !== undefined ? { cursor } : {}) };
+};
+
+export const describeRoutes: readonly Route[] = [
+  {
+    operationId: 'describeImage',
+    summary: 'One image: stored state, quota, shares, pending requests and (live) drift against ECS',
+    method: 'GET',
+    path: '/v1/images/{regionId}/{imageId}',
+    roles: ALL_ROLES,
+    query: 'DescribeImageQuery',
+    responses: { 200: { schema: 'ImageDescription', description: 'The image' } },
+    errors: ['ImageNotFound', 'UpstreamThrottled', 'UpstreamUnavailable'],
+    async handle({ ctx, governor, params, query }) {
+      const live = query.live !== false;
+      return { status: 200, body: await governor.describeImage(ctx, params.regionId!, params.imageId!, { live }) };
+    },
+  },
+  {
+    operationId: 'listImages',
+    summary: 'Managed images, paged',
+    method: 'GET',
+    path: '/v1/images',
+    roles: ALL_ROLES,
+    query: 'ListImagesQuery',
+    responses: { 200: { schema: 'ImagePage', description: 'One page; nextCursor is absent on the last' } },
+    errors: ['RegionNotManaged'],
+    async handle({ ctx, governor, query }) {
+      const regionId = optionalString(query.regionId); // managed-region check done by the HTTP layer
+      return { status: 200, body: await governor.listImages(ctx, { ...page(query), ...(regionId !== undefined ? { regionId } : {}) }) };
+    },
+  },
+  {
+    operationId: 'listShareRequests',
+    summary: 'Share requests, newest first (the approval queue with status=pending_approval)',
+    method: 'GET',
+    path: '/v1/share-requests',
+    roles: ALL_ROLES,
+    query: 'ListRequestsQuery',
+    responses: { 200: { schema: 'ShareRequestPage', description: 'One page' } },
+    errors: [],
+    async handle({ ctx, governor, query }) {
+      const status = optionalString(query.status) as RequestStatus | undefined;
+      return { status: 200, body: await governor.listRequests(ctx, { ...page(query), ...(status !== undefined ? { status } : {}) }) };
+    },
+  },
+  {
+    operationId: 'getShareRequest',
+    summary: 'One share request',
+    method: 'GET',
+    path: '/v1/share-requests/{requestId}',
+    roles: ALL_ROLES,
+    responses: { 200: { schema: 'RequestEnvelope', description: 'The request' } },
+    errors: ['RequestNotFound'],
+    async handle({ ctx, governor, params }) {
+      return { status: 200, body: { request: await governor.getRequest(ctx, params.requestId!) } };
+    },
+  },
+  {
+    operationId: 'listImageEvents',
+    summary: 'Audit trail of one image, newest first',
+    method: 'GET',
+    path: '/v1/images/{regionId}/{imageId}/events',
+    roles: ALL_ROLES,
+    query: 'PageQuery',
+    responses: { 200: { schema: 'AuditEventPage', description: 'One page' } },
+    errors: [],
+    async handle({ ctx, governor, params, query }) {
+      return { status: 200, body: await governor.listEvents(ctx, params.regionId!, params.imageId!, page(query)) };
+    },
+  },
+  {
+    operationId: 'listReconcileRuns',
+    summary: 'Reconciliation reports, newest first',
+    method: 'GET',
+    path: '/v1/reconcile-runs',
+    roles: ALL_ROLES,
+    query: 'PageQuery',
+    responses: { 200: { schema: 'ReconcileRunPage', description: 'One page' } },
+    errors: [],
+    async handle({ ctx, governor, query }) {
+      return { status: 200, body: await governor.listRuns(ctx, page(query)) };
+    },
+  },
+  {
+    operationId: 'getReconcileRun',
+    summary: 'One reconciliation report',
+    method: 'GET',
+    path: '/v1/reconcile-runs/{runId}',
+    roles: ALL_ROLES,
+    responses: { 200: { schema: 'ReconcileRun', description: 'The run' } },
+    errors: ['RunNotFound'],
+    async handle({ ctx, governor, params }) {
+      return { status: 200, body: await governor.getRun(ctx, params.runId!) };
+    },
+  },
+];

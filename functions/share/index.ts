@@ -1,0 +1,6 @@
+// Composition root of the share function (FC 3.0, HTTP trigger): handler 'index.handler',
+// initializer 'index.initialize' (builds config and adapters once per instance, before traffic).
+import { createHttpFunction } from '../../shared/http/function.js';
+import { shareRoutes } from './routes.js';
+
+export const { handler, initialize } = createHttpFunction(shareRoutes);

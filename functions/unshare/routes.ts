@@ -1,0 +1,22 @@
+// unshare: stop sharing an image with accounts (no approval needed).
+import type { Route } from '../../shared/http/routes.js';
+
+export const unshareRoutes: readonly Route[] = [
+  {
+    operationId: 'unshareImage',
+    summary: 'Stop sharing an image with accounts',
+    method: 'POST',
+    path: '/v1/images/{regionId}/{imageId}/unshare',
+    roles: ['requester', 'admin'],
+    body: 'UnshareBody',
+    responses: {
+      200: { schema: 'UnshareResult', description: 'Revoked; the warning explains the consequence for existing instances' },
+    },
+    errors: ['ImageNotFound', 'IdempotencyKeyReused', 'UpstreamThrottled', 'UpstreamUnavailable'],
+    async handle({ ctx, governor, params, body }) {
+      const b = body as { accountIds: string[]; reason: string };
+      const out = await governor.unshare(ctx, { regionId: params.regionId!, imageId: params.imageId!, accountIds: b.accountIds, reason: b.reason });
+      return { status: 200, body: { shares: out.shares, notShared: out.notShared, warning: out.warning } };
+    },
+  },
+];

@@ -1,0 +1,67 @@
+// Bearer JWT verification inside the function: issuer, audience, expiry/not-before, and a signature
+// from the configured JWKS with asymmetric algorithms only. Restricting `algorithms` is what defeats
+// `alg: none` and the HS256-signed-with-the-public-key confusion. Token contents are never logged.
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { GovernorError } from '../domain/errors.js';
+import { ROLES } from '../domain/model.js';
+import type { Principal, Role } from '../domain/model.js';
+import type { Config } from '../config.js';
+
+export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const CLOCK_TOLERANCE_SECONDS = 5;
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
+
+export interface Authenticator {
+  /** The verified principal; GovernorError Unauthenticated otherwise (with a reason for the log). */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+}
+
+/** Why a token was refused; goes to WWW-Authenticate and the log, never the token itself. */
+export class AuthError extends GovernorError {
+  constructor(
+    readonly reason: 'missing' | 'malformed' | 'invalid',
+    message: string,
+  ) {
+    super('Unauthenticated', message);
+  }
+}
+
+function rolesFrom(claim: unknown): Role[] {
+  const names = Array.isArray(claim) ? claim.filter((r): r is string => typeof r === 'string') : typeof claim === 'string' ? claim.split(/[\s,]+/) : [];
+  return ROLES.filter((r) => names.includes(r));
+}
+
+export function createAuthenticator(auth: Config['auth']): Authenticator {
+  const keys: JWTVerifyGetKey = auth.jwks
+    ? createLocalJWKSet(auth.jwks as unknown as JSONWebKeySet)
+    : createRemoteJWKSet(new URL(auth.jwksUrl!), { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+
+  return {
+    async authenticate(authorization) {
+      if (authorization === undefined || authorization.trim() === '') throw new AuthError('missing', 'A bearer token is required');
+      const m = BEARER.exec(authorization.trim());
+      if (!m) throw new AuthError('malformed', 'The Authorization header must be "Bearer <JWT>"');
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(m[1]!, keys, {
+          issuer: auth.issuer,
+          audience: auth.audience,
+          algorithms: ALLOWED_ALGORITHMS,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (err) {
+        // A JWKS fetch failure is ours, not the caller's: answer 503, not 401.
+        const code = (err as { code?: string }).code;
+        if (auth.jwksUrl && (code === 'ERR_JWKS_TIMEOUT' || !code)) {
+          throw new GovernorError('UpstreamUnavailable', 'The token keys could not be fetched', { cause: err, retryAfter: 1 });
+        }
+        throw new AuthError('invalid', 'The bearer token is not valid');
+      }
+      const sub = payload.sub;
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('invalid', 'The bearer token has no usable subject');
+      return { id: sub, roles: rolesFrom(payload[auth.rolesClaim]) };
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// Wires a route table to the shared runtime: what each HTTP function's index.ts exports.
+import { createRuntime, lazyRuntime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import { createHttpHandler } from './handler.js';
+import type { FcHttpHandler } from './handler.js';
+import type { Route } from './routes.js';
+
+export interface HttpFunction {
+  readonly handler: FcHttpHandler;
+  /** FC initializer: builds config and adapters (fails the instance on bad configuration). */
+  readonly initialize: (context?: { credentials?: Record<string, string> }) => Promise<void>;
+}
+
+/** Production wiring reads process.env once; tests pass `runtime` (createRuntime(env, overrides)). */
+export function createHttpFunction(routes: readonly Route[], opts: { runtime?: () => Runtime } = {}): HttpFunction {
+  const rt = lazyRuntime(opts.runtime ?? (() => createRuntime(process.env)));
+  return { handler: createHttpHandler(routes, { runtime: rt.get }), initialize: rt.initialize };
+}

@@ -1,0 +1,242 @@
+// The FC 3.0 HTTP handler shared by the share, unshare, describe and delete-guard functions:
+// event → route → auth → roles → params/query/body validation → idempotency → use case → response.
+// It never throws: every failure becomes a problem document, and every response carries x-request-id.
+// Exactly one JSON log line per request (no Authorization header, token or body in it).
+import { createHash, randomUUID } from 'node:crypto';
+import { GovernorError } from '../domain/errors.js';
+import type { Principal } from '../domain/model.js';
+import type { Runtime } from '../runtime.js';
+import { AuthError, createAuthenticator } from './auth.js';
+import type { Authenticator } from './auth.js';
+import { BadEventError, parseHttpEvent } from './event.js';
+import { describeCause, jsonResponse, problemResponse, baseHeaders, toGovernorError } from './problem.js';
+import { pathParameterNames } from './routes.js';
+import type { Route } from './routes.js';
+import { IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES } from './schemas.js';
+import { validateBody, validateParam, validateQuery } from './validation.js';
+import type { FieldError } from './validation.js';
+import type { FcContext, HttpRequest, HttpResponse } from './types.js';
+
+export type FcHttpHandler = (event: unknown, context?: FcContext) => Promise<HttpResponse>;
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+
+const validationFailed = (errors: FieldError[], detail = 'The request is not valid'): GovernorError =>
+  new GovernorError('ValidationFailed', detail, { details: { errors } });
+
+function match(compiled: readonly CompiledRoute[], req: HttpRequest): { route: Route; params: Record<string, string> } | { allow: string[] } | null {
+  const allow: string[] = [];
+  for (const c of compiled) {
+    if (c.segments.length !== req.segments.length) continue;
+    const params: Record<string, string> = {};
+    const hit = c.segments.every((s, i) => {
+      const actual = req.segments[i]!;
+      if (s.startsWith('{')) {
+        params[s.slice(1, -1)] = actual;
+        return actual !== '';
+      }
+      return s === actual;
+    });
+    if (!hit) continue;
+    if (c.route.method === req.method) return { route: c.route, params };
+    if (!allow.includes(c.route.method)) allow.push(c.route.method);
+  }
+  return allow.length ? { allow } : null;
+}
+
+/** Canonical JSON (sorted keys) so a re-sent body with reordered keys is still "the same body". */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
+  if (req.body.length > MAX_BODY_BYTES) {
+    throw new GovernorError('PayloadTooLarge', `The body is ${req.body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`, {
+      details: { limit: MAX_BODY_BYTES },
+    });
+  }
+  const text = req.body.toString('utf8');
+  if (!hasSchema) {
+    if (text.trim() !== '') throw validationFailed([{ path: 'body', message: 'must be empty' }]);
+    return {};
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    throw new GovernorError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send application/json`);
+  }
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw validationFailed([{ path: 'body', message: 'must be valid JSON' }], 'The body is not valid JSON');
+  }
+}
+
+export interface HttpHandlerOptions {
+  /** Builds (once) the per-instance runtime; a throw becomes a 500 for this request and is retried on the next. */
+  readonly runtime: () => Runtime;
+}
+
+export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOptions): FcHttpHandler {
+  const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  const authenticators = new WeakMap<Runtime, Authenticator>();
+  const authenticatorFor = (rt: Runtime): Authenticator => {
+    let a = authenticators.get(rt);
+    if (!a) authenticators.set(rt, (a = createAuthenticator(rt.config.auth)));
+    return a;
+  };
+
+  return async function handler(event, context = {}) {
+    const started = performance.now();
+    const requestId = context.requestId || randomUUID();
+    const log: Record<string, unknown> = { msg: 'request', requestId };
+    let runtime: Runtime | undefined;
+    let response: HttpResponse;
+    let cause: unknown;
+    try {
+      runtime = opts.runtime();
+      runtime.credentials.update(context.credentials);
+      response = await serve(runtime, event, requestId, log);
+    } catch (err) {
+      const ge = err instanceof BadEventError ? new GovernorError('ValidationFailed', 'The event is not an HTTP request') : toGovernorError(err);
+      if (ge.status >= 500) cause = err;
+      if (err instanceof AuthError) log.authFailure = err.reason;
+      response = problemResponse(ge, requestId);
+      if (ge.code === 'Unauthenticated') {
+        response.headers['www-authenticate'] =
+          err instanceof AuthError && err.reason !== 'missing' ? 'Bearer realm="image-share-governor", error="invalid_token"' : 'Bearer realm="image-share-governor"';
+      }
+      if (ge.code === 'MethodNotAllowed') response.headers.allow = String(ge.details.allow ?? '');
+      log.code = ge.code;
+    }
+    log.status = response.statusCode;
+    log.latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    log.outcome = response.statusCode < 400 ? 'ok' : response.statusCode < 500 ? 'rejected' : 'failed';
+    try {
+      if (runtime) {
+        if (response.statusCode >= 500) runtime.logger.error({ ...log, ...describeCause(cause) });
+        else runtime.logger.info(log);
+      } else {
+        process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) })}\n`);
+      }
+    } catch {
+      // logging must never turn a response into a crash
+    }
+    return response;
+  };
+
+  async function serve(rt: Runtime, event: unknown, requestId: string, log: Record<string, unknown>): Promise<HttpResponse> {
+    const req = parseHttpEvent(event);
+    log.method = req.method;
+    const found = match(compiled, req);
+    if (!found) throw new GovernorError('NotFound', `No route for ${req.method} ${req.path}`);
+    if ('allow' in found) {
+      throw new GovernorError('MethodNotAllowed', `${req.method} is not allowed; use ${found.allow.join(', ')}`, { details: { allow: found.allow.join(', ') } });
+    }
+    const { route, params } = found;
+    log.route = `${route.method} ${route.path}`;
+
+    const principal: Principal = await authenticatorFor(rt).authenticate(req.headers.authorization);
+    log.principal = principal.id;
+    if (!principal.roles.some((r) => route.roles.includes(r))) {
+      throw new GovernorError('Forbidden', `This operation needs one of the roles: ${route.roles.join(', ')}`);
+    }
+
+    const paramErrors = pathParameterNames(route.path).flatMap((n) => validateParam(n, params[n]!));
+    if (paramErrors.length) throw validationFailed(paramErrors);
+
+    let query: Record<string, unknown> = {};
+    if (route.query) {
+      const q = validateQuery(route.query, req.query);
+      if (!q.ok) throw validationFailed(q.errors);
+      query = q.value;
+    } else if (Object.keys(req.query).length) {
+      throw validationFailed(Object.keys(req.query).map((k) => ({ path: `query/${k}`, message: 'is not allowed' })));
+    }
+    // A region, in the path or as a filter, must be one this service manages (checked once, here).
+    const regionId = params.regionId ?? (typeof query.regionId === 'string' ? query.regionId : undefined);
+    if (regionId !== undefined && !rt.config.policy.regions.includes(regionId)) {
+      throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
+    }
+
+    const raw = req.method === 'GET' ? {} : parseJsonBody(req, route.body !== undefined);
+    let body: Record<string, unknown> = {};
+    if (route.body) {
+      const b = validateBody(route.body, raw);
+      if (!b.ok) throw validationFailed(b.errors);
+      body = b.value;
+    }
+
+    const ctx = { principal, requestId };
+    const key = req.method === 'POST' ? req.headers['idempotency-key'] : undefined;
+    if (key === undefined) {
+      const result = await route.handle({ ctx, governor: rt.governor, params, query, body });
+      return jsonResponse(result.status, result.body, requestId);
+    }
+
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw validationFailed([{ path: 'header/idempotency-key', message: `must match pattern "${IDEMPOTENCY_KEY_PATTERN}"` }]);
+    }
+    const fingerprint = sha256(`${req.method} ${req.path}\n${canonical(body)}`);
+    const now = rt.clock.now();
+    const previous = await rt.store.getIdempotency(principal.id, key, now);
+    if (previous) {
+      if (previous.fingerprint !== fingerprint) {
+        throw new GovernorError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request');
+      }
+      log.idempotentReplay = true;
+      return {
+        statusCode: previous.statusCode,
+        headers: {
+          ...baseHeaders(requestId, previous.statusCode >= 400 ? 'application/problem+json' : 'application/json'),
+          'idempotent-replayed': 'true',
+        },
+        body: previous.body,
+        isBase64Encoded: false,
+      };
+    }
+
+    const requestKey = sha256(`${principal.id}\n${key}`).slice(0, 40);
+    let response: HttpResponse;
+    try {
+      const result = await route.handle({ ctx, governor: rt.governor, params, query, body, requestKey });
+      response = jsonResponse(result.status, result.body, requestId);
+    } catch (err) {
+      const ge = toGovernorError(err);
+      if (ge.status >= 500) throw err; // not final: a retry with the same key must run again
+      response = problemResponse(ge, requestId);
+      log.code = ge.code;
+    }
+    try {
+      const expires = new Date(now.getTime() + rt.config.idempotencyTtlHours * 3_600_000);
+      await rt.store.putIdempotency({
+        principal: principal.id,
+        key,
+        fingerprint,
+        statusCode: response.statusCode,
+        body: response.body,
+        createdAt: now.toISOString(),
+        expiresAt: expires.toISOString(),
+      });
+    } catch (err) {
+      // The outcome stands; a lost record only means a retry runs the (idempotent) use case again.
+      log.idempotencyRecord = 'not-stored';
+      log.idempotencyError = err instanceof Error ? err.name : 'unknown';
+    }
+    return response;
+  }
+}

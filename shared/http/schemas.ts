@@ -1,0 +1,323 @@
+// Every JSON schema of HTTP API v1, in one module: the functions compile the request schemas with
+// ajv at load, and openapi.yaml is generated from this module (shared/http/openapi.ts), so the
+// published contract and the enforced one cannot drift apart.
+import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
+
+export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
+export const OPAQUE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+export const MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 100;
+
+export type JsonSchema = Record<string, unknown>;
+
+const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Alibaba Cloud account id (16 digits)' };
+const accountIds = { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: accountId };
+const reason = { type: 'string', minLength: 1, maxLength: 1024 };
+const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT };
+const cursor = { type: 'string', minLength: 1, maxLength: 2048 };
+const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_applied', 'rejected', 'expired', 'cancelled', 'failed'];
+const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
+const DELETION_STATUSES = ['none', 'draining', 'deleted', 'cancelled', 'failed'];
+
+// ---- path parameters ----
+export const PATH_PARAMETERS: Readonly<Record<string, JsonSchema>> = {
+  regionId: { type: 'string', pattern: REGION_ID_PATTERN, description: 'A region managed by this service', example: 'cn-hangzhou' },
+  imageId: { type: 'string', pattern: IMAGE_ID_PATTERN, description: 'ECS custom image id', example: 'm-bp1abcdefghijk' },
+  requestId: { type: 'string', pattern: OPAQUE_ID_PATTERN, description: 'Share request id' },
+  runId: { type: 'string', pattern: OPAQUE_ID_PATTERN, description: 'Reconcile run id' },
+};
+
+// ---- request bodies ----
+export const REQUEST_BODIES = {
+  ShareRequestBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['accountIds', 'reason'],
+    properties: {
+      accountIds,
+      reason,
+      ticket: { type: 'string', minLength: 1, maxLength: 128 },
+      expiresAt: { type: 'string', format: 'date-time', description: 'When the shares expire (ISO-8601)' },
+      attestation: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sensitiveDataRemoved'],
+        properties: { sensitiveDataRemoved: { type: 'boolean' } },
+        description: 'Must attest sensitiveDataRemoved: true (422 AttestationRequired otherwise)',
+      },
+    },
+    example: {
+      accountIds: ['1234567890123456'],
+      reason: 'Staging environment of team B',
+      ticket: 'CHG-1234',
+      attestation: { sensitiveDataRemoved: true },
+    },
+  },
+  ApproveBody: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { comment: { type: 'string', maxLength: 1024 } },
+    example: { comment: 'Looks good' },
+  },
+  RejectBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['comment'],
+    properties: { comment: { type: 'string', minLength: 1, maxLength: 1024 } },
+    example: { comment: 'Not for production accounts' },
+  },
+  UnshareBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['accountIds', 'reason'],
+    properties: { accountIds, reason },
+    example: { accountIds: ['1234567890123456'], reason: 'Project ended' },
+  },
+  DeletionBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['mode', 'reason'],
+    properties: {
+      mode: { enum: ['guard', 'drain'] },
+      reason,
+      force: { type: 'boolean', description: 'Delete even if instances still use the image' },
+    },
+    example: { mode: 'drain', reason: 'Superseded by a newer image' },
+  },
+} as const satisfies Record<string, JsonSchema>;
+
+// ---- query strings (values arrive as strings; the query validator coerces) ----
+export const QUERIES = {
+  DescribeImageQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { live: { type: 'boolean', default: true, description: 'Compare with ECS now' } },
+  },
+  ListImagesQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { regionId: PATH_PARAMETERS.regionId!, limit, cursor },
+  },
+  ListRequestsQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { status: { enum: REQUEST_STATUSES }, limit, cursor },
+  },
+  PageQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit, cursor },
+  },
+} as const satisfies Record<string, JsonSchema>;
+
+// ---- responses (documentation; the domain produces them) ----
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const timestamp = { type: 'string', format: 'date-time' };
+const pageOf = (item: string) => ({
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: 'string' } },
+});
+
+export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  Problem: {
+    type: 'object',
+    required: ['type', 'title', 'status', 'code', 'requestId'],
+    properties: {
+      type: { type: 'string', description: 'urn:image-share-governor:error:<Code>' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      code: { type: 'string' },
+      detail: { type: 'string', description: '4xx only' },
+      requestId: { type: 'string' },
+      errors: {
+        type: 'array',
+        description: 'ValidationFailed: what is wrong and where',
+        items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      },
+      limit: { type: 'integer', description: 'ShareQuotaExceeded' },
+      used: { type: 'integer', description: 'ShareQuotaExceeded' },
+      requested: { type: 'integer', description: 'ShareQuotaExceeded' },
+      shares: { type: 'array', description: 'ImageStillShared', items: { type: 'object' } },
+    },
+    additionalProperties: true,
+  },
+  Share: {
+    type: 'object',
+    required: ['regionId', 'imageId', 'accountId', 'state', 'origin', 'createdAt', 'updatedAt', 'version'],
+    properties: {
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      accountId,
+      state: { enum: SHARE_STATES },
+      requestId: { type: 'string' },
+      origin: { enum: ['request', 'adopted'] },
+      expiresAt: timestamp,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      lastError: { type: 'string' },
+      version: { type: 'integer' },
+    },
+  },
+  ShareRequest: {
+    type: 'object',
+    required: ['requestId', 'regionId', 'imageId', 'accountIds', 'status', 'requester', 'reason', 'attestation', 'pendingUntil', 'createdAt', 'updatedAt', 'version'],
+    properties: {
+      requestId: { type: 'string' },
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      accountIds: { type: 'array', items: accountId },
+      status: { enum: REQUEST_STATUSES },
+      requester: { type: 'string' },
+      reason: { type: 'string' },
+      ticket: { type: 'string' },
+      shareExpiresAt: timestamp,
+      attestation: { type: 'object', properties: { sensitiveDataRemoved: { type: 'boolean' } } },
+      pendingUntil: timestamp,
+      decidedBy: { type: 'string' },
+      decidedAt: timestamp,
+      comment: { type: 'string' },
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      version: { type: 'integer' },
+    },
+  },
+  Deletion: {
+    type: 'object',
+    required: ['status'],
+    properties: {
+      status: { enum: DELETION_STATUSES },
+      mode: { enum: ['guard', 'drain'] },
+      reason: { type: 'string' },
+      requestedBy: { type: 'string' },
+      requestedAt: timestamp,
+      force: { type: 'boolean' },
+      remaining: { type: 'integer' },
+      lastError: { type: 'string' },
+      completedAt: timestamp,
+    },
+  },
+  ImageRecord: {
+    type: 'object',
+    required: ['regionId', 'imageId', 'lifecycle', 'quotaUsed', 'deletion', 'createdAt', 'updatedAt', 'version'],
+    properties: {
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      imageName: { type: 'string' },
+      lifecycle: { enum: ['active', 'draining', 'deleted'] },
+      quotaUsed: { type: 'integer' },
+      deletion: ref('Deletion'),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      version: { type: 'integer' },
+    },
+  },
+  ImageDescription: {
+    type: 'object',
+    required: ['image', 'quota', 'shares', 'drift', 'public', 'pendingRequests'],
+    properties: {
+      image: {
+        type: 'object',
+        required: ['regionId', 'imageId', 'managed', 'lifecycle', 'deletion', 'ecs'],
+        properties: {
+          regionId: { type: 'string' },
+          imageId: { type: 'string' },
+          imageName: { type: 'string' },
+          managed: { type: 'boolean' },
+          lifecycle: { enum: ['active', 'draining', 'deleted'] },
+          deletion: ref('Deletion'),
+          ecs: {
+            type: ['object', 'null'],
+            properties: {
+              status: { type: 'string' },
+              kind: { enum: ['custom', 'marketplace-derived', 'system', 'shared-to-us', 'community'] },
+              isPublic: { type: 'boolean' },
+              tags: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+          createdAt: timestamp,
+          updatedAt: timestamp,
+        },
+      },
+      quota: { type: 'object', required: ['limit', 'used'], properties: { limit: { type: 'integer' }, used: { type: 'integer' } } },
+      shares: { type: 'array', items: ref('Share') },
+      drift: {
+        type: 'array',
+        items: { type: 'object', required: ['kind'], properties: { kind: { enum: ['unmanaged', 'missing', 'public'] }, accountId } },
+      },
+      public: { type: ['boolean', 'null'] },
+      pendingRequests: { type: 'array', items: ref('ShareRequest') },
+    },
+  },
+  AuditEvent: {
+    type: 'object',
+    required: ['eventId', 'regionId', 'imageId', 'at', 'principal', 'action', 'requestId'],
+    properties: {
+      eventId: { type: 'string' },
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      at: timestamp,
+      principal: { type: 'string' },
+      action: { type: 'string' },
+      accountId,
+      before: { type: 'string' },
+      after: { type: 'string' },
+      requestId: { type: 'string' },
+      shareRequestId: { type: 'string' },
+      reason: { type: 'string' },
+      ticket: { type: 'string' },
+      detail: { type: 'string' },
+    },
+  },
+  ReconcileRun: {
+    type: 'object',
+    required: ['runId', 'trigger', 'mode', 'regions', 'status', 'startedAt', 'imagesScanned', 'findings', 'actions', 'errors', 'apiCalls'],
+    properties: {
+      runId: { type: 'string' },
+      trigger: { enum: ['timer', 'eventbridge', 'async', 'manual'] },
+      mode: { enum: ['report', 'enforce'] },
+      regions: { type: 'array', items: { type: 'string' } },
+      status: { enum: ['running', 'completed', 'continued', 'failed', 'skipped'] },
+      startedAt: timestamp,
+      finishedAt: timestamp,
+      durationMs: { type: 'integer' },
+      imagesScanned: { type: 'integer' },
+      findings: { type: 'object', additionalProperties: { type: 'integer' } },
+      actions: { type: 'object', additionalProperties: { type: 'integer' } },
+      errors: { type: 'array', items: { type: 'object' } },
+      apiCalls: { type: 'object', additionalProperties: { type: 'integer' } },
+      cursor: { type: 'string' },
+      parentRunId: { type: 'string' },
+    },
+  },
+  RequestEnvelope: { type: 'object', required: ['request'], properties: { request: ref('ShareRequest') } },
+  RequestWithShares: {
+    type: 'object',
+    required: ['request', 'shares'],
+    properties: { request: ref('ShareRequest'), shares: { type: 'array', items: ref('Share') } },
+  },
+  UnshareResult: {
+    type: 'object',
+    required: ['shares', 'notShared', 'warning'],
+    properties: { shares: { type: 'array', items: ref('Share') }, notShared: { type: 'array', items: accountId }, warning: { type: 'string' } },
+  },
+  DeletionOutcome: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { enum: ['deleted', 'draining', 'cancelled'] }, remaining: { type: 'integer' } },
+  },
+  DeletionState: {
+    type: 'object',
+    required: ['status', 'remaining'],
+    properties: { status: { enum: DELETION_STATUSES }, remaining: { type: 'integer' }, lastError: { type: 'string' } },
+  },
+  ImagePage: pageOf('ImageRecord'),
+  ShareRequestPage: pageOf('ShareRequest'),
+  AuditEventPage: pageOf('AuditEvent'),
+  ReconcileRunPage: pageOf('ReconcileRun'),
+};
+
+export type RequestBodyName = keyof typeof REQUEST_BODIES;
+export type QueryName = keyof typeof QUERIES;

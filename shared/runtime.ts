@@ -1,0 +1,139 @@
+// The composition root shared by every function: config, credentials, adapters, governor and logger,
+// built once per FC instance (the initializer warms it; the first invocation builds it otherwise).
+// Tests pass overrides (in-memory fakes, a fixed clock, a capturing logger) instead of mocking SDKs.
+import { loadConfig } from './config.js';
+import type { Config } from './config.js';
+import { InvocationCredentials, credentialsFromEnv } from './credentials.js';
+import type { CredentialsSource } from './credentials.js';
+import { createGovernor } from './domain/governor.js';
+import type { Governor } from './domain/governor.js';
+import type { Clock, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
+import { createEcsImagePort } from './ecs/index.js';
+import { RateLimiter } from './rate-limit.js';
+import { createTablestoreStore } from './tablestore/store.js';
+
+export type LogLevel = Config['logLevel'];
+
+export interface JsonLogger extends Logger {
+  debug(record: Record<string, unknown>): void;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** One JSON object per line on stdout (FC ships stdout to SLS); callers must not pass secrets. */
+export function createJsonLogger(
+  level: LogLevel,
+  opts: { write?: (line: string) => void; clock?: Clock; base?: Record<string, unknown> } = {},
+): JsonLogger {
+  const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = () => (opts.clock ?? systemClock).now().toISOString();
+  const emit = (l: LogLevel) => (record: Record<string, unknown>) => {
+    if (LEVELS[l] < LEVELS[level]) return;
+    write(JSON.stringify({ level: l, time: now(), ...opts.base, ...record }));
+  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Async invocations through @alicloud/fc2, loaded on first use: it is heavy and only the reconciler
+ * fans out, so the HTTP functions never pay for it at cold start.
+ */
+function lazyFcInvoker(config: Config, env: Readonly<Record<string, string | undefined>>, credentials: CredentialsSource): Invoker {
+  let real: Promise<Invoker> | undefined;
+  return {
+    async invokeAsync(functionName, payload) {
+      real ??= import('./fc/invoker.js').then((m) =>
+        m.createFcInvoker({
+          accountId: env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId,
+          region: env.FC_REGION ?? config.policy.regions[0]!,
+          ...(config.reconcile.fcEndpoint ? { endpoint: config.reconcile.fcEndpoint } : {}),
+          credentials,
+        }),
+      );
+      await (await real).invokeAsync(functionName, payload);
+    },
+  };
+}
+
+export interface Runtime {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly config: Config;
+  /** Point at each invocation's `context.credentials` (the handler does this). */
+  readonly credentials: InvocationCredentials;
+  readonly clock: Clock;
+  readonly logger: JsonLogger;
+  readonly store: StorePort;
+  readonly images: ImagePort;
+  /** Built on first use. */
+  readonly invoker: Invoker;
+  readonly governor: Governor;
+}
+
+export interface RuntimeOverrides {
+  readonly store: StorePort;
+  readonly images: ImagePort;
+  readonly clock: Clock;
+  readonly logger: JsonLogger;
+  readonly invoker: Invoker;
+  /** Ids for requests and audit events (tests make them predictable). */
+  readonly newId: () => string;
+}
+
+/** Builds everything one function instance needs. Throws ConfigError on bad configuration. */
+export function createRuntime(env: Readonly<Record<string, string | undefined>>, overrides: Partial<RuntimeOverrides> = {}): Runtime {
+  const config = loadConfig(env);
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createJsonLogger(config.logLevel, { clock, ...(env.FC_FUNCTION_NAME ? { base: { function: env.FC_FUNCTION_NAME } } : {}) });
+  const credentials = new InvocationCredentials(() => credentialsFromEnv(env));
+  const images =
+    overrides.images ??
+    createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: new RateLimiter({ ratePerApi: config.ecs.ratePerApi }).acquire });
+  const store =
+    overrides.store ??
+    createTablestoreStore({
+      endpoint: config.tablestore.endpoint,
+      instance: config.tablestore.instance,
+      tablePrefix: config.tablestore.tablePrefix,
+      credentials: credentials.source,
+    });
+  const governor = createGovernor({
+    store,
+    images,
+    clock,
+    policy: config.policy,
+    logger,
+    ...(overrides.newId ? { newId: overrides.newId } : {}),
+  });
+  let invoker = overrides.invoker;
+  return {
+    env,
+    config,
+    credentials,
+    clock,
+    logger,
+    store,
+    images,
+    get invoker() {
+      return (invoker ??= lazyFcInvoker(config, env, credentials.source));
+    },
+    governor,
+  };
+}
+
+/**
+ * A lazily built, memoised runtime for a function's index.ts: `initialize` (the FC initializer) warms
+ * it, the handler uses it. A failed build is not memoised, so a fixed environment recovers.
+ */
+export function lazyRuntime(build: () => Runtime): { get: () => Runtime; initialize: (context?: { credentials?: Record<string, string> }) => Promise<void> } {
+  let rt: Runtime | undefined;
+  const get = () => (rt ??= build());
+  return {
+    get,
+    async initialize(context) {
+      const r = get();
+      r.credentials.update(context?.credentials);
+    },
+  };
+}
