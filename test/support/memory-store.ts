@@ -1,0 +1,320 @@
+// In-memory StorePort with the Tablestore adapter's semantics (see the doc comments on StorePort and
+// test/contract/store-contract.ts): versioned updates, the conditional quota counter, createShare only
+// over absent or terminal rows, newest-first listings with opaque cursors, idempotency expiry, leases.
+// Every method first yields (so concurrent callers interleave), then checks and writes in one
+// synchronous step, like a conditional write on one Tablestore row.
+import { StoreError } from '../../shared/domain/errors.js';
+import type {
+  AccountId,
+  AuditEvent,
+  IdempotencyRecord,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+} from '../../shared/domain/model.js';
+import { isTerminal } from '../../shared/domain/model.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+
+type Operation = keyof StorePort;
+
+interface Sequenced<T> {
+  readonly seq: number;
+  row: T;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+function decodeCursor<T>(cursor: string | undefined): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as T;
+  } catch {
+    throw new StoreError('ConditionFailed', 'invalid cursor');
+  }
+}
+
+/** Newest first by a timestamp, then by insertion (later first); the cursor holds the last key. */
+function pageNewestFirst<T>(
+  rows: readonly Sequenced<T>[],
+  at: (row: T) => string,
+  limit: number,
+  cursor: string | undefined,
+): Page<T> {
+  const sorted = [...rows].sort((a, b) => at(b.row).localeCompare(at(a.row)) || b.seq - a.seq);
+  const after = decodeCursor<{ at: string; seq: number }>(cursor);
+  const rest = after
+    ? sorted.filter((r) => at(r.row) < after.at || (at(r.row) === after.at && r.seq < after.seq))
+    : sorted;
+  const items = rest.slice(0, limit);
+  const last = items[items.length - 1];
+  const page: { items: T[]; nextCursor?: string } = { items: items.map((r) => clone(r.row)) };
+  if (last && rest.length > limit) page.nextCursor = encodeCursor({ at: at(last.row), seq: last.seq });
+  return page;
+}
+
+export interface StoreCall {
+  readonly operation: Operation;
+  readonly error?: string;
+}
+
+export class MemoryStore implements StorePort {
+  private readonly images = new Map<string, ImageRecord>();
+  private readonly shares = new Map<string, Share>();
+  private readonly requests = new Map<string, Sequenced<ShareRequest>>();
+  private readonly auditTrail: Sequenced<AuditEvent>[] = [];
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  private readonly runs = new Map<string, Sequenced<ReconcileRun>>();
+  private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  private readonly faults: { operation: Operation; error: StoreError; remaining: number }[] = [];
+  private seq = 0;
+  /** Every call, oldest first (with the injected error, if any). */
+  readonly calls: StoreCall[] = [];
+
+  /** The next `times` calls of `operation` fail with `error` (before touching any state). */
+  failNext(operation: Operation, error: StoreError = new StoreError('Unavailable'), times = 1): void {
+    this.faults.push({ operation, error, remaining: times });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  // ---- inspection helpers for tests ----
+
+  allShares(): Share[] {
+    return [...this.shares.values()].map(clone).sort((a, b) => `${a.imageId}/${a.accountId}`.localeCompare(`${b.imageId}/${b.accountId}`));
+  }
+
+  allRequests(): ShareRequest[] {
+    return [...this.requests.values()].sort((a, b) => a.seq - b.seq).map((r) => clone(r.row));
+  }
+
+  /** Every audit event, oldest first. */
+  allEvents(): AuditEvent[] {
+    return this.auditTrail.map((e) => clone(e.row));
+  }
+
+  // ---- plumbing ----
+
+  /** Yields to other tasks (so concurrent callers interleave), then applies an injected fault. */
+  private async enter(operation: Operation): Promise<void> {
+    await Promise.resolve();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      this.calls.push({ operation, error: fault.error.kind });
+      throw fault.error;
+    }
+    this.calls.push({ operation });
+  }
+
+  private static imageKey(regionId: string, imageId: string): string {
+    return `${regionId}\u0000${imageId}`;
+  }
+
+  private static shareKey(regionId: string, imageId: string, accountId: AccountId): string {
+    return `${regionId}\u0000${imageId}\u0000${accountId}`;
+  }
+
+  // ---- images ----
+
+  async getImage(regionId: string, imageId: string): Promise<ImageRecord | null> {
+    await this.enter('getImage');
+    const row = this.images.get(MemoryStore.imageKey(regionId, imageId));
+    return row ? clone(row) : null;
+  }
+
+  async createImage(record: ImageRecord): Promise<void> {
+    await this.enter('createImage');
+    const key = MemoryStore.imageKey(record.regionId, record.imageId);
+    if (this.images.has(key)) throw new StoreError('AlreadyExists', `image ${record.imageId} exists`);
+    this.images.set(key, clone(record));
+  }
+
+  async updateImage(next: ImageRecord, expectedVersion: number): Promise<ImageRecord> {
+    await this.enter('updateImage');
+    const key = MemoryStore.imageKey(next.regionId, next.imageId);
+    const stored = this.images.get(key);
+    if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `image ${next.imageId} version`);
+    const row: ImageRecord = { ...clone(next), quotaUsed: stored.quotaUsed, version: expectedVersion + 1 };
+    this.images.set(key, row);
+    return clone(row);
+  }
+
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number> {
+    await this.enter('adjustQuota');
+    const key = MemoryStore.imageKey(regionId, imageId);
+    const stored = this.images.get(key);
+    if (!stored) throw new StoreError('ConditionFailed', `image ${imageId} has no record`);
+    const ok = delta > 0 ? stored.quotaUsed + delta <= limit && stored.lifecycle === 'active' : stored.quotaUsed >= -delta;
+    if (!ok) throw new StoreError('ConditionFailed', `quota of ${imageId}`);
+    const quotaUsed = stored.quotaUsed + delta;
+    this.images.set(key, { ...stored, quotaUsed });
+    return quotaUsed;
+  }
+
+  async correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void> {
+    await this.enter('correctQuota');
+    const key = MemoryStore.imageKey(regionId, imageId);
+    const stored = this.images.get(key);
+    if (!stored || stored.quotaUsed !== expected) throw new StoreError('ConditionFailed', `quota of ${imageId} moved`);
+    this.images.set(key, { ...stored, quotaUsed: actual });
+  }
+
+  async listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>> {
+    await this.enter('listImages');
+    const after = decodeCursor<{ key: string }>(cursor)?.key;
+    const rows = [...this.images.entries()]
+      .filter(([, r]) => filter.regionId === undefined || r.regionId === filter.regionId)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .filter(([k]) => after === undefined || k > after);
+    const items = rows.slice(0, limit);
+    const page: { items: ImageRecord[]; nextCursor?: string } = { items: items.map(([, r]) => clone(r)) };
+    const last = items[items.length - 1];
+    if (last && rows.length > limit) page.nextCursor = encodeCursor({ key: last[0] });
+    return page;
+  }
+
+  // ---- shares ----
+
+  async getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null> {
+    await this.enter('getShare');
+    const row = this.shares.get(MemoryStore.shareKey(regionId, imageId, accountId));
+    return row ? clone(row) : null;
+  }
+
+  async listShares(regionId: string, imageId: string): Promise<Share[]> {
+    await this.enter('listShares');
+    return [...this.shares.values()]
+      .filter((s) => s.regionId === regionId && s.imageId === imageId)
+      .sort((a, b) => a.accountId.localeCompare(b.accountId))
+      .map(clone);
+  }
+
+  async createShare(share: Share): Promise<Share> {
+    await this.enter('createShare');
+    const key = MemoryStore.shareKey(share.regionId, share.imageId, share.accountId);
+    const stored = this.shares.get(key);
+    if (stored && !isTerminal(stored.state)) throw new StoreError('ConditionFailed', `share with ${share.accountId} is ${stored.state}`);
+    this.shares.set(key, clone(share));
+    return clone(share);
+  }
+
+  async updateShare(next: Share, expectedVersion: number): Promise<Share> {
+    await this.enter('updateShare');
+    const key = MemoryStore.shareKey(next.regionId, next.imageId, next.accountId);
+    const stored = this.shares.get(key);
+    if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `share with ${next.accountId} version`);
+    const row: Share = { ...clone(next), version: expectedVersion + 1 };
+    this.shares.set(key, row);
+    return clone(row);
+  }
+
+  // ---- share requests ----
+
+  async createRequest(request: ShareRequest): Promise<void> {
+    await this.enter('createRequest');
+    if (this.requests.has(request.requestId)) throw new StoreError('AlreadyExists', `request ${request.requestId} exists`);
+    this.requests.set(request.requestId, { seq: this.seq++, row: clone(request) });
+  }
+
+  async getRequest(requestId: string): Promise<ShareRequest | null> {
+    await this.enter('getRequest');
+    const row = this.requests.get(requestId);
+    return row ? clone(row.row) : null;
+  }
+
+  async updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest> {
+    await this.enter('updateRequest');
+    const stored = this.requests.get(next.requestId);
+    if (!stored || stored.row.version !== expectedVersion) throw new StoreError('ConditionFailed', `request ${next.requestId} version`);
+    stored.row = { ...clone(next), version: expectedVersion + 1 };
+    return clone(stored.row);
+  }
+
+  async listRequests(
+    filter: { status?: RequestStatus; regionId?: string; imageId?: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ShareRequest>> {
+    await this.enter('listRequests');
+    const rows = [...this.requests.values()].filter(
+      ({ row }) =>
+        (filter.status === undefined || row.status === filter.status) &&
+        (filter.regionId === undefined || row.regionId === filter.regionId) &&
+        (filter.imageId === undefined || row.imageId === filter.imageId),
+    );
+    return pageNewestFirst(rows, (r) => r.createdAt, limit, cursor);
+  }
+
+  // ---- audit ----
+
+  async appendAudit(events: readonly AuditEvent[]): Promise<void> {
+    await this.enter('appendAudit');
+    for (const event of events) this.auditTrail.push({ seq: this.seq++, row: clone(event) });
+  }
+
+  async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
+    await this.enter('listAudit');
+    const rows = this.auditTrail.filter(({ row }) => row.regionId === regionId && row.imageId === imageId);
+    return pageNewestFirst(rows, (e) => e.at, limit, cursor);
+  }
+
+  // ---- idempotency ----
+
+  async getIdempotency(principal: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    await this.enter('getIdempotency');
+    const row = this.idempotency.get(`${principal}\u0000${key}`);
+    if (!row || Date.parse(row.expiresAt) <= now.getTime()) return null;
+    return clone(row);
+  }
+
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    await this.enter('putIdempotency');
+    const key = `${record.principal}\u0000${record.key}`;
+    const stored = this.idempotency.get(key);
+    // Live relative to the new record's creation: an expired record may be replaced.
+    if (stored && Date.parse(stored.expiresAt) > Date.parse(record.createdAt)) {
+      throw new StoreError('AlreadyExists', `idempotency key ${record.key} is held`);
+    }
+    this.idempotency.set(key, clone(record));
+  }
+
+  // ---- reconcile runs and leases ----
+
+  async putRun(run: ReconcileRun): Promise<void> {
+    await this.enter('putRun');
+    const stored = this.runs.get(run.runId);
+    if (stored) stored.row = clone(run);
+    else this.runs.set(run.runId, { seq: this.seq++, row: clone(run) });
+  }
+
+  async getRun(runId: string): Promise<ReconcileRun | null> {
+    await this.enter('getRun');
+    const row = this.runs.get(runId);
+    return row ? clone(row.row) : null;
+  }
+
+  async listRuns(limit: number, cursor?: string): Promise<Page<ReconcileRun>> {
+    await this.enter('listRuns');
+    return pageNewestFirst([...this.runs.values()], (r) => r.startedAt, limit, cursor);
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
+    await this.enter('acquireLease');
+    const lease = this.leases.get(name);
+    if (lease && lease.holder !== holder && lease.expiresAt > now.getTime()) return false;
+    this.leases.set(name, { holder, expiresAt: now.getTime() + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.enter('releaseLease');
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+}
