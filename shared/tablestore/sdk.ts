@@ -143,3 +143,23 @@ export function primaryKeyOf(row: { primaryKey?: { name: string; value: unknown 
 }
 
 export const rowExists = (row: SdkRow | undefined): boolean => (row?.primaryKey?.length ?? 0) > 0;
+
+/** A raw SDK client (for ensureTables and tools); the store builds its own and rotates it. */
+export function createSdkClient(opts: {
+  endpoint: string;
+  instance: string;
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  /** The SDK's own retries (process-global inside the SDK); default 0. */
+  maxRetries?: number;
+  requestTimeoutMs?: number;
+}): SdkClient {
+  return new TableStore.Client({
+    accessKeyId: opts.credentials.accessKeyId,
+    secretAccessKey: opts.credentials.accessKeySecret,
+    ...(opts.credentials.securityToken ? { stsToken: opts.credentials.securityToken } : {}),
+    endpoint: opts.endpoint,
+    instancename: opts.instance,
+    maxRetries: opts.maxRetries ?? 0,
+    httpOptions: { timeout: opts.requestTimeoutMs ?? 10_000 },
+  });
+}

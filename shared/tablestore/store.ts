@@ -19,6 +19,7 @@ import type { CredentialsSource } from '../credentials.js';
 import {
   TableStore,
   attributesOf,
+  createSdkClient,
   int,
   primaryKeyOf,
   rowExists,
@@ -128,14 +129,12 @@ class TablestoreStore implements StorePort {
     ) {
       return c.client;
     }
-    const client = new TableStore.Client({
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.accessKeySecret,
-      ...(creds.securityToken ? { stsToken: creds.securityToken } : {}),
+    const client = createSdkClient({
       endpoint: this.opts.endpoint,
-      instancename: this.opts.instance,
+      instance: this.opts.instance,
+      credentials: creds,
       maxRetries: this.opts.maxRetries ?? 0,
-      httpOptions: { timeout: this.opts.requestTimeoutMs ?? 10_000 },
+      requestTimeoutMs: this.opts.requestTimeoutMs ?? 10_000,
     });
     this.cached = { accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken, client };
     return client;

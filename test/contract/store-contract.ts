@@ -1,0 +1,579 @@
+// The StorePort contract: what every store (Tablestore adapter, in-memory fake) must do, as
+// documented on the port. Run by test/integration/store-tablestore.test.ts and
+// test/unit/store-contract-memory.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../shared/domain/errors.js';
+import type {
+  AuditEvent,
+  IdempotencyRecord,
+  ImageRecord,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+} from '../../shared/domain/model.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+
+export interface StoreUnderTest {
+  store: StorePort;
+  clock?: { set(d: Date): void };
+  close(): Promise<void>;
+}
+
+// ---- fixtures ----
+
+let sequence = 0;
+const unique = (): string => `${Date.now().toString(36)}${(sequence++).toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 6)}`;
+export const newImageId = (): string => `m-${unique()}`.slice(0, 40);
+const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+const iso = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
+
+export function anImage(over: Partial<ImageRecord> = {}): ImageRecord {
+  return {
+    regionId: 'cn-hangzhou',
+    imageId: newImageId(),
+    imageName: 'golden-base',
+    lifecycle: 'active',
+    quotaUsed: 0,
+    deletion: { status: 'none' },
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    version: 1,
+    ...over,
+  };
+}
+
+export function aShare(over: Partial<Share> = {}): Share {
+  return {
+    regionId: 'cn-hangzhou',
+    imageId: newImageId(),
+    accountId: '0123456789012345',
+    state: 'pending_approval',
+    requestId: `req-${unique()}`,
+    origin: 'request',
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    version: 1,
+    ...over,
+  };
+}
+
+export function aRequest(over: Partial<ShareRequest> = {}): ShareRequest {
+  return {
+    requestId: `req-${unique()}`,
+    regionId: 'cn-hangzhou',
+    imageId: newImageId(),
+    accountIds: ['0123456789012345', '1234567890123456'],
+    status: 'pending_approval',
+    requester: 'alice',
+    reason: 'partner onboarding',
+    ticket: 'CHG-1',
+    attestation: { sensitiveDataRemoved: true },
+    pendingUntil: iso(7 * 24 * 3600_000),
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    version: 1,
+    ...over,
+  };
+}
+
+export function anEvent(over: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    eventId: `evt-${unique()}`,
+    regionId: 'cn-hangzhou',
+    imageId: 'm-audit0000',
+    at: iso(0),
+    principal: 'alice',
+    action: 'share.requested',
+    accountId: '0123456789012345',
+    before: 'none',
+    after: 'pending_approval',
+    requestId: `http-${unique()}`,
+    ...over,
+  };
+}
+
+export function aRun(over: Partial<ReconcileRun> = {}): ReconcileRun {
+  return {
+    runId: `run-${unique()}`,
+    trigger: 'timer',
+    mode: 'report',
+    regions: ['cn-hangzhou', 'cn-shanghai'],
+    status: 'completed',
+    startedAt: iso(0),
+    finishedAt: iso(5000),
+    durationMs: 5000,
+    imagesScanned: 12,
+    findings: { unmanaged: 1, missing: 2 },
+    actions: { reported: 3 },
+    errors: [{ imageId: 'm-abcdefgh', regionId: 'cn-hangzhou', code: 'UpstreamThrottled', message: 'throttled' }],
+    apiCalls: { DescribeImages: 3 },
+    ...over,
+  };
+}
+
+export function anIdempotencyRecord(over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
+  return {
+    principal: 'alice',
+    key: `key-${unique()}`,
+    fingerprint: 'sha256:abc',
+    statusCode: 202,
+    body: '{"request":{"requestId":"r1"}}',
+    createdAt: iso(0),
+    expiresAt: iso(24 * 3600_000),
+    ...over,
+  };
+}
+
+async function storeErrorKind(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof StoreError) return err.kind;
+    throw err;
+  }
+  return 'resolved';
+}
+
+async function collectAll<T>(fetch: (cursor?: string) => Promise<{ items: readonly T[]; nextCursor?: string }>): Promise<{ pages: T[][]; all: T[] }> {
+  const pages: T[][] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 100; i += 1) {
+    const page = await fetch(cursor);
+    pages.push([...page.items]);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  return { pages, all: pages.flat() };
+}
+
+// ---- the contract ----
+
+export function storeContract(name: string, make: () => Promise<StoreUnderTest>): void {
+  const useStore = (): (() => StorePort) => {
+    let sut: StoreUnderTest | undefined;
+    beforeAll(async () => {
+      sut = await make();
+    });
+    afterAll(async () => {
+      await sut?.close();
+    });
+    return () => {
+      if (!sut) throw new Error('store not ready');
+      return sut.store;
+    };
+  };
+
+  describe(`${name}: images`, () => {
+    const store = useStore();
+
+    it('getImage returns null for an unknown image', async () => {
+      expect(await store().getImage('cn-hangzhou', newImageId())).toBeNull();
+    });
+
+    it('createImage stores the record as given and refuses a second create', async () => {
+      const image = anImage({ quotaUsed: 3, deletion: { status: 'draining', mode: 'drain', reason: 'retire', requestedBy: 'bob', remaining: 2 } });
+      await store().createImage(image);
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
+      expect(await storeErrorKind(store().createImage({ ...image, imageName: 'other' }))).toBe('AlreadyExists');
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
+    });
+
+    it('updateImage writes version+1 when the version matches and refuses a stale version', async () => {
+      const image = anImage();
+      await store().createImage(image);
+      const next: ImageRecord = { ...image, lifecycle: 'draining', deletion: { status: 'draining', mode: 'drain' }, updatedAt: iso(1000) };
+      const stored = await store().updateImage(next, 1);
+      expect(stored).toEqual({ ...next, version: 2 });
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual({ ...next, version: 2 });
+      expect(await storeErrorKind(store().updateImage({ ...next, lifecycle: 'active' }, 1))).toBe('ConditionFailed');
+      expect((await store().getImage(image.regionId, image.imageId))?.lifecycle).toBe('draining');
+    });
+
+    it('updateImage removes optional fields that the next record omits', async () => {
+      const image = anImage({ imageName: 'to-remove' });
+      await store().createImage(image);
+      const { imageName: _omit, ...withoutName } = image;
+      const stored = await store().updateImage({ ...withoutName, updatedAt: iso(1) }, 1);
+      expect(stored.imageName).toBeUndefined();
+      expect((await store().getImage(image.regionId, image.imageId))?.imageName).toBeUndefined();
+    });
+
+    it('updateImage on a missing image fails its condition', async () => {
+      expect(await storeErrorKind(store().updateImage(anImage(), 1))).toBe('ConditionFailed');
+    });
+
+    it('updateImage never writes quotaUsed and returns the stored counter', async () => {
+      const image = anImage();
+      await store().createImage(image);
+      await store().adjustQuota(image.regionId, image.imageId, 2, 50);
+      const stored = await store().updateImage({ ...image, quotaUsed: 40, updatedAt: iso(2) }, 1);
+      expect(stored.quotaUsed).toBe(2);
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(2);
+    });
+
+    it('adjustQuota adds within the limit and returns the new value', async () => {
+      const image = anImage({ quotaUsed: 47 });
+      await store().createImage(image);
+      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 50)).toBe(49);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 2, 50))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50)).toBe(50);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50))).toBe('ConditionFailed');
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(50);
+    });
+
+    it('adjustQuota honours a policy limit below the ECS ceiling', async () => {
+      const image = anImage({ quotaUsed: 9 });
+      await store().createImage(image);
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 10)).toBe(10);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10))).toBe('ConditionFailed');
+    });
+
+    it('adjustQuota refuses to add to an image that is not active but still releases', async () => {
+      const image = anImage({ quotaUsed: 5, lifecycle: 'draining' });
+      await store().createImage(image);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -2, 50)).toBe(3);
+    });
+
+    it('adjustQuota never goes below zero', async () => {
+      const image = anImage({ quotaUsed: 1 });
+      await store().createImage(image);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -2, 50))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -1, 50)).toBe(0);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 50))).toBe('ConditionFailed');
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
+    });
+
+    it('adjustQuota on a missing image fails its condition', async () => {
+      expect(await storeErrorKind(store().adjustQuota('cn-hangzhou', newImageId(), 1, 50))).toBe('ConditionFailed');
+    });
+
+    it('adjustQuota is atomic: 100 concurrent +1 with limit 50 succeed exactly 50 times', async () => {
+      const image = anImage();
+      await store().createImage(image);
+      const results = await Promise.allSettled(Array.from({ length: 100 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 50)));
+      const values = results.filter((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled').map((r) => r.value);
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as StoreError).kind);
+      expect(values).toHaveLength(50);
+      expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(failures).toEqual(Array.from({ length: 50 }, () => 'ConditionFailed'));
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(50);
+    });
+
+    it('correctQuota sets the counter only from the expected value', async () => {
+      const image = anImage({ quotaUsed: 7 });
+      await store().createImage(image);
+      expect(await storeErrorKind(store().correctQuota(image.regionId, image.imageId, 6, 2))).toBe('ConditionFailed');
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(7);
+      await store().correctQuota(image.regionId, image.imageId, 7, 2);
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual({ ...image, quotaUsed: 2 });
+    });
+  });
+
+  describe(`${name}: listImages`, () => {
+    const store = useStore();
+    const shanghai = Array.from({ length: 5 }, (_, i) => anImage({ regionId: 'cn-shanghai', imageId: `m-list${String(i).padStart(6, '0')}` }));
+    const beijing = Array.from({ length: 7 }, (_, i) => anImage({ regionId: 'cn-beijing', imageId: `m-list${String(i).padStart(6, '0')}` }));
+
+    beforeAll(async () => {
+      for (const image of [...shanghai, ...beijing].reverse()) await store().createImage(image);
+    });
+
+    it('pages every image in (regionId, imageId) order without gaps or duplicates', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listImages({}, 5, cursor));
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+      expect(all).toEqual([...beijing, ...shanghai]);
+    });
+
+    it('narrows to one region', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listImages({ regionId: 'cn-shanghai' }, 2, cursor));
+      expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+      expect(all).toEqual(shanghai);
+    });
+
+    it('returns no cursor when the page holds the rest exactly', async () => {
+      const page = await store().listImages({ regionId: 'cn-beijing' }, 7);
+      expect(page).toEqual({ items: beijing });
+    });
+
+    it('returns an empty page for a region without images', async () => {
+      expect(await store().listImages({ regionId: 'cn-shenzhen' }, 10)).toEqual({ items: [] });
+    });
+  });
+
+  describe(`${name}: shares`, () => {
+    const store = useStore();
+
+    it('getShare returns null for an unknown share', async () => {
+      expect(await store().getShare('cn-hangzhou', newImageId(), '0123456789012345')).toBeNull();
+    });
+
+    it('createShare stores a new share and returns it', async () => {
+      const share = aShare({ expiresAt: iso(3600_000) });
+      expect(await store().createShare(share)).toEqual(share);
+      expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual(share);
+    });
+
+    it('createShare refuses while a live share exists, in every quota-holding or intent state', async () => {
+      for (const state of ['pending_approval', 'approved', 'applying', 'active', 'revoking'] as const) {
+        const share = aShare({ state });
+        await store().createShare(share);
+        const again = aShare({ regionId: share.regionId, imageId: share.imageId, accountId: share.accountId, requestId: 'req-other' });
+        expect(await storeErrorKind(store().createShare(again))).toBe('ConditionFailed');
+        expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual(share);
+      }
+    });
+
+    it('createShare starts over on a terminal share', async () => {
+      for (const state of ['revoked', 'rejected', 'expired', 'failed'] as const) {
+        const old = aShare({ state, lastError: 'gone' });
+        await store().createShare(old);
+        const fresh = aShare({ regionId: old.regionId, imageId: old.imageId, accountId: old.accountId, requestId: 'req-new', createdAt: iso(9) });
+        expect(await store().createShare(fresh)).toEqual(fresh);
+        expect(await store().getShare(old.regionId, old.imageId, old.accountId)).toEqual(fresh);
+      }
+    });
+
+    it('updateShare is versioned', async () => {
+      const share = aShare();
+      await store().createShare(share);
+      const approved: Share = { ...share, state: 'approved', updatedAt: iso(1) };
+      expect(await store().updateShare(approved, 1)).toEqual({ ...approved, version: 2 });
+      expect(await storeErrorKind(store().updateShare({ ...share, state: 'rejected' }, 1))).toBe('ConditionFailed');
+      const { requestId: _r, ...withoutRequest } = approved;
+      const failed: Share = { ...withoutRequest, state: 'failed', lastError: 'InvalidAccount.NotFound', version: 2 };
+      expect(await store().updateShare(failed, 2)).toEqual({ ...failed, version: 3 });
+      expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual({ ...failed, version: 3 });
+    });
+
+    it('updateShare on a missing share fails its condition', async () => {
+      expect(await storeErrorKind(store().updateShare(aShare(), 1))).toBe('ConditionFailed');
+    });
+
+    it('listShares returns every share of one image in account order, and only those', async () => {
+      const imageId = newImageId();
+      const accounts = ['5555555555555555', '0000000000000001', '9999999999999999', '1234567890123456'];
+      for (const accountId of accounts) await store().createShare(aShare({ imageId, accountId }));
+      await store().createShare(aShare({ imageId: newImageId(), accountId: '0000000000000001' }));
+      await store().createShare(aShare({ regionId: 'cn-beijing', imageId, accountId: '0000000000000002' }));
+      const listed = await store().listShares('cn-hangzhou', imageId);
+      expect(listed.map((s) => s.accountId)).toEqual([...accounts].sort());
+      expect(listed.every((s) => s.imageId === imageId && s.regionId === 'cn-hangzhou')).toBe(true);
+      expect(await store().listShares('cn-hangzhou', newImageId())).toEqual([]);
+    });
+  });
+
+  describe(`${name}: share requests`, () => {
+    const store = useStore();
+
+    it('createRequest stores the request and refuses a taken id', async () => {
+      const request = aRequest();
+      await store().createRequest(request);
+      expect(await store().getRequest(request.requestId)).toEqual(request);
+      expect(await storeErrorKind(store().createRequest({ ...request, reason: 'other', createdAt: iso(5) }))).toBe('AlreadyExists');
+      expect(await store().getRequest(request.requestId)).toEqual(request);
+      expect(await store().getRequest('req-unknown')).toBeNull();
+    });
+
+    it('updateRequest is versioned', async () => {
+      const request = aRequest();
+      await store().createRequest(request);
+      const { ticket: _t, ...withoutTicket } = request;
+      const approved: ShareRequest = { ...withoutTicket, status: 'approved', decidedBy: 'bob', decidedAt: iso(10), comment: 'ok', updatedAt: iso(10) };
+      expect(await store().updateRequest(approved, 1)).toEqual({ ...approved, version: 2 });
+      expect(await store().getRequest(request.requestId)).toEqual({ ...approved, version: 2 });
+      expect(await storeErrorKind(store().updateRequest({ ...request, status: 'rejected' }, 1))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().updateRequest(aRequest(), 1))).toBe('ConditionFailed');
+    });
+  });
+
+  describe(`${name}: listRequests`, () => {
+    const store = useStore();
+    const statuses: RequestStatus[] = ['pending_approval', 'approved', 'pending_approval', 'rejected', 'pending_approval', 'applied'];
+    const imageA = newImageId();
+    const imageB = newImageId();
+    // 30 requests one minute apart; status cycles; every third on image B.
+    const requests = Array.from({ length: 30 }, (_, i) =>
+      aRequest({
+        requestId: `req-list-${String(i).padStart(3, '0')}`,
+        imageId: i % 3 === 0 ? imageB : imageA,
+        status: statuses[i % statuses.length] as RequestStatus,
+        createdAt: iso(i * 60_000),
+        updatedAt: iso(i * 60_000),
+      }),
+    );
+    const newestFirst = [...requests].reverse();
+
+    beforeAll(async () => {
+      for (const r of requests) await store().createRequest(r);
+    });
+
+    it('lists newest first across pages without gaps or duplicates', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listRequests({}, 8, cursor));
+      expect(pages.map((p) => p.length)).toEqual([8, 8, 8, 6]);
+      expect(all).toEqual(newestFirst);
+    });
+
+    it('applies the status filter while paging', async () => {
+      const pending = newestFirst.filter((r) => r.status === 'pending_approval');
+      const { pages, all } = await collectAll((cursor) => store().listRequests({ status: 'pending_approval' }, 4, cursor));
+      expect(all).toEqual(pending);
+      expect(pages.every((p) => p.length <= 4)).toBe(true);
+      expect(pages.slice(0, -1).every((p) => p.length === 4)).toBe(true);
+    });
+
+    it('combines status and image filters', async () => {
+      const expected = newestFirst.filter((r) => r.imageId === imageB && r.status === 'pending_approval');
+      const { all } = await collectAll((cursor) => store().listRequests({ status: 'pending_approval', regionId: 'cn-hangzhou', imageId: imageB }, 2, cursor));
+      expect(all).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(2);
+    });
+
+    it('reflects status changes in the filter', async () => {
+      const target = requests[28] as ShareRequest;
+      const before = await store().listRequests({ status: 'rejected' }, 50);
+      await store().updateRequest({ ...target, status: 'rejected' }, target.version);
+      const after = await store().listRequests({ status: 'rejected' }, 50);
+      expect(after.items.map((r) => r.requestId)).toEqual([target.requestId, ...before.items.map((r) => r.requestId)]);
+      await store().updateRequest({ ...target, version: 2 }, 2);
+    });
+
+    it('returns an empty page when nothing matches', async () => {
+      expect(await store().listRequests({ status: 'cancelled' }, 5)).toEqual({ items: [] });
+    });
+  });
+
+  describe(`${name}: audit trail`, () => {
+    const store = useStore();
+
+    it('lists one image\'s events newest first with working cursors', async () => {
+      const imageId = newImageId();
+      const events = Array.from({ length: 23 }, (_, i) => anEvent({ imageId, at: iso(i * 1000), action: `step.${i}` }));
+      await store().appendAudit(events.slice(0, 10));
+      await store().appendAudit(events.slice(10));
+      await store().appendAudit([anEvent({ imageId: newImageId() }), anEvent({ imageId, regionId: 'cn-beijing' })]);
+      const { pages, all } = await collectAll((cursor) => store().listAudit('cn-hangzhou', imageId, 5, cursor));
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(all).toEqual([...events].reverse());
+    });
+
+    it('keeps events that share a timestamp, each exactly once across pages', async () => {
+      const imageId = newImageId();
+      const events = Array.from({ length: 5 }, (_, i) => anEvent({ imageId, at: iso(0), eventId: `evt-same-${i}`, detail: `n${i}` }));
+      await store().appendAudit(events);
+      const { all } = await collectAll((cursor) => store().listAudit('cn-hangzhou', imageId, 2, cursor));
+      expect([...all].sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual(events);
+    });
+
+    it('appends large batches', async () => {
+      const imageId = newImageId();
+      const events = Array.from({ length: 250 }, (_, i) => anEvent({ imageId, at: iso(i) }));
+      await store().appendAudit(events);
+      const { all } = await collectAll((cursor) => store().listAudit('cn-hangzhou', imageId, 100, cursor));
+      expect(all).toHaveLength(250);
+      expect(all[0]).toEqual(events[249]);
+      expect(all[249]).toEqual(events[0]);
+    });
+
+    it('accepts an empty append and lists nothing for an image without events', async () => {
+      await store().appendAudit([]);
+      expect(await store().listAudit('cn-hangzhou', newImageId(), 10)).toEqual({ items: [] });
+    });
+  });
+
+  describe(`${name}: idempotency`, () => {
+    const store = useStore();
+
+    it('returns a live record and null once it has expired', async () => {
+      const record = anIdempotencyRecord();
+      await store().putIdempotency(record);
+      expect(await store().getIdempotency(record.principal, record.key, new Date(T0 + 1000))).toEqual(record);
+      expect(await store().getIdempotency(record.principal, record.key, new Date(Date.parse(record.expiresAt) - 1))).toEqual(record);
+      expect(await store().getIdempotency(record.principal, record.key, new Date(record.expiresAt))).toBeNull();
+      expect(await store().getIdempotency(record.principal, 'key-unknown', new Date(T0))).toBeNull();
+      expect(await store().getIdempotency('mallory', record.key, new Date(T0))).toBeNull();
+    });
+
+    it('refuses a second record while the first is live, and replaces an expired one', async () => {
+      const record = anIdempotencyRecord();
+      await store().putIdempotency(record);
+      const second = { ...record, fingerprint: 'sha256:other', createdAt: iso(3600_000), expiresAt: iso(30 * 3600_000) };
+      expect(await storeErrorKind(store().putIdempotency(second))).toBe('AlreadyExists');
+      const later = { ...second, createdAt: record.expiresAt, expiresAt: iso(48 * 3600_000) };
+      await store().putIdempotency(later);
+      expect(await store().getIdempotency(record.principal, record.key, new Date(record.expiresAt))).toEqual(later);
+    });
+
+    it('keys records by principal and key', async () => {
+      const a = anIdempotencyRecord({ principal: 'alice', key: 'shared-key-1' });
+      const b = anIdempotencyRecord({ principal: 'bob', key: 'shared-key-1', fingerprint: 'sha256:b' });
+      await store().putIdempotency(a);
+      await store().putIdempotency(b);
+      expect(await store().getIdempotency('bob', 'shared-key-1', new Date(T0))).toEqual(b);
+      expect(await store().getIdempotency('alice', 'shared-key-1', new Date(T0))).toEqual(a);
+    });
+  });
+
+  describe(`${name}: reconcile runs`, () => {
+    const store = useStore();
+    const runs = Array.from({ length: 7 }, (_, i) => aRun({ startedAt: iso(i * 3600_000), status: i === 6 ? 'running' : 'completed' }));
+
+    beforeAll(async () => {
+      for (const run of runs) await store().putRun(run);
+    });
+
+    it('getRun returns the stored run, null when unknown', async () => {
+      expect(await store().getRun(runs[2]!.runId)).toEqual(runs[2]);
+      expect(await store().getRun('run-unknown')).toBeNull();
+    });
+
+    it('putRun upserts', async () => {
+      const { finishedAt: _f, durationMs: _d, ...running } = runs[6]!;
+      const done: ReconcileRun = { ...running, status: 'continued', cursor: 'opaque-1', parentRunId: runs[5]!.runId, finishedAt: iso(1), durationMs: 1 };
+      await store().putRun(done);
+      expect(await store().getRun(done.runId)).toEqual(done);
+      await store().putRun(runs[6]!);
+      expect(await store().getRun(done.runId)).toEqual(runs[6]);
+    });
+
+    it('lists runs newest first with working cursors', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listRuns(3, cursor));
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+      expect(all).toEqual([...runs].reverse());
+    });
+  });
+
+  describe(`${name}: leases`, () => {
+    const store = useStore();
+    const now = new Date(T0);
+    const at = (ms: number): Date => new Date(T0 + ms);
+
+    it('is exclusive while unexpired and renewable by its holder', async () => {
+      const name = `lease-${unique()}`;
+      expect(await store().acquireLease(name, 'worker-a', 60_000, now)).toBe(true);
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(1000))).toBe(false);
+      expect(await store().acquireLease(name, 'worker-a', 60_000, at(50_000))).toBe(true);
+      // renewed until 110 s: still held at 100 s
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(100_000))).toBe(false);
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(110_000))).toBe(true);
+      expect(await store().acquireLease(name, 'worker-a', 60_000, at(120_000))).toBe(false);
+    });
+
+    it('can be released only by its holder', async () => {
+      const name = `lease-${unique()}`;
+      expect(await store().acquireLease(name, 'worker-a', 60_000, now)).toBe(true);
+      await store().releaseLease(name, 'worker-b');
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(1))).toBe(false);
+      await store().releaseLease(name, 'worker-a');
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(2))).toBe(true);
+      await store().releaseLease(`lease-${unique()}`, 'nobody');
+    });
+
+    it('gives one of many concurrent contenders the lease', async () => {
+      const name = `lease-${unique()}`;
+      const won = await Promise.all(Array.from({ length: 10 }, (_, i) => store().acquireLease(name, `worker-${i}`, 60_000, now)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}

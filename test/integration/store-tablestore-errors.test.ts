@@ -1,0 +1,298 @@
+// The Tablestore adapter's failure handling, through the real SDK against the emulator: the SDK's
+// error quirk, retries that cannot double-apply, credential rotation, table setup.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
+import { GovernorError, StoreError } from '../../shared/domain/errors.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+import { toStoreError } from '../../shared/tablestore/errors.js';
+import { createSdkClient, TableStore, type SdkClient } from '../../shared/tablestore/sdk.js';
+import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
+import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { anImage, aRequest, aShare } from '../contract/store-contract.js';
+
+type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
+interface Call {
+  operation: string;
+  table: string | null;
+  status: number;
+  code: string | null;
+}
+
+const PREFIX = 'err_';
+let emulator: Emulator;
+let client: SdkClient;
+let credentials: { accessKeyId: string; accessKeySecret: string };
+
+async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${emulator.endpoint}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  return text ? JSON.parse(text) : undefined;
+}
+const calls = async (): Promise<Call[]> => (await admin('GET', '/__emulator/calls')) as Call[];
+async function callsDuring(act: () => Promise<unknown>): Promise<Call[]> {
+  const before = (await calls()).length;
+  await act();
+  return (await calls()).slice(before);
+}
+const summary = (list: Call[]): string[] => list.map((c) => `${c.operation} ${c.table} ${c.status}${c.code ? ` ${c.code}` : ''}`);
+
+function storeWith(over: Partial<TablestoreStoreOptions> = {}): StorePort {
+  return createTablestoreStore({
+    endpoint: emulator.endpoint,
+    instance: emulator.instance,
+    tablePrefix: PREFIX,
+    credentials: () => credentials,
+    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+    ...over,
+  });
+}
+
+const LOST_RESPONSE: Partial<TablestoreStoreOptions> = { requestTimeoutMs: 150, retry: { attempts: 3, baseDelayMs: 700, maxDelayMs: 700 } };
+
+async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await p };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+beforeAll(async () => {
+  emulator = await startTablestoreEmulator({ port: 0 });
+  credentials = { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret };
+  client = createSdkClient({ endpoint: emulator.endpoint, instance: emulator.instance, credentials });
+  await ensureTables(client, PREFIX, { pollMs: 20 });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+beforeEach(async () => {
+  await admin('DELETE', '/__emulator/faults');
+});
+
+describe('Tablestore SDK error quirk', () => {
+  it('reports the HTTP status as err.code and the OTS code only in the message; toStoreError maps it', async () => {
+    const image = anImage();
+    const put = () =>
+      client.putRow({
+        tableName: `${PREFIX}images`,
+        condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
+        primaryKey: [{ region_id: image.regionId }, { image_id: image.imageId }],
+        attributeColumns: [{ lifecycle: 'active' }],
+      });
+    await put();
+    const second = await settle(put());
+    expect(second.ok).toBe(false);
+    const err = (second as { error: { code: unknown; message: string } }).error;
+    expect(err.code).toBe(403);
+    expect(err.message).toContain('OTSConditionCheckFail');
+    expect(toStoreError(err, 'PutRow').kind).toBe('ConditionFailed');
+
+    const missing = await settle(client.getRow({ tableName: 'no_such_table', primaryKey: [{ k: 'x' }] }));
+    expect(toStoreError((missing as { error: unknown }).error, 'GetRow').kind).toBe('NotFound');
+
+    const dup = await settle(
+      client.createTable({
+        tableMeta: { tableName: `${PREFIX}images`, primaryKey: [{ name: 'region_id', type: 'STRING' }] },
+        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+        tableOptions: { timeToLive: -1, maxVersions: 1 },
+      }),
+    );
+    expect(toStoreError((dup as { error: unknown }).error, 'CreateTable').kind).toBe('AlreadyExists');
+  });
+
+  it('maps a refused connection to Unavailable', async () => {
+    const store = storeWith({ endpoint: 'http://127.0.0.1:9', retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const result = await settle(store.getImage('cn-hangzhou', 'm-abcdefgh'));
+    expect(result.ok).toBe(false);
+    expect((result as { error: StoreError }).error).toBeInstanceOf(StoreError);
+    expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
+  });
+});
+
+describe('TablestoreStore retries', () => {
+  it('retries a conditional create refused with OTSServerBusy, then succeeds', async () => {
+    const store = storeWith();
+    const image = anImage();
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', code: 'OTSServerBusy', status: 503, count: 2 });
+    const during = await callsDuring(() => store.createImage(image));
+    expect(summary(during)).toEqual([
+      `PutRow ${PREFIX}images 503 OTSServerBusy`,
+      `PutRow ${PREFIX}images 503 OTSServerBusy`,
+      `PutRow ${PREFIX}images 200`,
+    ]);
+    expect(await store.getImage(image.regionId, image.imageId)).toEqual(image);
+  });
+
+  it('surfaces Busy when the store stays busy, after a bounded number of attempts', async () => {
+    const store = storeWith();
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', code: 'OTSServerBusy', status: 503, count: 100 });
+    let result: Awaited<ReturnType<typeof settle>> | undefined;
+    const during = await callsDuring(async () => {
+      result = await settle(store.createImage(anImage()));
+    });
+    expect(result?.ok).toBe(false);
+    const error = (result as { error: StoreError }).error;
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.kind).toBe('Busy');
+    expect(error.message).toContain('OTSServerBusy');
+    expect(during).toHaveLength(4);
+  });
+
+  it('retries reads on 5xx', async () => {
+    const store = storeWith();
+    const image = anImage();
+    await store.createImage(image);
+    await admin('POST', '/__emulator/faults', { operation: 'GetRow', code: 'OTSInternalServerError', status: 500, count: 2 });
+    expect(await store.getImage(image.regionId, image.imageId)).toEqual(image);
+  });
+
+  it('retries a quota increment refused before execution', async () => {
+    const store = storeWith();
+    const image = anImage();
+    await store.createImage(image);
+    await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSServerBusy', status: 503, count: 1 });
+    expect(await store.adjustQuota(image.regionId, image.imageId, 1, 50)).toBe(1);
+  });
+
+  it('does not blindly retry a quota increment after an ambiguous failure', async () => {
+    const store = storeWith();
+    const image = anImage();
+    await store.createImage(image);
+    await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSInternalServerError', status: 500, count: 1 });
+    let result: Awaited<ReturnType<typeof settle>> | undefined;
+    const during = await callsDuring(async () => {
+      result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50));
+    });
+    expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
+    expect(summary(during)).toEqual([`UpdateRow ${PREFIX}images 500 OTSInternalServerError`]);
+    expect((await store.getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
+  });
+
+  it('resolves a conditional create whose response was lost by re-reading the row', async () => {
+    // The first PutRow is held 300 ms by the emulator, the client gives up after 150 ms, and the
+    // retry waits (350-700 ms) until the held write has landed: the retry then fails its condition
+    // on our own row, which the store recognises, by re-reading, as success.
+    const store = storeWith(LOST_RESPONSE);
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', latencyMs: 300, count: 1 });
+    const image = anImage();
+    const during = await callsDuring(() => store.createImage(image));
+    expect(summary(during)).toEqual([
+      `PutRow ${PREFIX}images 200`,
+      `PutRow ${PREFIX}images 403 OTSConditionCheckFail`,
+      `GetRow ${PREFIX}images 200`,
+    ]);
+    expect(await store.getImage(image.regionId, image.imageId)).toEqual(image);
+    // A genuine conflict is still reported.
+    const request = aRequest();
+    await storeWith().createRequest(request);
+    const again = await settle(storeWith().createRequest({ ...request, reason: 'someone else' }));
+    expect((again as { error: StoreError }).error.kind).toBe('AlreadyExists');
+  });
+
+  it('resolves a versioned update whose response was lost, and reports a real conflict', async () => {
+    const store = storeWith(LOST_RESPONSE);
+    const share = aShare();
+    await storeWith().createShare(share);
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', latencyMs: 300, count: 1 });
+    const next = { ...share, state: 'approved' as const };
+    const during = await callsDuring(async () => {
+      expect(await store.updateShare(next, 1)).toEqual({ ...next, version: 2 });
+    });
+    expect(summary(during)).toEqual([
+      `PutRow ${PREFIX}shares 200`,
+      `PutRow ${PREFIX}shares 403 OTSConditionCheckFail`,
+      `GetRow ${PREFIX}shares 200`,
+    ]);
+    const stale = await settle(storeWith().updateShare({ ...share, state: 'rejected' }, 1));
+    expect((stale as { error: StoreError }).error.kind).toBe('ConditionFailed');
+  });
+});
+
+describe('TablestoreStore credentials and cursors', () => {
+  it('rebuilds its client when the credentials change', async () => {
+    let current = { accessKeyId: credentials.accessKeyId, accessKeySecret: 'wrong-secret' };
+    const store = storeWith({ credentials: () => current });
+    const image = anImage();
+    const denied = await settle(store.getImage(image.regionId, image.imageId));
+    expect((denied as { error: StoreError }).error.kind).toBe('Unavailable');
+    expect((denied as { error: StoreError }).error.message).toContain('OTSAuthFailed');
+    current = { ...credentials };
+    expect(await store.getImage(image.regionId, image.imageId)).toBeNull();
+  });
+
+  it('turns a missing credential into Unavailable', async () => {
+    const store = storeWith({
+      credentials: () => {
+        throw new Error('no role');
+      },
+    });
+    const result = await settle(store.getImage('cn-hangzhou', 'm-abcdefgh'));
+    expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
+  });
+
+  it('refuses a cursor it did not issue, or one from another listing', async () => {
+    const store = storeWith();
+    for (let i = 0; i < 3; i += 1) await store.createImage(anImage({ regionId: 'cn-qingdao' }));
+    const page = await store.listImages({ regionId: 'cn-qingdao' }, 2);
+    expect(page.nextCursor).toBeDefined();
+    const forged = await settle(store.listImages({}, 2, 'not-a-cursor'));
+    expect((forged as { error: GovernorError }).error).toBeInstanceOf(GovernorError);
+    expect((forged as { error: GovernorError }).error.code).toBe('ValidationFailed');
+    const foreign = await settle(store.listAudit('cn-qingdao', 'm-abcdefgh', 2, page.nextCursor));
+    expect((foreign as { error: GovernorError }).error.code).toBe('ValidationFailed');
+    const otherRegion = await settle(store.listImages({ regionId: 'cn-beijing' }, 2, page.nextCursor));
+    expect((otherRegion as { error: GovernorError }).error.code).toBe('ValidationFailed');
+  });
+});
+
+describe('TablestoreStore stored representation', () => {
+  it('stores integers as INTEGER cells, account ids as strings and lists as JSON', async () => {
+    const store = storeWith();
+    const request = aRequest({ accountIds: ['0012345678901234'] });
+    await store.createRequest(request);
+    const image = anImage({ quotaUsed: 4 });
+    await store.createImage(image);
+    const raw = await client.getRow({ tableName: `${PREFIX}requests`, primaryKey: [{ request_id: request.requestId }] });
+    const cols = new Map((raw.row.attributes ?? []).map((a) => [a.columnName, a.columnValue]));
+    expect(cols.get('account_ids')).toBe('["0012345678901234"]');
+    expect(typeof cols.get('version')).toBe('object');
+    expect((cols.get('version') as { toNumber(): number }).toNumber()).toBe(1);
+    const rawImage = await client.getRow({ tableName: `${PREFIX}images`, primaryKey: [{ region_id: image.regionId }, { image_id: image.imageId }] });
+    const quota = (rawImage.row.attributes ?? []).find((a) => a.columnName === 'quota_used')?.columnValue as { toNumber(): number };
+    expect(quota.toNumber()).toBe(4);
+  });
+});
+
+describe('ensureTables', () => {
+  it('is idempotent, also when run concurrently', async () => {
+    const names = tableDefinitions().map((d) => `${PREFIX}${d.name}`);
+    const again = await ensureTables(client, PREFIX, { pollMs: 20 });
+    expect(again).toEqual({ created: [], existing: names });
+    const fresh = await Promise.all([ensureTables(client, 'par_', { pollMs: 20 }), ensureTables(client, 'par_', { pollMs: 20 })]);
+    const created = [...fresh[0].created, ...fresh[1].created].sort();
+    expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
+  });
+
+  it('creates single-version tables, with a TTL only on idempotency', async () => {
+    for (const def of tableDefinitions()) {
+      const described = (await client.describeTable({ tableName: `${PREFIX}${def.name}` })) as {
+        tableOptions?: { timeToLive?: number; maxVersions?: number };
+      };
+      expect({ table: def.name, ttl: described.tableOptions?.timeToLive, maxVersions: described.tableOptions?.maxVersions }).toEqual({
+        table: def.name,
+        ttl: def.name === 'idempotency' ? DEFAULT_IDEMPOTENCY_TTL_SECONDS : -1,
+        maxVersions: 1,
+      });
+    }
+  });
+
+  it('refuses a prefix that cannot form a table name', async () => {
+    await expect(ensureTables(client, 'bad-prefix')).rejects.toThrow(/prefix/);
+  });
+});
