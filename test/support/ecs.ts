@@ -1,7 +1,11 @@
 /**
  * Typed client for the ECS emulator's admin routes (see emulators/ecs/README.md), for tests and
  * local tooling. `endpoint` is the emulator's `host:port` as returned by startEcsEmulator.
+ * Also builds real ECS SDK clients pointed at the emulator.
  */
+import { createRequire } from 'node:module';
+import type * as EcsSdkModule from '@alicloud/ecs20140526';
+import type * as OpenApiCoreModule from '@alicloud/openapi-core';
 
 export interface EcsAccessKey {
   accessKeyId: string;
@@ -157,4 +161,52 @@ export function ecsAdmin(endpoint: string): EcsAdmin {
       await call('POST', '/reset');
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real SDK clients pointed at the emulator.
+
+
+/** The ECS SDK module, loaded as CommonJS so `.default` is the client class under every loader. */
+export type EcsSdk = typeof EcsSdkModule;
+export type EcsClient = InstanceType<EcsSdk['default']>;
+export type OpenApiCore = typeof OpenApiCoreModule;
+
+const requireCjs = createRequire(import.meta.url);
+let sdk: EcsSdk | undefined;
+
+/** Loads `@alicloud/ecs20140526` once (about a second: it references every ECS model). */
+export function loadEcsSdk(): EcsSdk {
+  sdk ??= requireCjs('@alicloud/ecs20140526') as EcsSdk;
+  return sdk;
+}
+
+export function loadOpenApiCore(): OpenApiCore {
+  return requireCjs('@alicloud/openapi-core') as OpenApiCore;
+}
+
+export interface EcsClientOptions {
+  /** `acs3` (SDK default, ACS3-HMAC-SHA256) or `v2` (legacy RPC HMAC-SHA1). */
+  signing?: 'acs3' | 'v2';
+  securityToken?: string;
+  /** ms; applied to both connect and read timeouts. */
+  timeoutMs?: number;
+}
+
+/** A real ECS SDK client talking plain HTTP to the emulator at `endpoint` (host:port). */
+export function ecsClient(endpoint: string, key: EcsAccessKey, options: EcsClientOptions = {}): EcsClient {
+  const { default: Client } = loadEcsSdk();
+  const { $OpenApiUtil } = loadOpenApiCore();
+  return new Client(
+    new $OpenApiUtil.Config({
+      accessKeyId: key.accessKeyId,
+      accessKeySecret: key.accessKeySecret,
+      securityToken: options.securityToken,
+      endpoint,
+      protocol: 'http',
+      signatureAlgorithm: options.signing === 'v2' ? 'v2' : undefined,
+      connectTimeout: options.timeoutMs ?? 5000,
+      readTimeout: options.timeoutMs ?? 5000,
+    }),
+  );
 }

@@ -1,0 +1,59 @@
+/**
+ * `npm run emulator:ecs -- --port 8101 [--host 127.0.0.1]`
+ * Prints one JSON line `{"service":"ecs","endpoint":"HOST:PORT"}` once listening; serves until
+ * SIGINT/SIGTERM, then closes cleanly.
+ */
+import { parseArgs } from 'node:util';
+import { startEcsEmulator } from './index.js';
+
+function fail(message: string): never {
+  process.stderr.write(`ecs emulator: ${message}\n`);
+  process.exit(2);
+}
+
+function readOptions(): { port: number; host: string } {
+  let values: { port?: string; host?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    fail(`${(error as Error).message}\nusage: emulator:ecs -- [--port P] [--host H]`);
+  }
+  if (values.help) {
+    process.stdout.write('usage: emulator:ecs -- [--port P (default 0 = any free port)] [--host H (default 127.0.0.1)]\n');
+    process.exit(0);
+  }
+  const portText = values.port ?? '0';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) fail(`--port must be an integer from 0 to 65535, got "${portText}"`);
+  const host = values.host ?? '127.0.0.1';
+  if (host.length === 0) fail('--host must not be empty');
+  return { port: Number(portText), host };
+}
+
+async function main(): Promise<void> {
+  const { port, host } = readOptions();
+  let emulator;
+  try {
+    emulator = await startEcsEmulator({ port, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is already in use; pick another --port (0 picks a free one)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on host ${host}`);
+    if (code === 'EACCES') fail(`not allowed to listen on port ${port}`);
+    fail(`cannot start: ${(error as Error).message}`);
+  }
+  process.stdout.write(`${JSON.stringify({ service: 'ecs', endpoint: emulator.endpoint })}\n`);
+  const stop = () => {
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();
