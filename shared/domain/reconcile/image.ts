@@ -18,6 +18,10 @@ import {
   revokeShares,
   transitionShare,
   cancelRequest,
+  closePendingShares,
+  markDeleted,
+  pendingRequestsOf,
+  settlePendingShares,
 } from '../transitions.js';
 import { accountAllowed, imageShareable } from './policy-checks.js';
 import type { RunTally } from './tally.js';
@@ -98,8 +102,21 @@ async function reconcileLiveImage(
     if (enforce) {
       const progress = await finishDrain(deps, ctx, record, { force: record.deletion.force ?? false });
       tally.action(progress.status === 'deleted' ? 'image_deleted' : 'drain_progressed');
+      if (progress.lastError) tally.error({ regionId, imageId, code: progress.lastError, message: `drain: ${progress.remaining} share(s) remain` });
     }
     return;
+  }
+
+  // Pending rows whose request died without them (a crash between writes) or timed out.
+  const pendingRows = shares.filter((s) => s.state === 'pending_approval' || s.state === 'approved');
+  if (enforce && pendingRows.length > 0) {
+    const still = await settlePendingShares(deps, ctx, pendingRows);
+    const settled = pendingRows.length - still.length;
+    if (settled > 0) {
+      tally.finding('stale_intent', settled);
+      tally.action('pending_settled', settled);
+      changed = true;
+    }
   }
 
   const rowFor = new Map<AccountId, Share>();
@@ -153,7 +170,7 @@ async function reconcileLiveImage(
   if (unmanaged.length > 0) {
     tally.finding('unmanaged', unmanaged.length);
     if (enforce && policy.unmanagedShares !== 'report') {
-      await handleUnmanaged(env, ecs, record, unmanaged);
+      await handleUnmanaged(env, ecs, unmanaged);
       changed = true;
     }
   }
@@ -236,7 +253,6 @@ async function resolveApplying(env: ReconcileEnv, share: Share, listed: boolean,
 async function handleUnmanaged(
   env: ReconcileEnv,
   ecs: EcsImage,
-  record: ImageRecord | null,
   accounts: readonly AccountId[],
 ): Promise<void> {
   const { deps, ctx, tally } = env;
@@ -246,7 +262,7 @@ async function handleUnmanaged(
   const revoke = accounts.filter((a) => !adopt.includes(a));
 
   if (adopt.length > 0) {
-    if (!record) await ensureImageRecord(env, ecs);
+    // adoptShare creates the image record on first adoption and reserves quota per account.
     for (const accountId of adopt) {
       await adoptShare(deps, ctx, regionId, imageId, accountId);
       tally.action('share_adopted');
@@ -263,26 +279,6 @@ async function handleUnmanaged(
   }
 }
 
-/** The store learns about an image the first time the reconciler adopts one of its shares. */
-async function ensureImageRecord(env: ReconcileEnv, ecs: EcsImage): Promise<void> {
-  const now = env.deps.clock.now().toISOString();
-  try {
-    await env.deps.store.createImage({
-      regionId: ecs.regionId,
-      imageId: ecs.imageId,
-      imageName: ecs.imageName,
-      lifecycle: 'active',
-      quotaUsed: 0,
-      deletion: { status: 'none' },
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    });
-  } catch (error) {
-    if ((error as { kind?: string }).kind !== 'AlreadyExists') throw error;
-  }
-}
-
 /**
  * ECS confirmed the image is gone. A draining image finished its drain (the crash fell between
  * DeleteImage and the store update); any other image was deleted outside the service. Either way:
@@ -296,38 +292,31 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
   const live = shares.filter((s) => !isTerminal(s.state));
   if (record.lifecycle === 'deleted' && live.length === 0 && record.quotaUsed === 0) return;
 
-  tally.finding(record.lifecycle === 'draining' ? 'draining' : 'deleted_outside');
+  const draining = record.lifecycle === 'draining';
+  tally.finding(draining ? 'draining' : 'deleted_outside');
   if (mode !== 'enforce') return;
 
-  const pending = await store.listRequests({ status: 'pending_approval', regionId, imageId }, 100);
-  for (const request of pending.items) await cancelRequest(deps, ctx, request, 'image deleted');
-  for (const share of live) {
-    await transitionShare(deps, share, [share.state], { state: 'revoked', lastError: 'image deleted' });
+  for (const request of await pendingRequestsOf(deps, regionId, imageId)) {
+    await cancelRequest(deps, ctx, request, 'image deleted');
   }
+  const pending = live.filter((s) => s.state === 'pending_approval' || s.state === 'approved');
+  await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason: 'image deleted' });
+  // Shares ECS had (or was being asked to have) end with the image; quota is zeroed below at once.
+  const sent = live.filter((s) => !pending.includes(s));
+  const closed: Share[] = [];
+  for (const share of sent) {
+    const moved = await transitionShare(deps, share, ['applying', 'active', 'revoking'], { state: 'revoked', lastError: 'image deleted' });
+    if (moved) closed.push(moved);
+  }
+  await audit(
+    deps,
+    ctx,
+    closed.map((s) => ({ regionId, imageId, accountId: s.accountId, action: 'share.revoked', after: 'revoked', reason: 'image deleted', shareRequestId: s.requestId })),
+  );
   const current = await store.getImage(regionId, imageId);
   if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);
-  const base = current ?? record;
-  const now = deps.clock.now().toISOString();
-  if (base.lifecycle !== 'deleted') {
-    await store.updateImage(
-      {
-        ...base,
-        lifecycle: 'deleted',
-        deletion: { ...base.deletion, status: 'deleted', remaining: 0, completedAt: now },
-        updatedAt: now,
-      },
-      base.version,
-    );
+  if ((current ?? record).lifecycle !== 'deleted') {
+    await markDeleted(deps, ctx, current ?? record, draining ? 'image no longer exists in ECS' : 'deleted outside the service');
   }
-  await audit(deps, ctx, [
-    {
-      regionId,
-      imageId,
-      action: record.lifecycle === 'draining' ? 'image.deleted' : 'reconcile.deleted_outside',
-      before: record.lifecycle,
-      after: 'deleted',
-      detail: `${live.length} live share(s) closed`,
-    },
-  ]);
   tally.action('image_marked_deleted');
 }
