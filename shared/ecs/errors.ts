@@ -12,6 +12,8 @@ export interface FailureClass {
   readonly ecsCode?: string;
   readonly statusCode?: number;
   readonly requestId?: string;
+  /** Why no HTTP answer came (socket code or error name), when there was none. */
+  readonly transportError?: string;
   /** Server-requested wait before the next attempt, in ms (x-acs-retry-after). */
   readonly retryAfterMs?: number;
 }
@@ -64,7 +66,9 @@ export function classifyFailure(error: unknown): FailureClass {
     return { kind: 'client', retryable: false, ...base };
   }
   const transient = (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || (name !== undefined && TRANSIENT_NETWORK_NAMES.has(name));
-  return { kind: 'unavailable', retryable: transient, ...base };
+  // No HTTP answer: `code` is a socket code (ECONNREFUSED) or a local SDK complaint, not an ECS code.
+  const transport = code ?? name;
+  return { kind: 'unavailable', retryable: transient, ...(transport !== undefined ? { transportError: transport } : {}) };
 }
 
 /** ECS error codes with a meaning in the governance vocabulary. Spellings are Alibaba's. */
@@ -111,6 +115,7 @@ export function toGovernorError(
     ...(failure.ecsCode !== undefined ? { ecsCode: failure.ecsCode } : {}),
     ...(failure.statusCode !== undefined ? { ecsStatus: failure.statusCode } : {}),
     ...(failure.requestId !== undefined ? { ecsRequestId: failure.requestId } : {}),
+    ...(failure.transportError !== undefined ? { transportError: failure.transportError } : {}),
     ...(context.attempts > 1 ? { attempts: context.attempts } : {}),
     ...context.details,
   };

@@ -46,7 +46,7 @@ export async function withRetries<T>(
       // Already translated before any request left (e.g. no credentials): nothing to retry.
       if (error instanceof GovernorError) throw error;
       const failure = classifyFailure(error);
-      hooks.onCall?.(action, regionId, failure.ecsCode ?? failure.kind);
+      hooks.onCall?.(action, regionId, failure.ecsCode ?? failure.transportError ?? failure.kind);
       // A server asking for a longer pause than we are willing to sleep gets it from the caller
       // instead (UpstreamThrottled carries retryAfter) rather than a doomed early retry.
       const serverWaitTooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > hooks.retry.maxDelayMs;
