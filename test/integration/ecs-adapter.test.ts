@@ -514,3 +514,42 @@ describe('createEcsImagePort deleteImage', () => {
     expect(error.code).toBe('ImageNotFound');
   });
 });
+
+describe('createEcsImagePort error translation', () => {
+  it.each([
+    ['InvalidImageId.NotFound', 404, 'ImageNotFound', 1],
+    ['QuotaExceed.ShareImageUser', 403, 'ShareQuotaExceeded', 1],
+    ['InvalidAccount.NotFound', 404, 'UnknownAccount', 1],
+    ['InvalidAccount.Forbbiden', 404, 'CannotShareWithOwner', 1],
+    ['OperationDenied.InvalidImageStatus', 403, 'ImageNotAvailable', 1],
+    ['IncorrectImageStatus', 400, 'ImageNotAvailable', 1],
+    ['OperationDeined.EncryptedSnapshot', 403, 'ImageNotShareable', 1],
+    ['OperationDenied.MarketplaceImage', 403, 'ImageNotShareable', 1],
+    ['InvalidImageId.BidMismatch', 403, 'ImageNotShareable', 1],
+    ['ImageUseShared', 403, 'ImageStillShared', 1],
+    ['ImageUsingByInstance', 403, 'ImageInUse', 1],
+    ['Throttling', 400, 'UpstreamThrottled', 3],
+    ['Throttling.User', 400, 'UpstreamThrottled', 3],
+    ['ServiceUnavailable', 503, 'UpstreamUnavailable', 3],
+    ['InternalError', 500, 'UpstreamUnavailable', 3],
+    ['Forbidden.RAM', 403, 'UpstreamUnavailable', 1],
+    ['QuotaExceed.ShareImage', 403, 'UpstreamUnavailable', 1],
+    ['MissingParameter', 400, 'UpstreamUnavailable', 1],
+    ['InvalidAccessKeyId.Inactive', 400, 'UpstreamUnavailable', 1],
+  ] as const)('turns %s (%i) into %s after %i call(s)', async (ecsCode, status, code, calls) => {
+    // Prepare
+    const imageId = await admin.addImage({ ownerAccountId: OWNER, regionId: REGION });
+    await admin.addFault({ action: 'ModifyImageSharePermission', code: ecsCode, status });
+
+    // Act
+    const error = await caught(portFor().removeShares(REGION, imageId, TARGETS.slice(0, 1)));
+
+    // Assess
+    expect(error).toBeInstanceOf(GovernorError);
+    expect(error.code).toBe(code);
+    expect(error.details).toMatchObject({ action: 'ModifyImageSharePermission', regionId: REGION, imageId, ecsCode, ecsStatus: status });
+    expect(error.cause).toBeDefined();
+    expect(await modifyCalls()).toHaveLength(calls);
+    expect(sleeps).toHaveLength(calls - 1);
+  });
+});
