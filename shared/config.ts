@@ -271,7 +271,9 @@ function describeAjvError(e: ErrorObject): ConfigError {
   const name = e.instancePath.split('/')[1] ?? '(unknown)';
   const hint = HINTS[name];
   const where = e.instancePath.split('/').length > 2 ? ` (item ${e.instancePath.split('/').slice(2).join('/')})` : '';
-  return new ConfigError(name, `${e.message ?? 'is invalid'}${where}${hint ? `: expected ${hint}` : ''}`);
+  const message =
+    e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : (e.message ?? 'is invalid');
+  return new ConfigError(name, `${message}${where}${hint ? `: expected ${hint}` : ''}`);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../shared/config.js';
+
+const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', n: 'abc', e: 'AQAB', kid: 'k1' }] });
+const REQUIRED = {
+  REGIONS: 'cn-hangzhou',
+  OWNER_ACCOUNT_ID: '1000000000000001',
+  TABLESTORE_ENDPOINT: 'https://isg.cn-hangzhou.ots.aliyuncs.com',
+  TABLESTORE_INSTANCE: 'isg',
+  JWT_ISSUER: 'https://idp.example/',
+  JWT_AUDIENCE: 'isg',
+  JWT_JWKS: JWKS,
+};
+
+const failure = (env: Record<string, string | undefined>): ConfigError => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('loadConfig accepted the environment');
+};
+
+describe('loadConfig', () => {
+  it('applies every default to a minimal environment', () => {
+    expect(loadConfig(REQUIRED)).toEqual({
+      policy: {
+        regions: ['cn-hangzhou'],
+        ownerAccountId: '1000000000000001',
+        approvalRequired: true,
+        approvalExemptAccounts: [],
+        allowAccounts: [],
+        denyAccounts: [],
+        maxSharesPerImage: 50,
+        pendingRequestTtlHours: 72,
+        denyImageTags: [{ key: 'share-policy', value: 'deny' }],
+        requireImageTags: [],
+        allowPublicImages: false,
+        reconcileMode: 'report',
+        unmanagedShares: 'report',
+        intentGraceSeconds: 300,
+      },
+      ecs: { protocol: 'https', connectTimeoutMs: 3000, readTimeoutMs: 10000, ratePerApi: { '*': 10 } },
+      tablestore: { endpoint: 'https://isg.cn-hangzhou.ots.aliyuncs.com', instance: 'isg', tablePrefix: 'isg_' },
+      auth: { issuer: 'https://idp.example/', audience: 'isg', jwks: JSON.parse(JWKS), rolesClaim: 'roles' },
+      reconcile: { functionName: 'image-share-reconcile', timeBudgetMs: 60000, concurrency: 4 },
+      idempotencyTtlHours: 24,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable when set', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      REGIONS: ' cn-hangzhou , cn-shanghai ,',
+      APPROVAL_REQUIRED: 'FALSE',
+      APPROVAL_EXEMPT_ACCOUNTS: '2000000000000001',
+      ALLOW_ACCOUNTS: '2000000000000001,2000000000000002',
+      DENY_ACCOUNTS: '3000000000000001',
+      MAX_SHARES_PER_IMAGE: '10',
+      MAX_SHARE_DURATION_DAYS: '90',
+      DEFAULT_SHARE_DURATION_DAYS: '30',
+      PENDING_REQUEST_TTL_HOURS: '24',
+      DENY_IMAGE_TAGS: 'share-policy=deny,classification=secret',
+      REQUIRE_IMAGE_TAGS: 'shareable=yes',
+      ALLOW_PUBLIC_IMAGES: 'true',
+      RECONCILE_MODE: 'enforce',
+      UNMANAGED_SHARES: 'adopt',
+      INTENT_GRACE_SECONDS: '60',
+      ECS_ENDPOINT: '127.0.0.1:9001',
+      ECS_PROTOCOL: 'http',
+      ECS_CONNECT_TIMEOUT_MS: '1000',
+      ECS_READ_TIMEOUT_MS: '2000',
+      ECS_RATE_PER_API: '*=10, DescribeImageSharePermission=20,ModifyImageSharePermission=2.5',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:9002/',
+      TABLE_PREFIX: 'test_',
+      JWT_JWKS: undefined,
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      JWT_ROLES_CLAIM: 'groups',
+      RECONCILE_FUNCTION_NAME: 'my-reconcile',
+      FC_ENDPOINT: 'http://127.0.0.1:9003',
+      RECONCILE_TIME_BUDGET_MS: '30000',
+      RECONCILE_CONCURRENCY: '8',
+      IDEMPOTENCY_TTL_HOURS: '48',
+      LOG_LEVEL: 'debug',
+      FC_FUNCTION_NAME: 'ignored',
+      PATH: '/usr/bin',
+    });
+    expect(config).toEqual({
+      policy: {
+        regions: ['cn-hangzhou', 'cn-shanghai'],
+        ownerAccountId: '1000000000000001',
+        approvalRequired: false,
+        approvalExemptAccounts: ['2000000000000001'],
+        allowAccounts: ['2000000000000001', '2000000000000002'],
+        denyAccounts: ['3000000000000001'],
+        maxSharesPerImage: 10,
+        maxShareDurationDays: 90,
+        defaultShareDurationDays: 30,
+        pendingRequestTtlHours: 24,
+        denyImageTags: [
+          { key: 'share-policy', value: 'deny' },
+          { key: 'classification', value: 'secret' },
+        ],
+        requireImageTags: [{ key: 'shareable', value: 'yes' }],
+        allowPublicImages: true,
+        reconcileMode: 'enforce',
+        unmanagedShares: 'adopt',
+        intentGraceSeconds: 60,
+      },
+      ecs: {
+        endpoint: '127.0.0.1:9001',
+        protocol: 'http',
+        connectTimeoutMs: 1000,
+        readTimeoutMs: 2000,
+        ratePerApi: { '*': 10, DescribeImageSharePermission: 20, ModifyImageSharePermission: 2.5 },
+      },
+      tablestore: { endpoint: 'http://127.0.0.1:9002', instance: 'isg', tablePrefix: 'test_' },
+      auth: { issuer: 'https://idp.example/', audience: 'isg', jwksUrl: 'https://idp.example/.well-known/jwks.json', rolesClaim: 'groups' },
+      reconcile: { functionName: 'my-reconcile', fcEndpoint: 'http://127.0.0.1:9003', timeBudgetMs: 30000, concurrency: 8 },
+      idempotencyTtlHours: 48,
+      logLevel: 'debug',
+    });
+  });
+
+  it('freezes the whole configuration', () => {
+    const config = loadConfig({ ...REQUIRED, DENY_ACCOUNTS: '3000000000000001' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.policy)).toBe(true);
+    expect(Object.isFrozen(config.policy.denyAccounts)).toBe(true);
+    expect(Object.isFrozen(config.policy.denyImageTags[0])).toBe(true);
+    expect(Object.isFrozen(config.auth.jwks!.keys[0])).toBe(true);
+    expect(() => {
+      (config.policy.denyAccounts as string[]).push('4000000000000001');
+    }).toThrow(TypeError);
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ ...REQUIRED, MAX_SHARES_PER_IMAGE: '  ', LOG_LEVEL: '' }).policy.maxSharesPerImage).toBe(50);
+  });
+
+  it.each(['REGIONS', 'OWNER_ACCOUNT_ID', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'JWT_ISSUER', 'JWT_AUDIENCE'])('requires %s', (name) => {
+    const e = failure({ ...REQUIRED, [name]: undefined });
+    expect([e.variable, e.message]).toEqual([name, `${name} is required`]);
+  });
+
+  // [variable, bad value, message]
+  const BAD: [string, string, string][] = [
+    ['REGIONS', 'Hangzhou', 'REGIONS must match pattern "^[a-z]{2,}-[a-z0-9-]+$" (item 0): expected comma-separated region ids such as cn-hangzhou'],
+    ['REGIONS', 'cn-hangzhou,cn-hangzhou', 'REGIONS must NOT have duplicate items (items ## 1 and 0 are identical): expected comma-separated region ids such as cn-hangzhou'],
+    ['OWNER_ACCOUNT_ID', '12345', 'OWNER_ACCOUNT_ID must match pattern "^[0-9]{16}$": expected a 16-digit account id'],
+    ['APPROVAL_REQUIRED', 'yes', 'APPROVAL_REQUIRED must be boolean'],
+    ['APPROVAL_EXEMPT_ACCOUNTS', '2000000000000001,abc', 'APPROVAL_EXEMPT_ACCOUNTS must match pattern "^[0-9]{16}$" (item 1): expected comma-separated 16-digit account ids'],
+    ['ALLOW_ACCOUNTS', '200000000000000', 'ALLOW_ACCOUNTS must match pattern "^[0-9]{16}$" (item 0): expected comma-separated 16-digit account ids'],
+    ['DENY_ACCOUNTS', 'x', 'DENY_ACCOUNTS must match pattern "^[0-9]{16}$" (item 0): expected comma-separated 16-digit account ids'],
+    ['MAX_SHARES_PER_IMAGE', '51', 'MAX_SHARES_PER_IMAGE must be <= 50'],
+    ['MAX_SHARES_PER_IMAGE', '0', 'MAX_SHARES_PER_IMAGE must be >= 1'],
+    ['MAX_SHARES_PER_IMAGE', '5.5', 'MAX_SHARES_PER_IMAGE must be integer'],
+    ['MAX_SHARE_DURATION_DAYS', '0', 'MAX_SHARE_DURATION_DAYS must be >= 1'],
+    ['DEFAULT_SHARE_DURATION_DAYS', 'ten', 'DEFAULT_SHARE_DURATION_DAYS must be integer'],
+    ['PENDING_REQUEST_TTL_HOURS', '0', 'PENDING_REQUEST_TTL_HOURS must be >= 1'],
+    ['DENY_IMAGE_TAGS', 'share-policy', 'DENY_IMAGE_TAGS must be a comma-separated list of key=value tags (bad entry "share-policy")'],
+    ['REQUIRE_IMAGE_TAGS', '=yes', 'REQUIRE_IMAGE_TAGS must be a comma-separated list of key=value tags (bad entry "=yes")'],
+    ['ALLOW_PUBLIC_IMAGES', '1', 'ALLOW_PUBLIC_IMAGES must be boolean'],
+    ['RECONCILE_MODE', 'fix', 'RECONCILE_MODE must be one of report, enforce'],
+    ['UNMANAGED_SHARES', 'delete', 'UNMANAGED_SHARES must be one of report, adopt, revoke'],
+    ['INTENT_GRACE_SECONDS', '-1', 'INTENT_GRACE_SECONDS must be >= 0'],
+    ['ECS_ENDPOINT', 'https://ecs.aliyuncs.com', 'ECS_ENDPOINT must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$": expected host[:port] without a scheme'],
+    ['ECS_PROTOCOL', 'ftp', 'ECS_PROTOCOL must be one of https, http'],
+    ['ECS_CONNECT_TIMEOUT_MS', '10', 'ECS_CONNECT_TIMEOUT_MS must be >= 100'],
+    ['ECS_READ_TIMEOUT_MS', '999999', 'ECS_READ_TIMEOUT_MS must be <= 120000'],
+    ['ECS_RATE_PER_API', '*=fast', 'ECS_RATE_PER_API must be Action=rate pairs such as *=10,DescribeImageSharePermission=20 (bad entry "*=fast")'],
+    ['ECS_RATE_PER_API', 'describe=5', 'ECS_RATE_PER_API must match pattern "^(\\*|[A-Z][A-Za-z]+)$": expected Action=rate pairs such as *=10,DescribeImageSharePermission=20'],
+    ['ECS_RATE_PER_API', '*=0', 'ECS_RATE_PER_API must be > 0 (item *): expected Action=rate pairs such as *=10,DescribeImageSharePermission=20'],
+    ['TABLESTORE_ENDPOINT', 'isg.ots.aliyuncs.com', 'TABLESTORE_ENDPOINT must match pattern "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$": expected an http(s) URL such as https://inst.cn-hangzhou.ots.aliyuncs.com'],
+    ['TABLESTORE_INSTANCE', 'a', 'TABLESTORE_INSTANCE must match pattern "^[A-Za-z][A-Za-z0-9-]{2,15}$"'],
+    ['TABLE_PREFIX', 'bad-prefix', 'TABLE_PREFIX must match pattern "^[A-Za-z_][A-Za-z0-9_]{0,31}$"'],
+    ['JWT_JWKS', '{keys:', 'JWT_JWKS must be valid JSON (a JWKS object {"keys":[...]})'],
+    ['JWT_JWKS', '{"keys":[]}', 'JWT_JWKS must NOT have fewer than 1 items (item keys)'],
+    ['JWT_JWKS', '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}', 'JWT_JWKS must be one of RSA, EC, OKP (item keys/0/kty)'],
+    ['JWT_ROLES_CLAIM', 'has space', 'JWT_ROLES_CLAIM must match pattern "^[A-Za-z0-9_:/.-]{1,128}$"'],
+    ['RECONCILE_FUNCTION_NAME', '1-bad', 'RECONCILE_FUNCTION_NAME must match pattern "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"'],
+    ['FC_ENDPOINT', '127.0.0.1:9000', 'FC_ENDPOINT must match pattern "^https?://[^\\s]+$"'],
+    ['RECONCILE_TIME_BUDGET_MS', '10', 'RECONCILE_TIME_BUDGET_MS must be >= 1000'],
+    ['RECONCILE_CONCURRENCY', '64', 'RECONCILE_CONCURRENCY must be <= 32'],
+    ['IDEMPOTENCY_TTL_HOURS', '0', 'IDEMPOTENCY_TTL_HOURS must be >= 1'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of debug, info, warn, error'],
+  ];
+
+  it.each(BAD)('refuses %s=%j naming the variable', (name, value, message) => {
+    const e = failure({ ...REQUIRED, [name]: value });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect([e.variable, e.message]).toEqual([name, message]);
+  });
+
+  it('refuses a plain-http JWKS URL except on loopback', () => {
+    const e = failure({ ...REQUIRED, JWT_JWKS: undefined, JWT_JWKS_URL: 'http://idp.example/jwks.json' });
+    expect(e.variable).toBe('JWT_JWKS_URL');
+    expect(loadConfig({ ...REQUIRED, JWT_JWKS: undefined, JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks.json' }).auth.jwksUrl).toBe('http://127.0.0.1:8080/jwks.json');
+  });
+
+  it('needs exactly one of JWT_JWKS and JWT_JWKS_URL', () => {
+    expect(failure({ ...REQUIRED, JWT_JWKS: undefined }).message).toBe('JWT_JWKS or JWT_JWKS_URL is required');
+    expect(failure({ ...REQUIRED, JWT_JWKS_URL: 'https://idp.example/jwks' }).message).toBe(
+      'JWT_JWKS and JWT_JWKS_URL are mutually exclusive; set exactly one',
+    );
+  });
+
+  it('keeps the default share duration within the maximum', () => {
+    const e = failure({ ...REQUIRED, MAX_SHARE_DURATION_DAYS: '30', DEFAULT_SHARE_DURATION_DAYS: '31' });
+    expect([e.variable, e.message]).toEqual(['DEFAULT_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS must not exceed MAX_SHARE_DURATION_DAYS']);
+  });
+
+  it('refuses an account on both the allow and deny lists, and the owner as a target', () => {
+    expect(failure({ ...REQUIRED, ALLOW_ACCOUNTS: '2000000000000001', DENY_ACCOUNTS: '2000000000000001' }).variable).toBe('ALLOW_ACCOUNTS');
+    expect(failure({ ...REQUIRED, ALLOW_ACCOUNTS: REQUIRED.OWNER_ACCOUNT_ID }).variable).toBe('ALLOW_ACCOUNTS');
+    expect(failure({ ...REQUIRED, APPROVAL_EXEMPT_ACCOUNTS: REQUIRED.OWNER_ACCOUNT_ID }).variable).toBe('APPROVAL_EXEMPT_ACCOUNTS');
+  });
+
+  it('lists exactly the documented variables', () => {
+    expect([...CONFIG_VARIABLES].sort()).toEqual(
+      [
+        'REGIONS', 'OWNER_ACCOUNT_ID', 'APPROVAL_REQUIRED', 'APPROVAL_EXEMPT_ACCOUNTS', 'ALLOW_ACCOUNTS', 'DENY_ACCOUNTS',
+        'MAX_SHARES_PER_IMAGE', 'MAX_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS', 'PENDING_REQUEST_TTL_HOURS',
+        'DENY_IMAGE_TAGS', 'REQUIRE_IMAGE_TAGS', 'ALLOW_PUBLIC_IMAGES', 'RECONCILE_MODE', 'UNMANAGED_SHARES',
+        'INTENT_GRACE_SECONDS', 'ECS_ENDPOINT', 'ECS_PROTOCOL', 'ECS_CONNECT_TIMEOUT_MS', 'ECS_READ_TIMEOUT_MS',
+        'ECS_RATE_PER_API', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLE_PREFIX', 'JWT_ISSUER', 'JWT_AUDIENCE',
+        'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_ROLES_CLAIM', 'RECONCILE_FUNCTION_NAME', 'FC_ENDPOINT',
+        'RECONCILE_TIME_BUDGET_MS', 'RECONCILE_CONCURRENCY', 'IDEMPOTENCY_TTL_HOURS', 'LOG_LEVEL',
+      ].sort(),
+    );
+  });
+});
