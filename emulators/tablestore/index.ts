@@ -14,8 +14,13 @@ export interface TablestoreEmulatorOptions {
   instance?: string;
   accessKeyId?: string;
   accessKeySecret?: string;
-  /** the emulator's clock: TTL, timestamps and the x-ots-date skew check all follow it */
+  /** the service's data clock: cell timestamps, TTL expiry and table times follow it */
   now?: () => Date;
+  /**
+   * the clock the x-ots-date skew check (15 minutes) and the response x-ots-date use; the wall clock by
+   * default, so moving `now` forward (e.g. past a TTL) does not make the SDK's requests fail authentication
+   */
+  requestClock?: () => Date;
   /** drives probabilistic faults */
   random?: () => number;
 }
@@ -50,6 +55,7 @@ export async function startTablestoreEmulator(opts: TablestoreEmulatorOptions = 
     accessKeyId,
     accessKeySecret,
     now,
+    requestClock: opts.requestClock ?? (() => new Date()),
     reset: () => {
       store.reset();
       faults.clear();

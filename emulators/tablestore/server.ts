@@ -29,6 +29,7 @@ export interface ServerDeps {
   accessKeyId: string;
   accessKeySecret: string;
   now: () => Date;
+  requestClock: () => Date;
   reset: () => void;
 }
 
@@ -89,7 +90,7 @@ function authenticate(deps: ServerDeps, req: IncomingMessage, path: string, body
   if (xots['x-ots-accesskeyid'] !== deps.accessKeyId) throw errors.authFailed('The AccessKeyID is disabled or does not exist.');
   const date = Date.parse(xots['x-ots-date']!);
   if (Number.isNaN(date)) throw errors.authFailed(`Invalid date format: '${xots['x-ots-date']}'.`);
-  const skew = Math.abs(deps.now().getTime() - date);
+  const skew = Math.abs(deps.requestClock().getTime() - date);
   if (skew > MAX_CLOCK_SKEW_MS) {
     throw errors.authFailed(`Mismatch between system time and x-ots-date: ${xots['x-ots-date']}. The difference exceeds 15 minutes.`);
   }
@@ -105,7 +106,7 @@ function sendProtocol(deps: ServerDeps, res: ServerResponse, path: string, statu
   const headers: Record<string, string> = {
     'x-ots-contentmd5': createHash('md5').update(body).digest('base64'),
     'x-ots-contenttype': 'protocol buffer',
-    'x-ots-date': serviceDate(deps.now()),
+    'x-ots-date': serviceDate(deps.requestClock()),
     'x-ots-requestid': randomUUID(),
   };
   const signature = hmacSha1(deps.accessKeySecret, responseStringToSign(path, headers));
