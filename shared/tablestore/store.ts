@@ -223,23 +223,16 @@ class TablestoreStore implements StorePort {
     const removed = Object.entries(cols).filter(([, v]) => v === undefined).map(([k]) => k);
     const update: Record<string, unknown>[] = [{ PUT: put }];
     if (removed.length > 0) update.push({ DELETE_ALL: removed });
-    // INCREMENT by 0 leaves the counter as it is and returns its value atomically with this write,
-    // so the returned record carries the true quotaUsed without a second read.
-    update.push({ INCREMENT: [{ quota_used: int(0) }] });
-    let row: SdkRow | undefined;
     await this.conditionalWrite(
       'UpdateRow',
       table,
-      async (c) => {
-        const res = await c.updateRow({
+      (c) =>
+        c.updateRow({
           tableName: table,
           condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
           primaryKey: this.imagePk(next.regionId, next.imageId),
           updateOfAttributeColumns: update,
-          returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: ['quota_used'] },
-        });
-        row = res.row;
-      },
+        }),
       async () => {
         const stored = await this.getImage(next.regionId, next.imageId);
         if (!stored || stored.version !== version) return false;
@@ -248,8 +241,9 @@ class TablestoreStore implements StorePort {
         return canonical(rest) === canonical(wanted);
       },
     );
-    let quotaUsed = toNumber(attributesOf(row).get('quota_used'));
-    if (quotaUsed === undefined) quotaUsed = (await this.getImage(next.regionId, next.imageId))?.quotaUsed ?? next.quotaUsed;
+    // The counter is not part of this write (a stale quotaUsed in `next` must never overwrite it):
+    // report the stored value, read after the write.
+    const quotaUsed = (await this.getImage(next.regionId, next.imageId))?.quotaUsed ?? next.quotaUsed;
     return { ...next, quotaUsed, version };
   }
 
