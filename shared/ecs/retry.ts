@@ -37,7 +37,13 @@ export async function withRetries<T>(
 ): Promise<T> {
   const attempts = Math.max(1, Math.floor(hooks.retry.attempts));
   for (let n = 1; ; n += 1) {
-    await hooks.beforeCall?.(action, regionId);
+    try {
+      await hooks.beforeCall?.(action, regionId);
+    } catch (error) {
+      // The caller's own hook (e.g. a rate limiter giving up): keep the port's GovernorError-only contract.
+      if (error instanceof GovernorError) throw error;
+      throw new GovernorError('Internal', `beforeCall failed for ${action}`, { details: { action, regionId }, cause: error });
+    }
     try {
       const result = await attempt();
       hooks.onCall?.(action, regionId, 'ok');

@@ -257,6 +257,41 @@ describe('createEcsImagePort retries', () => {
   });
 });
 
+describe('createEcsImagePort beforeCall', () => {
+  it('lets a GovernorError from the rate limiter through without calling ECS', async () => {
+    // Prepare
+    const port = portFor({
+      beforeCall: async () => {
+        throw new GovernorError('UpstreamThrottled', 'local budget spent', { retryAfter: 7 });
+      },
+    });
+
+    // Act
+    const error = await caught(port.getImage(REGION, 'm-doesnotexist0001'));
+
+    // Assess
+    expect([error.code, error.retryAfter, error.message]).toEqual(['UpstreamThrottled', 7, 'local budget spent']);
+    expect(await admin.calls()).toEqual([]);
+  });
+
+  it('wraps any other failure of the hook as Internal', async () => {
+    // Prepare
+    const port = portFor({
+      beforeCall: async () => {
+        throw new TypeError('limiter bug');
+      },
+    });
+
+    // Act
+    const error = await caught(port.getImage(REGION, 'm-doesnotexist0001'));
+
+    // Assess
+    expect(error.code).toBe('Internal');
+    expect(error.details).toEqual({ action: 'DescribeImages', regionId: REGION });
+    expect(await admin.calls()).toEqual([]);
+  });
+});
+
 describe('createEcsImagePort credentials', () => {
   it('signs with STS credentials (security token) and picks up rotated keys at once', async () => {
     // Prepare
