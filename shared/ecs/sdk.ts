@@ -21,9 +21,10 @@ import type { Credentials, CredentialsSource } from '../credentials.js';
 import { GovernorError } from '../domain/errors.js';
 
 /**
- * CommonJS interop, done once. Native Node ESM (tsx, vitest) hands a namespace whose `default`
- * is the whole `module.exports`; esbuild's CJS bundles hand a namespace that already carries the
- * named exports (and `default` = `module.exports.default`). Either way, return `module.exports`.
+ * CommonJS interop, done once. Native Node ESM (tsx, vitest), and esbuild when it treats the
+ * importer as Node ESM ("type": "module"), hand a namespace whose `default` is the whole
+ * `module.exports`; esbuild otherwise hands a namespace that already carries the named exports,
+ * with `default` = `module.exports.default` (the class). Either way, return `module.exports`.
  */
 function commonJs<T>(ns: T): T {
   const fallback = (ns as { default?: unknown }).default;
