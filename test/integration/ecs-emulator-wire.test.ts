@@ -1,0 +1,281 @@
+/**
+ * The ECS emulator's gateway checks on the wire: signatures in both modes, nonces, timestamps,
+ * AccessKeys, STS tokens, unknown actions and the error body. Requests are signed by the real SDK;
+ * what the SDK cannot send (replays, tampering) is a captured SDK request re-sent over raw HTTP.
+ */
+import { type IncomingHttpHeaders, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
+import { isLoopback } from '../../emulators/ecs/server.js';
+import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore } from '../support/ecs.js';
+
+const REGION = 'cn-hangzhou';
+const OWNER = { accountId: '9876543210987654', key: { accessKeyId: 'AK-WIRE', accessKeySecret: 'wire-secret' } };
+
+interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+let sdk: EcsSdk;
+let emulator: RunningEcsEmulator;
+let admin: EcsAdmin;
+
+beforeAll(() => {
+  sdk = loadEcsSdk();
+});
+
+beforeEach(async () => {
+  emulator = await startEcsEmulator({ port: 0 });
+  admin = ecsAdmin(emulator.endpoint);
+  await admin.addAccount(OWNER.accountId, [OWNER.key]);
+});
+
+afterEach(async () => {
+  await emulator.close();
+});
+
+/** Lets the real SDK sign one DescribeImages call, captures it without delivering it. */
+async function captureSignedRequest(signing: 'acs3' | 'v2', securityToken?: string): Promise<CapturedRequest> {
+  let captured: CapturedRequest | undefined;
+  const capture = createServer((req, res) => {
+    captured = { method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers };
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"RequestId":"captured"}'));
+  });
+  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+  const endpoint = `127.0.0.1:${(capture.address() as AddressInfo).port}`;
+  try {
+    await ecsClient(endpoint, OWNER.key, { signing, securityToken }).describeImages(
+      new sdk.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' }),
+    );
+  } finally {
+    capture.closeAllConnections();
+    await new Promise<void>((resolve) => capture.close(() => resolve()));
+  }
+  if (!captured) throw new Error('nothing captured');
+  return captured;
+}
+
+/** Sends a (possibly altered) captured request to the emulator, keeping its signed Host header. */
+function send(captured: CapturedRequest, change: { path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+  const [host, port] = emulator.endpoint.split(':');
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(captured.headers)) {
+    if (value !== undefined && name !== 'connection' && name !== 'content-length') headers[name] = value;
+  }
+  Object.assign(headers, change.headers ?? {});
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host, port: Number(port), method: captured.method, path: change.path ?? captured.path, headers, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text) as Record<string, unknown> }));
+      },
+    );
+    req.on('error', reject);
+    req.end(change.body ?? '');
+  });
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<{ name: string; code: string; statusCode: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    const { name, code, statusCode } = error as { name: string; code: string; statusCode: number };
+    return { name, code, statusCode };
+  }
+  throw new Error('expected the call to fail');
+}
+
+const describeImages = (key: { accessKeyId: string; accessKeySecret: string }, signing: 'acs3' | 'v2', securityToken?: string) =>
+  ecsClient(emulator.endpoint, key, { signing, securityToken }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION }));
+
+describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)', (signing) => {
+  it('accepts a captured SDK request once and refuses its replay with SignatureNonceUsed', async () => {
+    // Prepare
+    const captured = await captureSignedRequest(signing);
+
+    // Act
+    const first = await send(captured);
+    const replay = await send(captured);
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect([replay.status, replay.json['Code']]).toEqual([400, 'SignatureNonceUsed']);
+  });
+
+  it('refuses a request whose parameters were changed after signing with SignatureDoesNotMatch', async () => {
+    // Prepare
+    const captured = await captureSignedRequest(signing);
+    const tampered = captured.path.replace('ImageOwnerAlias=self', 'ImageOwnerAlias=others');
+
+    // Act
+    const response = await send(captured, { path: tampered });
+
+    // Assess
+    expect(tampered).not.toBe(captured.path);
+    expect([response.status, response.json['Code']]).toEqual([400, 'SignatureDoesNotMatch']);
+  });
+
+  it('refuses a wrong secret with SignatureDoesNotMatch and an unknown AccessKey with InvalidAccessKeyId.NotFound', async () => {
+    // Act
+    const wrongSecret = await errorOf(describeImages({ ...OWNER.key, accessKeySecret: 'not-the-secret' }, signing));
+    const unknownKey = await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, signing));
+
+    // Assess
+    expect(wrongSecret).toEqual({ name: 'ClientError', code: 'SignatureDoesNotMatch', statusCode: 400 });
+    expect(unknownKey).toEqual({ name: 'ClientError', code: 'InvalidAccessKeyId.NotFound', statusCode: 404 });
+  });
+
+  it('refuses requests signed more than 15 minutes away from the emulator clock', async () => {
+    // Prepare
+    const ahead = await startEcsEmulator({ port: 0, now: () => new Date(Date.now() + 16 * 60_000) });
+    const behind = await startEcsEmulator({ port: 0, now: () => new Date(Date.now() - 16 * 60_000) });
+    const slightlyOff = await startEcsEmulator({ port: 0, now: () => new Date(Date.now() + 10 * 60_000) });
+    for (const other of [ahead, behind, slightlyOff]) await ecsAdmin(other.endpoint).addAccount(OWNER.accountId, [OWNER.key]);
+    const call = (endpoint: string) =>
+      ecsClient(endpoint, OWNER.key, { signing }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION }));
+
+    try {
+      // Act
+      const stale = await errorOf(call(ahead.endpoint));
+      const future = await errorOf(call(behind.endpoint));
+      const tolerated = await call(slightlyOff.endpoint);
+
+      // Assess
+      expect(stale).toEqual({ name: 'ClientError', code: 'InvalidTimeStamp.Expired', statusCode: 400 });
+      expect(future).toEqual({ name: 'ClientError', code: 'InvalidTimeStamp.Expired', statusCode: 400 });
+      expect(tolerated.statusCode).toBe(200);
+    } finally {
+      await Promise.all([ahead.close(), behind.close(), slightlyOff.close()]);
+    }
+  });
+
+  it('accepts an STS security token with a registered key and keeps it out of the call log', async () => {
+    // Act
+    const response = await describeImages(OWNER.key, signing, 'sts-token-value');
+    const calls = await admin.calls();
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(calls).toEqual([
+      { action: 'DescribeImages', accountId: OWNER.accountId, regionId: REGION, params: { RegionId: REGION }, status: 200, code: null },
+    ]);
+  });
+});
+
+describe('ECS emulator request parsing', () => {
+  it('answers an action it does not emulate, or a wrong version, with InvalidApi.NotFound', async () => {
+    // Prepare
+    const { default: OpenApiClient, $OpenApiUtil } = loadOpenApiCore();
+    const client = new OpenApiClient(
+      new $OpenApiUtil.Config({ ...OWNER.key, endpoint: emulator.endpoint, protocol: 'http' }),
+    );
+    const call = (action: string, version: string) =>
+      client.callApi(
+        new $OpenApiUtil.Params({
+          action, version, protocol: 'HTTPS', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json',
+        }),
+        new $OpenApiUtil.OpenApiRequest({ query: { RegionId: REGION } }),
+        {} as Parameters<typeof client.callApi>[2],
+      );
+
+    // Act
+    const unknown = await errorOf(call('RunInstances', '2014-05-26'));
+    const wrongVersion = await errorOf(call('DescribeImages', '2016-01-01'));
+    const known = await call('DescribeImages', '2014-05-26');
+
+    // Assess
+    expect(unknown).toEqual({ name: 'ClientError', code: 'InvalidApi.NotFound', statusCode: 404 });
+    expect(wrongVersion).toEqual({ name: 'ClientError', code: 'InvalidApi.NotFound', statusCode: 404 });
+    expect(known.statusCode).toBe(200);
+  });
+
+  it('sends every error as {RequestId, HostId, Code, Message, Recommend} with x-acs-request-id', async () => {
+    // Prepare
+    const captured = await captureSignedRequest('acs3');
+
+    // Act
+    const response = await send(captured, { headers: { authorization: '' } });
+    const unsigned = await send({ ...captured, headers: { host: captured.headers.host } });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(Object.keys(response.json)).toEqual(['RequestId', 'HostId', 'Code', 'Message', 'Recommend']);
+    expect(response.json['Code']).toBe('IncompleteSignature');
+    expect(response.headers['x-acs-request-id']).toBe(response.json['RequestId']);
+    expect(response.headers['content-type']).toBe('application/json;charset=utf-8');
+    expect([unsigned.status, unsigned.json['Code']]).toEqual([400, 'IncompleteSignature']);
+  });
+
+  it('requires every x-acs-* header to be signed and the body to match x-acs-content-sha256', async () => {
+    // Prepare
+    const forExtraHeader = await captureSignedRequest('acs3');
+    const forBody = await captureSignedRequest('acs3');
+
+    // Act
+    const extraHeader = await send(forExtraHeader, { headers: { 'x-acs-unsigned': '1' } });
+    const changedBody = await send(forBody, { body: 'RegionId=cn-shanghai', headers: { 'content-type': 'text/plain' } });
+
+    // Assess
+    expect([extraHeader.status, extraHeader.json['Code']]).toEqual([400, 'IncompleteSignature']);
+    expect([changedBody.status, changedBody.json['Code']]).toEqual([400, 'SignatureDoesNotMatch']);
+  });
+
+  it('writes ImageOwnerId as a bare JSON number, like ECS, without leading zeros', async () => {
+    // Prepare
+    await admin.addImage({ ownerAccountId: OWNER.accountId, regionId: REGION, imageId: 'm-bigowner0001' });
+    const captured = await captureSignedRequest('acs3');
+
+    // Act
+    const response = await send(captured);
+
+    // Assess
+    expect(response.text).toContain('"ImageOwnerId":9876543210987654,');
+  });
+
+  it('logs gateway refusals without an account and operation refusals with one, oldest first', async () => {
+    // Act
+    await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, 'acs3'));
+    await errorOf(
+      ecsClient(emulator.endpoint, OWNER.key).describeImageSharePermission(
+        new sdk.DescribeImageSharePermissionRequest({ regionId: REGION, imageId: 'm-missing0001' }),
+      ),
+    );
+
+    // Assess
+    expect(await admin.calls()).toEqual([
+      { action: 'DescribeImages', accountId: null, regionId: REGION, params: { RegionId: REGION }, status: 404, code: 'InvalidAccessKeyId.NotFound' },
+      {
+        action: 'DescribeImageSharePermission',
+        accountId: OWNER.accountId,
+        regionId: REGION,
+        params: { RegionId: REGION, ImageId: 'm-missing0001' },
+        status: 404,
+        code: 'InvalidImageId.NotFound',
+      },
+    ]);
+  });
+});
+
+describe('ECS emulator admin loopback rule', () => {
+  it('treats only loopback peers as admin callers', () => {
+    // Act
+    const verdicts = ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1', '192.0.2.2', '::ffff:10.0.0.1', 'fd00::2', undefined].map(isLoopback);
+
+    // Assess
+    expect(verdicts).toEqual([true, true, true, true, false, false, false, false]);
+  });
+});
