@@ -1,0 +1,387 @@
+import { describe, expect, it } from 'vitest';
+import type { ReconcileMode } from '../../shared/domain/model.js';
+import { reconcileImage } from '../../shared/domain/reconcile/image.js';
+import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
+import type { ReconcileEnv } from '../../shared/domain/reconcile/image.js';
+import { GovernorError } from '../../shared/domain/errors.js';
+import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, type Harness } from '../fixtures/reconcile/harness.js';
+
+const [A1, A2, A3] = ACCOUNTS;
+const IMG = 'm-recon00000001';
+
+async function sweep(h: Harness, mode: ReconcileMode): Promise<ReconcileEnv> {
+  const env = h.env(mode);
+  const next = await sweepRegion(env, REGION, START_CURSOR, { concurrency: 2, shouldStop: () => false });
+  expect(next).toBeUndefined();
+  return env;
+}
+
+/** Store writes a run made (reads and run/lease bookkeeping excluded). */
+const writesOf = (h: Harness, from = 0) =>
+  h.store.calls
+    .slice(from)
+    .map((c) => c.operation)
+    .filter((op) => !/^(get|list)/.test(op));
+
+describe('reconcile engine: unmanaged shares', () => {
+  it('report mode reports an unmanaged share and changes nothing', async () => {
+    const h = harness({ unmanagedShares: 'adopt' });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    const seeded = h.store.calls.length;
+    const env = await sweep(h, 'report');
+    expect(env.tally.findings).toEqual({ unmanaged: 1 });
+    expect(env.tally.actions).toEqual({});
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+    expect(writesOf(h, seeded)).toEqual([]);
+  });
+
+  it('adopt records the share as adopted and active, reserves quota and audits as system:reconcile', async () => {
+    const h = harness({ unmanagedShares: 'adopt' });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_adopted: 1 });
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ imageId: IMG, accountId: A1, state: 'active', origin: 'adopted' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+    expect(h.store.allEvents()).toEqual([
+      expect.objectContaining({ action: 'reconcile.adopted', accountId: A1, principal: 'system:reconcile', requestId: 'run-test' }),
+    ]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+  });
+
+  it('adopt revokes instead an account the policy denies', async () => {
+    const h = harness({ unmanagedShares: 'adopt', denyAccounts: [A2] });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    h.images.shareOutOfBand(REGION, IMG, A2);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_adopted: 1, unmanaged_revoked: 1 });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+  });
+
+  it('revoke removes unmanaged shares from ECS', async () => {
+    const h = harness({ unmanagedShares: 'revoke' });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    h.images.shareOutOfBand(REGION, IMG, A2);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { unmanaged: 2 }, actions: { unmanaged_revoked: 2 } });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+    expect(h.store.allEvents().map((e) => [e.action, e.accountId, e.principal])).toEqual([
+      ['reconcile.unmanaged_revoked', A1, 'system:reconcile'],
+      ['reconcile.unmanaged_revoked', A2, 'system:reconcile'],
+    ]);
+  });
+});
+
+describe('reconcile engine: missing shares', () => {
+  it('re-applies an active share ECS lost, without a store write', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    const seeded = h.store.calls.length;
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { missing: 1 }, actions: { share_reapplied: 1 } });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+    expect(writesOf(h, seeded)).toEqual(['appendAudit']);
+  });
+
+  it('closes a missing share the policy no longer allows and releases its quota', async () => {
+    const h = harness({ denyAccounts: [A1] });
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_revoked: 1 });
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'revoked' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+  });
+
+  it('marks a missing share failed when ECS refuses it for good (unknown account)', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    h.images.failNext('addShares', new GovernorError('UnknownAccount'));
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_failed: 1 });
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'failed', lastError: 'UnknownAccount' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+  });
+
+  it('records a throttled re-apply as an error and leaves the share for the next run', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    h.images.failNext('addShares', new GovernorError('UpstreamThrottled'));
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.errors).toEqual([{ regionId: REGION, imageId: IMG, code: 'UpstreamThrottled', message: expect.any(String) }]);
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'active' })]);
+  });
+
+  it('report mode only reports the missing share', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    const seeded = h.store.calls.length;
+    const env = await sweep(h, 'report');
+    expect(env.tally.findings).toEqual({ missing: 1 });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+    expect(writesOf(h, seeded)).toEqual([]);
+  });
+});
+
+describe('reconcile engine: public images', () => {
+  it('unpublishes a community image when policy forbids them; report mode does not', async () => {
+    for (const mode of ['report', 'enforce'] as const) {
+      const h = harness({ allowPublicImages: false });
+      h.images.addImage({ imageId: IMG, isPublic: true });
+      const env = await sweep(h, mode);
+      expect(env.tally.findings).toEqual({ public: 1 });
+      expect((await h.images.getSharePermissions(REGION, IMG)).isPublic).toBe(mode === 'report');
+    }
+  });
+
+  it('tolerates a community image when policy allows them', async () => {
+    const h = harness({ allowPublicImages: true });
+    h.images.addImage({ imageId: IMG, isPublic: true });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.findings).toEqual({});
+  });
+});
+
+describe('reconcile engine: stale intents', () => {
+  it('applying + listed by ECS → active; applying + not listed → re-applied; fresh intents untouched', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 3 });
+    await seedShare(h, IMG, A1, 'applying');
+    await seedShare(h, IMG, A2, 'applying');
+    await seedShare(h, IMG, A3, 'applying', { updatedAt: new Date(h.clock.now().getTime() - 10_000).toISOString() });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { stale_intent: 2 }, actions: { intent_applied: 1, share_reapplied: 1 } });
+    expect(h.store.allShares().map((s) => [s.accountId, s.state])).toEqual([
+      [A1, 'active'],
+      [A2, 'active'],
+      [A3, 'applying'],
+    ]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1, A2]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(3);
+  });
+
+  it('applying + not listed + no longer allowed → failed, quota released', async () => {
+    const h = harness({ denyAccounts: [A1] });
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'applying');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_failed: 1 });
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'failed' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+    expect(h.images.callsOf('addShares')).toEqual([]);
+  });
+
+  it('revoking + listed → removed again and revoked; revoking + absent → revoked (quota untouched: released with the intent)', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 0 });
+    await seedShare(h, IMG, A1, 'revoking');
+    await seedShare(h, IMG, A2, 'revoking');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { stale_intent: 2 }, actions: { share_revoked: 1, intent_revoked: 1 } });
+    expect(h.store.allShares().map((s) => s.state)).toEqual(['revoked', 'revoked']);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+  });
+
+  it('report mode reports stale intents without resolving them', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'applying');
+    await seedShare(h, IMG, A2, 'revoking');
+    const before = await storedState(h, [IMG]);
+    const env = await sweep(h, 'report');
+    expect(env.tally.findings).toEqual({ stale_intent: 2 });
+    expect(await storedState(h, [IMG])).toEqual(before);
+  });
+});
+
+describe('reconcile engine: expiry', () => {
+  it('revokes an expired active share in ECS, state expired, quota released', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active', { expiresAt: LONG_AGO });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { expired_share: 1 }, actions: { share_expired: 1 } });
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'expired' })]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+  });
+
+  it('expires a pending request past pendingUntil: request and shares expired, quota released', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 2 });
+    await seedRequest(h, IMG, [A1, A2], LONG_AGO);
+    await seedShare(h, IMG, A1, 'pending_approval');
+    await seedShare(h, IMG, A2, 'pending_approval');
+    const report = await sweep(h, 'report');
+    expect(report.tally.findings).toEqual({ expired_request: 1 });
+    expect(h.store.allRequests()[0]?.status).toBe('pending_approval');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { expired_request: 1 }, actions: { request_expired: 1 } });
+    expect(h.store.allRequests()[0]?.status).toBe('expired');
+    expect(h.store.allShares().map((s) => s.state)).toEqual(['expired', 'expired']);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+  });
+});
+
+describe('reconcile engine: draining and deleted images', () => {
+  const draining = { lifecycle: 'draining' as const, deletion: { status: 'draining' as const, mode: 'drain' as const, reason: 'retire' } };
+
+  it('revokes the rest and deletes only once ECS lists zero shares', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    h.images.shareOutOfBand(REGION, IMG, A2);
+    await seedImage(h, IMG, { quotaUsed: 1, ...draining });
+    await seedShare(h, IMG, A1, 'active');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { draining: 1 }, actions: { image_deleted: 1 } });
+    expect(h.images.isDeleted(REGION, IMG)).toBe(true);
+    const order = h.images.calls.map((c) => c.method);
+    expect(order.lastIndexOf('removeShares')).toBeLessThan(order.indexOf('deleteImage'));
+    expect(await h.store.getImage(REGION, IMG)).toMatchObject({ lifecycle: 'deleted', quotaUsed: 0, deletion: { status: 'deleted' } });
+  });
+
+  it('does not delete while a removal fails, and deletes on a later run', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1, ...draining });
+    await seedShare(h, IMG, A1, 'active');
+    h.images.failNext('removeShares', new GovernorError('UpstreamUnavailable'));
+    const first = await sweep(h, 'enforce');
+    expect(first.tally.actions).toEqual({ drain_progressed: 1 });
+    expect(h.images.callsOf('deleteImage')).toEqual([]);
+    h.clock.advance(600_000);
+    const second = await sweep(h, 'enforce');
+    expect(second.tally.actions).toEqual({ image_deleted: 1 });
+    expect(h.images.isDeleted(REGION, IMG)).toBe(true);
+  });
+
+  it('never deletes an image that is not draining, and report mode never deletes', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.addImage({ imageId: 'm-recon00000002' });
+    await seedImage(h, IMG, draining);
+    await seedImage(h, 'm-recon00000002');
+    const env = await sweep(h, 'report');
+    expect(env.tally.findings).toEqual({ draining: 1 });
+    await sweep(h, 'enforce');
+    expect(h.images.callsOf('deleteImage').map((c) => c.imageId)).toEqual([IMG]);
+  });
+
+  it('an image deleted outside the service → lifecycle deleted, live shares revoked, quota 0', async () => {
+    const h = harness();
+    await seedImage(h, IMG, { quotaUsed: 2 });
+    await seedShare(h, IMG, A1, 'active');
+    await seedShare(h, IMG, A2, 'applying');
+    const report = await sweep(h, 'report');
+    expect(report.tally.findings).toEqual({ deleted_outside: 1 });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { deleted_outside: 1 }, actions: { image_marked_deleted: 1 } });
+    expect(h.store.allShares().map((s) => s.state)).toEqual(['revoked', 'revoked']);
+    expect(await h.store.getImage(REGION, IMG)).toMatchObject({ lifecycle: 'deleted', quotaUsed: 0 });
+    const third = await sweep(h, 'enforce');
+    expect(third.tally.findings).toEqual({});
+  });
+});
+
+describe('reconcile engine: quota recount', () => {
+  it('corrects a drifted counter of a quiet image; report mode only reports', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 4 });
+    await seedShare(h, IMG, A1, 'active');
+    expect((await sweep(h, 'report')).tally.findings).toEqual({ quota_mismatch: 1 });
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(4);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ quota_corrected: 1 });
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+  });
+
+  it('leaves the counter of an image with recent activity alone', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'pending_approval', { updatedAt: h.clock.now().toISOString() });
+    await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z');
+    await h.store.correctQuota(REGION, IMG, 1, 2);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
+    expect(env.tally.actions).toEqual({});
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(2);
+  });
+});
+
+describe('reconcile engine: unchanged images and resumable sweeps', () => {
+  it('an image in agreement costs no store write', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    const seeded = h.store.calls.length;
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.findings).toEqual({});
+    expect(env.tally.imagesScanned).toBe(1);
+    expect(writesOf(h, seeded)).toEqual([]);
+  });
+
+  it('stops mid-page with a cursor and resumes covering every image exactly once', async () => {
+    const h = harness({ unmanagedShares: 'revoke' });
+    const ids = Array.from({ length: 230 }, (_, i) => `m-bulk${String(i).padStart(8, '0')}`);
+    for (const imageId of ids) {
+      h.images.addImage({ imageId });
+      h.images.shareOutOfBand(REGION, imageId, A1);
+    }
+    const env = h.env('enforce');
+    let budget = 0;
+    const cursors = [];
+    let cursor = START_CURSOR;
+    for (;;) {
+      budget = 37; // images per "invocation"
+      const next = await sweepRegion(env, REGION, cursor, { concurrency: 4, shouldStop: () => budget-- <= 0 });
+      if (!next) break;
+      cursors.push(next);
+      cursor = next;
+    }
+    expect(cursors.length).toBeGreaterThan(5);
+    expect(cursors).toContainEqual({ phase: 'ecs', pageNumber: 2, index: expect.any(Number) });
+    expect(env.tally.imagesScanned).toBe(230);
+    const perImage = h.images.callsOf('getSharePermissions').map((c) => c.imageId);
+    expect(perImage.sort()).toEqual(ids);
+    expect(ids.every((id) => h.images.sharedWith(REGION, id).length === 0)).toBe(true);
+  });
+
+  it('reconcileImage with ECS absent and no record does nothing', async () => {
+    const h = harness();
+    const env = h.env('enforce');
+    const seeded = h.store.calls.length;
+    await reconcileImage(env, REGION, IMG, null);
+    expect(env.tally.findings).toEqual({});
+    expect(writesOf(h, seeded)).toEqual([]);
+  });
+});
