@@ -92,7 +92,7 @@ describe('http auth: bearer JWT verification', () => {
     [
       'HS256 signed with the public key (algorithm confusion)',
       async () => {
-        const pem = await exportSPKI((await importJWK(h.idp.publicJwk, 'RS256', { extractable: true })) as CryptoKey);
+        const pem = await exportSPKI((await importJWK(h.idp.publicJwk, 'RS256', { extractable: true })) as Parameters<typeof exportSPKI>[0]);
         const head = `${b64({ alg: 'HS256', typ: 'JWT', kid: h.idp.kid })}.${b64({ sub: 'u1', roles: ['admin'], iss: h.idp.issuer, aud: h.idp.audience, exp: now() + 600 })}`;
         return `${head}.${createHmac('sha256', pem).update(head).digest('base64url')}`;
       },
