@@ -6,17 +6,29 @@ import type { DomainDeps } from './context.js';
 /** How often a conditional write re-reads and re-evaluates before giving up with ConcurrentModification. */
 export const MAX_WRITE_ATTEMPTS = 8;
 
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight; results in input order. After a failure no
+ * new item starts, and the first error is thrown only once the calls in flight have settled, so no
+ * write keeps running behind the caller's back.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
+  let firstError: unknown;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i] as T, i);
+      try {
+        results[i] = await fn(items[i] as T, i);
+      } catch (e) {
+        if (!failed) firstError = e;
+        failed = true;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw firstError;
   return results;
 }
 
