@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { createReconcileHandler, type ReconcileContext } from '../../functions/reconcile/index.js';
+import type { Clock, Invoker } from '../../shared/domain/ports.js';
+import { createJsonLogger } from '../../shared/runtime.js';
+import { T0 } from '../support/clock.js';
+import { MemoryImages } from '../support/memory-images.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { actionTrailEvent, OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
+
+const A1 = '2000000000000001';
+
+/** Advances `stepMs` on every reading: work takes time without real waiting. */
+class TickingClock implements Clock {
+  private t = Date.parse(T0);
+  constructor(private readonly stepMs: number) {}
+  now(): Date {
+    this.t += this.stepMs;
+    return new Date(this.t);
+  }
+}
+
+interface Sent {
+  functionName: string;
+  payload: any;
+}
+
+function setup(opts: { env?: Record<string, string>; stepMs?: number } = {}) {
+  const store = new MemoryStore();
+  const images = new MemoryImages(OWNER);
+  const lines: any[] = [];
+  const sent: Sent[] = [];
+  const invoker: Invoker = {
+    async invokeAsync(functionName, payload) {
+      sent.push({ functionName, payload: structuredClone(payload) });
+    },
+  };
+  const clock = new TickingClock(opts.stepMs ?? 0);
+  const logger = createJsonLogger('info', { write: (l) => lines.push(JSON.parse(l)), clock });
+  const fn = createReconcileHandler(reconcileEnv(opts.env), { store, images, invoker, clock, logger });
+  let n = 0;
+  const ctx = (timeoutS = 600): ReconcileContext => ({ requestId: `req-${++n}`, function: { name: 'image-share-reconcile', timeout: timeoutS } });
+  return { store, images, lines, sent, fn, ctx };
+}
+
+describe('reconcile handler: input validation', () => {
+  it.each([
+    ['not JSON', Buffer.from('{nope')],
+    ['an array', Buffer.from('[]')],
+    ['a payload with an unknown mode', timerEvent({ mode: 'destroy' })],
+    ['a payload with an unknown field', timerEvent({ mode: 'report', extra: 1 })],
+    ['a payload that is not JSON', timerEvent('mode=report')],
+    ['an unmanaged region', timerEvent({ regions: ['us-west-1'] })],
+    ['a timer event with an extra field', Buffer.from(JSON.stringify({ triggerTime: 't', triggerName: 'n', payload: '{}', x: 1 }))],
+    ['a task of an unknown kind', Buffer.from(JSON.stringify({ kind: 'nuke' }))],
+    ['a continuation with a negative index', Buffer.from(JSON.stringify({ kind: 'continue', runId: 'r', regionId: 'cn-hangzhou', mode: 'enforce', cursor: { phase: 'ecs', pageNumber: 1, index: -1 } }))],
+  ])('rejects %s: logged error, no action, no crash', async (_name, event) => {
+    const { store, images, lines, fn, ctx } = setup();
+    images.addImage({ imageId: 'm-handler0000001' });
+    const result = await fn.handler(event, ctx());
+    expect(result).toEqual({ status: 'rejected', runIds: [], reason: expect.any(String) });
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'reconcile.rejected_event' })]);
+    expect(store.calls).toEqual([]);
+    expect(images.calls).toEqual([]);
+  });
+});
+
+describe('reconcile handler: timer runs', () => {
+  it('one region: sweeps, writes the run report and one JSON summary line', async () => {
+    const { store, images, lines, fn, ctx } = setup();
+    const img = images.addImage({ imageId: 'm-handler0000001' });
+    images.shareOutOfBand('cn-hangzhou', img.imageId, A1);
+    const result = await fn.handler(timerEvent({ mode: 'enforce', regions: ['cn-hangzhou'] }), ctx());
+    expect(result).toEqual({ status: 'completed', runIds: ['req-1'] });
+    const run = await store.getRun('req-1');
+    expect(run).toEqual({
+      runId: 'req-1',
+      trigger: 'timer',
+      mode: 'enforce',
+      regions: ['cn-hangzhou'],
+      status: 'completed',
+      startedAt: T0,
+      finishedAt: T0,
+      durationMs: 0,
+      imagesScanned: 1,
+      findings: { unmanaged: 1 },
+      actions: { unmanaged_revoked: 1 },
+      errors: [],
+      apiCalls: {},
+    });
+    expect(images.sharedWith('cn-hangzhou', img.imageId)).toEqual([]);
+    const summaries = lines.filter((l) => l.msg === 'reconcile.run');
+    expect(summaries).toEqual([expect.objectContaining({ runId: 'req-1', status: 'completed', findings: { unmanaged: 1 } })]);
+    expect(store.allEvents().every((e) => e.principal === 'system:reconcile' && e.requestId === 'req-1')).toBe(true);
+  });
+
+  it('several regions: one async region run per region under a parent run', async () => {
+    const { store, sent, fn, ctx } = setup();
+    const result = await fn.handler(timerEvent({ mode: 'report' }), ctx());
+    expect(result).toEqual({ status: 'completed', runIds: ['req-1'] });
+    expect(sent).toEqual(
+      ['cn-hangzhou', 'cn-shanghai'].map((regionId) => ({
+        functionName: 'image-share-reconcile',
+        payload: { kind: 'region', runId: `req-1-${regionId}`, parentRunId: 'req-1', regionId, mode: 'report', trigger: 'timer' },
+      })),
+    );
+    expect(await store.getRun('req-1')).toMatchObject({ status: 'completed', actions: { fanned_out: 2 }, regions: ['cn-hangzhou', 'cn-shanghai'] });
+  });
+
+  it('the payload defaults to the policy mode; the region run records its parent', async () => {
+    const { store, fn, ctx } = setup({ env: { RECONCILE_MODE: 'report' } });
+    const region = { kind: 'region', runId: 'p-cn-hangzhou', parentRunId: 'p', regionId: 'cn-hangzhou', mode: 'report', trigger: 'timer' };
+    await fn.handler(Buffer.from(JSON.stringify(region)), ctx());
+    expect(await store.getRun('p-cn-hangzhou')).toMatchObject({ status: 'completed', parentRunId: 'p', mode: 'report', trigger: 'timer' });
+  });
+
+  it('two runs of one region at once: the second is recorded as skipped and acts on nothing', async () => {
+    const { store, images, fn, ctx } = setup();
+    for (let i = 0; i < 20; i++) images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: `m-lease${String(i).padStart(8, '0')}` }).imageId, A1);
+    const event = timerEvent({ regions: ['cn-hangzhou'] });
+    const [a, b] = await Promise.all([fn.handler(event, ctx()), fn.handler(event, ctx())]);
+    expect([a.status, b.status].sort()).toEqual(['completed', 'skipped']);
+    const skipped = await store.getRun(a.status === 'skipped' ? 'req-1' : 'req-2');
+    expect(skipped).toMatchObject({ status: 'skipped', imagesScanned: 0, actions: {} });
+    // Every image was revoked exactly once.
+    expect(images.callsOf('removeShares')).toHaveLength(20);
+  });
+});
+
+describe('reconcile handler: continuation', () => {
+  it('hands over a cursor when the budget runs out and resumes to cover every image once', async () => {
+    // 1.2 s timeout − 1 s reserve = 200 ms of work per invocation; each clock reading costs 1 ms.
+    const { store, images, sent, fn, ctx } = setup({ stepMs: 1 });
+    const ids = Array.from({ length: 150 }, (_, i) => `m-cont${String(i).padStart(8, '0')}`);
+    for (const id of ids) images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: id }).imageId, A1);
+    let result = await fn.handler(timerEvent({ regions: ['cn-hangzhou'] }), ctx(1.2));
+    let hops = 0;
+    while (result.status === 'continued') {
+      const task = sent.at(-1)!;
+      expect(task.payload).toMatchObject({ kind: 'continue', runId: 'req-1', regionId: 'cn-hangzhou', cursor: expect.any(Object) });
+      result = await fn.handler(Buffer.from(JSON.stringify(task.payload)), ctx(1.2));
+      hops += 1;
+    }
+    expect(result.status).toBe('completed');
+    expect(hops).toBeGreaterThan(1);
+    const run = await store.getRun('req-1');
+    expect(run).toMatchObject({ status: 'completed', trigger: 'timer', imagesScanned: 150, findings: { unmanaged: 150 }, actions: { unmanaged_revoked: 150, continued: hops } });
+    expect(images.callsOf('getSharePermissions').map((c) => c.imageId).sort()).toEqual(ids);
+  });
+});
+
+describe('reconcile handler: EventBridge', () => {
+  it('an ActionTrail ModifyImageSharePermission event reconciles that image only', async () => {
+    const { store, images, fn, ctx } = setup();
+    const target = images.addImage({ imageId: 'm-event00000001' });
+    const other = images.addImage({ imageId: 'm-event00000002' });
+    images.shareOutOfBand('cn-hangzhou', target.imageId, A1);
+    images.shareOutOfBand('cn-hangzhou', other.imageId, A1);
+    const result = await fn.handler(actionTrailEvent('ModifyImageSharePermission', 'cn-hangzhou', target.imageId), ctx());
+    expect(result).toEqual({ status: 'completed', runIds: ['req-1'] });
+    expect(new Set(images.calls.map((c) => c.imageId))).toEqual(new Set([target.imageId]));
+    expect(images.sharedWith('cn-hangzhou', other.imageId)).toEqual([A1]);
+    expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', imagesScanned: 1, findings: { unmanaged: 1 } });
+  });
+
+  it('ignores events it does not watch and regions it does not manage', async () => {
+    const { store, images, fn, ctx } = setup();
+    expect(await fn.handler(actionTrailEvent('CreateImage', 'cn-hangzhou', 'm-event00000001'), ctx())).toMatchObject({ status: 'ignored' });
+    expect(await fn.handler(actionTrailEvent('DeleteImage', 'us-west-1', 'm-event00000001'), ctx())).toMatchObject({ status: 'ignored' });
+    expect(store.calls).toEqual([]);
+    expect(images.calls).toEqual([]);
+  });
+});
