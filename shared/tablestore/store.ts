@@ -171,11 +171,16 @@ class TablestoreStore implements StorePort {
     return rows.slice(0, want);
   }
 
-  /** BatchGetRow in chunks; per-row errors are retried with the chunk (reads are idempotent). */
+  /**
+   * BatchGetRow in chunks of 100 distinct keys (the service refuses duplicates in one request);
+   * results come back in the order of `keys`. Per-row errors are retried with the chunk.
+   */
   private async batchGet(table: string, keys: PrimaryKeyInput[]): Promise<(SdkRow | null)[]> {
-    const out: (SdkRow | null)[] = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET_ROWS) {
-      const chunk = keys.slice(i, i + BATCH_GET_ROWS);
+    const idOf = (k: PrimaryKeyInput): string => JSON.stringify(k);
+    const distinct = [...new Map(keys.map((k) => [idOf(k), k])).values()];
+    const found = new Map<string, SdkRow | null>();
+    for (let i = 0; i < distinct.length; i += BATCH_GET_ROWS) {
+      const chunk = distinct.slice(i, i + BATCH_GET_ROWS);
       const rows = await this.read('BatchGetRow', table, async (c) => {
         const res = await c.batchGetRow({ tables: [{ tableName: table, primaryKey: chunk, maxVersions: 1 }] });
         const list = res.tables[0] ?? [];
@@ -184,9 +189,12 @@ class TablestoreStore implements StorePort {
         if (list.length !== chunk.length) throw new StoreError('Unavailable', `BatchGetRow ${table}: ${list.length} rows for ${chunk.length} keys`);
         return list;
       });
-      for (const r of rows) out.push(r.primaryKey && r.primaryKey.length > 0 ? { primaryKey: r.primaryKey, attributes: r.attributes ?? [] } : null);
+      rows.forEach((r, j) => {
+        const row = r.primaryKey && r.primaryKey.length > 0 ? { primaryKey: r.primaryKey, attributes: r.attributes ?? [] } : null;
+        found.set(idOf(chunk[j] as PrimaryKeyInput), row);
+      });
     }
-    return out;
+    return keys.map((k) => found.get(idOf(k)) ?? null);
   }
 
   // ---- images ----

@@ -373,6 +373,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(await store().getRequest(request.requestId)).toEqual(request);
       expect(await storeErrorKind(store().createRequest({ ...request, reason: 'other', createdAt: iso(5) }))).toBe('AlreadyExists');
       expect(await store().getRequest(request.requestId)).toEqual(request);
+      expect(await store().listRequests({ imageId: request.imageId }, 10)).toEqual({ items: [request] });
       expect(await store().getRequest('req-unknown')).toBeNull();
     });
 

@@ -251,6 +251,24 @@ describe('TablestoreStore credentials and cursors', () => {
   });
 });
 
+describe('TablestoreStore time indexes', () => {
+  it('skips index rows whose request is missing or was created at another time', async () => {
+    const store = storeWith();
+    const request = aRequest();
+    await store.createRequest(request);
+    const putIndex = (timeKey: string, requestId: string) =>
+      client.putRow({
+        tableName: `${PREFIX}requests_by_time`,
+        condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+        primaryKey: [{ time_key: timeKey }],
+        attributeColumns: [{ request_id: requestId }, { region_id: request.regionId }, { image_id: request.imageId }],
+      });
+    await putIndex(`0000000000001#${request.requestId}`, request.requestId);
+    await putIndex('0000000000002#req-missing', 'req-missing');
+    expect(await store.listRequests({ imageId: request.imageId }, 10)).toEqual({ items: [request] });
+  });
+});
+
 describe('TablestoreStore stored representation', () => {
   it('stores integers as INTEGER cells, account ids as strings and lists as JSON', async () => {
     const store = storeWith();
