@@ -75,6 +75,8 @@ const { INF_MIN, INF_MAX } = TableStore;
 const MAX_PAGE = 1000;
 const BATCH_WRITE_ROWS = 100;
 const BATCH_GET_ROWS = 100;
+/** Below the service's 4 MB request limit, leaving room for encoding overhead. */
+const BATCH_WRITE_BYTES = 3 * 1024 * 1024;
 /** Index rows one filtered listing call examines at most before returning a (short) page with a cursor. */
 const MAX_SCAN_PER_PAGE = 2000;
 
@@ -505,9 +507,20 @@ class TablestoreStore implements StorePort {
       primaryKey: <PrimaryKeyInput>[{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: timeKey(e.at, e.eventId) }],
       attributeColumns: auditColumns(e),
     }));
-    for (let i = 0; i < rows.length; i += BATCH_WRITE_ROWS) {
-      await this.batchPut(table, rows.slice(i, i + BATCH_WRITE_ROWS));
+    // BatchWriteRow takes at most 200 rows and 4 MB: cut by count and by estimated size.
+    let chunk: typeof rows = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const size = estimateBytes(row.primaryKey) + estimateBytes(row.attributeColumns);
+      if (chunk.length > 0 && (chunk.length >= BATCH_WRITE_ROWS || bytes + size > BATCH_WRITE_BYTES)) {
+        await this.batchPut(table, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(row);
+      bytes += size;
     }
+    if (chunk.length > 0) await this.batchPut(table, chunk);
   }
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
@@ -758,6 +771,17 @@ class TablestoreStore implements StorePort {
       if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(spec.listing, [start]) };
     }
   }
+}
+
+/** UTF-8 bytes of the names and string values of a key or column list (integers count 8). */
+function estimateBytes(cells: Record<string, unknown>[]): number {
+  let n = 0;
+  for (const cell of cells) {
+    for (const [name, value] of Object.entries(cell)) {
+      n += Buffer.byteLength(name) + 16 + (typeof value === 'string' ? Buffer.byteLength(value) : 8);
+    }
+  }
+  return n;
 }
 
 function rowError(r: SdkBatchRowResult): { code: string; message: string } {

@@ -269,6 +269,34 @@ describe('TablestoreStore time indexes', () => {
   });
 });
 
+describe('TablestoreStore large pages', () => {
+  it('splits big audit appends under the request size limit and follows server pages cut by size', async () => {
+    const store = storeWith();
+    const imageId = `m-bigaudit${Date.now().toString(36)}`;
+    const detail = 'x'.repeat(300 * 1024);
+    const events = Array.from({ length: 16 }, (_, i) => ({
+      eventId: `evt-big-${String(i).padStart(2, '0')}`,
+      regionId: 'cn-hangzhou',
+      imageId,
+      at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      principal: 'alice',
+      action: 'share.requested',
+      requestId: 'http-1',
+      detail,
+    }));
+    const appendCalls = await callsDuring(() => store.appendAudit(events));
+    expect(summary(appendCalls)).toEqual([`BatchWriteRow ${PREFIX}audit 200`, `BatchWriteRow ${PREFIX}audit 200`]);
+    let page: Awaited<ReturnType<StorePort['listAudit']>> | undefined;
+    const listCalls = await callsDuring(async () => {
+      page = await store.listAudit('cn-hangzhou', imageId, 16);
+    });
+    expect(page?.items.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId).reverse());
+    expect(page?.nextCursor).toBeUndefined();
+    expect(listCalls.length).toBeGreaterThanOrEqual(2);
+    expect(listCalls.every((c) => c.operation === 'GetRange' && c.status === 200)).toBe(true);
+  });
+});
+
 describe('TablestoreStore stored representation', () => {
   it('stores integers as INTEGER cells, account ids as strings and lists as JSON', async () => {
     const store = storeWith();
