@@ -1,0 +1,206 @@
+// The state-transition helpers the reconciler drives (shared/domain/transitions.ts).
+import { describe, expect, it } from 'vitest';
+import { createGovernor, type Ctx, type ShareInput } from '../../shared/domain/governor.js';
+import { resolveDeps, systemPrincipal } from '../../shared/domain/context.js';
+import { GovernorError, StoreError } from '../../shared/domain/errors.js';
+import type { Policy } from '../../shared/domain/policy.js';
+import {
+  adoptShare,
+  audit,
+  expirePendingRequests,
+  expireShares,
+  finishDrain,
+  markApplied,
+  markApplyFailed,
+  markRevoked,
+  releaseQuota,
+  revokeShares,
+  settlePendingShares,
+  transitionShare,
+} from '../../shared/domain/transitions.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { MemoryImages } from '../support/memory-images.js';
+import { ManualClock } from '../support/clock.js';
+import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
+
+const REGION = 'cn-hangzhou';
+const IMAGE = 'm-golden000001';
+const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
+const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
+const reconciler: Ctx = { principal: systemPrincipal('reconcile'), requestId: 'run-1' };
+const account = (n: number): string => String(2_000_000_000_000_000 + n);
+
+function world(policy: Partial<Policy> = {}) {
+  const store = new MemoryStore();
+  const images = new MemoryImages(OWNER_ACCOUNT);
+  const clock = new ManualClock();
+  const logged: Record<string, unknown>[] = [];
+  const logger = { info: () => {}, warn: (r: Record<string, unknown>) => logged.push(r), error: (r: Record<string, unknown>) => logged.push(r) };
+  let n = 0;
+  const deps = resolveDeps({ store, images, clock, policy: testPolicy(policy), newId: () => `id${String(n++).padStart(6, '0')}`, logger });
+  const governor = createGovernor(deps);
+  images.addImage({ regionId: REGION, imageId: IMAGE });
+  const quotaUsed = async () => (await store.getImage(REGION, IMAGE))?.quotaUsed;
+  const share = async (accountId: string) => (await store.getShare(REGION, IMAGE, accountId))!;
+  return { store, images, clock, deps, governor, quotaUsed, share, logged };
+}
+
+const input = (accounts: number[]): ShareInput => ({
+  regionId: REGION,
+  imageId: IMAGE,
+  accountIds: accounts.map(account),
+  reason: 'partner onboarding',
+  attestation: { sensitiveDataRemoved: true },
+});
+
+/** Leaves the shares `applying`, as a crash or an ECS outage after the intent would. */
+async function applyingIntents(w: ReturnType<typeof world>, accounts: number[], opts: { landed: boolean }) {
+  const { request } = await w.governor.requestShare(alice, input(accounts));
+  w.images.failNext('addShares', new GovernorError('UpstreamUnavailable'), 1, { afterEffect: opts.landed });
+  await w.governor.approve(bob, request.requestId, {}).catch(() => undefined);
+  return request;
+}
+
+describe('transitions: settling apply intents (reconciler)', () => {
+  it('markApplied moves applying shares to active and completes their request', async () => {
+    const w = world();
+    const request = await applyingIntents(w, [1, 2], { landed: true });
+    const moved = await markApplied(w.deps, reconciler, [await w.share(account(1)), await w.share(account(2))]);
+    expect(moved.map((s) => [s.state, s.lastError])).toEqual([
+      ['active', undefined],
+      ['active', undefined],
+    ]);
+    expect((await w.store.getRequest(request.requestId))?.status).toBe('applied');
+    expect(await w.quotaUsed()).toBe(2);
+    const last = w.store.allEvents().slice(-2);
+    expect(last.map((e) => [e.action, e.principal, e.requestId])).toEqual([
+      ['share.applied', 'system:reconcile', 'run-1'],
+      ['share.applied', 'system:reconcile', 'run-1'],
+    ]);
+  });
+
+  it('markApplyFailed fails intents ECS never applied and releases their quota', async () => {
+    const w = world();
+    const request = await applyingIntents(w, [1, 2], { landed: false });
+    await markApplyFailed(w.deps, reconciler, [await w.share(account(1)), await w.share(account(2))], 'not in ECS after grace');
+    expect([(await w.share(account(1))).state, (await w.share(account(1))).lastError]).toEqual(['failed', 'not in ECS after grace']);
+    expect((await w.store.getRequest(request.requestId))?.status).toBe('failed');
+    expect(await w.quotaUsed()).toBe(0);
+  });
+
+  it('only one of two racing transitions from the same state wins', async () => {
+    const w = world();
+    await applyingIntents(w, [1], { landed: true });
+    const intent = await w.share(account(1));
+    const [a, b] = await Promise.all([
+      transitionShare(w.deps, intent, ['applying'], { state: 'active' }),
+      transitionShare(w.deps, intent, ['applying'], { state: 'failed', lastError: 'x' }),
+    ]);
+    expect([a, b].filter((s) => s !== null)).toHaveLength(1);
+    expect((await w.share(account(1))).version).toBe(intent.version + 1);
+  });
+});
+
+describe('transitions: revoking', () => {
+  it('revokeShares resumes a revoking intent without releasing quota twice', async () => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1, 2]));
+    w.images.failNext('removeShares', new GovernorError('UpstreamThrottled'));
+    await expect(revokeShares(w.deps, reconciler, [await w.share(account(1))], { reason: 'policy' })).rejects.toMatchObject({ code: 'UpstreamThrottled' });
+    expect([(await w.share(account(1))).state, await w.quotaUsed()]).toEqual(['revoking', 1]);
+    const done = await revokeShares(w.deps, reconciler, [await w.share(account(1))], { reason: 'policy' });
+    expect(done.map((s) => s.state)).toEqual(['revoked']);
+    expect(await w.quotaUsed()).toBe(1);
+    expect(w.images.sharedWith(REGION, IMAGE)).toEqual([account(2)]);
+  });
+
+  it('markRevoked closes a revoking intent ECS already honoured, without an ECS call', async () => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1]));
+    w.images.failNext('removeShares', new GovernorError('UpstreamUnavailable'), 1, { afterEffect: true });
+    await revokeShares(w.deps, reconciler, [await w.share(account(1))], { reason: 'x' }).catch(() => undefined);
+    const calls = w.images.calls.length;
+    await markRevoked(w.deps, reconciler, [await w.share(account(1))], { reason: 'ECS no longer lists it' });
+    expect((await w.share(account(1))).state).toBe('revoked');
+    expect(w.images.calls.length).toBe(calls);
+    expect(await w.quotaUsed()).toBe(0);
+  });
+
+  it('expireShares removes expired shares from ECS and ends them as expired', async () => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1]));
+    const [expired] = await expireShares(w.deps, reconciler, [await w.share(account(1))]);
+    expect(expired?.state).toBe('expired');
+    expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
+    expect(await w.quotaUsed()).toBe(0);
+    expect(w.store.allEvents().at(-1)).toMatchObject({ action: 'share.expired', before: 'active', after: 'expired', reason: 'share expired' });
+  });
+});
+
+describe('transitions: pending requests', () => {
+  it('expirePendingRequests expires only requests past their TTL and releases their quota', async () => {
+    const w = world({ pendingRequestTtlHours: 10 });
+    const old = (await w.governor.requestShare(alice, input([1, 2]))).request;
+    w.clock.advanceHours(5);
+    const recent = (await w.governor.requestShare(alice, input([3]))).request;
+    w.clock.advanceHours(5);
+    expect(await expirePendingRequests(w.deps, reconciler)).toBe(1);
+    expect((await w.store.getRequest(old.requestId))?.status).toBe('expired');
+    expect((await w.store.getRequest(recent.requestId))?.status).toBe('pending_approval');
+    expect(w.store.allShares().map((s) => s.state)).toEqual(['expired', 'expired', 'pending_approval']);
+    expect(await w.quotaUsed()).toBe(1);
+  });
+
+  it('settlePendingShares closes pending rows whose request was already closed', async () => {
+    const w = world();
+    const { request } = await w.governor.requestShare(alice, input([1]));
+    // A crash after the request row changed and before its shares did.
+    await w.store.updateRequest({ ...request, status: 'cancelled' }, request.version);
+    const still = await settlePendingShares(w.deps, reconciler, [await w.share(account(1))]);
+    expect(still).toEqual([]);
+    expect((await w.share(account(1))).state).toBe('revoked');
+    expect(await w.quotaUsed()).toBe(0);
+  });
+});
+
+describe('transitions: adoption, drain and quota', () => {
+  it('adoptShare records an unmanaged ECS share as active and reserves quota once', async () => {
+    const w = world();
+    w.images.shareOutOfBand(REGION, IMAGE, account(9));
+    const adopted = await adoptShare(w.deps, reconciler, REGION, IMAGE, account(9));
+    expect(adopted).toMatchObject({ accountId: account(9), state: 'active', origin: 'adopted' });
+    expect(await w.quotaUsed()).toBe(1);
+    await expect(adoptShare(w.deps, reconciler, REGION, IMAGE, account(9))).rejects.toMatchObject({ code: 'ShareAlreadyExists' });
+    expect(await w.quotaUsed()).toBe(1);
+  });
+
+  it('finishDrain refuses an image that is not draining and leaves ECS alone', async () => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1]));
+    const record = (await w.store.getImage(REGION, IMAGE))!;
+    await expect(finishDrain(w.deps, reconciler, record)).rejects.toMatchObject({ code: 'DeletionNotInProgress' });
+    expect(w.images.callsOf('removeShares')).toEqual([]);
+    expect(w.images.callsOf('deleteImage')).toEqual([]);
+  });
+
+  it('releaseQuota never drives the counter below zero', async () => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1]));
+    await releaseQuota(w.deps, REGION, IMAGE, 3);
+    expect(await w.quotaUsed()).toBe(0);
+    expect(w.logged).toEqual([{ msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 3, used: 1 }]);
+  });
+
+  it('audit logs the events instead of failing when the store refuses them twice', async () => {
+    const w = world();
+    w.store.failNext('appendAudit', new StoreError('Busy'), 2);
+    await audit(w.deps, reconciler, [{ regionId: REGION, imageId: IMAGE, action: 'reconcile.reported' }]);
+    expect(w.logged).toEqual([
+      {
+        msg: 'audit append failed',
+        error: 'StoreBusy',
+        events: [{ regionId: REGION, imageId: IMAGE, action: 'reconcile.reported', eventId: 'id000000', at: '2026-03-01T10:00:00.000Z', principal: 'system:reconcile', requestId: 'run-1' }],
+      },
+    ]);
+  });
+});
