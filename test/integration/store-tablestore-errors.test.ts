@@ -174,6 +174,25 @@ describe('TablestoreStore retries', () => {
     expect((await store.getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
   });
 
+  it('retries a versioned update after a 5xx that was not applied', async () => {
+    const store = storeWith();
+    const share = aShare();
+    await store.createShare(share);
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', code: 'OTSInternalServerError', status: 500, count: 1 });
+    const during = await callsDuring(async () => {
+      expect(await store.updateShare({ ...share, state: 'approved' }, 1)).toEqual({ ...share, state: 'approved', version: 2 });
+    });
+    expect(summary(during)).toEqual([`PutRow ${PREFIX}shares 500 OTSInternalServerError`, `PutRow ${PREFIX}shares 200`]);
+  });
+
+  it('retries an audit batch refused as busy', async () => {
+    const store = storeWith();
+    const events = [{ eventId: 'evt-busy-1', regionId: 'cn-hangzhou', imageId: 'm-busyaudit1', at: '2026-01-01T00:00:00.000Z', principal: 'alice', action: 'share.requested', requestId: 'http-1' }];
+    await admin('POST', '/__emulator/faults', { operation: 'BatchWriteRow', code: 'OTSServerBusy', status: 503, count: 1 });
+    await store.appendAudit(events);
+    expect(await store.listAudit('cn-hangzhou', 'm-busyaudit1', 10)).toEqual({ items: events });
+  });
+
   it('resolves a conditional create whose response was lost by re-reading the row', async () => {
     // The first PutRow is held 300 ms by the emulator, the client gives up after 150 ms, and the
     // retry waits (350-700 ms) until the held write has landed: the retry then fails its condition
