@@ -174,7 +174,7 @@ class TablestoreStore implements StorePort {
   }
 
   /**
-   * BatchGetRow in chunks of 100 distinct keys (the service refuses duplicates in one request);
+   * BatchGetRow in chunks of 100 distinct keys (a key asked twice is sent once);
    * results come back in the order of `keys`. Per-row errors are retried with the chunk.
    */
   private async batchGet(table: string, keys: PrimaryKeyInput[]): Promise<(SdkRow | null)[]> {
