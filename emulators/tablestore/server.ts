@@ -13,6 +13,7 @@ import type { Store } from './store.js';
 export const API_VERSION = '2015-12-31';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const MAX_CALLS = 10_000;
 
 export interface CallRecord {
   operation: string;
@@ -157,8 +158,11 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     }
     const opName = path.replace(/^\/+/, '');
     let table: string | null = null;
-    const record = (status: number, code: string | null) =>
+    const record = (status: number, code: string | null) => {
       deps.calls.push({ operation: opName, table, status, code });
+      // bounded, so a long-running local stack does not grow without limit
+      if (deps.calls.length > MAX_CALLS) deps.calls.splice(0, deps.calls.length - MAX_CALLS);
+    };
 
     void (async () => {
       try {
