@@ -17,8 +17,22 @@ import { EcsStore } from './store.js';
 export interface EcsEmulatorOptions {
   /** The emulator's clock: request timestamps, SharedTime, CreationTime and flow control use it. */
   now?: () => Date;
-  /** Source of randomness for probabilistic faults, in [0, 1). */
+  /** Source of randomness for probabilistic faults, in [0, 1). Wins over `seed`. */
   random?: () => number;
+  /** Seed for a reproducible built-in generator when `random` is not given. */
+  seed?: number;
+}
+
+/** mulberry32: a small, fast, seedable generator; plenty for deciding injected faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** ECS rejects requests signed more than 15 minutes from its own clock. */
@@ -82,7 +96,9 @@ export class EcsEmulator {
   constructor(options: EcsEmulatorOptions = {}) {
     this.now = options.now ?? (() => new Date());
     const nowMs = () => this.now().getTime();
-    this.faults = new FaultInjector(options.random ?? Math.random);
+    this.faults = new FaultInjector(
+      options.random ?? (options.seed !== undefined ? seededRandom(options.seed) : Math.random),
+    );
     this.flowControl = new FlowControl(nowMs);
     this.nonces = new NonceCache(nowMs);
     this.admin = {
@@ -194,6 +210,9 @@ export class EcsEmulator {
 
   /** Authenticates and runs one API call; fills the call record as facts become known. */
   private async answer(raw: RawApiRequest, record: CallRecord): Promise<Record<string, unknown>> {
+    // Known before any check passes, so even refused requests are attributed in the call log.
+    record.action = raw.headers['x-acs-action']?.[0] ?? raw.pairs.find(([key]) => key === 'Action')?.[1] ?? null;
+    record.regionId = raw.pairs.find(([key]) => key === 'RegionId')?.[1] || null;
     const claim = parseSignature(raw);
     record.action = claim.action ?? null;
     record.params = claim.params;

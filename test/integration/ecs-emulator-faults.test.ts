@@ -105,6 +105,35 @@ describe('ECS emulator injected faults', () => {
     expect(outcomes).toEqual(['InternalError', 'ok', 'InternalError', 'ok']);
   });
 
+  it('repeats the same probabilistic outcomes for the same seed', async () => {
+    // Prepare
+    const seeded = [await startEcsEmulator({ port: 0, seed: 42 }), await startEcsEmulator({ port: 0, seed: 42 })];
+    const sequences: string[][] = [];
+
+    try {
+      // Act
+      for (const other of seeded) {
+        const otherAdmin = ecsAdmin(other.endpoint);
+        await otherAdmin.addAccount(OWNER.accountId, [OWNER.key]);
+        await otherAdmin.addFault({ action: 'DescribeImages', code: 'InternalError', probability: 0.5 });
+        const outcomes = [];
+        for (let call = 0; call < 12; call++) {
+          const outcome = await outcomeOf(
+            ecsClient(other.endpoint, OWNER.key).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION })),
+          );
+          outcomes.push(outcome.code ?? 'ok');
+        }
+        sequences.push(outcomes);
+      }
+    } finally {
+      await Promise.all(seeded.map((other) => other.close()));
+    }
+
+    // Assess
+    expect(sequences[0]).toEqual(sequences[1]);
+    expect(new Set(sequences[0])).toEqual(new Set(['ok', 'InternalError']));
+  });
+
   it('applies the operation and then fails it with phase "after" (a lost response)', async () => {
     // Prepare
     const imageId = await admin.addImage({ ownerAccountId: OWNER.accountId, regionId: REGION });

@@ -218,6 +218,10 @@ describe('ECS emulator request parsing', () => {
     expect(response.headers['x-acs-request-id']).toBe(response.json['RequestId']);
     expect(response.headers['content-type']).toBe('application/json;charset=utf-8');
     expect([unsigned.status, unsigned.json['Code']]).toEqual([400, 'IncompleteSignature']);
+    expect((await admin.calls()).map((call) => [call.action, call.accountId, call.regionId, call.code])).toEqual([
+      ['DescribeImages', null, REGION, 'IncompleteSignature'],
+      [null, null, REGION, 'IncompleteSignature'],
+    ]);
   });
 
   it('requires every x-acs-* header to be signed and the body to match x-acs-content-sha256', async () => {
