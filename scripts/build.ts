@@ -82,6 +82,10 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       logLevel: 'silent',
       absWorkingDir: root,
       plugins: [trimFc2(root)],
+      // tsconfig's `strict` would make esbuild put "use strict" at the top of the bundle, which also
+      // turns the bundled CommonJS SDKs strict; the tablestore SDK assigns an undeclared loop
+      // variable and throws under strict mode. Keep each module's own mode, as Node would.
+      tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
     });
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
     built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size });

@@ -1,0 +1,321 @@
+// `npm start -- [--port 9000] [--json] [--timers cron|off|every:30s] [--data-dir .data]
+//               [--ecs-port P] [--tablestore-port P] [--no-build]`
+// The whole system on one machine: builds the bundles, starts the ECS and Tablestore emulators
+// (Tablestore data kept under .data/ across restarts), creates the tables, seeds a demo world, mints
+// a signing key (kept under .data/ so tokens survive restarts) and a token per role, and runs every
+// function of s.yaml on one local origin. `--json` prints exactly one line once ready:
+//   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"ownerAccountId":...,"regions":[...]}
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { startEcsEmulator } from '../emulators/ecs/index.js';
+import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
+import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
+import type { RouteDecl } from '../emulators/fc/instance.js';
+import { parseTimerMode } from '../emulators/fc/cli.js';
+import { createSdkClient } from '../shared/tablestore/sdk.js';
+import { ensureTables } from '../shared/tablestore/tables.js';
+import { buildFunctions } from './build.js';
+import { DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, seedDemo } from './demo-seed.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const LOCAL_ISSUER = 'https://idp.local.image-share-governor/';
+export const LOCAL_AUDIENCE = 'image-share-governor';
+const ROLES = ['requester', 'approver', 'admin', 'auditor'] as const;
+type RoleName = (typeof ROLES)[number];
+
+export interface StackOptions {
+  /** FC runtime port (default 9000; 0 = any free port). */
+  readonly port?: number;
+  readonly ecsPort?: number;
+  readonly tablestorePort?: number;
+  /** Where Tablestore data, the signing key and the role keys live (default <repo>/.data). */
+  readonly dataDir?: string;
+  readonly timers?: TimerMode;
+  /** Build the bundles first (default true). */
+  readonly build?: boolean;
+  /** Function output (default stderr). */
+  readonly log?: (functionName: string, line: string) => void;
+  /** Extra environment for the functions (after the local defaults), e.g. RECONCILE_MODE. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface Stack {
+  readonly url: string;
+  readonly tokens: Readonly<Record<RoleName, string>>;
+  readonly ecs: { readonly service: 'ecs'; readonly endpoint: string };
+  readonly tablestore: { readonly service: 'tablestore'; readonly endpoint: string; readonly instance: string; readonly accessKeyId: string; readonly accessKeySecret: string };
+  readonly ownerAccountId: string;
+  readonly regions: readonly string[];
+  readonly runtime: FcRuntime;
+  /** Signs a token for any subject and roles with the local key. */
+  signToken(sub: string, roles: readonly string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+function readJson<T>(file: string, what: string): T | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new StartError(`${what} at ${file} is unreadable (${(err as Error).message}); delete it to make a new one`);
+  }
+}
+
+/** The local identity provider's RS256 key, created once and kept so issued tokens stay valid. */
+async function signingKey(dataDir: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const file = join(dataDir, 'signing-key.json');
+  const saved = readJson<{ privateJwk: JWK; publicJwk: JWK }>(file, 'the signing key');
+  if (saved?.privateJwk?.d && saved.publicJwk?.n) return saved;
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `local-${randomBytes(4).toString('hex')}`;
+  const key = {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+  };
+  writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+  return key;
+}
+
+/** The functions' role keys (STS-shaped), kept so the persisted setup stays consistent. */
+function roleKeys(dataDir: string): { accessKeyId: string; accessKeySecret: string; securityToken: string } {
+  const file = join(dataDir, 'role-keys.json');
+  const saved = readJson<{ accessKeyId: string; accessKeySecret: string; securityToken: string }>(file, 'the local role keys');
+  if (saved?.accessKeyId && saved.accessKeySecret && saved.securityToken) return saved;
+  const keys = {
+    accessKeyId: `STS.local${randomBytes(8).toString('hex')}`,
+    accessKeySecret: randomBytes(18).toString('base64url'),
+    securityToken: randomBytes(32).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
+}
+
+/** Route tables for bundles that do not export one: the same tables the handlers route with. */
+async function routeTablesFromSource(): Promise<Record<string, RouteDecl[]>> {
+  const out: Record<string, RouteDecl[]> = {};
+  for (const dir of readdirSync(join(ROOT, 'functions'))) {
+    const file = join(ROOT, 'functions', dir, 'routes.ts');
+    if (!existsSync(file)) continue;
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    for (const v of Object.values(mod)) {
+      if (Array.isArray(v) && v.every((r) => r && typeof r.method === 'string' && typeof r.path === 'string')) {
+        out[`image-share-${dir}`] = v.map((r: RouteDecl) => ({ method: r.method, path: r.path }));
+      }
+    }
+  }
+  return out;
+}
+
+function portInUse(err: unknown, what: string, port: number | undefined): never {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') throw new StartError(`port ${port} for the ${what} is already in use; pick another (--${what === 'FC runtime' ? 'port' : what === 'ECS emulator' ? 'ecs-port' : 'tablestore-port'} P, 0 = any free port)`);
+  throw err;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const dataDir = resolve(opts.dataDir ?? join(ROOT, '.data'));
+  mkdirSync(dataDir, { recursive: true });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    if (opts.build !== false) await buildFunctions({ root: ROOT });
+    const role = roleKeys(dataDir);
+
+    const ecsServer = await startEcsEmulator({ port: opts.ecsPort ?? 0 }).catch((e) => portInUse(e, 'ECS emulator', opts.ecsPort));
+    closers.push(() => ecsServer.close());
+    const tsServer = await startTablestoreEmulator({
+      port: opts.tablestorePort ?? 0,
+      dataDir: join(dataDir, 'tablestore'),
+      instance: 'local',
+      accessKeyId: role.accessKeyId,
+      accessKeySecret: role.accessKeySecret,
+    }).catch((e: unknown) => {
+      if (e instanceof CorruptDataError) throw new StartError(`the Tablestore data in ${join(dataDir, 'tablestore')} is corrupt (${e.message}); move that folder away (or delete it) to start fresh`);
+      return portInUse(e, 'Tablestore emulator', opts.tablestorePort);
+    });
+    closers.push(() => tsServer.close());
+
+    const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role });
+    await ensureTables(client, 'isg_', { pollMs: 50 });
+    await seedDemo(ecsServer.endpoint, role);
+
+    const key = await signingKey(dataDir);
+    const privateKey = await importJWK(key.privateJwk, 'RS256');
+    const signToken = (sub: string, roles: readonly string[]): Promise<string> =>
+      new SignJWT({ roles: [...roles] })
+        .setProtectedHeader({ alg: 'RS256', kid: key.publicJwk.kid!, typ: 'JWT' })
+        .setIssuer(LOCAL_ISSUER)
+        .setAudience(LOCAL_AUDIENCE)
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime('12h')
+        .sign(privateKey);
+    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await signToken(`demo-${r}`, [r])] as const))) as Record<RoleName, string>;
+
+    // What `s deploy` would read from the deployer's environment, with local values.
+    const local: Record<string, string> = {
+      FC_ROLE_ARN: `acs:ram::${DEMO_OWNER_ACCOUNT_ID}:role/image-share-governor-local`,
+      REGIONS: DEMO_REGIONS.join(','),
+      OWNER_ACCOUNT_ID: DEMO_OWNER_ACCOUNT_ID,
+      APPROVAL_REQUIRED: 'true',
+      ECS_ENDPOINT: ecsServer.endpoint,
+      ECS_PROTOCOL: 'http',
+      TABLESTORE_ENDPOINT: tsServer.endpoint,
+      TABLESTORE_INSTANCE: tsServer.instance,
+      JWT_ISSUER: LOCAL_ISSUER,
+      JWT_AUDIENCE: LOCAL_AUDIENCE,
+      JWT_JWKS: JSON.stringify({ keys: [key.publicJwk] }),
+      JWT_JWKS_URL: '',
+      ...opts.env,
+    };
+    const runtime = await startFcRuntime({
+      specFile: join(ROOT, 's.yaml'),
+      specEnv: { ...process.env, ...local },
+      // Only known once the runtime listens: where the reconciler sends its async invocations.
+      envOverrides: ({ url }) => ({ ...local, FC_ENDPOINT: url }),
+      port: opts.port ?? 9000,
+      accountId: DEMO_OWNER_ACCOUNT_ID,
+      roleCredentials: role,
+      timers: opts.timers ?? 'cron',
+      routes: await routeTablesFromSource(),
+      ...(opts.log ? { log: opts.log } : {}),
+    }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
+    closers.push(() => runtime.close());
+
+    return {
+      url: runtime.url,
+      tokens,
+      ecs: { service: 'ecs', endpoint: ecsServer.endpoint },
+      tablestore: { service: 'tablestore', endpoint: tsServer.endpoint, instance: tsServer.instance, accessKeyId: tsServer.accessKeyId, accessKeySecret: tsServer.accessKeySecret },
+      ownerAccountId: DEMO_OWNER_ACCOUNT_ID,
+      regions: [...DEMO_REGIONS],
+      runtime,
+      signToken,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function banner(s: Stack): string {
+  const t = s.tokens;
+  const img = 'cn-hangzhou/m-hzdemobase0001';
+  return [
+    '',
+    `image-share-governor is running at ${s.url}`,
+    '',
+    `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
+    `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in .data/tablestore)`,
+    `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
+    '  demo images         cn-hangzhou: m-hzdemobase0001, m-hzdemoapp00001, m-hzdemosecret01 (deny-tagged),',
+    '                      m-hzdemolegacy01 (shared out of band), m-hzdemomarket01, m-hzdemosystem01 (system)',
+    '                      cn-shanghai: m-shdemobase0001, m-shdemodb000001',
+    '  target accounts     2000000000000001, 2000000000000002, 2000000000000003',
+    '',
+    'Tokens (12 h; signing key kept in .data/signing-key.json):',
+    ...Object.entries(t).map(([r, v]) => `  export ${r.toUpperCase()}=${v}`),
+    '',
+    'Try it:',
+    `  # ask to share (waits for approval)`,
+    `  curl -s -X POST ${s.url}/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" \\`,
+    `    -H 'Content-Type: application/json' -H "Idempotency-Key: demo-1" \\`,
+    `    -d '{"accountIds":["2000000000000001"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}'`,
+    `  # the approval queue, then approve (use the request id from above)`,
+    `  curl -s "${s.url}/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
+    `  curl -s -X POST ${s.url}/v1/share-requests/<requestId>/approve -H "Authorization: Bearer $APPROVER" -H 'Content-Type: application/json' -d '{"comment":"ok"}'`,
+    `  # live view of one image: shares, drift, quota`,
+    `  curl -s ${s.url}/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
+    `  # revoke`,
+    `  curl -s -X POST ${s.url}/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" -H 'Content-Type: application/json' -d '{"accountIds":["2000000000000001"],"reason":"rollout done"}'`,
+    `  # run the reconciler now (it finds the out-of-band share of m-hzdemolegacy01), then read its report`,
+    `  curl -s -X POST ${s.url}/__emulator/timers/image-share-reconcile/every-10m`,
+    `  curl -s "${s.url}/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
+    `  # drain and delete an image`,
+    `  curl -s -X POST ${s.url}/v1/images/${img}/deletion -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d '{"mode":"drain","reason":"retired"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new StartError(`${name} needs a value`);
+  return v;
+}
+
+function portArg(args: string[], name: string): number | undefined {
+  const v = arg(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new StartError(`${name} must be a port number 0..65535, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const known = new Set(['--port', '--json', '--timers', '--data-dir', '--ecs-port', '--tablestore-port', '--no-build']);
+  for (const a of args) if (a.startsWith('--') && !known.has(a)) throw new StartError(`unknown option ${a}; known: ${[...known].join(', ')}`);
+  const json = args.includes('--json');
+  const timers = arg(args, '--timers');
+  const dataDir = arg(args, '--data-dir');
+  const port = portArg(args, '--port');
+  const ecsPort = portArg(args, '--ecs-port');
+  const tablestorePort = portArg(args, '--tablestore-port');
+  if (!json) process.stderr.write('building and starting…\n');
+  const stack = await startStack({
+    ...(port !== undefined ? { port } : {}),
+    ...(ecsPort !== undefined ? { ecsPort } : {}),
+    ...(tablestorePort !== undefined ? { tablestorePort } : {}),
+    ...(dataDir ? { dataDir } : {}),
+    ...(timers ? { timers: parseTimerMode(timers) } : {}),
+    build: !args.includes('--no-build'),
+    // Function logs go to stderr so stdout carries only the banner (or the one JSON line).
+    log: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
+  });
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ url: stack.url, tokens: stack.tokens, ecs: stack.ecs, tablestore: stack.tablestore, ownerAccountId: stack.ownerAccountId, regions: stack.regions })}\n`,
+    );
+  } else {
+    process.stdout.write(banner(stack));
+  }
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    if (!json) process.stderr.write('stopping…\n');
+    stack.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: Error) => {
+    process.stderr.write(`npm start: ${err instanceof StartError ? err.message : (err.stack ?? err.message)}\n`);
+    process.exit(1);
+  });
+}
