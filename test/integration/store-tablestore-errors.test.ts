@@ -106,6 +106,33 @@ describe('Tablestore SDK error quirk', () => {
     expect(toStoreError((dup as { error: unknown }).error, 'CreateTable').kind).toBe('AlreadyExists');
   });
 
+  it.each([
+    { code: 'OTSServerBusy', status: 503, kind: 'Busy', retried: true },
+    { code: 'OTSRowOperationConflict', status: 409, kind: 'Busy', retried: true },
+    { code: 'OTSPartitionUnavailable', status: 503, kind: 'Busy', retried: true },
+    { code: 'OTSTableNotReady', status: 404, kind: 'Busy', retried: true },
+    { code: 'OTSNotEnoughCapacityUnit', status: 403, kind: 'Busy', retried: true },
+    { code: 'OTSInternalServerError', status: 500, kind: 'Unavailable', retried: true },
+    { code: 'OTSTimeout', status: 503, kind: 'Unavailable', retried: true },
+    { code: 'OTSObjectNotExist', status: 404, kind: 'NotFound', retried: false },
+    { code: 'OTSParameterInvalid', status: 400, kind: 'Unavailable', retried: false },
+    { code: 'OTSAuthFailed', status: 403, kind: 'Unavailable', retried: false },
+  ])('maps $code ($status) from the SDK to $kind, retried: $retried', async ({ code, status, kind, retried }) => {
+    const store = storeWith({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    await admin('POST', '/__emulator/faults', { operation: 'GetRow', code, status, count: 2 });
+    let result: Awaited<ReturnType<typeof settle>> | undefined;
+    const during = await callsDuring(async () => {
+      result = await settle(store.getImage('cn-hangzhou', 'm-faultmapping'));
+    });
+    const error = (result as { error: StoreError }).error;
+    expect({ name: error.name, kind: error.kind, calls: during.length, message: error.message }).toEqual({
+      name: 'StoreError',
+      kind,
+      calls: retried ? 2 : 1,
+      message: `GetRow ${PREFIX}images: ${code} (HTTP ${status})`,
+    });
+  });
+
   it('maps a refused connection to Unavailable', async () => {
     const store = storeWith({ endpoint: 'http://127.0.0.1:9', retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
     const result = await settle(store.getImage('cn-hangzhou', 'm-abcdefgh'));
