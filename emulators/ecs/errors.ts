@@ -33,6 +33,8 @@ export const ecsErrors = {
     new EcsApiError(400, 'InvalidTimeStamp.Format', `Specified time stamp or date value is not well formatted: ${value}`),
   timestampExpired: (value: string) =>
     new EcsApiError(400, 'InvalidTimeStamp.Expired', `Specified time stamp or date value is expired: ${value}`),
+  securityTokenMalformed: () =>
+    new EcsApiError(400, 'InvalidSecurityToken.Malformed', 'Specified SecurityToken is malformed.'),
   nonceUsed: () => new EcsApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
   apiNotFound: (action: string, version: string) =>
     new EcsApiError(404, 'InvalidApi.NotFound', `Specified api is not found, please check your url and method. Action: ${action}, Version: ${version}`),

@@ -225,6 +225,8 @@ export class EcsEmulator {
     const key = this.store.findAccessKey(claim.accessKeyId);
     if (!key) throw ecsErrors.accessKeyNotFound(claim.accessKeyId);
     claim.verify(key.accessKeySecret);
+    // Any non-empty STS token is accepted with a registered key; an empty one is malformed.
+    if (claim.securityToken !== undefined && claim.securityToken.trim() === '') throw ecsErrors.securityTokenMalformed();
     record.accountId = key.accountId;
     if (!this.nonces.use(claim.nonce)) throw ecsErrors.nonceUsed();
 

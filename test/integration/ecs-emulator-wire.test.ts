@@ -3,6 +3,7 @@
  * AccessKeys, STS tokens, unknown actions and the error body. Requests are signed by the real SDK;
  * what the SDK cannot send (replays, tampering) is a captured SDK request re-sent over raw HTTP.
  */
+import { createHmac, randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -236,6 +237,33 @@ describe('ECS emulator request parsing', () => {
     // Assess
     expect([extraHeader.status, extraHeader.json['Code']]).toEqual([400, 'IncompleteSignature']);
     expect([changedBody.status, changedBody.json['Code']]).toEqual([400, 'SignatureDoesNotMatch']);
+  });
+
+  it('accepts a request hand-signed per the RPC HMAC-SHA1 spec, and refuses one with an empty STS token', async () => {
+    // Prepare: sign the way Alibaba documents it, independently of the SDK.
+    const rfc3986 = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const signedPath = (securityToken: string | undefined) => {
+      const params: Record<string, string> = {
+        Action: 'DescribeImages', Version: '2014-05-26', Format: 'JSON', RegionId: REGION, AccessKeyId: OWNER.key.accessKeyId,
+        SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0', SignatureNonce: randomUUID(),
+        Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        ...(securityToken === undefined ? {} : { SecurityToken: securityToken }),
+      };
+      const canonical = Object.keys(params).sort().map((key) => `${rfc3986(key)}=${rfc3986(params[key]!)}`).join('&');
+      const signature = createHmac('sha1', `${OWNER.key.accessKeySecret}&`).update(`POST&%2F&${rfc3986(canonical)}`).digest('base64');
+      return `/?${canonical}&Signature=${rfc3986(signature)}`;
+    };
+    const bare = { method: 'POST', path: '/', headers: { host: emulator.endpoint } };
+
+    // Act
+    const plain = await send({ ...bare, path: signedPath(undefined) });
+    const withToken = await send({ ...bare, path: signedPath('sts-token') });
+    const emptyToken = await send({ ...bare, path: signedPath('') });
+
+    // Assess
+    expect(plain.status).toBe(200);
+    expect(withToken.status).toBe(200);
+    expect([emptyToken.status, emptyToken.json['Code']]).toEqual([400, 'InvalidSecurityToken.Malformed']);
   });
 
   it('writes ImageOwnerId as a bare JSON number, like ECS, without leading zeros', async () => {
