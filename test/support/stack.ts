@@ -1,0 +1,124 @@
+// The whole service on one machine for tests: both emulators on port 0, the owner account (with an
+// AccessKey registered in both emulators, as the function role's keys would work for both services),
+// target accounts and images registered in ECS, tables created, and the four HTTP functions wired with
+// createRuntime(env) exactly as in Function Compute (credentials arrive per invocation in the context).
+import { startEcsEmulator } from '../../emulators/ecs/index.js';
+import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
+import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
+import { describeRoutes } from '../../functions/describe/routes.js';
+import { shareRoutes } from '../../functions/share/routes.js';
+import { unshareRoutes } from '../../functions/unshare/routes.js';
+import type { Credentials } from '../../shared/credentials.js';
+import type { FcHttpHandler } from '../../shared/http/handler.js';
+import { createHttpFunction } from '../../shared/http/function.js';
+import type { HttpResponse } from '../../shared/http/types.js';
+import { createJsonLogger, createRuntime } from '../../shared/runtime.js';
+import type { Runtime } from '../../shared/runtime.js';
+import { ensureTables } from '../../shared/tablestore/tables.js';
+import { ecsAdmin } from './ecs.js';
+import type { EcsAdmin, EcsImageSeed } from './ecs.js';
+import { createTestIdp, idpEnv, roleTokens } from './jwt.js';
+import type { TestIdp } from './jwt.js';
+import { tablestoreAdmin, tablestoreClient } from './tablestore.js';
+import type { TablestoreAdmin } from './tablestore.js';
+
+export const STACK_OWNER = '1100000000000001';
+export const STACK_REGION = 'cn-hangzhou';
+export const STACK_KEYS: Credentials = { accessKeyId: 'LTAIstackowner0001', accessKeySecret: 'stack-owner-secret' };
+
+export type FunctionName = 'share' | 'unshare' | 'describe' | 'delete-guard';
+
+export interface StackOptions {
+  /** Extra env (policy) for every function. */
+  env?: Record<string, string>;
+  /** Target accounts registered in ECS (only registered accounts can receive shares). */
+  accounts?: readonly string[];
+  /** Images registered in ECS (owner defaults to STACK_OWNER). */
+  images?: readonly EcsImageSeed[];
+  idp?: TestIdp;
+  /** Capture log lines instead of printing them. */
+  logs?: Record<string, unknown>[];
+}
+
+export interface Stack {
+  readonly env: Readonly<Record<string, string>>;
+  readonly idp: TestIdp;
+  readonly tokens: Awaited<ReturnType<typeof roleTokens>>;
+  readonly ecs: { readonly endpoint: string; readonly admin: EcsAdmin };
+  readonly tablestore: { readonly endpoint: string; readonly instance: string; readonly admin: TablestoreAdmin };
+  /** One FC instance per function, as in Function Compute. */
+  readonly handlers: Readonly<Record<FunctionName, FcHttpHandler>>;
+  readonly runtimes: Readonly<Record<FunctionName, Runtime>>;
+  /** Invokes a function the way the FC HTTP trigger does (event Buffer, context with STS-like credentials). */
+  invoke(fn: FunctionName, event: Buffer | object, requestId?: string): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+let invocation = 0;
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const ecs = await startEcsEmulator({ port: 0 });
+  const ots = await startTablestoreEmulator({ port: 0, accessKeyId: STACK_KEYS.accessKeyId, accessKeySecret: STACK_KEYS.accessKeySecret });
+  try {
+    const admin = ecsAdmin(ecs.endpoint);
+    await admin.addAccount(STACK_OWNER, [{ accessKeyId: STACK_KEYS.accessKeyId, accessKeySecret: STACK_KEYS.accessKeySecret }]);
+    for (const accountId of opts.accounts ?? []) await admin.addAccount(accountId);
+    for (const image of opts.images ?? []) await admin.addImage({ ownerAccountId: STACK_OWNER, ...image });
+
+    const prefix = 'isg_';
+    await ensureTables(tablestoreClient(ots), prefix, { pollMs: 20 });
+
+    const idp = opts.idp ?? (await createTestIdp());
+    const env: Record<string, string> = {
+      REGIONS: `${STACK_REGION},cn-shanghai`,
+      OWNER_ACCOUNT_ID: STACK_OWNER,
+      ECS_ENDPOINT: ecs.endpoint,
+      ECS_PROTOCOL: 'http',
+      ECS_RATE_PER_API: '*=1000',
+      TABLESTORE_ENDPOINT: ots.endpoint,
+      TABLESTORE_INSTANCE: ots.instance,
+      TABLE_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      ...idpEnv(idp),
+      ...opts.env,
+    };
+    const logger = opts.logs ? createJsonLogger('info', { write: (l) => opts.logs!.push(JSON.parse(l) as Record<string, unknown>) }) : undefined;
+    const tables: Record<FunctionName, typeof shareRoutes> = {
+      share: shareRoutes,
+      unshare: unshareRoutes,
+      describe: describeRoutes,
+      'delete-guard': deleteGuardRoutes,
+    };
+    const runtimes = {} as Record<FunctionName, Runtime>;
+    const handlers = {} as Record<FunctionName, FcHttpHandler>;
+    for (const [name, routes] of Object.entries(tables) as [FunctionName, typeof shareRoutes][]) {
+      runtimes[name] = createRuntime(env, logger ? { logger } : {});
+      handlers[name] = createHttpFunction(routes, { runtime: () => runtimes[name] }).handler;
+    }
+    return {
+      env,
+      idp,
+      tokens: await roleTokens(idp),
+      ecs: { endpoint: ecs.endpoint, admin },
+      tablestore: { endpoint: ots.endpoint, instance: ots.instance, admin: tablestoreAdmin(ots.endpoint) },
+      handlers,
+      runtimes,
+      invoke(fn, event, requestId) {
+        const body = Buffer.isBuffer(event) ? event : Buffer.from(JSON.stringify(event));
+        return handlers[fn](body, {
+          requestId: requestId ?? `stack-${++invocation}`,
+          credentials: { ...STACK_KEYS, securityToken: '' },
+          function: { name: `image-share-${fn}` },
+          region: STACK_REGION,
+          accountId: STACK_OWNER,
+        });
+      },
+      async close() {
+        await Promise.allSettled([ecs.close(), ots.close()]);
+      },
+    };
+  } catch (e) {
+    await Promise.allSettled([ecs.close(), ots.close()]);
+    throw e;
+  }
+}
