@@ -235,16 +235,21 @@ export function loadProjectSpec(file: string, env: Env): ProjectSpec {
   return { file: resolve(file), name: typeof doc.name === 'string' ? doc.name : '', vars, functions };
 }
 
-/** Every `${env('X')}` name the document reads, with whether it has a default. */
+/** Every `${env('X')}` name the document's values read (comments aside), with whether it has a default. */
 export function referencedEnv(file: string): Map<string, { hasDefault: boolean }> {
-  const text = readFileSync(file, 'utf8');
   const out = new Map<string, { hasDefault: boolean }>();
-  for (const m of text.matchAll(EXPRESSION)) {
-    const call = ENV_CALL.exec(m[1]!.trim());
-    if (!call) continue;
-    const prev = out.get(call[2]!);
-    out.set(call[2]!, { hasDefault: (prev?.hasDefault ?? true) && call[4] !== undefined });
-  }
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(EXPRESSION)) {
+        const call = ENV_CALL.exec(m[1]!.trim());
+        if (!call) continue;
+        const prev = out.get(call[2]!);
+        out.set(call[2]!, { hasDefault: (prev?.hasDefault ?? true) && call[4] !== undefined });
+      }
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (isRecord(v)) Object.values(v).forEach(visit);
+  };
+  visit(readSpecDocument(file));
   return out;
 }
 
