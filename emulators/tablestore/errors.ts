@@ -39,12 +39,13 @@ export const errors = {
   parameterInvalid: (message: string) => new OtsError('OTSParameterInvalid', message, 400),
   conditionCheckFail: () => new OtsError('OTSConditionCheckFail', 'Condition check failed.', 403),
   tableNotExist: () => new OtsError('OTSObjectNotExist', 'Requested table does not exist.', 404),
+  /** the service's generic wording, e.g. for duplicate rows in a batch */
+  inputInvalid: () => new OtsError('OTSParameterInvalid', 'The input parameter is invalid.', 400),
   tableAlreadyExist: () => new OtsError('OTSObjectAlreadyExist', 'Requested table already exists.', 409),
   authFailed: (message: string) => new OtsError('OTSAuthFailed', message, 403),
   missingHeader: (header: string) => new OtsError('OTSMissingHeader', `Missing header: '${header}'.`, 400),
-  methodNotAllowed: () => new OtsError('OTSMethodNotAllowed', 'Only POST method is supported.', 405),
-  bodyTooLarge: (limit: number) =>
-    new OtsError('OTSRequestBodyTooLarge', `The request body exceeds the limit of ${limit} bytes.`, 413),
+  methodNotAllowed: () => new OtsError('OTSMethodNotAllowed', 'Only POST method for requests is supported.', 405),
+  bodyTooLarge: () => new OtsError('OTSRequestBodyTooLarge', 'The size of POST data is too large.', 413),
   unsupportedOperation: (op: string) =>
     new OtsError('OTSUnsupportOperation', `Unsupported operation: '${op}'.`, 400),
   quotaExhausted: (message: string) => new OtsError('OTSQuotaExhausted', message, 403),

@@ -65,8 +65,8 @@ function decodeFilterMessage(type: number, bytes: Uint8Array, depth: number): Co
     if (combinator === 'NOT' && subFilters.length !== 1) {
       throw errors.parameterInvalid('The logical operator NOT requires exactly one sub condition.');
     }
-    if (combinator !== 'NOT' && subFilters.length < 1) {
-      throw errors.parameterInvalid(`The logical operator ${combinator} requires at least one sub condition.`);
+    if (combinator !== 'NOT' && subFilters.length < 2) {
+      throw errors.parameterInvalid(`The logical operator ${combinator} requires at least two sub conditions.`);
     }
     if (subFilters.some((s) => s.kind === 'pagination')) {
       throw errors.parameterInvalid('ColumnPaginationFilter cannot be nested in a composite condition.');
@@ -92,6 +92,13 @@ export function decodeFilter(bytes: Uint8Array | undefined | null): ColumnFilter
     if ((e as { code?: unknown }).code === 'OTSParameterInvalid' || (e as Error).name === 'OtsError') throw e;
     throw errors.parameterInvalid(`Failed to parse the column condition: ${(e as Error).message}`);
   }
+}
+
+/** Number of single-column conditions in a filter tree (the service allows at most 10 per write). */
+export function countSingleConditions(filter: ColumnFilter): number {
+  if (filter.kind === 'single') return 1;
+  if (filter.kind === 'composite') return filter.subFilters.reduce((n, s) => n + countSingleConditions(s), 0);
+  return 0;
 }
 
 function compare(comparator: Comparator, actual: Value, expected: Value): boolean {

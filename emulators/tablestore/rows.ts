@@ -2,7 +2,7 @@
 // applying writes, projecting reads, return content, consumed capacity and the service limits.
 // Everything here is synchronous on purpose: a row's read-check-write never yields to another request.
 import { errors } from './errors.js';
-import { decodeFilter, evaluate, type ColumnFilter } from './filters.js';
+import { countSingleConditions, decodeFilter, evaluate, type ColumnFilter } from './filters.js';
 import {
   decodeRow,
   PlainBufferError,
@@ -153,15 +153,23 @@ export function parseCondition(condition: ConditionInput | undefined | null): Pa
   if (columnFilter?.kind === 'pagination') {
     throw errors.parameterInvalid('ColumnPaginationFilter is not allowed in a row condition.');
   }
+  if (columnFilter && countSingleConditions(columnFilter) > MAX_COLUMN_CONDITIONS) {
+    throw errors.parameterInvalid(`The number of column conditions exceeds the limit: ${MAX_COLUMN_CONDITIONS}.`);
+  }
   return { rowExistence, columnFilter };
 }
 
-export function checkCondition(condition: ParsedCondition, current: StoredRow | undefined): void {
+const MAX_COLUMN_CONDITIONS = 10;
+
+export function checkCondition(meta: TableMeta, condition: ParsedCondition, current: StoredRow | undefined): void {
   if (condition.rowExistence === 'EXPECT_EXIST' && !current) throw errors.conditionCheckFail();
   if (condition.rowExistence === 'EXPECT_NOT_EXIST' && current) throw errors.conditionCheckFail();
   if (condition.columnFilter) {
     // A column condition on a missing row sees no columns: filter_if_missing decides.
-    if (!evaluate(condition.columnFilter, current?.columns ?? new Map())) throw errors.conditionCheckFail();
+    // Primary-key columns may be compared too.
+    const columns = new Map<string, StoredCell[]>(current?.columns ?? []);
+    current?.pk.forEach((value, i) => columns.set(meta.primaryKey[i]!.name, [{ value, ts: 0 }]));
+    if (!evaluate(condition.columnFilter, columns)) throw errors.conditionCheckFail();
   }
 }
 

@@ -98,7 +98,7 @@ export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs:
   ): WriteOutput {
     const { key, next, touched, size } = build({ raw: (k) => t.get(k) });
     const current = visibleRow(meta, t.get(key), now);
-    checkCondition(condition, current);
+    checkCondition(meta, condition, current);
     if (next || t.get(key)) store.commitRow(t, key, next);
     const out: WriteOutput = {
       consumed: consumed(conditionRead, input.kind === 'DELETE' ? 1 : capacityUnits(size)),

@@ -31,6 +31,7 @@ interface RawOptions {
   method?: string;
   omit?: string;
   stsToken?: string;
+  accessKeyId?: string;
 }
 
 async function raw(op: string, opts: RawOptions = {}) {
@@ -39,7 +40,7 @@ async function raw(op: string, opts: RawOptions = {}) {
     'x-ots-apiversion': '2015-12-31',
     'x-ots-instancename': opts.instance ?? ts.emulator.instance,
     'x-ots-date': opts.date ?? new Date(requestClockMs).toISOString(),
-    'x-ots-accesskeyid': ts.emulator.accessKeyId,
+    'x-ots-accesskeyid': opts.accessKeyId ?? ts.emulator.accessKeyId,
     'x-ots-contentmd5': opts.md5 ?? createHash('md5').update(body).digest('base64'),
   };
   if (opts.stsToken) headers['x-ots-ststoken'] = opts.stsToken;
@@ -87,22 +88,33 @@ describe('Tablestore emulator: request authentication', () => {
     expect(res.headers.authorization).toBe(`OTS ${ts.emulator.accessKeyId}:${expected}`);
   });
 
-  it('rejects a bad signature, a wrong MD5, a skewed date, a wrong instance and a missing header', async () => {
+  it('rejects bad signatures, MD5s, dates, keys, instances and missing headers with the service messages', async () => {
+    const skewedDate = new Date(requestClockMs - 16 * 60 * 1000).toISOString();
     const cases = {
       signature: await raw('ListTable', { secret: 'wrong-secret' }),
       md5: await raw('ListTable', { md5: createHash('md5').update('other').digest('base64') }),
-      skewed: await raw('ListTable', { date: new Date(requestClockMs - 16 * 60 * 1000).toISOString() }),
+      skewed: await raw('ListTable', { date: skewedDate }),
+      badDate: await raw('ListTable', { date: 'blahblah' }),
+      accessKey: await raw('ListTable', { accessKeyId: 'someone-else' }),
       instance: await raw('ListTable', { instance: 'other' }),
-      missing: await raw('ListTable', { omit: 'x-ots-signature' }),
+      missingSignature: await raw('ListTable', { omit: 'x-ots-signature' }),
+      missingDate: await raw('ListTable', { omit: 'x-ots-date' }),
+      missingApiVersion: await raw('ListTable', { omit: 'x-ots-apiversion' }),
+      tooLarge: await raw('PutRow', { body: Buffer.alloc(8 * 1024 * 1024 + 1) }),
     };
 
     const summary = Object.fromEntries(Object.entries(cases).map(([k, r]) => [k, { status: r.status, ...decodeError(r.bytes) }]));
     expect(summary).toEqual({
       signature: { status: 403, code: 'OTSAuthFailed', message: 'Signature mismatch.' },
-      md5: { status: 403, code: 'OTSAuthFailed', message: 'Mismatch between MD5 value of request body and x-ots-contentmd5 header.' },
-      skewed: { status: 403, code: 'OTSAuthFailed', message: expect.stringContaining('Mismatch between system time and x-ots-date') },
-      instance: { status: 403, code: 'OTSAuthFailed', message: "The instance 'other' is not found." },
-      missing: { status: 400, code: 'OTSMissingHeader', message: "Missing header: 'x-ots-signature'." },
+      md5: { status: 403, code: 'OTSAuthFailed', message: 'Mismatch between MD5 value of request body and x-ots-contentmd5 in header.' },
+      skewed: { status: 403, code: 'OTSAuthFailed', message: `Mismatch between system time and x-ots-date: ${skewedDate}.` },
+      badDate: { status: 400, code: 'OTSParameterInvalid', message: 'Invalid date format: blahblah.' },
+      accessKey: { status: 403, code: 'OTSAuthFailed', message: 'The AccessKeyID does not exist.' },
+      instance: { status: 403, code: 'OTSAuthFailed', message: 'The instance is not found.' },
+      missingSignature: { status: 400, code: 'OTSMissingHeader', message: "Missing header: 'x-ots-signature'." },
+      missingDate: { status: 400, code: 'OTSMissingHeader', message: "Missing header: 'x-ots-date'." },
+      missingApiVersion: { status: 403, code: 'OTSAuthFailed', message: "Missing header: 'x-ots-apiversion'." },
+      tooLarge: { status: 413, code: 'OTSRequestBodyTooLarge', message: 'The size of POST data is too large.' },
     });
   });
 
@@ -129,7 +141,11 @@ describe('Tablestore emulator: request authentication', () => {
       code: 'OTSUnsupportOperation',
       message: "Unsupported operation: 'DropEverything'.",
     });
-    expect({ status: get.status, ...decodeError(get.bytes) }).toEqual({ status: 405, code: 'OTSMethodNotAllowed', message: 'Only POST method is supported.' });
+    expect({ status: get.status, ...decodeError(get.bytes) }).toEqual({
+      status: 405,
+      code: 'OTSMethodNotAllowed',
+      message: 'Only POST method for requests is supported.',
+    });
     for (const r of [garbage, missingField]) {
       expect({ status: r.status, ...decodeError(r.bytes) }).toEqual({
         status: 400,

@@ -272,14 +272,18 @@ describe('Tablestore emulator: batches', () => {
     const get101 = await failure(
       client.batchGetRow({ tables: [{ tableName: 'b1', primaryKey: Array.from({ length: 101 }, (_, i) => [{ id: `r${i}` }]) }] }),
     );
-    const duplicate = await failure(client.batchWriteRow({ tables: [{ tableName: 'b1', rows: [put(1), put(1)] }] }));
+    const duplicateWrite = await client.batchWriteRow({ tables: [{ tableName: 'b1', rows: [put(1), put(1)] }] }).catch((e: Error) => e);
+    const duplicateGet = await client.batchGetRow({ tables: [{ tableName: 'b1', primaryKey: [[{ id: 'r1' }], [{ id: 'r1' }]] }] }).catch((e: Error) => e);
 
-    expect({ write201, write200, get101, duplicate }).toEqual({
+    expect({ write201, write200, get101 }).toEqual({
       write201: '400 OTSParameterInvalid',
       write200: 'ok',
       get101: '400 OTSParameterInvalid',
-      duplicate: '400 OTSParameterInvalid',
     });
+    for (const e of [duplicateWrite, duplicateGet]) {
+      expect(e).toMatchObject({ code: 400, message: expect.stringContaining('OTSParameterInvalid') });
+      expect(e.message).toContain('The input parameter is invalid.');
+    }
     expect((await ts.admin.state()).tables).toEqual([
       { name: 'b1', rows: 200 },
       { name: 'b2', rows: 0 },

@@ -34,6 +34,13 @@ async function createTable(name: string, primaryKey: Array<{ name: string; type:
   });
 }
 
+async function outcomeOf(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'ok',
+    (e: { code: number; message: string }) => `${e.code} ${/OTS[A-Za-z]+/.exec(e.message)?.[0] ?? e.message}`,
+  );
+}
+
 beforeAll(async () => {
   ts = await startTablestore({ now: () => new Date(clockMs), maxRetries: 0 });
   TS = ts.TableStore;
@@ -261,6 +268,42 @@ describe('Tablestore emulator: single-row operations', () => {
       and: 'ok',
       or: 'OTSConditionCheckFail',
       not: 'ok',
+    });
+  });
+
+  it('compares primary-key columns, caps a condition at 10 columns, and needs two sub-conditions for AND/OR', async () => {
+    await client.putRow({ tableName: 'rows', condition: ignore(), primaryKey: key('a', 5), attributeColumns: [{ v: long(1) }] });
+    const single = (col: string, v: unknown) => new TS.SingleColumnCondition(col, v, TS.ComparatorType.EQUAL);
+    const update = (cc: unknown) =>
+      outcomeOf(
+        client.updateRow({
+          tableName: 'rows',
+          condition: expectExist(cc),
+          primaryKey: key('a', 5),
+          updateOfAttributeColumns: [{ PUT: [{ w: 1 }] }],
+        }),
+      );
+    const eleven = new TS.CompositeCondition(TS.LogicalOperator.AND);
+    for (let i = 0; i < 11; i++) eleven.addSubCondition(single('v', long(1)));
+    const ten = new TS.CompositeCondition(TS.LogicalOperator.AND);
+    for (let i = 0; i < 10; i++) ten.addSubCondition(single('v', long(1)));
+    const lonelyAnd = new TS.CompositeCondition(TS.LogicalOperator.AND);
+    lonelyAnd.addSubCondition(single('v', long(1)));
+
+    const results = {
+      pkMatches: await update(single('n', long(5))),
+      pkDiffers: await update(single('pk', 'b')),
+      ten: await update(ten),
+      eleven: await update(eleven),
+      lonelyAnd: await update(lonelyAnd),
+    };
+
+    expect(results).toEqual({
+      pkMatches: 'ok',
+      pkDiffers: '403 OTSConditionCheckFail',
+      ten: 'ok',
+      eleven: '400 OTSParameterInvalid',
+      lonelyAnd: '400 OTSParameterInvalid',
     });
   });
 

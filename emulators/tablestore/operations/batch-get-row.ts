@@ -25,7 +25,11 @@ export const batchGetRow: Operation = {
       validateName('table', t.tableName);
       if (names.has(t.tableName)) throw errors.parameterInvalid(`The table '${t.tableName}' appears more than once in BatchGetRow.`);
       names.add(t.tableName);
-      if ((t.primaryKey ?? []).length === 0) throw errors.parameterInvalid(`No row is specified for table '${t.tableName}'.`);
+      const keys: Uint8Array[] = t.primaryKey ?? [];
+      if (keys.length === 0) throw errors.parameterInvalid(`No row is specified for table '${t.tableName}'.`);
+      // The same key twice in one table fails the whole request, as on the service.
+      const distinct = new Set(keys.map((k) => Buffer.from(k).toString('base64')));
+      if (distinct.size !== keys.length) throw errors.inputInvalid();
     }
     const now = nowMs();
     return {

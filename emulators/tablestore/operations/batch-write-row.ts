@@ -5,6 +5,8 @@ import { parseWrite, type WriteKind } from '../writes.js';
 
 const KINDS: Record<string, WriteKind> = { 1: 'PUT', 2: 'UPDATE', 3: 'DELETE', PUT: 'PUT', UPDATE: 'UPDATE', DELETE: 'DELETE' };
 
+class DuplicateRow extends Error {}
+
 function rowError(e: unknown): object {
   if (e instanceof OtsError) return { isOk: false, error: { code: e.code, message: e.message } };
   throw e;
@@ -49,13 +51,12 @@ export const batchWriteRow: Operation = {
             const kind = KINDS[String(r.type)];
             if (!kind) throw errors.parameterInvalid(`Invalid operation type: ${r.type}.`);
             const w = parseWrite(store, table, { kind, rowBytes: r.rowChange, condition: r.condition, returnContent: r.returnContent }, now);
-            if (seen.has(w.pkId)) {
-              throw errors.parameterInvalid(`The same row appears more than once for table '${t.tableName}' in BatchWriteRow.`);
-            }
+            if (seen.has(w.pkId)) throw new DuplicateRow();
             seen.add(w.pkId);
             return { run: w.run };
           } catch (e) {
-            if (e instanceof OtsError && e.message.includes('appears more than once')) throw e;
+            // A row written twice in one batch fails the whole request, as on the service.
+            if (e instanceof DuplicateRow) throw errors.inputInvalid();
             return { failed: rowError(e) };
           }
         }),
