@@ -38,6 +38,8 @@ export const ecsErrors = {
   nonceUsed: () => new EcsApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
   apiNotFound: (action: string, version: string) =>
     new EcsApiError(404, 'InvalidApi.NotFound', `Specified api is not found, please check your url and method. Action: ${action}, Version: ${version}`),
+  pathNotFound: (method: string, pathname: string) =>
+    new EcsApiError(404, 'InvalidApi.NotFound', `Specified api is not found, please check your url and method. ${method} ${pathname}`),
   throttled: (retryAfterMs: number) =>
     new EcsApiError(400, 'Throttling.User', 'Request was denied due to user flow control.', {
       'x-acs-retry-after': String(retryAfterMs),

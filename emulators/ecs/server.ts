@@ -166,7 +166,7 @@ export class EcsEmulator {
       const body = await readBody(request);
       const method = request.method ?? 'GET';
       if ((method !== 'POST' && method !== 'GET') || url.pathname !== '/') {
-        throw ecsErrors.apiNotFound(method, url.pathname);
+        throw ecsErrors.pathNotFound(method, url.pathname);
       }
       const pairs: Array<[string, string]> = [...url.searchParams.entries()];
       const contentType = request.headers['content-type'] ?? '';
