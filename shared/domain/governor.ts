@@ -1,7 +1,7 @@
 // The governance use cases behind the HTTP API v1. Roles are checked by the HTTP route table; this
 // core enforces everything else (separation of duties, policy, quota, lifecycle, write-ahead intents).
 import { createHash } from 'node:crypto';
-import { GovernorError, StoreError, isConditionFailed, isGovernorError } from './errors.js';
+import { ERROR_CATALOG, GovernorError, StoreError, isConditionFailed, isGovernorError, type ErrorCode } from './errors.js';
 import type {
   AccountId,
   AuditEvent,
@@ -397,7 +397,6 @@ export function createGovernor(input: GovernorDeps): Governor {
         imageId,
         action: 'share.approved',
         accountId: s.accountId,
-        before: 'pending_approval',
         after: 'approved',
         shareRequestId: requestId,
         detail: 'approval not required by policy',
@@ -479,14 +478,51 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
     if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
     if (request.status === 'approved') {
-      const rows = await sharesOfRequest(deps, request);
-      await applyShares(deps, ctx, rows.filter((s) => s.state === 'approved' || s.state === 'applying'));
+      await continueApproved(ctx, request, undefined);
       return appliedOutcome(request.requestId);
     }
-    if (request.status === 'applied' || request.status === 'partially_applied' || request.status === 'failed') {
-      return appliedOutcome(request.requestId);
-    }
+    if (request.status === 'failed') await replayFailure(request);
+    if (request.status === 'applied' || request.status === 'partially_applied') return appliedOutcome(request.requestId);
     return { outcome: 'pending', request };
+  }
+
+  /** A retried request that failed for good answers with the error it failed with. */
+  async function replayFailure(request: ShareRequest): Promise<void> {
+    const rows = await sharesOfRequest(deps, request);
+    const code = rows.map((s) => s.lastError).find((c): c is ErrorCode => c !== undefined && c in ERROR_CATALOG);
+    if (code === undefined || ERROR_CATALOG[code].status >= 500) return;
+    throw new GovernorError(code, `Share request ${request.requestId} failed: ${ERROR_CATALOG[code].title}`, {
+      details: { shareRequestId: request.requestId, failedAccounts: rows.filter((s) => s.state === 'failed').map((s) => s.accountId) },
+    });
+  }
+
+  /**
+   * Moves the pending rows of an approved request to `approved` and applies every row not yet in
+   * ECS. Also what a retried approval or a retried share call runs after an interruption.
+   */
+  async function continueApproved(ctx: Ctx, request: ShareRequest, comment: string | undefined): Promise<void> {
+    const rows = await sharesOfRequest(deps, request);
+    const pending = rows.filter((s) => s.state === 'pending_approval');
+    const moved = (await mapLimit(pending, 10, (s) => transitionShare(deps, s, ['pending_approval'], { state: 'approved' }))).filter(
+      (s): s is Share => s !== null,
+    );
+    await audit(
+      deps,
+      ctx,
+      moved.map((s) => ({
+        regionId: s.regionId,
+        imageId: s.imageId,
+        action: 'share.approved',
+        accountId: s.accountId,
+        before: 'pending_approval',
+        after: 'approved',
+        shareRequestId: request.requestId,
+        reason: request.reason,
+        ticket: request.ticket,
+        detail: comment,
+      })),
+    );
+    await applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
   }
 
   async function appliedOutcome(requestId: string): Promise<ShareOutcome> {
@@ -522,8 +558,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
     // A retried approval of a request whose apply was interrupted finishes the apply.
     if (request.status === 'approved') {
-      const rows = await sharesOfRequest(deps, request);
-      await applyShares(deps, ctx, rows.filter((s) => s.state === 'approved' || s.state === 'applying'));
+      await continueApproved(ctx, request, undefined);
       return decidedOutcome(requestId);
     }
     if (request.status !== 'pending_approval') throw notPending(request);
@@ -542,27 +577,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     );
     if (!approved) throw notPending((await store.getRequest(requestId)) ?? request);
 
-    const pending = (await sharesOfRequest(deps, approved)).filter((s) => s.state === 'pending_approval');
-    const moved = (await mapLimit(pending, 10, (s) => transitionShare(deps, s, ['pending_approval'], { state: 'approved' }))).filter(
-      (s): s is Share => s !== null,
-    );
-    await audit(
-      deps,
-      ctx,
-      moved.map((s) => ({
-        regionId: s.regionId,
-        imageId: s.imageId,
-        action: 'share.approved',
-        accountId: s.accountId,
-        before: 'pending_approval',
-        after: 'approved',
-        shareRequestId: requestId,
-        reason: approved.reason,
-        ticket: approved.ticket,
-        detail: body.comment,
-      })),
-    );
-    await applyShares(deps, ctx, moved);
+    await continueApproved(ctx, approved, body.comment);
     return decidedOutcome(requestId);
   }
 

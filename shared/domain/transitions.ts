@@ -250,13 +250,45 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
       throw e;
     }
     // ECS gave a definitive answer (e.g. quota, unknown account): settle every intent from ECS truth.
-    await resolveApplyingFromEcs(deps, ctx, intents, errorCode(e));
+    const settled = await resolveApplyingFromEcs(deps, ctx, intents, errorCode(e));
     await refreshRequests(deps, ctx, intents);
-    throw e;
+    if (!isGovernorError(e) || settled.active.length + settled.failed.length === 0) throw e;
+    // Same code and status; the details say which accounts ECS took and which it refused.
+    throw new GovernorError(e.code, e.message, {
+      details: {
+        ...e.details,
+        appliedAccounts: settled.active.map((s) => s.accountId).sort(),
+        failedAccounts: settled.failed.map((s) => s.accountId).sort(),
+      },
+      ...(e.retryAfter !== undefined ? { retryAfter: e.retryAfter } : {}),
+      cause: e,
+    });
   }
   const applied = await markApplied(deps, ctx, intents);
+  if (applied.length < intents.length) await withdrawOrphans(deps, intents.filter((s) => !applied.some((a) => a.accountId === s.accountId)));
   return { active: applied, failed: [] };
 }
+
+/**
+ * ECS took these accounts, but meanwhile their rows were settled otherwise (e.g. the reconciler
+ * failed a stale intent). A row that ended terminal means nobody owns the ECS share: remove it so
+ * no phantom share stays behind. A row taken over by a newer share is left alone.
+ */
+async function withdrawOrphans(deps: DomainDeps, intents: readonly Share[]): Promise<void> {
+  const orphans: AccountId[] = [];
+  for (const intent of intents) {
+    const fresh = await deps.store.getShare(intent.regionId, intent.imageId, intent.accountId);
+    if (fresh && sameIncarnation(fresh, intent) && TERMINAL_AFTER_APPLY.includes(fresh.state)) orphans.push(intent.accountId);
+  }
+  const first = intents[0];
+  if (!first || orphans.length === 0) return;
+  deps.logger.warn({ msg: 'withdrawing ECS shares whose rows were settled during the apply', imageId: first.imageId, accounts: orphans });
+  await deps.images.removeShares(first.regionId, first.imageId, orphans).catch((e: unknown) =>
+    deps.logger.error({ msg: 'could not withdraw orphan shares; the reconciler reports them as unmanaged', imageId: first.imageId, error: errorCode(e) }),
+  );
+}
+
+const TERMINAL_AFTER_APPLY: readonly ShareState[] = ['failed', 'rejected', 'expired', 'revoked'];
 
 /**
  * After a definitive ECS refusal: accounts ECS lists become active, the others failed (quota
@@ -585,7 +617,7 @@ export async function refreshRequestStatus(deps: DomainDeps, ctx: Ctx, requestId
   const request = await deps.store.getRequest(requestId);
   if (!request || request.status !== 'approved') return request;
   const shares = await sharesOfRequest(deps, request);
-  if (shares.some((s) => s.state === 'approved' || s.state === 'applying')) return request;
+  if (shares.some((s) => s.state === 'pending_approval' || s.state === 'approved' || s.state === 'applying')) return request;
   const failed = shares.filter((s) => s.state === 'failed').length;
   const status = failed === 0 ? 'applied' : failed === shares.length ? 'failed' : 'partially_applied';
   return (await updateRequestRecord(deps, request, (fresh) => (fresh.status === 'approved' ? { ...fresh, status } : null))) ?? (await deps.store.getRequest(requestId));

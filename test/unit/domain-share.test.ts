@@ -312,7 +312,7 @@ describe('governor.requestShare: creating the request', () => {
     const common = { regionId: REGION, imageId: IMAGE, at: T0, principal: 'alice', accountId: account(1), requestId: 'http-req-1', shareRequestId: 'sr-id000000' };
     expect(events).toEqual([
       { ...common, action: 'share.requested', after: 'approved', reason: 'partner onboarding', ticket: 'CHG-1' },
-      { ...common, action: 'share.approved', before: 'pending_approval', after: 'approved', detail: 'approval not required by policy' },
+      { ...common, action: 'share.approved', after: 'approved', detail: 'approval not required by policy' },
       { ...common, action: 'share.applied', before: 'applying', after: 'active' },
     ]);
   });
@@ -531,11 +531,49 @@ describe('governor: ECS failures while applying', () => {
     expect(await w.quotaUsed()).toBe(0);
   });
 
+  it('replays the refusal when a request that failed for good is retried with its key', async () => {
+    const w = world({ approvalRequired: false }, { knownAccounts: [] });
+    const first = await failure(w.governor.requestShare(alice, shareInput(), { requestKey: 'alice:key-5' }));
+    const again = await failure(w.governor.requestShare(alice, shareInput(), { requestKey: 'alice:key-5' }));
+    expect([first.code, again.code, again.details]).toEqual([
+      'UnknownAccount',
+      'UnknownAccount',
+      { shareRequestId: requestIdFor('alice:key-5'), failedAccounts: [account(1)] },
+    ]);
+    expect(w.images.callsOf('addShares')).toHaveLength(1);
+    expect(await w.quotaUsed()).toBe(0);
+  });
+
+  it('applies the rest of an approved request whose share rows were left pending', async () => {
+    const w = world();
+    const { request } = await w.governor.requestShare(alice, shareInput({ accountIds: [account(1), account(2)] }));
+    // A crash right after the request row was approved: its share rows are still pending.
+    await w.store.updateRequest({ ...request, status: 'approved', decidedBy: 'bob' }, request.version);
+    const { request: done, shares } = await w.governor.approve(bob, request.requestId, {});
+    expect([done.status, shares.map((s) => s.state)]).toEqual(['applied', ['active', 'active']]);
+    expect(w.images.sharedWith(REGION, IMAGE)).toEqual([account(1), account(2)]);
+    expect(await w.quotaUsed()).toBe(2);
+  });
+
+  it('withdraws an ECS share whose intent was settled as failed while the add was in flight', async () => {
+    const w = world({ approvalRequired: false });
+    w.images.beforeAddShares = async () => {
+      // The reconciler judges the intent stale and fails it, releasing its quota.
+      const [intent] = w.store.allShares();
+      await w.store.updateShare({ ...intent!, state: 'failed', lastError: 'stale' }, intent!.version);
+      await w.store.adjustQuota(REGION, IMAGE, -1, 50);
+    };
+    await w.governor.requestShare(alice, shareInput());
+    expect(w.store.allShares().map((s) => s.state)).toEqual(['failed']);
+    expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
+    expect(await w.quotaUsed()).toBe(0);
+  });
+
   it('keeps the shares ECS accepted when a later chunk is refused (partially applied)', async () => {
     const accounts = Array.from({ length: 11 }, (_, i) => account(i));
     const w = world({ approvalRequired: false }, { knownAccounts: accounts.slice(0, 10) });
     const error = await failure(w.governor.requestShare(alice, shareInput({ accountIds: accounts })));
-    expect(error.code).toBe('UnknownAccount');
+    expect([error.code, error.details.appliedAccounts, error.details.failedAccounts]).toEqual(['UnknownAccount', accounts.slice(0, 10), [account(10)]]);
     expect(w.store.allShares().filter((s) => s.state === 'active')).toHaveLength(10);
     expect(w.store.allShares().filter((s) => s.state === 'failed').map((s) => s.accountId)).toEqual([account(10)]);
     expect(w.store.allRequests().map((r) => r.status)).toEqual(['partially_applied']);
