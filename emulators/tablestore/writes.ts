@@ -1,7 +1,7 @@
 // One row write (put, update or delete) from check to commit, shared by the single-row
 // operations and BatchWriteRow. Synchronous, so it is atomic per row.
 import { errors } from './errors.js';
-import { encodeRow, type Row, type Value } from './plainbuffer.js';
+import { encodeRow, type PkValue, type Row, type Value } from './plainbuffer.js';
 import {
   applyUpdate,
   assignAutoIncrement,
@@ -17,8 +17,9 @@ import {
   returnTypeOf,
   validatePk,
   type ConditionInput,
+  type ParsedCondition,
 } from './rows.js';
-import { visibleRow, type Store, type Table } from './store.js';
+import { visibleRow, type Store, type StoredRow, type Table } from './store.js';
 
 export type WriteKind = 'PUT' | 'UPDATE' | 'DELETE';
 
@@ -34,17 +35,25 @@ export interface WriteOutput {
   row?: Buffer;
 }
 
-/** Parses and validates without touching state; batch operations use it to reject bad input up front. */
-export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs: number): { pkId: string; run: () => WriteOutput } {
-  const meta = table.meta;
-  const what = input.kind === 'DELETE' ? 'primary key' : 'row';
-  const row: Row = parseRowBytes(input.rowBytes, what);
-  const condition = parseCondition(input.condition);
-  const returnType = returnTypeOf(input.returnContent);
-  const returnColumns = [...(input.returnContent?.returnColumnNames ?? [])];
-  const conditionRead = condition.rowExistence !== 'IGNORE' || condition.columnFilter ? 1 : 0;
+/** A validated write: which row it addresses and how it changes the stored row. */
+interface Mutation {
+  /** identifies the addressed row within a batch (duplicates are refused) */
+  pkId: string;
+  /** the row's key; resolves AUTO_INCREMENT placeholders when called */
+  key: () => Value[];
+  next: (stored: StoredRow | undefined, key: Value[]) => { row: StoredRow | undefined; touched: string[] };
+  size: number;
+}
 
-  if (input.kind === 'PUT') {
+let autoIncrementWrites = 0;
+
+function keyId(pk: readonly PkValue[]): string {
+  return JSON.stringify(pk, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function mutationOf(table: Table, kind: WriteKind, row: Row, condition: ParsedCondition, nowMs: number): Mutation {
+  const meta = table.meta;
+  if (kind === 'PUT') {
     if (row.deleteMarker) throw errors.parameterInvalid('A row to put must not carry a delete marker.');
     const { pk, cells, size } = preparePut(meta, row, nowMs);
     const autoIncrement = pk.some((v) => v.type === 'AUTO_INCREMENT');
@@ -52,64 +61,55 @@ export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs:
       throw errors.parameterInvalid('A row with an auto-increment primary key can only be written with the IGNORE row existence expectation.');
     }
     return {
-      pkId: autoIncrement ? `auto:${Math.random()}` : JSON.stringify(pk, replacer),
-      run: () => {
-        return commitWith(table, nowMs, () => {
-          const key = assignAutoIncrement(table, pk, nowMs);
-          return { key, next: buildPutRow(meta, key, cells, nowMs), touched: cells.map((c) => c.name), size };
-        });
-      },
+      pkId: autoIncrement ? `auto-increment#${++autoIncrementWrites}` : keyId(pk),
+      key: () => assignAutoIncrement(table, pk, nowMs),
+      next: (_stored, key) => ({ row: buildPutRow(meta, key, cells, nowMs), touched: cells.map((c) => c.name) }),
+      size,
     };
   }
-
-  if (input.kind === 'UPDATE') {
+  if (kind === 'UPDATE') {
     if (row.deleteMarker) throw errors.parameterInvalid('A row to update must not carry a delete marker.');
     const { pk, cells, size } = prepareUpdate(meta, row, nowMs);
     return {
-      pkId: JSON.stringify(pk, replacer),
-      run: () =>
-        commitWith(table, nowMs, (current) => {
-          const key = pk as Value[];
-          const { row: next, touched } = applyUpdate(meta, current.raw(key), key, cells, nowMs);
-          return { key, next, touched, size };
-        }),
+      pkId: keyId(pk),
+      key: () => pk as Value[],
+      next: (stored, key) => applyUpdate(meta, stored, key, cells, nowMs),
+      size,
     };
   }
-
   if (row.cells.length > 0) throw errors.parameterInvalid('DeleteRow takes only a primary key.');
   const pk = validatePk(meta, row.primaryKey, 'write') as Value[];
   if (condition.rowExistence === 'EXPECT_NOT_EXIST') {
-    throw errors.parameterInvalid('Invalid condition: EXPECT_NOT_EXIST while deleting a row.');
+    throw errors.parameterInvalid('Invalid condition: EXPECT_NOT_EXIST while deleting row.');
   }
-  return {
-    pkId: JSON.stringify(pk, replacer),
-    run: () => commitWith(table, nowMs, () => ({ key: pk, next: undefined, touched: [], size: 0 })),
-  };
+  return { pkId: keyId(pk), key: () => pk, next: () => ({ row: undefined, touched: [] }), size: 0 };
+}
 
-  function commitWith(
-    t: Table,
-    now: number,
-    build: (current: { raw: (key: Value[]) => ReturnType<Table['get']> }) => {
-      key: Value[];
-      next: ReturnType<Table['get']>;
-      touched: string[];
-      size: number;
-    },
-  ): WriteOutput {
-    const { key, next, touched, size } = build({ raw: (k) => t.get(k) });
-    const current = visibleRow(meta, t.get(key), now);
-    checkCondition(meta, condition, current);
-    if (next || t.get(key)) store.commitRow(t, key, next);
+/**
+ * Parses and validates a write without touching state (batches reject bad rows up front), and returns
+ * `run`, which checks the condition and commits in one synchronous step.
+ */
+export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs: number): { pkId: string; run: () => WriteOutput } {
+  const meta = table.meta;
+  const row: Row = parseRowBytes(input.rowBytes, input.kind === 'DELETE' ? 'primary key' : 'row');
+  const condition = parseCondition(input.condition);
+  const mutation = mutationOf(table, input.kind, row, condition, nowMs);
+  const returnType = returnTypeOf(input.returnContent);
+  const returnColumns = [...(input.returnContent?.returnColumnNames ?? [])];
+  const conditionRead = condition.rowExistence !== 'IGNORE' || condition.columnFilter ? 1 : 0;
+
+  const run = (): WriteOutput => {
+    const key = mutation.key();
+    const stored = table.get(key);
+    checkCondition(meta, condition, visibleRow(meta, stored, nowMs));
+    const { row: next, touched } = mutation.next(stored, key);
+    if (next || stored) store.commitRow(table, key, next);
     const out: WriteOutput = {
-      consumed: consumed(conditionRead, input.kind === 'DELETE' ? 1 : capacityUnits(size)),
+      consumed: consumed(conditionRead, input.kind === 'DELETE' ? 1 : capacityUnits(mutation.size)),
     };
-    const ret = returnRow(meta, key, next, returnType, returnColumns, touched, now);
+    const ret = returnRow(meta, key, next, returnType, returnColumns, touched, nowMs);
     if (ret) out.row = encodeRow(ret);
     return out;
-  }
+  };
+  return { pkId: mutation.pkId, run };
 }
-
-function replacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
-
