@@ -1,0 +1,162 @@
+// The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
+// driven over HTTP with real tokens.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../scripts/start.js';
+import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const HZ = 'cn-hangzhou';
+
+interface EcsState {
+  images: { imageId: string; regionId: string; deleted: boolean; shares: { accountId: string }[] }[];
+}
+
+describe('stack (npm start) end to end', () => {
+  let stack: Stack;
+  let dataDir: string;
+
+  const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const ecsState = async (): Promise<EcsState> => (await (await fetch(`http://${stack.ecs.endpoint}/__emulator/state`)).json()) as EcsState;
+  const ecsShares = async (imageId: string): Promise<string[]> =>
+    (await ecsState()).images.find((i) => i.imageId === imageId)!.shares.map((s) => s.accountId).sort();
+
+  const requestAndApprove = async (imageId: string, accountIds: string[]): Promise<any> => {
+    const asked = await call('POST', `/v1/images/${HZ}/${imageId}/share-requests`, stack.tokens.requester, {
+      accountIds,
+      reason: 'partner rollout',
+      attestation: { sensitiveDataRemoved: true },
+    }, { 'idempotency-key': `e2e-${imageId}` });
+    expect(asked.status).toBe(202);
+    expect(asked.body.request).toMatchObject({ status: 'pending_approval', imageId, accountIds });
+    const approved = await call('POST', `/v1/share-requests/${asked.body.request.requestId}/approve`, stack.tokens.approver, { comment: 'looks fine' });
+    expect(approved.status).toBe(200);
+    return approved.body;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'isg-e2e-'));
+    stack = await startStack({ port: 0, dataDir, timers: 'off', log: () => undefined });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('requests, approves, describes and revokes a share, with ECS following each step', async () => {
+    // Act: request → approve
+    const approved = await requestAndApprove('m-hzdemobase0001', [DEMO_TARGETS.partner]);
+    // Assess
+    expect(approved.request).toMatchObject({ status: 'applied', decidedBy: 'demo-approver' });
+    expect(approved.shares).toEqual([expect.objectContaining({ accountId: DEMO_TARGETS.partner, state: 'active' })]);
+    expect(await ecsShares('m-hzdemobase0001')).toEqual([DEMO_TARGETS.partner]);
+
+    // Act: describe, as the auditor
+    const described = await call('GET', `/v1/images/${HZ}/m-hzdemobase0001`, stack.tokens.auditor);
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({ quota: { limit: 50, used: 1 }, drift: [], public: false, pendingRequests: [] });
+    expect(described.body.shares.map((s: { accountId: string; state: string }) => [s.accountId, s.state])).toEqual([[DEMO_TARGETS.partner, 'active']]);
+
+    // Act: unshare
+    const unshared = await call('POST', `/v1/images/${HZ}/m-hzdemobase0001/unshare`, stack.tokens.requester, { accountIds: [DEMO_TARGETS.partner], reason: 'rollout done' });
+    expect(unshared.status).toBe(200);
+    expect(unshared.body.shares).toEqual([expect.objectContaining({ accountId: DEMO_TARGETS.partner, state: 'revoked' })]);
+    expect(typeof unshared.body.warning).toBe('string');
+    expect(await ecsShares('m-hzdemobase0001')).toEqual([]);
+  });
+
+  it('refuses the wrong role and an unauthenticated caller', async () => {
+    const asAuditor = await call('POST', `/v1/images/${HZ}/m-hzdemobase0001/share-requests`, stack.tokens.auditor, {
+      accountIds: [DEMO_TARGETS.partner],
+      reason: 'x',
+      attestation: { sensitiveDataRemoved: true },
+    });
+    expect(asAuditor.status).toBe(403);
+    const anonymous = await fetch(`${stack.url}/v1/images/${HZ}/m-hzdemobase0001`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('drains a shared image and deletes it once ECS shows no share', async () => {
+    // Prepare
+    await requestAndApprove('m-hzdemoapp00001', [DEMO_TARGETS.partner, DEMO_TARGETS.analytics]);
+    expect(await ecsShares('m-hzdemoapp00001')).toEqual([DEMO_TARGETS.partner, DEMO_TARGETS.analytics].sort());
+    // Act
+    const drained = await call('POST', `/v1/images/${HZ}/m-hzdemoapp00001/deletion`, stack.tokens.admin, { mode: 'drain', reason: 'retired' });
+    // Assess: deleted at once, or draining until the reconciler finishes it
+    expect([200, 202]).toContain(drained.status);
+    if (drained.status === 202) {
+      await stack.runtime.fireTimer('image-share-reconcile', 'every-10m');
+      await stack.runtime.drain();
+    }
+    const status = await call('GET', `/v1/images/${HZ}/m-hzdemoapp00001/deletion`, stack.tokens.auditor);
+    expect(status.body).toMatchObject({ status: 'deleted', remaining: 0 });
+    const image = (await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001');
+    expect(image === undefined || image.deleted).toBe(true);
+  });
+
+  it('finds the out-of-band share on a timer-fired reconcile, fanned out per region through fc2', async () => {
+    // Act
+    const timer = await stack.runtime.fireTimer('image-share-reconcile', 'every-10m');
+    await stack.runtime.drain();
+    // Assess: the timer run fanned out one async invocation per region, each signed by fc2
+    expect(timer.status).toBe('succeeded');
+    const fanOut = stack.runtime.invocations().filter((r) => r.functionName === 'image-share-reconcile' && r.trigger === 'async' && r.payload?.includes(timer.requestId));
+    expect(fanOut.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    const runs = await call('GET', '/v1/reconcile-runs?limit=20', stack.tokens.auditor);
+    expect(runs.status).toBe(200);
+    const hangzhou = runs.body.items.find((r: { parentRunId?: string; regions: string[] }) => r.parentRunId === timer.requestId && r.regions[0] === HZ);
+    expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 1 }) });
+    // Report mode leaves the out-of-band share in place.
+    expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
+  });
+});
+
+describe('npm start --json', () => {
+  it('prints exactly the one ready line, and stops cleanly on SIGINT', async () => {
+    // Prepare: the real command line, building as npm start does, on a fresh data dir.
+    const dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      // Act
+      const line = await new Promise<string>((resolveLine, reject) => {
+        const rl = createInterface({ input: child.stdout! });
+        rl.once('line', resolveLine);
+        child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+      });
+      const ready = JSON.parse(line) as Record<string, any>;
+      // Assess
+      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'ecs', 'tablestore', 'ownerAccountId', 'regions']);
+      expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(Object.keys(ready.tokens)).toEqual(['requester', 'approver', 'admin', 'auditor']);
+      expect(ready.ecs).toEqual({ service: 'ecs', endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+      expect(ready.tablestore).toEqual({ service: 'tablestore', endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), instance: 'local', accessKeyId: expect.any(String), accessKeySecret: expect.any(String) });
+      expect(ready.ownerAccountId).toMatch(/^[0-9]{16}$/);
+      expect(ready.regions).toEqual(['cn-hangzhou', 'cn-shanghai']);
+      const res = await fetch(`${ready.url}/v1/share-requests?status=pending_approval`, { headers: { authorization: `Bearer ${ready.tokens.approver}` } });
+      expect(res.status).toBe(200);
+      const exit = new Promise<number | null>((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      expect(await exit).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
