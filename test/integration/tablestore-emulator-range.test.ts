@@ -149,6 +149,48 @@ describe('Tablestore emulator: GetRange', () => {
     expect(ints.rows.map((r: any) => Number(r.primaryKey[0].value.toString()))).toEqual([-20, -1, 0, 3, 10]);
   });
 
+  it('ends a page at 4 MB and refuses a row over 4 MB', async () => {
+    await createTable('heavy', [{ name: 'id', type: 'STRING' }]);
+    const almost2MB = Buffer.alloc(2 * 1024 * 1024 - 64, 7);
+    const mb1point5 = Buffer.alloc(1.5 * 1024 * 1024, 7);
+    for (const id of ['a', 'b', 'c']) {
+      await client.putRow({ tableName: 'heavy', condition: ignore(), primaryKey: [{ id }], attributeColumns: [{ blob: mb1point5 }] });
+    }
+
+    const first = await client.getRange({
+      tableName: 'heavy',
+      direction: TS.Direction.FORWARD,
+      inclusiveStartPrimaryKey: [{ id: TS.INF_MIN }],
+      exclusiveEndPrimaryKey: [{ id: TS.INF_MAX }],
+    });
+    const tooBig = await client
+      .putRow({
+        tableName: 'heavy',
+        condition: ignore(),
+        primaryKey: [{ id: 'd' }],
+        attributeColumns: [{ x: almost2MB }, { y: almost2MB }, { z: Buffer.alloc(64) }, { w: Buffer.alloc(200) }],
+      })
+      .catch((e: { code: number; message: string }) => e);
+
+    expect(first.rows.map((r: any) => r.primaryKey[0].value)).toEqual(['a', 'b']);
+    expect(first.nextStartPrimaryKey).toEqual([{ name: 'id', value: 'c' }]);
+    expect(tooBig).toMatchObject({ code: 400, message: expect.stringContaining('OTSOutOfRowSizeLimit') });
+  });
+
+  it('pages attribute columns with a ColumnPaginationFilter', async () => {
+    await createTable('cols', [{ name: 'id', type: 'STRING' }]);
+    await client.putRow({
+      tableName: 'cols',
+      condition: ignore(),
+      primaryKey: [{ id: 'r' }],
+      attributeColumns: [{ c1: 1 }, { c2: 2 }, { c3: 3 }, { c4: 4 }],
+    });
+
+    const res = await client.getRow({ tableName: 'cols', primaryKey: [{ id: 'r' }], columnFilter: new TS.ColumnPaginationFilter(2, 1) });
+
+    expect(res.row.attributes.map((a: any) => a.columnName)).toEqual(['c2', 'c3']);
+  });
+
   it('applies a column filter and columnsToGet to range rows', async () => {
     await createTable('f', [{ name: 'id', type: 'STRING' }]);
     for (const [id, state] of [
