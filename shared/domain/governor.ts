@@ -335,7 +335,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
 
     // First writes: the record, then the atomic reservation (the real quota check under concurrency).
-    await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
+    if (!record) await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
     await reserveQuota(deps, regionId, imageId, accountIds.length);
 
     const approval = needsApproval(policy, accountIds);
@@ -372,7 +372,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       throw e;
     }
 
-    const created = await createShareRows(ctx, request, accountIds);
+    const created = await createShareRows(ctx, request, accountIds, { resuming: false });
     await audit(
       deps,
       ctx,
@@ -419,11 +419,12 @@ export function createGovernor(input: GovernorDeps): Governor {
    * Creates the share rows of a new (or resumed) request. A row that lost a race to another request
    * makes the whole request fail cleanly: its rows are closed, all quota released, ShareAlreadyExists.
    */
-  async function createShareRows(ctx: Ctx, request: ShareRequest, accountIds: readonly AccountId[]): Promise<Share[]> {
+  async function createShareRows(ctx: Ctx, request: ShareRequest, accountIds: readonly AccountId[], opts: { resuming: boolean }): Promise<Share[]> {
     const state = request.status === 'pending_approval' ? 'pending_approval' : 'approved';
     const conflicts: AccountId[] = [];
     const created = await mapLimit(accountIds, 10, async (accountId) => {
-      const existing = await store.getShare(request.regionId, request.imageId, accountId);
+      // A resumed request may already own the row (written just before the interruption).
+      const existing = opts.resuming ? await store.getShare(request.regionId, request.imageId, accountId) : null;
       if (existing && existing.requestId === request.requestId && !isTerminal(existing.state)) return existing;
       try {
         return await store.createShare(
@@ -474,7 +475,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       const rows = await sharesOfRequest(deps, request);
       const missing = request.accountIds.filter((id) => !rows.some((s) => s.accountId === id));
       // Quota for every account was reserved before the request row was written.
-      if (missing.length > 0) await createShareRows(ctx, request, missing);
+      if (missing.length > 0) await createShareRows(ctx, request, missing, { resuming: true });
     }
     if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
     if (request.status === 'approved') {
@@ -568,6 +569,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       await cancelRequest(deps, ctx, request, 'image is being deleted');
       throw new GovernorError('ImageDeletionPending', `Image ${request.imageId} is being deleted; the request was cancelled`);
     }
+    await recheckBeforeApproval(request);
 
     const decidedAt = now().toISOString();
     const approved = await updateRequestRecord(deps, request, (fresh) =>
@@ -579,6 +581,29 @@ export function createGovernor(input: GovernorDeps): Governor {
 
     await continueApproved(ctx, approved, body.comment);
     return decidedOutcome(requestId);
+  }
+
+  /**
+   * Policy and the image may have changed while the request waited. Refuse the approval (the request
+   * stays pending for a reject or its expiry) rather than apply what would be refused today.
+   */
+  async function recheckBeforeApproval(request: ShareRequest): Promise<void> {
+    checkRegion(policy, request.regionId);
+    const refused = disallowedAccounts(policy, request.accountIds);
+    if (refused.length > 0) {
+      throw new GovernorError('AccountNotAllowed', `Policy no longer allows sharing with ${refused.join(', ')}; reject the request`, {
+        details: { accounts: refused },
+      });
+    }
+    const ecsImage = await images.getImage(request.regionId, request.imageId);
+    if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${request.imageId} no longer exists in ${request.regionId}`);
+    const notShareable = notShareableReason(policy, ecsImage);
+    if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
+    if (ecsImage.status !== 'Available') {
+      throw new GovernorError('ImageNotAvailable', `Image ${request.imageId} is ${ecsImage.status}; only Available images can be shared`, {
+        details: { imageStatus: ecsImage.status },
+      });
+    }
   }
 
   async function decidedOutcome(requestId: string): Promise<{ request: ShareRequest; shares: Share[] }> {

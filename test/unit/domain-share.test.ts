@@ -425,6 +425,19 @@ describe('governor.approve and reject', () => {
     expect(await w.quotaUsed()).toBe(0);
   });
 
+  it('re-checks policy and the image at approval time and leaves the request pending when refused', async () => {
+    const w = await pending();
+    const strict = createGovernor({ store: w.store, images: w.images, clock: w.clock, policy: testPolicy({ denyAccounts: [account(2)] }) });
+    const denied = await failure(strict.approve(bob, w.request.requestId, {}));
+    expect([denied.code, denied.details]).toEqual(['AccountNotAllowed', { accounts: [account(2)] }]);
+    w.images.setStatus(REGION, IMAGE, 'Deprecated');
+    const unavailable = await failure(w.governor.approve(bob, w.request.requestId, {}));
+    expect([unavailable.code, unavailable.details]).toEqual(['ImageNotAvailable', { imageStatus: 'Deprecated' }]);
+    expect((await w.store.getRequest(w.request.requestId))?.status).toBe('pending_approval');
+    expect(w.images.callsOf('addShares')).toEqual([]);
+    expect(await w.quotaUsed()).toBe(2);
+  });
+
   it('lets only one of two concurrent approvers decide', async () => {
     const w = await pending();
     const carol: Ctx = { principal: { id: 'carol', roles: ['approver'] }, requestId: 'http-req-3' };
