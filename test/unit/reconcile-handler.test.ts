@@ -146,6 +146,23 @@ describe('reconcile handler: continuation', () => {
     expect(run).toMatchObject({ status: 'completed', trigger: 'timer', imagesScanned: 150, findings: { unmanaged: 150 }, actions: { unmanaged_revoked: 150, continued: hops } });
     expect(images.callsOf('getSharePermissions').map((c) => c.imageId).sort()).toEqual(ids);
   });
+  it('a redelivered continuation (async delivery is at least once) does not sweep again', async () => {
+    const { store, images, sent, fn, ctx } = setup({ stepMs: 1 });
+    for (let i = 0; i < 60; i++) images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: `m-dup${String(i).padStart(8, '0')}` }).imageId, A1);
+    const first = await fn.handler(timerEvent({ regions: ['cn-hangzhou'] }), ctx(1.1));
+    expect(first.status).toBe('continued');
+    const task = Buffer.from(JSON.stringify(sent.at(-1)!.payload));
+    await fn.handler(task, ctx(600));
+    const callsAfterResume = images.calls.length;
+    const runAfterResume = await store.getRun('req-1');
+
+    const again = await fn.handler(task, ctx(600));
+
+    expect(again.status).toBe('completed');
+    expect(images.calls.length).toBe(callsAfterResume);
+    expect(await store.getRun('req-1')).toEqual(runAfterResume);
+    expect(runAfterResume).toMatchObject({ status: 'completed', imagesScanned: 60 });
+  });
 });
 
 describe('reconcile handler: EventBridge', () => {

@@ -130,9 +130,17 @@ export async function runRegion(
     return skipped;
   }
 
+  // Async delivery is at least once: a continuation whose cursor is no longer the one the run saved
+  // (a redelivery of an earlier hand-over) must not sweep that stretch again.
+  if (input.cursor && (previous?.status !== 'continued' || previous.cursor !== JSON.stringify(input.cursor))) {
+    deps.logger.warn({ msg: 'reconcile.duplicate_continuation', runId: input.runId, regionId: input.regionId, status: previous?.status ?? null });
+    return previous ?? finishRecord(deps, { ...base, status: 'skipped', tally: new RunTally(), apiCalls: {} });
+  }
+
   const tally = RunTally.from(previous);
   const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
-  if (!previous) await deps.store.putRun(runningRecord(base, tally));
+  // Marked running at once, so a redelivered copy of this continuation sees it is taken.
+  await deps.store.putRun(runningRecord(base, tally, previous?.apiCalls));
 
   let processedAny = false;
   let next: RegionCursor | undefined;
@@ -164,6 +172,9 @@ export async function runRegion(
       await services.invoker.invokeAsync(services.functionName, task);
       return continued;
     } catch (error) {
+      // Nothing continues: the cursor stays in the record and the next timer run starts over.
+      tally.actions.continued = (tally.actions.continued ?? 1) - 1;
+      if (tally.actions.continued === 0) delete tally.actions.continued;
       recordError(env, input.regionId, undefined, error);
       status = 'failed';
     }
@@ -208,32 +219,11 @@ export async function runImage(
   return run;
 }
 
-/** A run that could not start (bad payload) still leaves a report. */
-export async function recordRejectedRun(
-  deps: DomainDeps,
-  input: { runId: string; trigger: ReconcileRun['trigger']; mode: ReconcileMode; code: string; message: string },
-): Promise<ReconcileRun> {
-  const tally = new RunTally();
-  tally.error({ code: input.code, message: input.message });
-  const run = finishRecord(deps, {
-    runId: input.runId,
-    trigger: input.trigger,
-    mode: input.mode,
-    regions: [],
-    status: 'failed',
-    startedAt: deps.clock.now().toISOString(),
-    tally,
-    apiCalls: {},
-  });
-  await writeReport(deps, run);
-  return run;
-}
-
 const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, requestId: runId });
 
 type RecordBase = Pick<ReconcileRun, 'runId' | 'trigger' | 'mode' | 'regions' | 'startedAt'> & { parentRunId?: string | undefined };
 
-function runningRecord(base: RecordBase, tally: RunTally): ReconcileRun {
+function runningRecord(base: RecordBase, tally: RunTally, apiCalls: Readonly<Record<string, number>> = {}): ReconcileRun {
   return {
     ...stripUndefined(base),
     status: 'running',
@@ -241,7 +231,7 @@ function runningRecord(base: RecordBase, tally: RunTally): ReconcileRun {
     findings: { ...tally.findings },
     actions: { ...tally.actions },
     errors: [...tally.errors],
-    apiCalls: {},
+    apiCalls: { ...apiCalls },
   };
 }
 
