@@ -455,7 +455,9 @@ export function createGovernor(input: GovernorDeps): Governor {
         ? { ...fresh, status: 'failed', comment: 'some accounts already hold a share of the image' }
         : null,
     );
-    await closePendingShares(deps, ctx, rows, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists' });
+    // Every row of the request, including rows an interrupted first attempt wrote.
+    const own = opts.resuming ? await sharesOfRequest(deps, request) : rows;
+    await closePendingShares(deps, ctx, own, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
     await releaseQuota(deps, request.regionId, request.imageId, conflicts.length);
     conflicts.sort();
     throw new GovernorError('ShareAlreadyExists', `Image ${request.imageId} is already shared, or a share is pending, with ${conflicts.join(', ')}`, {

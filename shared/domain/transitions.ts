@@ -462,9 +462,9 @@ export async function closePendingShares(
   deps: DomainDeps,
   ctx: Ctx,
   shares: readonly Share[],
-  opts: { to: 'revoked' | 'rejected' | 'expired' | 'failed'; action: string; reason?: string; detail?: string },
+  opts: { to: 'revoked' | 'rejected' | 'expired' | 'failed'; action: string; reason?: string; detail?: string; lastError?: string },
 ): Promise<Share[]> {
-  const { moved, before } = await transitionAll(deps, shares, PENDING_STATES, { state: opts.to });
+  const { moved, before } = await transitionAll(deps, shares, PENDING_STATES, { state: opts.to, lastError: opts.lastError });
   for (const group of groupByImage(moved)) {
     const g = group[0] as Share;
     await releaseQuota(deps, g.regionId, g.imageId, group.length);

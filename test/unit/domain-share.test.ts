@@ -350,8 +350,8 @@ describe('governor.requestShare: concurrency', () => {
   it('lets only one of two concurrent requests for the same account through', async () => {
     const w = world({ approvalRequired: false });
     const results = await Promise.allSettled([
-      w.governor.requestShare(alice, shareInput({ accountIds: [account(1), account(2)] })),
-      w.governor.requestShare(alice, shareInput({ accountIds: [account(2), account(3)] })),
+      w.governor.requestShare(alice, shareInput({ accountIds: [account(1), account(2)] }), { requestKey: 'alice:a' }),
+      w.governor.requestShare(alice, shareInput({ accountIds: [account(2), account(3)] }), { requestKey: 'alice:b' }),
     ]);
     const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as GovernorError).code)).sort();
     expect(codes).toEqual(['ShareAlreadyExists', 'ok']);
@@ -359,6 +359,14 @@ describe('governor.requestShare: concurrency', () => {
     expect(active).toBe(2);
     expect(await w.quotaUsed()).toBe(2);
     expect(w.images.sharedWith(REGION, IMAGE)).toHaveLength(2);
+    // Both passed the up-front check; the loser lost on the share row and failed cleanly.
+    expect(w.store.allRequests().map((r) => r.status).sort()).toEqual(['applied', 'failed']);
+    const loser = results[0]?.status === 'rejected' ? 'a' : 'b';
+    const replay = await failure(
+      w.governor.requestShare(alice, shareInput({ accountIds: loser === 'a' ? [account(1), account(2)] : [account(2), account(3)] }), { requestKey: `alice:${loser}` }),
+    );
+    expect([replay.code, replay.details.shareRequestId]).toEqual(['ShareAlreadyExists', requestIdFor(`alice:${loser}`)]);
+    expect(await w.quotaUsed()).toBe(2);
   });
 });
 
