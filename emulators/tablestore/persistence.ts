@@ -10,6 +10,7 @@ import type { ChangeSink, Store, StoredCell, StoredRow, TableMeta } from './stor
 
 const SNAPSHOT = 'snapshot.otsdb';
 const WAL = 'wal.otslog';
+const LOCK = 'LOCK';
 const COMPACT_EVERY = 10_000;
 
 const CRC32_TABLE = (() => {
@@ -144,6 +145,34 @@ function apply(store: Store, rec: RecordPayload, file: string): void {
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One emulator per data dir: a second writer would interleave log records. A dead owner's lock is taken over. */
+function acquireLock(dir: string): string {
+  const lockFile = path.join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return lockFile;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(fs.readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
+        throw new Error(`Tablestore emulator data dir ${dir} is in use by process ${owner} (lock file ${lockFile}).`);
+      }
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Tablestore emulator cannot lock its data dir ${dir} (lock file ${lockFile}).`);
+}
+
 export class Persistence implements ChangeSink {
   private fd: number;
   private sinceCompaction = 0;
@@ -152,6 +181,7 @@ export class Persistence implements ChangeSink {
   private constructor(
     private readonly dir: string,
     private readonly store: Store,
+    private readonly lockFile: string,
   ) {
     this.fd = fs.openSync(path.join(dir, WAL), 'a');
   }
@@ -159,6 +189,16 @@ export class Persistence implements ChangeSink {
   /** Loads the snapshot and the log into `store`, then records every later change. */
   static open(dir: string, store: Store): Persistence {
     fs.mkdirSync(dir, { recursive: true });
+    const lockFile = acquireLock(dir);
+    try {
+      return Persistence.load(dir, store, lockFile);
+    } catch (e) {
+      fs.rmSync(lockFile, { force: true });
+      throw e;
+    }
+  }
+
+  private static load(dir: string, store: Store, lockFile: string): Persistence {
     const snapshotFile = path.join(dir, SNAPSHOT);
     const walFile = path.join(dir, WAL);
     store.sink = undefined;
@@ -186,7 +226,7 @@ export class Persistence implements ChangeSink {
       }
       if (parsed.tornTail) fs.truncateSync(walFile, parsed.goodLength);
     }
-    const p = new Persistence(dir, store);
+    const p = new Persistence(dir, store, lockFile);
     store.sink = p;
     p.compact();
     return p;
@@ -249,8 +289,12 @@ export class Persistence implements ChangeSink {
 
   close(): void {
     if (this.closed) return;
-    this.compact();
-    this.closed = true;
-    fs.closeSync(this.fd);
+    try {
+      this.compact();
+    } finally {
+      this.closed = true;
+      fs.closeSync(this.fd);
+      fs.rmSync(this.lockFile, { force: true });
+    }
   }
 }

@@ -1,6 +1,6 @@
 // On-disk persistence of the Tablestore emulator (restart, kill with a torn log tail, corrupt files)
 // and its command line (ready line, signals, taken port).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -73,13 +73,15 @@ describe('Tablestore emulator: persistence', () => {
     await seed(first.client);
     const before = await snapshot(first.client);
     await first.emulator.close();
+    const filesWhenStopped = fs.readdirSync(dir).sort();
 
     const second = await start(dir);
     const after = await snapshot(second.client);
 
     expect(before.rows).toHaveLength(4);
     expect(after).toEqual(before);
-    expect(fs.readdirSync(dir).sort()).toEqual(['snapshot.otsdb', 'wal.otslog']);
+    expect(filesWhenStopped).toEqual(['snapshot.otsdb', 'wal.otslog']);
+    expect(fs.statSync(path.join(dir, 'wal.otslog')).size).toBe(0);
   });
 
   it('recovers everything written before a kill, ignoring a torn last log record', async () => {
@@ -90,6 +92,9 @@ describe('Tablestore emulator: persistence', () => {
     // A kill leaves the files as they are at this instant: copy them while the emulator still runs.
     const killed = tempDir();
     for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(killed, f));
+    // The killed owner's lock stays behind, naming a process that no longer exists.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    fs.writeFileSync(path.join(killed, 'LOCK'), String(deadPid));
     const torn = Buffer.alloc(12);
     torn.writeUInt32LE(500, 0);
     fs.appendFileSync(path.join(killed, 'wal.otslog'), torn);
@@ -101,12 +106,21 @@ describe('Tablestore emulator: persistence', () => {
     expect(await tablestoreAdmin(recovered.emulator.endpoint).state()).toEqual({ tables: [{ name: 'images', rows: 4 }] });
   });
 
+  it('refuses a data dir another running emulator holds', async () => {
+    const dir = tempDir();
+    await start(dir);
+
+    await expect(startTablestoreEmulator({ port: 0, dataDir: dir })).rejects.toThrow(
+      `Tablestore emulator data dir ${dir} is in use by process ${process.pid} (lock file ${path.join(dir, 'LOCK')}).`,
+    );
+  });
+
   it('refuses a corrupt log record or snapshot with an error naming the file', async () => {
     const dir = tempDir();
     const live = await start(dir);
     await seed(live.client);
     const walCopy = tempDir();
-    fs.copyFileSync(path.join(dir, 'wal.otslog'), path.join(walCopy, 'wal.otslog'));
+    fs.copyFileSync(path.join(dir, 'wal.otslog'), path.join(walCopy, 'wal.otslog')); // the live log, before close compacts it
     await live.emulator.close();
     const wal = fs.readFileSync(path.join(walCopy, 'wal.otslog'));
     wal[10] = wal[10]! ^ 0xff; // inside the first record, which is not the last one
