@@ -189,6 +189,7 @@ const HINTS: Record<string, string> = {
   ECS_RATE_PER_API: 'Action=rate pairs such as *=10,DescribeImageSharePermission=20',
 };
 
+
 // Compiled once, at module load.
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 const validateEnv = ajv.compile(ENV_SCHEMA);
@@ -296,6 +297,9 @@ export function loadConfig(env: Env): Config {
   if (!validateEnv(raw)) throw describeAjvError(validateEnv.errors![0]!);
   const r = raw as Record<string, any>; // validated above
 
+  // Public keys only: a private member in an environment variable would leak the signing key.
+  const privateKey = (r.JWT_JWKS?.keys as Record<string, unknown>[] | undefined)?.findIndex((k) => ['d', 'p', 'q', 'k'].some((m) => m in k)) ?? -1;
+  if (privateKey >= 0) throw new ConfigError('JWT_JWKS', `must contain public keys only (key ${privateKey} has a private member)`);
   if (r.JWT_JWKS === undefined && r.JWT_JWKS_URL === undefined) throw new ConfigError('JWT_JWKS', 'or JWT_JWKS_URL is required');
   if (r.JWT_JWKS !== undefined && r.JWT_JWKS_URL !== undefined) throw new ConfigError('JWT_JWKS', 'and JWT_JWKS_URL are mutually exclusive; set exactly one');
   if (r.DEFAULT_SHARE_DURATION_DAYS !== undefined && r.MAX_SHARE_DURATION_DAYS !== undefined && r.DEFAULT_SHARE_DURATION_DAYS > r.MAX_SHARE_DURATION_DAYS) {

@@ -3,8 +3,8 @@
 // It never throws: every failure becomes a problem document, and every response carries x-request-id.
 // Exactly one JSON log line per request (no Authorization header, token or body in it).
 import { createHash, randomUUID } from 'node:crypto';
-import { GovernorError } from '../domain/errors.js';
-import type { Principal } from '../domain/model.js';
+import { GovernorError, StoreError } from '../domain/errors.js';
+import type { IdempotencyRecord, Principal } from '../domain/model.js';
 import type { Runtime } from '../runtime.js';
 import { AuthError, createAuthenticator } from './auth.js';
 import type { Authenticator } from './auth.js';
@@ -59,6 +59,15 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
+}
+
+function replay(record: IdempotencyRecord, requestId: string): HttpResponse {
+  return {
+    statusCode: record.statusCode,
+    headers: { ...baseHeaders(requestId, record.statusCode >= 400 ? 'application/problem+json' : 'application/json'), 'idempotent-replayed': 'true' },
+    body: record.body,
+    isBase64Encoded: false,
+  };
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -199,15 +208,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
         throw new GovernorError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request');
       }
       log.idempotentReplay = true;
-      return {
-        statusCode: previous.statusCode,
-        headers: {
-          ...baseHeaders(requestId, previous.statusCode >= 400 ? 'application/problem+json' : 'application/json'),
-          'idempotent-replayed': 'true',
-        },
-        body: previous.body,
-        isBase64Encoded: false,
-      };
+      return replay(previous, requestId);
     }
 
     const requestKey = sha256(`${principal.id}\n${key}`).slice(0, 40);
@@ -233,7 +234,15 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
         expiresAt: expires.toISOString(),
       });
     } catch (err) {
-      // The outcome stands; a lost record only means a retry runs the (idempotent) use case again.
+      // A concurrent twin stored its outcome first: answer with that one, so both callers see the same.
+      if (err instanceof StoreError && err.kind === 'AlreadyExists') {
+        const winner = await rt.store.getIdempotency(principal.id, key, now).catch(() => null);
+        if (winner && winner.fingerprint === fingerprint) {
+          log.idempotentReplay = true;
+          return replay(winner, requestId);
+        }
+      }
+      // Otherwise the outcome stands; a lost record only means a retry runs the (idempotent) use case again.
       log.idempotencyRecord = 'not-stored';
       log.idempotencyError = err instanceof Error ? err.name : 'unknown';
     }

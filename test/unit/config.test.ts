@@ -179,6 +179,7 @@ describe('loadConfig', () => {
     ['JWT_JWKS', '{keys:', 'JWT_JWKS must be valid JSON (a JWKS object {"keys":[...]})'],
     ['JWT_JWKS', '{"keys":[]}', 'JWT_JWKS must NOT have fewer than 1 items (item keys)'],
     ['JWT_JWKS', '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}', 'JWT_JWKS must be one of RSA, EC, OKP (item keys/0/kty)'],
+    ['JWT_JWKS', '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"secret"}]}', 'JWT_JWKS must contain public keys only (key 0 has a private member)'],
     ['JWT_ROLES_CLAIM', 'has space', 'JWT_ROLES_CLAIM must match pattern "^[A-Za-z0-9_:/.-]{1,128}$"'],
     ['RECONCILE_FUNCTION_NAME', '1-bad', 'RECONCILE_FUNCTION_NAME must match pattern "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"'],
     ['FC_ENDPOINT', '127.0.0.1:9000', 'FC_ENDPOINT must match pattern "^https?://[^\\s]+$"'],

@@ -70,6 +70,33 @@ describe('http idempotency: Idempotency-Key on POST', () => {
     expect(applied).toBe(1);
   });
 
+  it('answers 422 for the same key and body on another path', async () => {
+    await post(BODY, 'k-8', 'req-1');
+    const res = await h.handler(
+      event('share-request', { token: h.tokens.requester, body: BODY, path: '/v1/images/cn-shanghai/m-bp1otherimage01/share-requests', headers: { 'Idempotency-Key': 'k-8' } }),
+      ctx('req-9'),
+    );
+    expect([res.statusCode, JSON.parse(res.body).code]).toEqual([422, 'IdempotencyKeyReused']);
+    expect(applied).toBe(1);
+  });
+
+  it('answers a concurrent twin with the outcome stored first', async () => {
+    // Prepare: neither use case call returns before both have started
+    let arrived = 0;
+    let release!: () => void;
+    const bothIn = new Promise<void>((r) => (release = r));
+    h.script.requestShare = async () => {
+      const n = ++applied;
+      if (++arrived === 2) release();
+      await bothIn;
+      return { outcome: 'applied', request: { requestId: `r${n}` }, shares: [] };
+    };
+    const [a, b] = await Promise.all([post(BODY, 'k-9', 'req-a'), post(BODY, 'k-9', 'req-b')]);
+    expect(applied).toBe(2); // both ran (the share use case dedupes by requestKey itself)
+    expect([a.body, b.body].sort()).toEqual([a.body, a.body]);
+    expect([a.headers['idempotent-replayed'], b.headers['idempotent-replayed']].filter(Boolean)).toEqual(['true']);
+  });
+
   it('keeps keys apart per principal', async () => {
     await post(BODY, 'k-3', 'req-1');
     const admin = await post(BODY, 'k-3', 'req-2', h.tokens.admin);
