@@ -18,6 +18,8 @@ export interface BuiltFunction {
   /** Absolute path of the bundle. */
   readonly file: string;
   readonly bytes: number;
+  /** Output bytes per package (`--analyze`), largest first. */
+  readonly packages?: readonly (readonly [string, number])[];
 }
 
 export interface BuildOptions {
@@ -26,6 +28,8 @@ export interface BuildOptions {
   /** Where bundles go; default: the `code` folders s.yaml declares. A different dir keeps the layout `<outDir>/<name>/`. */
   readonly outDir?: string;
   readonly sourcemap?: boolean;
+  /** Collect output bytes per package. */
+  readonly analyze?: boolean;
   /** Only these resources (default: all). */
   readonly only?: readonly string[];
 }
@@ -68,7 +72,8 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     rmSync(outFolder, { recursive: true, force: true });
     mkdirSync(outFolder, { recursive: true });
     const outfile = join(outFolder, `${file}.js`);
-    await build({
+    const result = await build({
+      metafile: opts.analyze === true,
       entryPoints: [entry],
       outfile,
       bundle: true,
@@ -88,7 +93,19 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
     });
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
-    built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size });
+    let packages: [string, number][] | undefined;
+    if (result.metafile) {
+      const byPackage = new Map<string, number>();
+      for (const output of Object.values(result.metafile.outputs)) {
+        for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+          const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+          const key = m ? m[1]! : input.split('/').slice(0, 2).join('/');
+          byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+        }
+      }
+      packages = [...byPackage].sort((a, b) => b[1] - a[1]);
+    }
+    built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size, ...(packages ? { packages } : {}) });
   }
   return built;
 }
@@ -104,9 +121,13 @@ async function main(): Promise<void> {
   try {
     const built = await buildFunctions({
       sourcemap: args.includes('--sourcemap'),
+      analyze: args.includes('--analyze'),
       ...(outIdx >= 0 && args[outIdx + 1] ? { outDir: args[outIdx + 1] } : {}),
     });
-    for (const b of built) console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.file).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
+    for (const b of built) {
+      console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.file).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
+      for (const [name, bytes] of b.packages?.slice(0, 12) ?? []) console.log(`    ${formatBytes(bytes).padStart(10)}  ${name}`);
+    }
     console.log(`built ${built.length} functions in ${Date.now() - started} ms`);
   } catch (err) {
     const e = err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] };

@@ -1,0 +1,90 @@
+// Cold start of each deployed bundle: a fresh Node process per sample (as a new FC instance is),
+// measuring process wall time, the time to require the bundle, the time to run its initializer
+// (config + adapters, no network), and peak RSS — against an empty `node -e ""` as the floor.
+// Median of N samples (N = COLD_START_SAMPLES, default 9). Builds first if dist/ is missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildFunctions } from '../scripts/build.js';
+import { declaredFunctions } from '../emulators/fc/spec.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const N = Number(process.env.COLD_START_SAMPLES ?? 9);
+
+// Placeholder configuration: enough for loadConfig and the adapters to be built, nothing is called.
+const ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? '',
+  REGIONS: 'cn-hangzhou,cn-shanghai',
+  OWNER_ACCOUNT_ID: '1234567890123456',
+  TABLESTORE_ENDPOINT: 'http://127.0.0.1:9',
+  TABLESTORE_INSTANCE: 'bench',
+  JWT_ISSUER: 'https://idp.example.com/',
+  JWT_AUDIENCE: 'image-share-governor',
+  JWT_JWKS: JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'sXch', kid: 'k', alg: 'RS256', use: 'sig' }] }),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: 'bench',
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'bench',
+};
+
+// Runs inside the sample process: times require() and initialize(), reports peak RSS.
+const PROBE = (file: string): string => `
+const t0 = process.hrtime.bigint();
+const m = require(${JSON.stringify(file)});
+const t1 = process.hrtime.bigint();
+Promise.resolve(typeof m.initialize === 'function' ? m.initialize({ credentials: {} }) : undefined).then(() => {
+  const t2 = process.hrtime.bigint();
+  process.stdout.write(JSON.stringify({ loadMs: Number(t1 - t0) / 1e6, initMs: Number(t2 - t1) / 1e6, rssKb: process.resourceUsage().maxRSS }));
+}, (e) => { console.error(e); process.exit(1); });`;
+
+interface Sample {
+  wallMs: number;
+  loadMs: number;
+  initMs: number;
+  rssMb: number;
+}
+
+function sample(args: string[]): Sample {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, args, { env: ENV, encoding: 'utf8' });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (run.status !== 0) throw new Error(`sample failed: ${run.stderr}`);
+  const out = run.stdout.trim() ? (JSON.parse(run.stdout) as { loadMs: number; initMs: number; rssKb: number }) : { loadMs: 0, initMs: 0, rssKb: 0 };
+  return { wallMs, loadMs: out.loadMs, initMs: out.initMs, rssMb: out.rssKb / 1024 };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+function measure(args: string[]): Sample {
+  const samples = Array.from({ length: N }, () => sample(args));
+  return {
+    wallMs: median(samples.map((s) => s.wallMs)),
+    loadMs: median(samples.map((s) => s.loadMs)),
+    initMs: median(samples.map((s) => s.initMs)),
+    rssMb: median(samples.map((s) => s.rssMb)),
+  };
+}
+
+const functions = declaredFunctions(join(ROOT, 's.yaml'));
+if (functions.some((f) => !existsSync(join(f.codeDir, 'index.js')))) await buildFunctions({ root: ROOT });
+
+const baseline = measure(['-e', `process.stdout.write(JSON.stringify({loadMs:0,initMs:0,rssKb:process.resourceUsage().maxRSS}))`]);
+const rows: string[][] = [['bundle', 'size', 'process wall', 'require', 'initialize', 'peak RSS', 'RSS over node']];
+rows.push(['node -e ""', '-', `${baseline.wallMs.toFixed(1)} ms`, '-', '-', `${baseline.rssMb.toFixed(1)} MB`, '-']);
+for (const fn of functions) {
+  const file = join(fn.codeDir, 'index.js');
+  const m = measure(['-e', PROBE(file)]);
+  rows.push([
+    fn.functionName,
+    `${(statSync(file).size / 1024).toFixed(0)} kB`,
+    `${m.wallMs.toFixed(1)} ms`,
+    `${m.loadMs.toFixed(1)} ms`,
+    `${m.initMs.toFixed(1)} ms`,
+    `${m.rssMb.toFixed(1)} MB`,
+    `+${(m.rssMb - baseline.rssMb).toFixed(1)} MB`,
+  ]);
+}
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+console.log(`cold start, median of ${N} fresh processes (node ${process.version})`);
+for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
