@@ -652,8 +652,10 @@ export function createGovernor(input: GovernorDeps): Governor {
       if (rows.length === 0 && !(await store.getImage(regionId, imageId))) throw e;
       perms = { accounts: [], isPublic: false };
     }
-    const managed = new Set(rows.map((s) => s.accountId));
-    const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !managed.has(id));
+    // ECS shares of named accounts that no live row will remove: made outside the service, or
+    // shared outside while the service only holds a pending ask for the account.
+    const revocable = new Set(rows.filter((s) => s.state === 'active' || s.state === 'revoking').map((s) => s.accountId));
+    const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !revocable.has(id));
 
     // Pending asks for these accounts are withdrawn; a request left without pending shares is cancelled.
     const pending = rows.filter((s) => PENDING_STATES.includes(s.state));

@@ -695,10 +695,13 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
       return { image: stored, status: 'draining', remaining: stored.deletion.remaining ?? 0, lastError: code };
     }
     const fresh = (await deps.store.getImage(regionId, imageId)) ?? image;
-    await updateImageRecord(deps, fresh, (f) =>
-      f.lifecycle !== 'draining' ? null : { ...f, deletion: compact({ ...f.deletion, status: 'failed', remaining: 0, lastError: code }) },
-    );
-    await audit(deps, ctx, [{ regionId, imageId, action: 'image.delete_failed', reason, detail: code }]);
+    // A repeated pass that fails the same way writes nothing new.
+    if (fresh.deletion.status !== 'failed' || fresh.deletion.lastError !== code) {
+      await updateImageRecord(deps, fresh, (f) =>
+        f.lifecycle !== 'draining' ? null : { ...f, deletion: compact({ ...f.deletion, status: 'failed', remaining: 0, lastError: code }) },
+      );
+      await audit(deps, ctx, [{ regionId, imageId, action: 'image.delete_failed', reason, detail: code }]);
+    }
     throw e;
   }
   return markDeleted(deps, ctx, image, undefined);

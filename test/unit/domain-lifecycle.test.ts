@@ -101,6 +101,16 @@ describe('governor.unshare', () => {
     expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
   });
 
+  it('also removes an outside share of an account that only has a pending ask', async () => {
+    const w = world();
+    await w.seed([], [4]);
+    w.images.shareOutOfBand(REGION, IMAGE, account(4));
+    const result = await w.governor.unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(4)], reason: 'no' });
+    expect(result.shares.map((s) => [s.accountId, s.state])).toEqual([[account(4), 'revoked']]);
+    expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
+    expect(await w.quotaUsed()).toBe(0);
+  });
+
   it('refuses while a share of a named account is being applied', async () => {
     const w = world({ approvalRequired: false });
     w.images.failNext('addShares', new GovernorError('UpstreamThrottled'));
@@ -227,6 +237,11 @@ describe('governor.requestDeletion: drain', () => {
     expect(error.code).toBe('ImageInUse');
     expect(await w.governor.deletionStatus(alice, REGION, IMAGE)).toEqual({ status: 'failed', remaining: 0, lastError: 'ImageInUse' });
     expect((await w.store.getImage(REGION, IMAGE))?.lifecycle).toBe('draining');
+    // Another pass failing the same way adds no write and no event.
+    const version = (await w.store.getImage(REGION, IMAGE))?.version;
+    const events = w.store.allEvents().length;
+    expect((await failure(w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' }))).code).toBe('ImageInUse');
+    expect([(await w.store.getImage(REGION, IMAGE))?.version, w.store.allEvents().length]).toEqual([version, events]);
     expect(await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire', force: true })).toEqual({ status: 'deleted' });
   });
 
