@@ -121,10 +121,6 @@ export function has(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
 }
 
-export function concreteKey(values: readonly PkValue[]): Value[] {
-  return values as Value[];
-}
-
 // ---------------------------------------------------------------- conditions
 
 export interface ConditionInput {

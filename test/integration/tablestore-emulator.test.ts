@@ -580,4 +580,25 @@ describe('Tablestore emulator: TTL and versions', () => {
     clockMs = T0 + 3600_000 + 86400_000 + 10;
     expect((await ts.admin.state()).tables).toEqual([{ name: 'ttl', rows: 1 }]);
   });
+
+  it('applies a TTL and max versions lowered by UpdateTable to data already stored', async () => {
+    await createTable('later', [{ name: 'id', type: 'STRING' }], -1, 3);
+    for (let i = 0; i < 3; i++) {
+      await client.updateRow({
+        tableName: 'later',
+        condition: ignore(),
+        primaryKey: [{ id: 'r' }],
+        updateOfAttributeColumns: [{ PUT: [{ v: long(i) }] }],
+      });
+      clockMs += 1;
+    }
+
+    await client.updateTable({ tableName: 'later', tableOptions: { maxVersions: 1, timeToLive: 86400 } });
+    const oneVersion = await client.getRow({ tableName: 'later', primaryKey: [{ id: 'r' }], maxVersions: 3 });
+    clockMs = T0 + 86400_000 + 10;
+    const expired = await client.getRow({ tableName: 'later', primaryKey: [{ id: 'r' }], maxVersions: 3 });
+
+    expect(oneVersion.row.attributes).toEqual([{ columnName: 'v', columnValue: long(2), timestamp: long(T0 + 2) }]);
+    expect(expired.row).toEqual({});
+  });
 });

@@ -5,8 +5,7 @@ import { startTablestoreEmulator, type TablestoreEmulator, type TablestoreEmulat
 
 const require = createRequire(import.meta.url);
 
-/** The `tablestore` SDK module (CommonJS, untyped). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** The `tablestore` SDK module and its objects: CommonJS without type declarations. */
 export type TableStoreSdk = any;
 
 export const TableStore: TableStoreSdk = require('tablestore');
