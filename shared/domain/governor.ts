@@ -37,11 +37,11 @@ import {
   pendingRequestsOf,
   rejectRequest,
   releaseQuota,
+  resumeApprovedRequest,
   reserveQuota,
   revokeShares,
   settlePendingShares,
   sharesOfRequest,
-  transitionShare,
 } from './transitions.js';
 import { compact, mapLimit, storeFailure, updateImageRecord, updateRequestRecord } from './util.js';
 import {
@@ -481,7 +481,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
     if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
     if (request.status === 'approved') {
-      await continueApproved(ctx, request, undefined);
+      await resumeApprovedRequest(deps, ctx, request);
       return appliedOutcome(request.requestId);
     }
     if (request.status === 'failed') await replayFailure(request);
@@ -497,35 +497,6 @@ export function createGovernor(input: GovernorDeps): Governor {
     throw new GovernorError(code, `Share request ${request.requestId} failed: ${ERROR_CATALOG[code].title}`, {
       details: { shareRequestId: request.requestId, failedAccounts: rows.filter((s) => s.state === 'failed').map((s) => s.accountId) },
     });
-  }
-
-  /**
-   * Moves the pending rows of an approved request to `approved` and applies every row not yet in
-   * ECS. Also what a retried approval or a retried share call runs after an interruption.
-   */
-  async function continueApproved(ctx: Ctx, request: ShareRequest, comment: string | undefined): Promise<void> {
-    const rows = await sharesOfRequest(deps, request);
-    const pending = rows.filter((s) => s.state === 'pending_approval');
-    const moved = (await mapLimit(pending, 10, (s) => transitionShare(deps, s, ['pending_approval'], { state: 'approved' }))).filter(
-      (s): s is Share => s !== null,
-    );
-    await audit(
-      deps,
-      ctx,
-      moved.map((s) => ({
-        regionId: s.regionId,
-        imageId: s.imageId,
-        action: 'share.approved',
-        accountId: s.accountId,
-        before: 'pending_approval',
-        after: 'approved',
-        shareRequestId: request.requestId,
-        reason: request.reason,
-        ticket: request.ticket,
-        detail: comment,
-      })),
-    );
-    await applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
   }
 
   async function appliedOutcome(requestId: string): Promise<ShareOutcome> {
@@ -561,7 +532,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
     // A retried approval of a request whose apply was interrupted finishes the apply.
     if (request.status === 'approved') {
-      await continueApproved(ctx, request, undefined);
+      await resumeApprovedRequest(deps, ctx, request);
       return decidedOutcome(requestId);
     }
     if (request.status !== 'pending_approval') throw notPending(request);
@@ -581,7 +552,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     );
     if (!approved) throw notPending((await store.getRequest(requestId)) ?? request);
 
-    await continueApproved(ctx, approved, body.comment);
+    await resumeApprovedRequest(deps, ctx, approved, body.comment);
     return decidedOutcome(requestId);
   }
 

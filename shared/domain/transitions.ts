@@ -611,6 +611,37 @@ export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: re
   return stillPending;
 }
 
+/**
+ * Finishes an `approved` request: rows still `pending_approval` (a crash right after the decision)
+ * move to `approved`, then every row not yet in ECS is applied. What approve runs after deciding,
+ * what a retried approve or share call runs, and what the reconciler can run for such a request.
+ */
+export async function resumeApprovedRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest, comment?: string): Promise<ApplyResult> {
+  if (request.status !== 'approved') return { active: [], failed: [] };
+  const rows = await sharesOfRequest(deps, request);
+  const pending = rows.filter((s) => s.state === 'pending_approval');
+  const moved = (await mapLimit(pending, WRITE_CONCURRENCY, (s) => transitionShare(deps, s, ['pending_approval'], { state: 'approved' }))).filter(
+    (s): s is Share => s !== null,
+  );
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => ({
+      regionId: s.regionId,
+      imageId: s.imageId,
+      action: 'share.approved',
+      accountId: s.accountId,
+      before: 'pending_approval',
+      after: 'approved',
+      shareRequestId: request.requestId,
+      reason: request.reason,
+      ticket: request.ticket,
+      detail: comment,
+    })),
+  );
+  return applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
+}
+
 /** Re-derives the status of an `approved` request from its share rows once none is in flight. */
 export async function refreshRequestStatus(deps: DomainDeps, ctx: Ctx, requestId: string): Promise<ShareRequest | null> {
   void ctx;
