@@ -163,8 +163,16 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     };
 
     void (async () => {
+      let received: { body: Buffer; tooLarge: boolean };
       try {
-        const { body, tooLarge } = await readBody(req, MAX_BODY_BYTES);
+        received = await readBody(req, MAX_BODY_BYTES);
+      } catch {
+        // the client went away mid-request: nobody to answer
+        res.destroy();
+        return;
+      }
+      try {
+        const { body, tooLarge } = received;
         if (req.method !== 'POST') throw errors.methodNotAllowed();
         if (tooLarge) throw errors.bodyTooLarge();
         authenticate(deps, req, path, body);
