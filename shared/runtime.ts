@@ -4,7 +4,7 @@
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { InvocationCredentials, credentialsFromEnv } from './credentials.js';
-import type { CredentialsSource } from './credentials.js';
+import { GovernorError } from './domain/errors.js';
 import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
 import type { Clock, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
@@ -37,25 +37,15 @@ export function createJsonLogger(
 export const systemClock: Clock = { now: () => new Date() };
 
 /**
- * Async invocations through @alicloud/fc2, loaded on first use: it is heavy and only the reconciler
- * fans out, so the HTTP functions never pay for it at cold start.
+ * The HTTP functions never invoke another function, so they carry no FC client (fc2 and its
+ * dependencies would add to every cold start). A composition root that fans out (the reconciler)
+ * passes its own invoker, e.g. shared/fc/invoker.ts createFcInvoker.
  */
-function lazyFcInvoker(config: Config, env: Readonly<Record<string, string | undefined>>, credentials: CredentialsSource): Invoker {
-  let real: Promise<Invoker> | undefined;
-  return {
-    async invokeAsync(functionName, payload) {
-      real ??= import('./fc/invoker.js').then((m) =>
-        m.createFcInvoker({
-          accountId: env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId,
-          region: env.FC_REGION ?? config.policy.regions[0]!,
-          ...(config.reconcile.fcEndpoint ? { endpoint: config.reconcile.fcEndpoint } : {}),
-          credentials,
-        }),
-      );
-      await (await real).invokeAsync(functionName, payload);
-    },
-  };
-}
+const noInvoker: Invoker = {
+  async invokeAsync(functionName) {
+    throw new GovernorError('Internal', `This function has no invoker configured (asked to invoke ${functionName})`);
+  },
+};
 
 export interface Runtime {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -66,7 +56,7 @@ export interface Runtime {
   readonly logger: JsonLogger;
   readonly store: StorePort;
   readonly images: ImagePort;
-  /** Built on first use. */
+  /** overrides.invoker, or one that refuses (HTTP functions do not fan out). */
   readonly invoker: Invoker;
   readonly governor: Governor;
 }
@@ -106,7 +96,6 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     logger,
     ...(overrides.newId ? { newId: overrides.newId } : {}),
   });
-  let invoker = overrides.invoker;
   return {
     env,
     config,
@@ -115,9 +104,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     logger,
     store,
     images,
-    get invoker() {
-      return (invoker ??= lazyFcInvoker(config, env, credentials.source));
-    },
+    invoker: overrides.invoker ?? noInvoker,
     governor,
   };
 }

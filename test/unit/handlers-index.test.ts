@@ -21,6 +21,26 @@ describe('function composition roots (index.ts)', () => {
     expect(typeof mod.initialize).toBe('function');
   });
 
+  it('createRuntime builds the real adapters without touching the network, and no FC invoker', async () => {
+    const rt = createRuntime({
+      REGIONS: 'cn-hangzhou',
+      OWNER_ACCOUNT_ID: '1000000000000001',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+      TABLESTORE_INSTANCE: 'local',
+      JWT_ISSUER: 'i',
+      JWT_AUDIENCE: 'a',
+      JWT_JWKS: '{"keys":[{"kty":"RSA","n":"abc","e":"AQAB"}]}',
+    });
+    expect(Object.isFrozen(rt.config)).toBe(true);
+    expect(typeof rt.store.getIdempotency).toBe('function');
+    expect(typeof rt.images.addShares).toBe('function');
+    expect(typeof rt.governor.requestShare).toBe('function');
+    await expect(rt.invoker.invokeAsync('image-share-reconcile', {})).rejects.toMatchObject({ code: 'Internal' });
+    expect(() => rt.credentials.source()).toThrow(/No credentials/);
+    rt.credentials.update({ accessKeyId: 'STS.a', accessKeySecret: 's', securityToken: 't' });
+    expect(rt.credentials.source()).toEqual({ accessKeyId: 'STS.a', accessKeySecret: 's', securityToken: 't' });
+  });
+
   it('the initializer fails the instance on bad configuration, naming the variable', async () => {
     const fn = createHttpFunction(shareRoutes, { runtime: () => createRuntime({ REGIONS: 'cn-hangzhou' }) });
     await expect(fn.initialize({})).rejects.toThrow(ConfigError);
