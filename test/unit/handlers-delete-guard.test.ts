@@ -67,6 +67,21 @@ describe('delete-guard function', () => {
     expect(h.images.isDeleted(REGION, IMAGE)).toBe(false);
   });
 
+  it('guard: 409 ImageInUse while instances use the image, unless forced', async () => {
+    h.images.addImage({ regionId: REGION, imageId: 'm-inuse0000001', inUse: true });
+    const path = `/v1/images/${REGION}/m-inuse0000001/deletion`;
+    const refused = await h.handler(event('deletion-request', { token: h.tokens.admin, path, body: { mode: 'guard', reason: 'r' }, headers: { 'Idempotency-Key': null } }), {
+      requestId: 'g13',
+    });
+    const forced = await h.handler(
+      event('deletion-request', { token: h.tokens.admin, path, body: { mode: 'guard', reason: 'r', force: true }, headers: { 'Idempotency-Key': null } }),
+      { requestId: 'g14' },
+    );
+    expect([refused.statusCode, JSON.parse(refused.body).code]).toEqual([409, 'ImageInUse']);
+    expect(forced.body).toBe('{"status":"deleted"}');
+    expect(h.images.isDeleted(REGION, 'm-inuse0000001')).toBe(true);
+  });
+
   it('DELETE without a drain in progress: 409 DeletionNotInProgress', async () => {
     const res = await h.handler(event('deletion-cancel', { token: h.tokens.admin }), { requestId: 'g9' });
     expect(res).toEqual(problem('g9', 409, 'DeletionNotInProgress', 'No drain is in progress for this image', `No drain is in progress for image ${IMAGE}`));

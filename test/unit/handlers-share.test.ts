@@ -183,6 +183,13 @@ describe('share function (handler over the governor with in-memory store and ECS
       );
     });
 
+    it('422 UnknownAccount when ECS does not know a target account', async () => {
+      h = await createDomainHarness(shareRoutes, { idp, env: { APPROVAL_REQUIRED: 'false' } });
+      const res = await ask(body({ accountIds: ['2999999999999999'] }));
+      expect([res.statusCode, JSON.parse(res.body).code]).toEqual([422, 'UnknownAccount']);
+      expect(h.images.sharedWith(REGION, IMAGE)).toEqual([]);
+    });
+
     it('409 ShareAlreadyExists for an account already pending', async () => {
       await ask(body(), { 'Idempotency-Key': 'x-1' });
       const res = await ask(body({ reason: 'again' }), { 'Idempotency-Key': 'x-2' });
