@@ -162,6 +162,15 @@ describe('governor.requestDeletion: guard', () => {
     const error = await failure(w.governor.requestDeletion(admin, REGION, 'm-nosuchimage1', { mode: 'guard', reason: 'retire' }));
     expect(error.code).toBe('ImageNotFound');
   });
+
+  it('validates the mode and reason and the region before touching anything', async () => {
+    const w = world();
+    const bad = await failure(w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'purge' as 'guard', reason: '' }));
+    expect([bad.code, (bad.details.errors as { path: string }[]).map((e) => e.path)]).toEqual(['ValidationFailed', ['/mode', '/reason']]);
+    const region = await failure(w.governor.requestDeletion(admin, 'ap-south-9', IMAGE, { mode: 'guard', reason: 'retire' }));
+    expect(region.code).toBe('RegionNotManaged');
+    expect([w.images.calls, w.store.calls.filter((c) => c.operation !== 'getImage')]).toEqual([[], []]);
+  });
 });
 
 describe('governor.requestDeletion: drain', () => {
@@ -352,6 +361,24 @@ describe('governor.describeImage', () => {
     const w = world();
     expect((await failure(w.governor.describeImage(alice, REGION, 'm-nosuchimage1', { live: true }))).code).toBe('ImageNotFound');
     expect((await failure(w.governor.describeImage(alice, REGION, IMAGE, { live: false }))).code).toBe('ImageNotFound');
+  });
+});
+
+describe('governor audit trail', () => {
+  it('records rejections, revocations and withdrawals with who, why and before → after', async () => {
+    const w = world();
+    const rejected = await w.seed([], [1]);
+    await w.governor.reject(bob, rejected?.requestId ?? '', { comment: 'unknown partner' });
+    await w.seed([2], [3]);
+    const since = w.store.allEvents().length;
+    await w.governor.unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(2), account(3)], reason: 'contract ended' });
+    const rejection = w.store.allEvents().find((e) => e.action === 'share.rejected');
+    expect(rejection).toMatchObject({ principal: 'bob', requestId: 'http-req-2', accountId: account(1), before: 'pending_approval', after: 'rejected', reason: 'unknown partner', shareRequestId: rejected?.requestId });
+    const removal = w.store.allEvents().slice(since).map((e) => [e.action, e.principal, e.accountId, e.before, e.after, e.reason]);
+    expect(removal).toEqual([
+      ['request.cancelled', 'alice', account(3), 'pending_approval', 'revoked', 'contract ended'],
+      ['share.revoked', 'alice', account(2), 'active', 'revoked', 'contract ended'],
+    ]);
   });
 });
 
