@@ -35,7 +35,7 @@
 // | JWT_AUDIENCE                | yes      |                         | expected `aud`                                            |
 // | JWT_JWKS                    | one of   |                         | inline JWKS JSON `{"keys":[...]}` (public keys)           |
 // | JWT_JWKS_URL                | one of   |                         | https URL of the JWKS (http allowed for loopback only)    |
-// | JWT_ROLES_CLAIM             | no       | roles                   | claim holding the roles (array or space/comma string)     |
+// | JWT_ROLES_CLAIM             | no       | roles                   | claim holding the roles (array or space/comma string); a dotted path reaches nested claims |
 // | RECONCILE_FUNCTION_NAME     | no       | image-share-reconcile   | FC function the reconciler fans out to                    |
 // | FC_ENDPOINT                 | no       | (regional endpoint)     | FC endpoint for async invocations (local runtime)         |
 // | RECONCILE_TIME_BUDGET_MS    | no       | 60000                   | continue asynchronously when less than this is left       |

@@ -32,6 +32,17 @@ function rolesFrom(claim: unknown): Role[] {
   return ROLES.filter((r) => names.includes(r));
 }
 
+/** A top-level claim, or a dotted path into nested claims (e.g. Keycloak's `realm_access.roles`). */
+function claimAt(payload: Record<string, unknown>, name: string): unknown {
+  if (name in payload) return payload[name];
+  let cur: unknown = payload;
+  for (const part of name.split('.')) {
+    if (!cur || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
 export function createAuthenticator(auth: Config['auth']): Authenticator {
   const keys: JWTVerifyGetKey = auth.jwks
     ? createLocalJWKSet(auth.jwks as unknown as JSONWebKeySet)
@@ -61,7 +72,7 @@ export function createAuthenticator(auth: Config['auth']): Authenticator {
       }
       const sub = payload.sub;
       if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('invalid', 'The bearer token has no usable subject');
-      return { id: sub, roles: rolesFrom(payload[auth.rolesClaim]) };
+      return { id: sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
     },
   };
 }

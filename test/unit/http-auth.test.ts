@@ -135,6 +135,14 @@ describe('http auth: bearer JWT verification', () => {
     const viaDefault = await custom.handler(event('list-runs', { token: await h.idp.signToken({ sub: 'u', roles: ['auditor'] }) }), ctx());
     expect([viaCustom.statusCode, viaDefault.statusCode]).toEqual([200, 403]);
   });
+
+  it('reads roles from a nested claim given as a dotted path', async () => {
+    const nested = await createHarness(describeRoutes, { idp: h.idp, env: { JWT_ROLES_CLAIM: 'realm_access.roles' } });
+    nested.script.listRuns = async () => ({ items: [] });
+    const res = await nested.handler(event('list-runs', { token: await h.idp.signToken({ sub: 'u', realm_access: { roles: ['auditor'] } }) }), ctx());
+    const wrongShape = await nested.handler(event('list-runs', { token: await h.idp.signToken({ sub: 'u', realm_access: ['auditor'] }) }), ctx());
+    expect([res.statusCode, wrongShape.statusCode]).toEqual([200, 403]);
+  });
 });
 
 describe('http auth: role × route matrix', () => {
