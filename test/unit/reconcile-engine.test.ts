@@ -60,6 +60,19 @@ describe('reconcile engine: unmanaged shares', () => {
     expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
   });
 
+  it('adopt stops at the policy quota: the rest stays unmanaged and is reported as an error', async () => {
+    const h = harness({ unmanagedShares: 'adopt', maxSharesPerImage: 1 });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    h.images.shareOutOfBand(REGION, IMG, A2);
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ share_adopted: 1 });
+    expect(env.tally.errors).toEqual([{ regionId: REGION, imageId: IMG, code: 'ShareQuotaExceeded', message: expect.stringContaining(A2) }]);
+    expect(h.store.allShares().map((s) => s.accountId)).toEqual([A1]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1, A2]);
+  });
+
   it('revoke removes unmanaged shares from ECS', async () => {
     const h = harness({ unmanagedShares: 'revoke' });
     h.images.addImage({ imageId: IMG });

@@ -264,8 +264,14 @@ async function handleUnmanaged(
   if (adopt.length > 0) {
     // adoptShare creates the image record on first adoption and reserves quota per account.
     for (const accountId of adopt) {
-      await adoptShare(deps, ctx, regionId, imageId, accountId);
-      tally.action('share_adopted');
+      try {
+        await adoptShare(deps, ctx, regionId, imageId, accountId);
+        tally.action('share_adopted');
+      } catch (error) {
+        // Over the policy's quota: the share stays unmanaged (reported each run) for a person to decide.
+        if (!isGovernorError(error, 'ShareQuotaExceeded')) throw error;
+        tally.error({ regionId, imageId, code: error.code, message: `cannot adopt ${accountId}: ${error.message}` });
+      }
     }
   }
   if (revoke.length > 0) {
