@@ -143,6 +143,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       accessKeySecret: role.accessKeySecret,
     }).catch((e: unknown) => {
       if (e instanceof CorruptDataError) throw new StartError(`the Tablestore data in ${join(dataDir, 'tablestore')} is corrupt (${e.message}); move that folder away (or delete it) to start fresh`);
+      if (e instanceof Error && e.message.includes('is in use by process')) throw new StartError(`${e.message} Is another npm start running? Stop it, or use another --data-dir.`);
       return portInUse(e, 'Tablestore emulator', opts.tablestorePort);
     });
     closers.push(() => tsServer.close());

@@ -1,12 +1,14 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../scripts/start.js';
+import { StartError, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -123,6 +125,46 @@ describe('stack (npm start) end to end', () => {
     // Report mode leaves the out-of-band share in place.
     expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
   });
+
+  it('keeps requests and tokens across a restart on the same data dir', async () => {
+    // Prepare: a pending request, then a full stop
+    const asked = await call('POST', '/v1/images/cn-shanghai/m-shdemobase0001/share-requests', stack.tokens.requester, {
+      accountIds: [DEMO_TARGETS.analytics],
+      reason: 'kept across restarts',
+      attestation: { sensitiveDataRemoved: true },
+    });
+    expect(asked.status).toBe(202);
+    const oldTokens = stack.tokens;
+    await stack.close();
+    // Act
+    stack = await startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined });
+    // Assess: the old token still verifies and the request is still pending
+    const again = await call('GET', `/v1/share-requests/${asked.body.request.requestId}`, oldTokens.approver);
+    expect(again.status).toBe(200);
+    expect(again.body.request).toMatchObject({ requestId: asked.body.request.requestId, status: 'pending_approval' });
+  }, 60_000);
+});
+
+describe('npm start failures', () => {
+  it('names a taken port and a corrupt data dir', async () => {
+    // Prepare: hold a port; write a broken snapshot
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as AddressInfo).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'isg-bad-'));
+    try {
+      // Act + Assess
+      await expect(startStack({ port, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(
+        new StartError(`port ${port} for the FC runtime is already in use; pick another (--port P, 0 = any free port)`),
+      );
+      mkdirSync(join(dataDir, 'tablestore'), { recursive: true });
+      writeFileSync(join(dataDir, 'tablestore', 'snapshot.otsdb'), 'not a snapshot');
+      await expect(startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(/Tablestore data in .* is corrupt .* move that folder away/);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('npm start --json', () => {
