@@ -61,6 +61,17 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** FC puts the request id in the context; the event carries it too (used when a caller passes no context). */
+function eventRequestId(event: unknown): string | undefined {
+  try {
+    const e = (Buffer.isBuffer(event) ? JSON.parse(event.toString('utf8')) : event) as { requestContext?: { requestId?: unknown } } | null;
+    const id = e?.requestContext?.requestId;
+    return typeof id === 'string' && id !== '' ? id.slice(0, 128) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function replay(record: IdempotencyRecord, requestId: string): HttpResponse {
   return {
     statusCode: record.statusCode,
@@ -111,7 +122,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
 
   return async function handler(event, context = {}) {
     const started = performance.now();
-    const requestId = context.requestId || randomUUID();
+    const requestId = context.requestId || eventRequestId(event) || randomUUID();
     const log: Record<string, unknown> = { msg: 'request', requestId };
     let runtime: Runtime | undefined;
     let response: HttpResponse;

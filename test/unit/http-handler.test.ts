@@ -116,6 +116,17 @@ describe('http handler: routing, FC event parsing and error mapping', () => {
     });
   });
 
+  it('takes the request id from the event when the context has none', async () => {
+    h.script.listRuns = async () => ({ items: [] });
+    const res = await h.handler(event('list-runs', { token: h.tokens.auditor }));
+    expect(res.headers['x-request-id']).toBe('1-6565a1b2-0c1d2e3f4a5b6c7d8e9f0a1b');
+  });
+
+  it.each(['/v1/reconcile-runs/', '/v1//reconcile-runs', '/v1/reconcile-runs/run1/extra', '/v1/share-requests/%E0%A4%A'])('answers 404 for the near miss %s', async (path) => {
+    const res = await h.handler(event('list-runs', { token: h.tokens.auditor, path }), ctx('req-nm'));
+    expect([res.statusCode, JSON.parse(res.body).code, res.headers['x-request-id']]).toEqual([404, 'NotFound', 'req-nm']);
+  });
+
   it('never throws on a broken event, and still answers with a request id', async () => {
     const res = await h.handler(Buffer.from('not json'), {});
     expect(res.statusCode).toBe(400);
