@@ -653,6 +653,14 @@ export function createGovernor(input: GovernorDeps): Governor {
         strays.map((accountId) => ({ regionId, imageId, action: 'share.revoked', accountId, reason, detail: 'share not managed by the service' })),
       );
     }
+    // A pending ask that an approval moved on to ECS between our read and our write was not
+    // withdrawn: say so instead of reporting success (a retry revokes the then-active share).
+    const lost = pending.filter((p) => !closed.some((c) => c.accountId === p.accountId)).map((p) => p.accountId);
+    if (lost.length > 0) {
+      throw new GovernorError('ConcurrentModification', `Shares with ${lost.join(', ')} were being approved and applied; retry`, {
+        details: { accounts: lost },
+      });
+    }
     const done = new Set([...closed, ...revoked].map((s) => s.accountId).concat(strays));
     const notShared = body.accountIds.filter((id) => !done.has(id));
     const shares = [...closed, ...revoked].sort((a, b) => a.accountId.localeCompare(b.accountId));

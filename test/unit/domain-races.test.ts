@@ -1,0 +1,87 @@
+// Races between use cases on one image: whatever the interleaving, the store and ECS agree and the
+// quota counter equals the quota-holding rows.
+import { describe, expect, it } from 'vitest';
+import { createGovernor, type Ctx, type ShareInput } from '../../shared/domain/governor.js';
+import { holdsQuota } from '../../shared/domain/model.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { MemoryImages } from '../support/memory-images.js';
+import { ManualClock } from '../support/clock.js';
+import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
+import type { Policy } from '../../shared/domain/policy.js';
+
+const REGION = 'cn-hangzhou';
+const IMAGE = 'm-golden000001';
+const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
+const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
+const admin: Ctx = { principal: { id: 'root', roles: ['admin'] }, requestId: 'http-req-9' };
+const account = (n: number): string => String(2_000_000_000_000_000 + n);
+
+function world(policy: Partial<Policy> = {}) {
+  const store = new MemoryStore();
+  const images = new MemoryImages(OWNER_ACCOUNT);
+  const governor = createGovernor({ store, images, clock: new ManualClock(), policy: testPolicy(policy) });
+  images.addImage({ regionId: REGION, imageId: IMAGE });
+  return { store, images, governor };
+}
+
+const input = (accounts: number[]): ShareInput => ({
+  regionId: REGION,
+  imageId: IMAGE,
+  accountIds: accounts.map(account),
+  reason: 'race',
+  attestation: { sensitiveDataRemoved: true },
+});
+
+const ticks = async (n: number): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+
+/** The invariants every interleaving must keep once the dust has settled. */
+async function expectConsistent(w: ReturnType<typeof world>): Promise<void> {
+  const rows = w.store.allShares();
+  const listed = new Set(w.images.sharedWith(REGION, IMAGE));
+  const record = await w.store.getImage(REGION, IMAGE);
+  expect(record?.quotaUsed ?? 0).toBe(rows.filter((s) => holdsQuota(s.state)).length);
+  for (const row of rows) {
+    if (row.state === 'active') expect(listed.has(row.accountId)).toBe(true);
+    if (row.state !== 'active' && row.state !== 'applying' && row.state !== 'revoking') expect(listed.has(row.accountId)).toBe(false);
+  }
+  for (const id of listed) expect(rows.some((s) => s.accountId === id && ['active', 'applying', 'revoking'].includes(s.state))).toBe(true);
+}
+
+describe('governor races', () => {
+  it.each(Array.from({ length: 24 }, (_, k) => k))('approve vs unshare of the same accounts, unshare after %i ticks', async (k) => {
+    const w = world();
+    const { request } = await w.governor.requestShare(alice, input([1, 2]));
+    const approving = w.governor.approve(bob, request.requestId, {}).catch((e: { code?: string }) => e.code);
+    await ticks(k);
+    const unsharing = w.governor
+      .unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(1), account(2)], reason: 'changed mind' })
+      .catch((e: { code?: string }) => e.code);
+    const [approved, unshared] = await Promise.all([approving, unsharing]);
+    expect(['ConcurrentModification', undefined]).toContain(typeof unshared === 'string' ? unshared : undefined);
+    expect(typeof approved === 'string' ? approved : 'ok').toMatch(/^(ok|RequestNotPending)$/);
+    await expectConsistent(w);
+    // A successful unshare means the accounts are no longer shared, whoever won.
+    if (typeof unshared !== 'string') expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
+  });
+
+  it.each(Array.from({ length: 24 }, (_, k) => k))('share requests vs drain, drain after %i ticks', async (k) => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([0]));
+    const requests = Array.from({ length: 4 }, (_, i) =>
+      w.governor.requestShare({ ...alice, requestId: `r${i}` }, input([i + 1])).catch((e: { code?: string }) => e.code),
+    );
+    await ticks(k);
+    const drained = await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' }).catch((e: { code?: string }) => e.code);
+    const outcomes = await Promise.all(requests);
+    for (const o of outcomes) if (typeof o === 'string') expect(['ImageDeletionPending']).toContain(o);
+    expect(typeof drained === 'string' ? drained : drained?.status).toMatch(/^(deleted|draining)$/);
+    // A later pass (what the reconciler does) finishes the drain once in-flight applies settled.
+    const finished = await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
+    expect(finished).toEqual({ status: 'deleted' });
+    expect(w.images.isDeleted(REGION, IMAGE)).toBe(true);
+    expect(w.store.allShares().filter((s) => holdsQuota(s.state) || s.state === 'revoking')).toEqual([]);
+    expect((await w.store.getImage(REGION, IMAGE))?.quotaUsed).toBe(0);
+  });
+});
