@@ -16,7 +16,6 @@ import {
 } from '../../shared/domain/reconcile/run.js';
 import type { RegionCursor } from '../../shared/domain/reconcile/sweep.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
-import { createFcInvoker } from '../../shared/fc/invoker.js';
 import { RateLimiter } from '../../shared/rate-limit.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
 import { describeErrors, validators, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
@@ -71,14 +70,20 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
   runtime = createRuntime(env, { ...overrides, images, ...(invoker ? { invoker } : {}) });
   const fcAccount = env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId;
   const fcRegion = env.FC_REGION ?? config.policy.regions[0] ?? 'cn-hangzhou';
+  // fc2 (and what it pulls in) loads on the first hand-over, not at cold start: most runs never continue.
   const lazyInvoker: Invoker = {
-    invokeAsync: (name, payload) =>
-      (invoker ??= createFcInvoker({
-        accountId: fcAccount,
-        region: fcRegion,
-        credentials: runtime.credentials.source,
-        ...(config.reconcile.fcEndpoint ? { endpoint: config.reconcile.fcEndpoint } : {}),
-      })).invokeAsync(name, payload),
+    async invokeAsync(name, payload) {
+      if (!invoker) {
+        const { createFcInvoker } = await import('../../shared/fc/invoker.js');
+        invoker = createFcInvoker({
+          accountId: fcAccount,
+          region: fcRegion,
+          credentials: runtime.credentials.source,
+          ...(config.reconcile.fcEndpoint ? { endpoint: config.reconcile.fcEndpoint } : {}),
+        });
+      }
+      return invoker.invokeAsync(name, payload);
+    },
   };
   const services: ReconcileServices = {
     deps: resolveDeps({
