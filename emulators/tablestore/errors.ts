@@ -39,8 +39,6 @@ export const errors = {
   parameterInvalid: (message: string) => new OtsError('OTSParameterInvalid', message, 400),
   conditionCheckFail: () => new OtsError('OTSConditionCheckFail', 'Condition check failed.', 403),
   tableNotExist: () => new OtsError('OTSObjectNotExist', 'Requested table does not exist.', 404),
-  /** the service's generic wording, e.g. for duplicate rows in a batch */
-  inputInvalid: () => new OtsError('OTSParameterInvalid', 'The input parameter is invalid.', 400),
   tableAlreadyExist: () => new OtsError('OTSObjectAlreadyExist', 'Requested table already exists.', 409),
   authFailed: (message: string) => new OtsError('OTSAuthFailed', message, 403),
   missingHeader: (header: string) => new OtsError('OTSMissingHeader', `Missing header: '${header}'.`, 400),
@@ -49,8 +47,6 @@ export const errors = {
   unsupportedOperation: (op: string) =>
     new OtsError('OTSUnsupportOperation', `Unsupported operation: '${op}'.`, 400),
   quotaExhausted: (message: string) => new OtsError('OTSQuotaExhausted', message, 403),
-  columnCountLimit: (message: string) => new OtsError('OTSOutOfColumnCountLimit', message, 400),
-  rowSizeLimit: (message: string) => new OtsError('OTSOutOfRowSizeLimit', message, 400),
   internal: () => new OtsError('OTSInternalServerError', 'Internal server error.', 500),
   injected: (code: string, status: number, message?: string) =>
     new OtsError(code, message ?? DEFAULT_MESSAGES[code] ?? `Injected fault ${code}.`, status),

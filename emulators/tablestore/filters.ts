@@ -39,7 +39,7 @@ function decodeFilterMessage(type: number, bytes: Uint8Array, depth: number): Co
   if (type === FT_SINGLE_COLUMN_VALUE) {
     const f = filterProto.SingleColumnValueFilter!.decode(bytes);
     const comparator = COMPARATORS[f.comparator as number];
-    if (!comparator) throw errors.parameterInvalid(`Invalid comparator type: ${f.comparator}.`);
+    if (!comparator) throw errors.parameterInvalid(`Invalid relation operator: ${f.comparator}.`);
     let value: Value;
     try {
       value = decodeBareValue(f.columnValue);
@@ -63,22 +63,23 @@ function decodeFilterMessage(type: number, bytes: Uint8Array, depth: number): Co
       decodeFilterMessage(s.type, s.filter, depth + 1),
     );
     if (combinator === 'NOT' && subFilters.length !== 1) {
-      throw errors.parameterInvalid('The logical operator NOT requires exactly one sub condition.');
+      throw errors.parameterInvalid('Invalid NOT operator: the number of sub-filters must be 1.');
     }
     if (combinator !== 'NOT' && subFilters.length < 2) {
-      throw errors.parameterInvalid(`The logical operator ${combinator} requires at least two sub conditions.`);
+      throw errors.parameterInvalid('Invalid AND/OR operator: the number of sub-filters must be 2.');
     }
     if (subFilters.some((s) => s.kind === 'pagination')) {
-      throw errors.parameterInvalid('ColumnPaginationFilter cannot be nested in a composite condition.');
+      throw errors.parameterInvalid('Invalid type of sub-filter: FT_COLUMN_PAGINATION.');
     }
     return { kind: 'composite', combinator, subFilters };
   }
   if (type === FT_COLUMN_PAGINATION) {
     const f = filterProto.ColumnPaginationFilter!.decode(bytes);
-    if (f.offset < 0 || f.limit < 0) throw errors.parameterInvalid('Offset and limit of ColumnPaginationFilter must be non-negative.');
+    if (f.offset < 0) throw errors.parameterInvalid('Offset in ColumnPaginationFilter must be greater than or equal to 0.');
+    if (f.limit <= 0) throw errors.parameterInvalid('Limit in ColumnPaginationFilter must be greater than 0.');
     return { kind: 'pagination', offset: f.offset, limit: f.limit };
   }
-  throw errors.parameterInvalid(`Invalid filter type: ${type}.`);
+  throw errors.parameterInvalid(`Invalid type of filter: ${type}.`);
 }
 
 /** Decodes an encoded filter.proto.Filter (Condition.column_condition, GetRowRequest.filter, ...). */
@@ -90,7 +91,7 @@ export function decodeFilter(bytes: Uint8Array | undefined | null): ColumnFilter
   } catch (e) {
     if (e instanceof PlainBufferError) throw errors.parameterInvalid(e.message);
     if ((e as { code?: unknown }).code === 'OTSParameterInvalid' || (e as Error).name === 'OtsError') throw e;
-    throw errors.parameterInvalid(`Failed to parse the column condition: ${(e as Error).message}`);
+    throw errors.parameterInvalid('Deserialize filter failed.');
   }
 }
 

@@ -44,9 +44,8 @@ export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
 export function validateName(kind: string, name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw errors.parameterInvalid(
-      `Invalid ${kind} name: '${name}'. Names are 1-255 characters of [A-Za-z0-9_] starting with a letter or underscore.`,
-    );
+    // names are 1-255 characters of [A-Za-z0-9_], not starting with a digit
+    throw errors.parameterInvalid(`Invalid ${kind} name: ${name}.`);
   }
 }
 
@@ -79,7 +78,7 @@ const VT_NAMES: Record<string, string> = {
   AUTO_INCREMENT: 'VT_AUTO_INCREMENT',
 };
 
-export type PkMode = 'read' | 'write' | 'put' | 'range';
+export type PkMode = 'read' | 'range' | 'put' | 'update' | 'delete';
 
 /** Checks a request's primary key against the table schema (count, names, order, types, sizes). */
 export function validatePk(meta: TableMeta, pk: readonly PkColumn[], mode: PkMode): PkValue[] {
@@ -93,12 +92,14 @@ export function validatePk(meta: TableMeta, pk: readonly PkColumn[], mode: PkMod
     }
     const v = col.value;
     if (v.type === 'INF_MIN' || v.type === 'INF_MAX') {
-      if (mode !== 'range') throw errors.parameterInvalid(`INF_MIN and INF_MAX are only allowed in range keys (column '${col.name}').`);
+      if (mode !== 'range') throw errors.parameterInvalid(`${v.type} is an invalid type for the primary key.`);
       return v;
     }
     if (v.type === 'AUTO_INCREMENT') {
+      if (mode === 'read' || mode === 'range') throw errors.parameterInvalid("PKAutoIncr can't be used for read operations.");
+      if (mode === 'delete') throw errors.parameterInvalid('Invalid row to delete which with pk auto increment.');
       if (mode !== 'put' || !schema.autoIncrement) {
-        throw errors.parameterInvalid(`AUTO_INCREMENT is only allowed in PutRow for an auto-increment column (column '${col.name}').`);
+        throw errors.parameterInvalid(`Primary key column '${col.name}' is not an auto-increment column.`);
       }
       return v;
     }
@@ -110,7 +111,7 @@ export function validatePk(meta: TableMeta, pk: readonly PkColumn[], mode: PkMod
     const size = valueSize(v);
     if ((v.type === 'STRING' || v.type === 'BINARY') && size > LIMITS.maxPkValueBytes) {
       throw errors.parameterInvalid(
-        `The length of primary key column: '${col.name}' exceeds the MaxLength:${LIMITS.maxPkValueBytes} with CurrentLength:${size}.`,
+        `The length of primary key column: ${col.name} exceeds the MaxLength: ${LIMITS.maxPkValueBytes} with CurrentLength: ${size}.`,
       );
     }
     return v;
@@ -144,13 +145,13 @@ export function parseCondition(condition: ConditionInput | undefined | null): Pa
         : re === 2 || re === 'EXPECT_NOT_EXIST'
           ? 'EXPECT_NOT_EXIST'
           : undefined;
-  if (!rowExistence) throw errors.parameterInvalid(`Invalid row existence expectation: ${String(re)}.`);
+  if (!rowExistence) throw errors.parameterInvalid(`Invalid row-existence expectation: ${String(re)}.`);
   const columnFilter = decodeFilter(condition.columnCondition);
   if (columnFilter?.kind === 'pagination') {
-    throw errors.parameterInvalid('ColumnPaginationFilter is not allowed in a row condition.');
+    throw errors.parameterInvalid('Invalid type of filter: FT_COLUMN_PAGINATION.');
   }
   if (columnFilter && countSingleConditions(columnFilter) > MAX_COLUMN_CONDITIONS) {
-    throw errors.parameterInvalid(`The number of column conditions exceeds the limit: ${MAX_COLUMN_CONDITIONS}.`);
+    throw errors.parameterInvalid(`The count of filter exceeds the max:${MAX_COLUMN_CONDITIONS}.`);
   }
   return { rowExistence, columnFilter };
 }
@@ -173,28 +174,28 @@ export function checkCondition(meta: TableMeta, condition: ParsedCondition, curr
 
 function checkCells(meta: TableMeta, cells: readonly Cell[], nowMs: number): void {
   if (cells.length > LIMITS.maxColumnsPerWrite) {
-    throw errors.columnCountLimit(
-      `The number of columns from the request exceeded the limit. Limit: ${LIMITS.maxColumnsPerWrite}, Current: ${cells.length}.`,
+    throw errors.parameterInvalid(
+      `The number of columns from the request exceeds the limit, limit count: ${LIMITS.maxColumnsPerWrite}, column count: ${cells.length}.`,
     );
   }
   const pkNames = new Set(meta.primaryKey.map((p) => p.name));
+  // Writes may only carry versions inside [max(now - deviation, now - TTL), now + deviation).
+  const deviationMs = meta.deviationCellVersionInSec * 1000;
+  const oldestAllowed = Math.max(nowMs - deviationMs, meta.timeToLive < 0 ? Number.NEGATIVE_INFINITY : nowMs - meta.timeToLive * 1000);
   for (const cell of cells) {
     validateName('column', cell.name);
-    if (pkNames.has(cell.name)) {
-      throw errors.parameterInvalid(`Attribute column '${cell.name}' has the same name as a primary key column.`);
-    }
-    if (cell.value && valueSize(cell.value) > LIMITS.maxAttributeValueBytes) {
+    if (pkNames.has(cell.name)) throw errors.parameterInvalid(`Duplicated attribute column name with primary key column: ${cell.name}.`);
+    const v = cell.value;
+    if (v && valueSize(v) > LIMITS.maxAttributeValueBytes) {
       throw errors.parameterInvalid(
-        `The length of attribute column: '${cell.name}' exceeds the MaxLength:${LIMITS.maxAttributeValueBytes} with CurrentLength:${valueSize(cell.value)}.`,
+        `The length of attribute column: ${cell.name} exceeded the MaxLength:${LIMITS.maxAttributeValueBytes} with Current Length:${valueSize(v)}.`,
       );
     }
+    if (v?.type === 'DOUBLE' && Number.isNaN(v.value)) throw errors.parameterInvalid("NaN can't be set to double value.");
+    if (v?.type === 'DOUBLE' && !Number.isFinite(v.value)) throw errors.parameterInvalid("Infinity can't be set to double value.");
     if (cell.op === 'PUT' && cell.timestamp !== undefined) {
-      if (cell.timestamp < 0) throw errors.parameterInvalid(`The timestamp of column '${cell.name}' must be non-negative.`);
-      const deviationMs = meta.deviationCellVersionInSec * 1000;
-      if (Math.abs(cell.timestamp - nowMs) > deviationMs) {
-        throw errors.parameterInvalid(
-          `The timestamp of column '${cell.name}' is out of the allowed deviation (${meta.deviationCellVersionInSec} seconds) from the server time.`,
-        );
+      if (cell.timestamp < oldestAllowed || cell.timestamp >= nowMs + deviationMs) {
+        throw errors.parameterInvalid(`Invalid timestamp. Cell:${cell.name}.`);
       }
     }
   }
@@ -207,9 +208,11 @@ export function rowSize(pk: readonly PkValue[], meta: TableMeta, cells: readonly
   return size;
 }
 
-function checkRowSize(size: number): void {
+function checkRowSize(operation: 'PutRow' | 'UpdateRow', size: number): void {
   if (size > LIMITS.maxRowBytes) {
-    throw errors.rowSizeLimit(`The total data size of columns in one row exceeded the limit. Limit: ${LIMITS.maxRowBytes}, Current: ${size}.`);
+    throw errors.parameterInvalid(
+      `The total data size of ${operation} request exceeds the limit, limit size: ${LIMITS.maxRowBytes}, data size: ${size}.`,
+    );
   }
 }
 
@@ -250,13 +253,15 @@ export interface WriteResult {
 }
 
 export function preparePut(meta: TableMeta, row: Row, nowMs: number): { pk: PkValue[]; cells: Cell[]; size: number } {
+  if (row.deleteMarker) throw errors.parameterInvalid('Invalid request of put/update row: unexpected RowDeleteMarker in request.');
   const pk = validatePk(meta, row.primaryKey, 'put');
   for (const c of row.cells) {
-    if (c.op !== 'PUT' || !c.value) throw errors.parameterInvalid(`PutRow column '${c.name}' must carry a value and no operation.`);
+    if (c.op !== 'PUT') throw errors.parameterInvalid(`OpType cannot be given for column name:${c.name} in PutRow.`);
+    if (!c.value) throw errors.parameterInvalid('Invalid request of put row: find cells without values.');
   }
   checkCells(meta, row.cells, nowMs);
   const size = rowSize(pk, meta, row.cells);
-  checkRowSize(size);
+  checkRowSize('PutRow', size);
   return { pk, cells: row.cells, size };
 }
 
@@ -272,33 +277,36 @@ export function buildPutRow(meta: TableMeta, pk: Value[], cells: readonly Cell[]
 }
 
 export function prepareUpdate(meta: TableMeta, row: Row, nowMs: number): { pk: PkValue[]; cells: Cell[]; size: number } {
-  const pk = validatePk(meta, row.primaryKey, 'write');
-  if (row.cells.length === 0) throw errors.parameterInvalid('UpdateRow requires at least one attribute column.');
+  if (row.deleteMarker) throw errors.parameterInvalid('Invalid request of put/update row: unexpected RowDeleteMarker in request.');
+  const pk = validatePk(meta, row.primaryKey, 'update');
+  if (row.cells.length === 0) throw errors.parameterInvalid('Invalid update row request: missing cells in request.');
   const incremented = new Set<string>();
   for (const c of row.cells) {
-    if (c.op === 'PUT' && !c.value) throw errors.parameterInvalid(`Column '${c.name}' to put has no value.`);
-    if (c.op === 'DELETE_ONE_VERSION' && c.timestamp === undefined) {
-      throw errors.parameterInvalid(`Deleting one version of column '${c.name}' requires its timestamp.`);
+    if (c.op === 'PUT' && !c.value) throw errors.parameterInvalid(`Invalid cell: ${c.name}. Reason: missing value.`);
+    if (c.op === 'DELETE_ONE_VERSION' || c.op === 'DELETE_ALL_VERSION') {
+      if (c.value) throw errors.parameterInvalid('Column value cannot be given when type is DELETE_ONE_VERSION,DELETE_ALL_VERSION.');
     }
-    if (c.op === 'DELETE_ALL_VERSION' && (c.value || c.timestamp !== undefined)) {
-      throw errors.parameterInvalid(`Deleting all versions of column '${c.name}' takes neither value nor timestamp.`);
+    if (c.op === 'DELETE_ONE_VERSION' && c.timestamp === undefined) {
+      throw errors.parameterInvalid('Timestamp must be given when type is DELETE_ONE_VERSION.');
+    }
+    if (c.op === 'DELETE_ALL_VERSION' && c.timestamp !== undefined) {
+      throw errors.parameterInvalid('Timestamp cannot be given when type is DELETE_ALL_VERSION.');
     }
     if (c.op === 'INCREMENT') {
-      if (!c.value || c.value.type !== 'INTEGER') {
-        throw errors.parameterInvalid(`The increment value of column '${c.name}' must be an INTEGER.`);
-      }
-      if (c.timestamp !== undefined) throw errors.parameterInvalid(`Increment of column '${c.name}' does not take a timestamp.`);
+      if (!c.value) throw errors.parameterInvalid(`Invalid cell: ${c.name}. Reason: missing value.`);
+      if (c.value.type !== 'INTEGER') throw errors.parameterInvalid(`The increment value of column ${c.name} must be an INTEGER.`);
+      if (c.timestamp !== undefined) throw errors.parameterInvalid(`Timestamp cannot be given for increment of column ${c.name}.`);
       incremented.add(c.name);
     }
   }
-  for (const c of row.cells) {
-    if (incremented.has(c.name) && row.cells.filter((o) => o.name === c.name).length > 1) {
-      throw errors.parameterInvalid(`Column '${c.name}' appears more than once together with an increment.`);
+  for (const name of incremented) {
+    if (row.cells.filter((o) => o.name === name).length > 1) {
+      throw errors.parameterInvalid(`Duplicated attribute column name: ${name} while updating row.`);
     }
   }
   checkCells(meta, row.cells, nowMs);
   const size = rowSize(pk, meta, row.cells);
-  checkRowSize(size);
+  checkRowSize('UpdateRow', size);
   return { pk, cells: row.cells, size };
 }
 
@@ -331,7 +339,7 @@ export function applyUpdate(
       case 'INCREMENT': {
         const current = visibleVersions(meta, versions, nowMs)[0];
         if (current && current.value.type !== 'INTEGER') {
-          throw errors.parameterInvalid(`Column '${c.name}' is not an INTEGER and cannot be incremented.`);
+          throw errors.parameterInvalid(`The type of column ${c.name} to increment is not INTEGER.`);
         }
         const base = current && current.value.type === 'INTEGER' ? current.value.value : 0n;
         const delta = (c.value as { value: bigint }).value;
@@ -375,26 +383,32 @@ export function parseReadOptions(req: ReadRequestFields): ReadOptions {
   for (const c of columnsToGet) validateName('column', c);
   let timeRange: ReadOptions['timeRange'];
   const tr = req.timeRange;
+  const mv = has(req, 'maxVersions') ? req.maxVersions : undefined;
   if (tr) {
     // proto2 optional fields read as their defaults when absent: look at own properties only.
     const specific = has(tr, 'specificTime') ? toNumber(tr.specificTime) : undefined;
     const start = has(tr, 'startTime') ? toNumber(tr.startTime) : undefined;
     const end = has(tr, 'endTime') ? toNumber(tr.endTime) : undefined;
     if (specific !== undefined) {
-      if (specific < 0) throw errors.parameterInvalid('The specific time of the time range must be non-negative.');
+      if (start !== undefined || end !== undefined) {
+        throw errors.parameterInvalid('Specific tiemstamp and time range cannot be given at the same time.');
+      }
+      if (specific < 0) throw errors.parameterInvalid('Specific timestamp cannot be less than 0.');
       timeRange = { specific };
     } else if (start !== undefined && end !== undefined) {
-      if (start < 0 || end <= start) throw errors.parameterInvalid('Invalid time range: start must be >= 0 and less than end.');
+      if (start < 0 || end < 0) throw errors.parameterInvalid('Timestamp must be in range [0, INT64_MAX/1000).');
+      if (end <= start) throw errors.parameterInvalid(`Invalid time range: [${start}, ${end}).`);
       timeRange = { start, end };
-    } else {
-      throw errors.parameterInvalid('A time range needs either specific_time or both start_time and end_time.');
+    } else if (start !== undefined || end !== undefined) {
+      throw errors.parameterInvalid('Start and end time must be given at the same time.');
     }
   }
-  const mv = has(req, 'maxVersions') ? req.maxVersions : undefined;
   if ((mv === undefined || mv === null) && !timeRange) {
-    throw errors.parameterInvalid('Either max_versions or time_range must be specified.');
+    throw errors.parameterInvalid('No version condition is specified while querying row.');
   }
-  if (mv !== undefined && mv !== null && mv <= 0) throw errors.parameterInvalid('max_versions must be positive.');
+  if (mv !== undefined && mv !== null && mv <= 0) {
+    throw errors.parameterInvalid(`Invalid max versions: ${mv}. Reason: Max versions must be positive.`);
+  }
   return {
     columnsToGet,
     maxVersions: mv && mv > 0 ? mv : Number.MAX_SAFE_INTEGER,

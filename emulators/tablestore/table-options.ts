@@ -12,19 +12,20 @@ export function parseTableOptions(input: Record<string, unknown> | null | undefi
   if (!input) return out;
   if (has(input, 'timeToLive') && input.timeToLive !== null) {
     const ttl = Number(input.timeToLive);
-    if (ttl !== -1 && !(ttl >= LIMITS.minTimeToLive)) {
-      throw errors.parameterInvalid(`time_to_live must be -1 (never expire) or at least ${LIMITS.minTimeToLive} seconds. Current: ${ttl}.`);
+    if (ttl === 0 || ttl < -1) throw errors.parameterInvalid('TimeToLive cannot be 0 or less than -1.');
+    if (ttl !== -1 && ttl < LIMITS.minTimeToLive) {
+      throw errors.parameterInvalid(`TimeToLive must be -1 or at least ${LIMITS.minTimeToLive} seconds, got ${ttl}.`);
     }
     out.timeToLive = ttl;
   }
   if (has(input, 'maxVersions') && input.maxVersions !== null) {
     const mv = Number(input.maxVersions);
-    if (!(mv >= 1)) throw errors.parameterInvalid(`max_versions must be at least 1. Current: ${mv}.`);
+    if (!(mv >= 1)) throw errors.parameterInvalid('The maximum versions cannot be less than or equal to 0.');
     out.maxVersions = mv;
   }
   if (has(input, 'deviationCellVersionInSec') && input.deviationCellVersionInSec !== null) {
     const d = Number(input.deviationCellVersionInSec);
-    if (!(d >= 1)) throw errors.parameterInvalid(`deviation_cell_version_in_sec must be positive. Current: ${d}.`);
+    if (!(d >= 1)) throw errors.parameterInvalid('The maximum deviation must be in range [0, INT64_MAX/1000000].');
     out.deviationCellVersionInSec = d;
   }
   if (has(input, 'allowUpdate') && input.allowUpdate !== null) out.allowUpdate = Boolean(input.allowUpdate);
@@ -44,7 +45,7 @@ export function parseThroughput(
   for (const key of ['read', 'write'] as const) {
     if (has(cu, key) && cu[key] !== null && cu[key] !== undefined) {
       const v = Number(cu[key]);
-      if (!(v >= 0 && v <= 100000)) throw errors.parameterInvalid(`Reserved ${key} capacity unit must be in range: [0, 100000]. Current: ${v}.`);
+      if (!(v >= 0)) throw errors.parameterInvalid(`Invalid Capacity Unit:${v}. Capacity Unit must be nonnegative.`);
       out[key] = v;
     }
   }

@@ -35,6 +35,13 @@ export interface WriteOutput {
   row?: Buffer;
 }
 
+export interface ParsedWrite {
+  pkId: string;
+  /** which checks the write carries (rows repeated in one batch may carry none) */
+  conditional: { rowExistence: boolean; columnCondition: boolean };
+  run: () => WriteOutput;
+}
+
 /** A validated write: which row it addresses and how it changes the stored row. */
 interface Mutation {
   /** identifies the addressed row within a batch (duplicates are refused) */
@@ -54,11 +61,10 @@ function keyId(pk: readonly PkValue[]): string {
 function mutationOf(table: Table, kind: WriteKind, row: Row, condition: ParsedCondition, nowMs: number): Mutation {
   const meta = table.meta;
   if (kind === 'PUT') {
-    if (row.deleteMarker) throw errors.parameterInvalid('A row to put must not carry a delete marker.');
     const { pk, cells, size } = preparePut(meta, row, nowMs);
     const autoIncrement = pk.some((v) => v.type === 'AUTO_INCREMENT');
     if (autoIncrement && condition.rowExistence !== 'IGNORE') {
-      throw errors.parameterInvalid('A row with an auto-increment primary key can only be written with the IGNORE row existence expectation.');
+      throw errors.parameterInvalid(`Invalid expect: ${condition.rowExistence} when modify row with pk auto increment.`);
     }
     return {
       pkId: autoIncrement ? `auto-increment#${++autoIncrementWrites}` : keyId(pk),
@@ -68,7 +74,6 @@ function mutationOf(table: Table, kind: WriteKind, row: Row, condition: ParsedCo
     };
   }
   if (kind === 'UPDATE') {
-    if (row.deleteMarker) throw errors.parameterInvalid('A row to update must not carry a delete marker.');
     const { pk, cells, size } = prepareUpdate(meta, row, nowMs);
     return {
       pkId: keyId(pk),
@@ -77,8 +82,9 @@ function mutationOf(table: Table, kind: WriteKind, row: Row, condition: ParsedCo
       size,
     };
   }
-  if (row.cells.length > 0) throw errors.parameterInvalid('DeleteRow takes only a primary key.');
-  const pk = validatePk(meta, row.primaryKey, 'write') as Value[];
+  if (row.cells.length > 0) throw errors.parameterInvalid('Invalid delete row request: unexpected cells in request.');
+  if (!row.deleteMarker) throw errors.parameterInvalid('Invalid request of delete row: missing RowDeleteMarker in request.');
+  const pk = validatePk(meta, row.primaryKey, 'delete') as Value[];
   if (condition.rowExistence === 'EXPECT_NOT_EXIST') {
     throw errors.parameterInvalid('Invalid condition: EXPECT_NOT_EXIST while deleting row.');
   }
@@ -89,7 +95,7 @@ function mutationOf(table: Table, kind: WriteKind, row: Row, condition: ParsedCo
  * Parses and validates a write without touching state (batches reject bad rows up front), and returns
  * `run`, which checks the condition and commits in one synchronous step.
  */
-export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs: number): { pkId: string; run: () => WriteOutput } {
+export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs: number): ParsedWrite {
   const meta = table.meta;
   const row: Row = parseRowBytes(input.rowBytes, input.kind === 'DELETE' ? 'primary key' : 'row');
   const condition = parseCondition(input.condition);
@@ -111,5 +117,5 @@ export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs:
     if (ret) out.row = encodeRow(ret);
     return out;
   };
-  return { pkId: mutation.pkId, run };
+  return { pkId: mutation.pkId, conditional: { rowExistence: condition.rowExistence !== 'IGNORE', columnCondition: Boolean(condition.columnFilter) }, run };
 }

@@ -174,7 +174,8 @@ describe('Tablestore emulator: GetRange', () => {
 
     expect(first.rows.map((r: any) => r.primaryKey[0].value)).toEqual(['a', 'b']);
     expect(first.nextStartPrimaryKey).toEqual([{ name: 'id', value: 'c' }]);
-    expect(tooBig).toMatchObject({ code: 400, message: expect.stringContaining('OTSOutOfRowSizeLimit') });
+    expect(tooBig).toMatchObject({ code: 400, message: expect.stringContaining('OTSParameterInvalid') });
+    expect(tooBig.message).toContain('The total data size of PutRow request exceeds the limit, limit size: 4194304');
   });
 
   it('pages attribute columns with a ColumnPaginationFilter', async () => {
@@ -305,7 +306,7 @@ describe('Tablestore emulator: batches', () => {
     });
   });
 
-  it('rejects batches over the row limits and duplicate rows as a whole', async () => {
+  it('rejects batches over the row limits, and repeated rows that carry checks, as a whole', async () => {
     const put = (i: number) => ({ type: 'PUT', condition: ignore(), primaryKey: [{ id: `r${i}` }], attributeColumns: [{ v: 1 }] });
     const failure = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code: number; message: string }) => `${e.code} ${/OTS[A-Za-z]+/.exec(e.message)?.[0]}`);
 
@@ -314,20 +315,27 @@ describe('Tablestore emulator: batches', () => {
     const get101 = await failure(
       client.batchGetRow({ tables: [{ tableName: 'b1', primaryKey: Array.from({ length: 101 }, (_, i) => [{ id: `r${i}` }]) }] }),
     );
-    const duplicateWrite = await client.batchWriteRow({ tables: [{ tableName: 'b1', rows: [put(1), put(1)] }] }).catch((e: Error) => e);
+    const checkedTwice = await client
+      .batchWriteRow({
+        tables: [{ tableName: 'b1', rows: [put(1), { ...put(1), condition: new TS.Condition(TS.RowExistenceExpectation.EXPECT_EXIST, null) }] }],
+      })
+      .catch((e: Error) => e);
+    const increment = { type: 'UPDATE', condition: ignore(), primaryKey: [{ id: 'counter' }], attributeColumns: [{ INCREMENT: [{ n: long(1) }] }] };
+    const repeatedUnchecked = await failure(client.batchWriteRow({ tables: [{ tableName: 'b1', rows: [increment, increment] }] }));
+    const counter = await client.getRow({ tableName: 'b1', primaryKey: [{ id: 'counter' }] });
     const duplicateGet = await client.batchGetRow({ tables: [{ tableName: 'b1', primaryKey: [[{ id: 'r1' }], [{ id: 'r1' }]] }] }).catch((e: Error) => e);
 
-    expect({ write201, write200, get101 }).toEqual({
+    expect({ write201, write200, get101, repeatedUnchecked }).toEqual({
       write201: '400 OTSParameterInvalid',
       write200: 'ok',
       get101: '400 OTSParameterInvalid',
+      repeatedUnchecked: 'ok',
     });
-    for (const e of [duplicateWrite, duplicateGet]) {
-      expect(e).toMatchObject({ code: 400, message: expect.stringContaining('OTSParameterInvalid') });
-      expect(e.message).toContain('The input parameter is invalid.');
-    }
+    expect(counter.row.attributes[0].columnValue).toEqual(long(2));
+    expect(checkedTwice.message).toContain('Repeated rows do not support row exist expectation check in BatchModify.');
+    expect(duplicateGet.message).toContain('Duplicate rows detected in MultiGet.');
     expect((await ts.admin.state()).tables).toEqual([
-      { name: 'b1', rows: 200 },
+      { name: 'b1', rows: 201 },
       { name: 'b2', rows: 0 },
     ]);
   });

@@ -515,7 +515,8 @@ describe('Tablestore emulator: single-row operations', () => {
     expect(wrongName.message).toContain('Validate PK name fail. Input: m, Meta: n.');
     expect(bigKey).toMatchObject({ status: 400, code: 'OTSParameterInvalid' });
     expect(badColumn).toMatchObject({ status: 400, code: 'OTSParameterInvalid' });
-    expect(tooManyColumns).toMatchObject({ status: 400, code: 'OTSOutOfColumnCountLimit' });
+    expect(tooManyColumns).toMatchObject({ status: 400, code: 'OTSParameterInvalid' });
+    expect(tooManyColumns.message).toContain('The number of columns from the request exceeds the limit, limit count: 1024, column count: 1025.');
     expect(bigValue).toMatchObject({ status: 400, code: 'OTSParameterInvalid' });
     expect(missingTable).toMatchObject({ status: 404, code: 'OTSObjectNotExist' });
     expect((await ts.admin.state()).tables).toEqual([{ name: 'rows', rows: 0 }]);

@@ -15,7 +15,7 @@ export const batchGetRow: Operation = {
   tableOf: (req) => req.tables?.[0]?.tableName,
   handle(req, { store, nowMs }) {
     const tables: any[] = req.tables ?? [];
-    if (tables.length === 0) throw errors.parameterInvalid('No table is specified in BatchGetRow.');
+    if (tables.length === 0) throw errors.parameterInvalid('No row specified in the request of BatchGetRow.');
     const total = tables.reduce((n, t) => n + (t.primaryKey?.length ?? 0), 0);
     if (total > LIMITS.maxBatchGetRows) {
       throw errors.parameterInvalid(`Rows count exceeds the upper limit: ${LIMITS.maxBatchGetRows}.`);
@@ -23,13 +23,13 @@ export const batchGetRow: Operation = {
     const names = new Set<string>();
     for (const t of tables) {
       validateName('table', t.tableName);
-      if (names.has(t.tableName)) throw errors.parameterInvalid(`The table '${t.tableName}' appears more than once in BatchGetRow.`);
+      if (names.has(t.tableName)) throw errors.parameterInvalid(`Duplicated table name: ${t.tableName}.`);
       names.add(t.tableName);
       const keys: Uint8Array[] = t.primaryKey ?? [];
-      if (keys.length === 0) throw errors.parameterInvalid(`No row is specified for table '${t.tableName}'.`);
+      if (keys.length === 0) throw errors.parameterInvalid('No row specified in the request of BatchGetRow.');
       // The same key twice in one table fails the whole request, as on the service.
       const distinct = new Set(keys.map((k) => Buffer.from(k).toString('base64')));
-      if (distinct.size !== keys.length) throw errors.inputInvalid();
+      if (distinct.size !== keys.length) throw errors.parameterInvalid('Duplicate rows detected in MultiGet.');
     }
     const now = nowMs();
     return {

@@ -18,7 +18,7 @@ export const createTable: Operation = {
     validateName('table', name);
     const pks: Array<{ name: string; type: number | string; option?: number | string }> = tm.primaryKey ?? [];
     if (pks.length < 1 || pks.length > LIMITS.maxPkColumns) {
-      throw errors.parameterInvalid(`The number of primary key columns must be in range: [1, ${LIMITS.maxPkColumns}]. Current: ${pks.length}.`);
+      throw errors.parameterInvalid(`The number of primary key columns must be in range: [1, ${LIMITS.maxPkColumns}].`);
     }
     const seen = new Set<string>();
     const primaryKey: PkSchema[] = pks.map((p, i) => {
@@ -26,18 +26,20 @@ export const createTable: Operation = {
       if (seen.has(p.name)) throw errors.parameterInvalid(`Duplicated primary key name: '${p.name}'.`);
       seen.add(p.name);
       const type = PK_TYPES[String(p.type)];
-      if (!type) throw errors.parameterInvalid(`Invalid type of primary key column '${p.name}'.`);
+      if (!type) throw errors.parameterInvalid('Invalid column type, only STRING,INTEGER,BINARY is allowed.');
       const autoIncrement = has(p, 'option') && (p.option === 1 || p.option === 'AUTO_INCREMENT');
-      if (autoIncrement && (type !== 'INTEGER' || i === 0)) {
-        throw errors.parameterInvalid(`Auto-increment column '${p.name}' must be an INTEGER and cannot be the partition key.`);
-      }
+      if (autoIncrement && type !== 'INTEGER') throw errors.parameterInvalid('AUTO_INCREMENT primary key must be integer.');
+      if (autoIncrement && i === 0) throw errors.parameterInvalid(`First primary key can't be auto increment, table: ${name}.`);
       return { name: p.name, type, autoIncrement };
     });
+    if (primaryKey.filter((p) => p.autoIncrement).length > 1) {
+      throw errors.parameterInvalid('AUTO_INCREMENT primary key count must <= 1.');
+    }
     const definedColumns = ((tm.definedColumn ?? []) as Array<{ name: string; type: number }>).map((d) => {
       validateName('defined column', d.name);
-      if (seen.has(d.name)) throw errors.parameterInvalid(`Duplicated column name: '${d.name}'.`);
+      if (seen.has(d.name)) throw errors.parameterInvalid(`Duplicated defined column name: ${d.name}.`);
       seen.add(d.name);
-      if (!DEFINED_TYPES.has(Number(d.type))) throw errors.parameterInvalid(`Invalid type of defined column '${d.name}'.`);
+      if (!DEFINED_TYPES.has(Number(d.type))) throw errors.parameterInvalid(`Invalid column type: ${d.type}.`);
       return { name: d.name, type: Number(d.type) };
     });
     if ((req.indexMetas ?? []).length > 0) {
@@ -48,7 +50,7 @@ export const createTable: Operation = {
     }
     if (store.table(name)) throw errors.tableAlreadyExist();
     if (store.tables.size >= LIMITS.maxTables) {
-      throw errors.quotaExhausted(`Number of tables exceeded the quota (${LIMITS.maxTables}).`);
+      throw errors.quotaExhausted('Number of tables exceeded the quota.');
     }
     const throughput = parseThroughput(req.reservedThroughput, true);
     const options = parseTableOptions(req.tableOptions, undefined);

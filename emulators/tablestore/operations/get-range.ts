@@ -32,7 +32,7 @@ export const getRange: Operation = {
     if (backward && order < 0) throw errors.parameterInvalid('Begin key must more than end key in BACKWARD.');
     let limit: number = LIMITS.maxRangeRows;
     if (has(req, 'limit') && req.limit !== null) {
-      if (!(req.limit > 0)) throw errors.parameterInvalid(`The limit must be positive. Current: ${req.limit}.`);
+      if (!(req.limit > 0)) throw errors.parameterInvalid('The limit must be greater than 0.');
       limit = Math.min(req.limit, LIMITS.maxRangeRows);
     }
     const opts = parseReadOptions(req);

@@ -11,7 +11,7 @@ export const updateTable: Operation = {
   handle(req, { store, nowMs }) {
     const table = requireTable(store, req.tableName);
     if (!req.reservedThroughput && !req.tableOptions && !req.streamSpec) {
-      throw errors.parameterInvalid('Nothing to update: give reserved_throughput or table_options.');
+      throw errors.parameterInvalid('No parameter is specified in table options.');
     }
     const options = parseTableOptions(req.tableOptions, table.meta);
     const throughput = parseThroughput(req.reservedThroughput, false);
