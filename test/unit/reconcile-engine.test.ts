@@ -214,6 +214,25 @@ describe('reconcile engine: stale intents', () => {
     expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
   });
 
+  it('approved rows of an approved request left before their intent are applied; pending rows of a dead request are closed', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 2 });
+    const approved = await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z', 'req-approved');
+    await h.store.updateRequest({ ...approved, status: 'approved', decidedBy: 'bob' }, approved.version);
+    await seedShare(h, IMG, A1, 'approved', { requestId: 'req-approved' });
+    await seedShare(h, IMG, A2, 'pending_approval', { requestId: 'req-vanished' });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { stale_intent: 2 }, actions: { pending_settled: 1, share_reapplied: 1 } });
+    expect(h.store.allShares().map((s) => [s.accountId, s.state])).toEqual([
+      [A1, 'active'],
+      [A2, 'revoked'],
+    ]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+    expect((await h.store.getRequest('req-approved'))?.status).toBe('applied');
+  });
+
   it('report mode reports stale intents without resolving them', async () => {
     const h = harness();
     h.images.addImage({ imageId: IMG });

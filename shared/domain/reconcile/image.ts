@@ -107,21 +107,32 @@ async function reconcileLiveImage(
     return;
   }
 
+  const shareable = record?.lifecycle !== 'deleted' && imageShareable(policy, ecs);
+
   // Pending rows whose request died without them (a crash between writes) or timed out.
   const pendingRows = shares.filter((s) => s.state === 'pending_approval' || s.state === 'approved');
+  let stillPending: readonly Share[] = pendingRows;
   if (enforce && pendingRows.length > 0) {
-    const still = await settlePendingShares(deps, ctx, pendingRows);
-    const settled = pendingRows.length - still.length;
+    stillPending = await settlePendingShares(deps, ctx, pendingRows);
+    const settled = pendingRows.length - stillPending.length;
     if (settled > 0) {
       tally.finding('stale_intent', settled);
       tally.action('pending_settled', settled);
       changed = true;
     }
   }
+  // `approved` rows of an approved request never reached their `applying` intent (a crash right after
+  // the approval): finish the apply the approver asked for, or fail it when no longer allowed.
+  const stuck = stillPending.filter((s) => s.state === 'approved' && olderThan(s.updatedAt, now, graceMs));
+  for (const share of stuck) {
+    tally.finding('stale_intent');
+    if (!enforce) continue;
+    await resolveApplying(env, share, false, shareable && !hasPassed(share.expiresAt, now) && accountAllowed(policy, share.accountId));
+    changed = true;
+  }
 
   const rowFor = new Map<AccountId, Share>();
   for (const share of shares) rowFor.set(share.accountId, share);
-  const shareable = record?.lifecycle !== 'deleted' && imageShareable(policy, ecs);
 
   for (const share of shares) {
     const listed = inEcs.has(share.accountId);
