@@ -17,7 +17,7 @@ import { validateBody, validateParam, validateQuery } from './validation.js';
 import type { FieldError } from './validation.js';
 import type { FcContext, HttpRequest, HttpResponse } from './types.js';
 
-export type FcHttpHandler = (event: unknown, context?: FcContext) => Promise<HttpResponse>;
+export type FcHttpHandler = (event: unknown, context?: FcContext | null) => Promise<HttpResponse>;
 
 interface CompiledRoute {
   readonly route: Route;
@@ -120,8 +120,9 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
     return a;
   };
 
-  return async function handler(event, context = {}) {
+  return async function handler(event, maybeContext) {
     const started = performance.now();
+    const context: FcContext = maybeContext ?? {};
     const requestId = context.requestId || eventRequestId(event) || randomUUID();
     const log: Record<string, unknown> = { msg: 'request', requestId };
     let runtime: Runtime | undefined;
