@@ -68,4 +68,33 @@ describe('reconcile continuation and leases', () => {
     const third = await stack.invoke(timer({ regions: [REGION] }));
     expect(third.status).toBe('completed');
   });
+
+  it('a timer over several regions fans out one signed async invocation per region', async () => {
+    stack = await startReconcileStack({ env: { REGIONS: 'cn-hangzhou,cn-shanghai', UNMANAGED_SHARES: 'revoke' } });
+    const hz = await stack.ecs.addImage({ ownerAccountId: OWNER, regionId: 'cn-hangzhou' });
+    const sh = await stack.ecs.addImage({ ownerAccountId: OWNER, regionId: 'cn-shanghai' });
+    await stack.ecs.shareOutOfBand('cn-hangzhou', hz, TARGETS[0]!);
+    await stack.ecs.shareOutOfBand('cn-shanghai', sh, TARGETS[1]!);
+
+    const parent = await stack.invoke(timer({ mode: 'enforce' }));
+    await stack.fc.idle();
+
+    expect(parent.status).toBe('completed');
+    const parentId = parent.runIds[0]!;
+    expect(stack.fc.rejected).toEqual([]);
+    expect(stack.fc.invocations.map((i) => i.payload)).toEqual(
+      ['cn-hangzhou', 'cn-shanghai'].map((regionId) => ({ kind: 'region', runId: `${parentId}-${regionId}`, parentRunId: parentId, regionId, mode: 'enforce', trigger: 'timer' })),
+    );
+    expect(await stack.store.getRun(parentId)).toMatchObject({ status: 'completed', regions: ['cn-hangzhou', 'cn-shanghai'], actions: { fanned_out: 2 } });
+    for (const regionId of ['cn-hangzhou', 'cn-shanghai']) {
+      expect(await stack.store.getRun(`${parentId}-${regionId}`)).toMatchObject({
+        status: 'completed',
+        parentRunId: parentId,
+        regions: [regionId],
+        imagesScanned: 1,
+        actions: { unmanaged_revoked: 1 },
+      });
+    }
+    expect((await stack.ecs.state()).images.every((i) => i.shares.length === 0)).toBe(true);
+  });
 });
