@@ -771,13 +771,13 @@ export function createGovernor(input: GovernorDeps): Governor {
       }
       await images.deleteImage(regionId, imageId, { force });
       record = await ensureImageRecord(deps, regionId, imageId);
-      const before = record.lifecycle;
-      await updateImageRecord(deps, record, (f) =>
-        f.lifecycle === 'deleted'
-          ? null
-          : { ...f, lifecycle: 'deleted', deletion: { ...deletion('guard', 'deleted'), remaining: 0, completedAt: now().toISOString() } },
-      );
-      await audit(deps, ctx, [{ regionId, imageId, action: 'image.deleted', before, after: 'deleted', reason: body.reason, detail: 'guard' }]);
+      let before: string | undefined;
+      const moved = await updateImageRecord(deps, record, (f) => {
+        if (f.lifecycle === 'deleted') return null;
+        before = f.lifecycle;
+        return { ...f, lifecycle: 'deleted', deletion: { ...deletion('guard', 'deleted'), remaining: 0, completedAt: now().toISOString() } };
+      });
+      if (moved) await audit(deps, ctx, [{ regionId, imageId, action: 'image.deleted', before, after: 'deleted', reason: body.reason, detail: 'guard' }]);
       return { status: 'deleted' };
     }
 

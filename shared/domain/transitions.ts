@@ -715,6 +715,12 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
     return { image: stored, status: 'draining', remaining };
   }
 
+  // Last look before the irreversible call: a cancel that landed meanwhile wins.
+  const latest = await deps.store.getImage(regionId, imageId);
+  if (latest?.lifecycle === 'deleted') return { image: latest, status: 'deleted', remaining: 0 };
+  if (!latest || latest.lifecycle !== 'draining') {
+    throw new GovernorError('DeletionNotInProgress', `The drain of image ${imageId} was cancelled`, { details: { status: latest?.deletion.status ?? 'none' } });
+  }
   try {
     await deps.images.deleteImage(regionId, imageId, { force: opts.force ?? image.deletion.force ?? false });
   } catch (e) {
@@ -754,22 +760,23 @@ async function recordDrainProgress(deps: DomainDeps, image: ImageRecord, remaini
 export async function markDeleted(deps: DomainDeps, ctx: Ctx, image: ImageRecord, detail: string | undefined): Promise<DrainProgress> {
   const fresh = (await deps.store.getImage(image.regionId, image.imageId)) ?? image;
   const now = nowIso(deps);
-  const before = fresh.lifecycle;
-  const stored =
-    (await updateImageRecord(deps, fresh, (f) =>
-      f.lifecycle === 'deleted'
-        ? null
-        : {
-            ...f,
-            lifecycle: 'deleted',
-            deletion: compact({ ...f.deletion, status: 'deleted', remaining: 0, lastError: undefined, completedAt: now }),
-          },
-    )) ?? ((await deps.store.getImage(image.regionId, image.imageId)) as ImageRecord);
-  if (before !== 'deleted') {
+  let before: string | undefined;
+  const moved = await updateImageRecord(deps, fresh, (f) => {
+    if (f.lifecycle === 'deleted') return null;
+    before = f.lifecycle;
+    return {
+      ...f,
+      lifecycle: 'deleted',
+      deletion: compact({ ...f.deletion, status: 'deleted', remaining: 0, lastError: undefined, completedAt: now }),
+    };
+  });
+  // Only the caller whose write moved the record reports it: concurrent passes audit once.
+  if (moved) {
     await audit(deps, ctx, [
-      { regionId: image.regionId, imageId: image.imageId, action: 'image.deleted', before, after: 'deleted', reason: fresh.deletion.reason, detail },
+      { regionId: image.regionId, imageId: image.imageId, action: 'image.deleted', before, after: 'deleted', reason: moved.deletion.reason, detail },
     ]);
   }
+  const stored = moved ?? (await deps.store.getImage(image.regionId, image.imageId)) ?? fresh;
   return { image: stored, status: 'deleted', remaining: 0 };
 }
 

@@ -84,4 +84,35 @@ describe('governor races', () => {
     expect(w.store.allShares().filter((s) => holdsQuota(s.state) || s.state === 'revoking')).toEqual([]);
     expect((await w.store.getImage(REGION, IMAGE))?.quotaUsed).toBe(0);
   });
+
+  it.each(Array.from({ length: 24 }, (_, k) => k))('drain vs cancel, cancel after %i ticks', async (k) => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1, 2]));
+    const draining = w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' }).catch((e: { code?: string }) => e.code);
+    await ticks(k);
+    const cancelling = w.governor.cancelDeletion(admin, REGION, IMAGE).catch((e: { code?: string }) => e.code);
+    const [drained, cancelled] = await Promise.all([draining, cancelling]);
+    const record = await w.store.getImage(REGION, IMAGE);
+    // The record never contradicts ECS, and a drain reported as deleted really deleted the image.
+    expect(record?.lifecycle === 'deleted').toBe(w.images.isDeleted(REGION, IMAGE));
+    if (typeof drained !== 'string' && drained?.status === 'deleted') expect(w.images.isDeleted(REGION, IMAGE)).toBe(true);
+    if (typeof cancelled !== 'string') expect(['active', 'deleted']).toContain(record?.lifecycle);
+    else expect(cancelled).toBe('DeletionNotInProgress');
+    await expectConsistent(w);
+  });
+
+  it.each(Array.from({ length: 16 }, (_, k) => k))('two drains at once, the second after %i ticks', async (k) => {
+    const w = world({ approvalRequired: false });
+    await w.governor.requestShare(alice, input([1, 2, 3]));
+    const first = w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
+    await ticks(k);
+    const second = w.governor.requestDeletion({ ...admin, requestId: 'http-req-10' }, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
+    const results = await Promise.allSettled([first, second]);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toMatch(/^(ConcurrentModification|ImageStillShared)$/);
+    const finished = await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
+    expect(finished).toEqual({ status: 'deleted' });
+    expect(w.images.callsOf('deleteImage').filter((c) => c.error === undefined)).toHaveLength(1);
+    expect(w.store.allEvents().filter((e) => e.action === 'image.deleted')).toHaveLength(1);
+    await expectConsistent(w);
+  });
 });
