@@ -21,7 +21,7 @@ export interface FcRuntimeOptions {
   readonly specFile: string;
   /** What `${env('X')}` in s.yaml reads (default process.env). */
   readonly specEnv?: Env;
-  /** Values that replace s.yaml's environmentVariables locally; a function gets the runtime URL once it listens. */
+  /** Values added to (or replacing) s.yaml's environmentVariables locally; a function form gets the runtime URL once it listens. */
   readonly envOverrides?: Readonly<Record<string, string>> | ((runtime: { url: string }) => Readonly<Record<string, string>>);
   readonly port?: number;
   readonly host?: string;
@@ -177,7 +177,7 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
   for (const fn of project.functions) {
     const env: Record<string, string> = {
       ...fn.environmentVariables,
-      ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k in fn.environmentVariables || !k.startsWith('FC_'))),
+      ...overrides,
       FC_ACCOUNT_ID: opts.accountId,
       FC_FUNCTION_NAME: fn.name,
       FC_FUNCTION_HANDLER: fn.handler,

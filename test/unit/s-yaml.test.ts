@@ -80,8 +80,11 @@ describe('s.yaml', () => {
   });
 
   it('gives every function exactly the variables loadConfig reads, as strings, and loadConfig accepts them', () => {
+    // FC_ENDPOINT only points the local runtime at itself; FC reserves the FC_ prefix.
+    const deployed = CONFIG_VARIABLES.filter((v) => v !== 'FC_ENDPOINT');
     for (const fn of functions) {
-      expect(Object.keys(fn.environmentVariables).sort()).toEqual([...CONFIG_VARIABLES].sort());
+      expect(Object.keys(fn.environmentVariables).sort()).toEqual([...deployed].sort());
+      expect(Object.keys(fn.environmentVariables).filter((k) => k.startsWith('FC_'))).toEqual([]);
       for (const [k, v] of Object.entries(fn.environmentVariables)) expect(typeof v, k).toBe('string');
       expect(() => loadConfig(fn.environmentVariables)).not.toThrow();
       // FC's limit on user environment variables (names + values).
