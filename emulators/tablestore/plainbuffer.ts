@@ -59,11 +59,17 @@ export interface Row {
 }
 
 export class PlainBufferError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** true when the message is the service's complete wording, to be passed on as is */
+    readonly complete = false,
+  ) {
     super(message);
     this.name = 'PlainBufferError';
   }
 }
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // CRC-8, polynomial 0x07, init 0, not reflected.
 const CRC8_TABLE = (() => {
@@ -127,7 +133,7 @@ class Reader {
   }
 }
 
-function readTypedValue(r: Reader, crcIn: number, allowSpecial: boolean): { value: PkValue; crc: number } {
+function readTypedValue(r: Reader, crcIn: number, allowSpecial: boolean, column = ''): { value: PkValue; crc: number } {
   const type = r.byte();
   let crc = crc8Byte(crcIn, type);
   switch (type) {
@@ -152,8 +158,16 @@ function readTypedValue(r: Reader, crcIn: number, allowSpecial: boolean): { valu
       const len = lenBytes.readUInt32LE(0);
       const payload = r.bytes(len);
       crc = crc8Bytes(crc8Bytes(crc, lenBytes), payload);
-      const value: Value =
-        type === VT_STRING ? { type: 'STRING', value: payload.toString('utf8') } : { type: 'BINARY', value: payload };
+      let value: Value;
+      if (type === VT_STRING) {
+        try {
+          value = { type: 'STRING', value: strictUtf8.decode(payload) };
+        } catch {
+          throw new PlainBufferError(`Value of column ${column} must be UTF8 encoding.`, true);
+        }
+      } else {
+        value = { type: 'BINARY', value: payload };
+      }
       return { value, crc };
     }
     case VT_INF_MIN:
@@ -169,10 +183,10 @@ function readTypedValue(r: Reader, crcIn: number, allowSpecial: boolean): { valu
   }
 }
 
-function readCellValue(r: Reader, crc: number, allowSpecial: boolean): { value: PkValue; crc: number } {
+function readCellValue(r: Reader, crc: number, allowSpecial: boolean, column: string): { value: PkValue; crc: number } {
   const declared = r.u32();
   const start = r.pos;
-  const out = readTypedValue(r, crc, allowSpecial);
+  const out = readTypedValue(r, crc, allowSpecial, column);
   if (r.pos - start !== declared) throw new PlainBufferError('Cell value length does not match its content.');
   return out;
 }
@@ -187,12 +201,12 @@ function readPkCell(r: Reader): { column: PkColumn; crc: number } {
   r.expect(TAG_CELL, 'TAG_CELL');
   const nameBytes = readName(r);
   let crc = crc8Bytes(0, nameBytes);
+  const name = nameBytes.toString('utf8');
   r.expect(TAG_CELL_VALUE, 'TAG_CELL_VALUE');
-  const v = readCellValue(r, crc, true);
+  const v = readCellValue(r, crc, true, name);
   crc = v.crc;
   r.expect(TAG_CELL_CHECKSUM, 'TAG_CELL_CHECKSUM');
   const stored = r.byte();
-  const name = nameBytes.toString('utf8');
   if (stored !== crc) throw new PlainBufferError(`Checksum mismatch in primary key cell '${name}'.`);
   return { column: { name, value: v.value }, crc };
 }
@@ -208,7 +222,7 @@ function readAttrCell(r: Reader): { cell: Cell; crc: number } {
   let timestamp: number | undefined;
   if (r.peek() === TAG_CELL_VALUE) {
     r.byte();
-    const v = readCellValue(r, crc, false);
+    const v = readCellValue(r, crc, false, name);
     value = v.value as Value;
     crc = v.crc;
   }

@@ -62,7 +62,7 @@ export function parseRowBytes(bytes: Uint8Array | undefined | null, what: string
   try {
     return decodeRow(bytes);
   } catch (e) {
-    if (e instanceof PlainBufferError) throw errors.parameterInvalid(`Invalid ${what}: ${e.message}`);
+    if (e instanceof PlainBufferError) throw errors.parameterInvalid(e.complete ? e.message : `Invalid ${what}: ${e.message}`);
     throw e;
   }
 }

@@ -5,6 +5,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  crc8Byte,
+  crc8Bytes,
   decodeBareValue,
   decodeRow,
   decodeRows,
@@ -264,6 +266,38 @@ describe('Tablestore emulator: PlainBuffer codec', () => {
     expect(sdkRead.attributes.map((a: { columnName: string }) => a.columnName)).toEqual(['b', 'd', 'f', 'i', 's']);
     for (const v of row.cells.map((c) => c.value!)) expect(decodeBareValue(encodeBareValue(v))).toEqual(v);
     expect(encodeRows([])).toEqual(Buffer.alloc(0));
+  });
+
+  it('refuses a STRING value that is not valid UTF-8, with the service message', async () => {
+    // A hand-built row: pk id="a", attribute s = STRING 0xFF (not UTF-8), checksums correct.
+    const cell = (name: string, typed: Buffer) => {
+      const nameBytes = Buffer.from(name);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(nameBytes.length);
+      const vlen = Buffer.alloc(4);
+      vlen.writeUInt32LE(typed.length);
+      const crc = crc8Bytes(crc8Bytes(0, nameBytes), typed);
+      return { bytes: Buffer.concat([Buffer.from([0x03, 0x04]), len, nameBytes, Buffer.from([0x05]), vlen, typed, Buffer.from([0x0a, crc])]), crc };
+    };
+    const pk = cell('id', Buffer.from([0x03, 1, 0, 0, 0, 0x61]));
+    const attr = cell('s', Buffer.from([0x03, 1, 0, 0, 0, 0xff]));
+    const rowCrc = crc8Byte(crc8Byte(crc8Byte(0, pk.crc), attr.crc), 0);
+    const row = Buffer.concat([Buffer.from([0x75, 0, 0, 0, 0x01]), pk.bytes, Buffer.from([0x02]), attr.bytes, Buffer.from([0x09, rowCrc])]);
+    await ts.client.createTable({
+      tableMeta: { tableName: 'utf8', primaryKey: [{ name: 'id', type: 'STRING' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    const body = Buffer.from(proto.PutRowRequest.encode({ tableName: 'utf8', row, condition: { rowExistence: 0 } }).finish());
+
+    const res = await raw('PutRow', { body });
+
+    expect(() => decodeRow(row)).toThrow('Value of column s must be UTF8 encoding.');
+    expect({ status: res.status, ...decodeError(res.bytes) }).toEqual({
+      status: 400,
+      code: 'OTSParameterInvalid',
+      message: 'Value of column s must be UTF8 encoding.',
+    });
   });
 
   it('stops at the row checksum and tolerates zero padding, but rejects trailing data and bad checksums', () => {
