@@ -42,6 +42,7 @@ exports.routes = [
   { method: 'GET', path: '/v1/binary' },
   { method: 'GET', path: '/v1/slow' },
   { method: 'GET', path: '/v1/boom' },
+  { method: 'GET', path: '/v1/pair/{n}' },
 ];
 exports.initialize = async (context) => { initialized += 1; };
 exports.handler = async (event, context) => {
@@ -50,6 +51,14 @@ exports.handler = async (event, context) => {
   if (e.rawPath === '/v1/binary') return { statusCode: 200, headers: { 'content-type': 'image/png' }, isBase64Encoded: true, body: Buffer.from([1, 2, 3]).toString('base64') };
   if (e.rawPath === '/v1/slow') { await new Promise((r) => setTimeout(r, 5000)); return { statusCode: 200, body: 'late' }; }
   if (e.rawPath === '/v1/boom') throw new TypeError('kaboom');
+  if (e.rawPath.startsWith('/v1/pair/')) {
+    // Each of two requests waits for the other: only two instances at once can answer both.
+    const fs = require('node:fs');
+    const me = e.rawPath.endsWith('/1') ? 1 : 2;
+    fs.writeFileSync(process.env.PAIR_DIR + '/pair-' + me, '');
+    while (!fs.existsSync(process.env.PAIR_DIR + '/pair-' + (3 - me))) await new Promise((r) => setTimeout(r, 10));
+    return { statusCode: 200, body: process.env.FC_INSTANCE_ID };
+  }
   const { logger, ...ctx } = context;
   logger.info('echo', e.rawPath);
   return {
@@ -79,6 +88,7 @@ vars:
   region: cn-hangzhou
   shared: &env
     MODE: \${env('FIXTURE_MODE', 'default-mode')}
+    PAIR_DIR: \${env('PAIR_DIR')}
 resources:
   echo:
     component: fc3
@@ -132,7 +142,7 @@ describe('FC runtime (local FC 3.0)', () => {
     writeFileSync(join(dir, 's.yaml'), SPEC);
     rt = await startFcRuntime({
       specFile: join(dir, 's.yaml'),
-      specEnv: { FIXTURE_MODE: 'from-env' },
+      specEnv: { FIXTURE_MODE: 'from-env', PAIR_DIR: dir },
       port: 0,
       accountId: ACCOUNT,
       roleCredentials: ROLE,
@@ -228,6 +238,16 @@ describe('FC runtime (local FC 3.0)', () => {
     expect(((await slow.json()) as { errorType: string }).errorType).toBe('FunctionTimeoutError');
     const after = await fetch(`${rt.url}/v1/echo/after`);
     expect(after.status).toBe(200);
+  });
+
+  it('scales out to a second instance when two requests overlap', async () => {
+    const [a, b] = await Promise.all([fetch(`${rt.url}/v1/pair/1`), fetch(`${rt.url}/v1/pair/2`)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const [ia, ib] = [await a.text(), await b.text()];
+    expect(ia).toMatch(/^c-[0-9a-f]{12}$/);
+    expect(ib).not.toBe(ia);
+    const fns = (await (await fetch(`${rt.url}/__emulator/functions`)).json()) as { name: string; instances: number }[];
+    expect(fns.find((f) => f.name === 'fx-echo')!.instances).toBeGreaterThanOrEqual(2);
   });
 
   it('accepts an fc2 async invocation on the FC 3.0 path with a valid signature and retries failures', async () => {
