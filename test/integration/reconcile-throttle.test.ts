@@ -34,7 +34,7 @@ describe('reconcile under ECS flow control', () => {
     expect(reportedThrottles).toBe(throttled.length);
     // Paced exactly at the limit, a refusal only happens when network jitter squeezes 51 calls into
     // the emulator's sliding second; the adapter retries those. Unpaced, most calls would be refused.
-    expect(throttled.length).toBeLessThanOrEqual(Math.ceil(calls.length * 0.05));
+    expect(throttled.length).toBeLessThanOrEqual(Math.ceil(calls.length * 0.1));
     // The buckets really paced the sweep: 500 reads at 50/s cannot finish in under ~10 s.
     expect(run!.durationMs).toBeGreaterThanOrEqual(((IMAGES - 1) / QPS) * 1000 - 100);
   });
