@@ -209,11 +209,12 @@ async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, sha
   const { deps, ctx, tally } = env;
   const { regionId, imageId } = ecs;
   if (!shareable || !accountAllowed(deps.policy, share.accountId)) {
-    const closed = await transitionShare(deps, share, ['active'], { state: 'revoked', lastError: 'no longer allowed by policy' });
+    const why = shareable ? 'account no longer allowed by policy' : `image not shareable (${ecs.kind}, ${ecs.status})`;
+    const closed = await transitionShare(deps, share, ['active'], { state: 'revoked', lastError: why });
     if (closed) {
       await releaseQuota(deps, regionId, imageId, 1);
       await audit(deps, ctx, [
-        { regionId, imageId, accountId: share.accountId, action: 'reconcile.missing_closed', before: 'active', after: 'revoked', reason: 'no longer allowed by policy' },
+        { regionId, imageId, accountId: share.accountId, action: 'reconcile.missing_closed', before: 'active', after: 'revoked', reason: why },
       ]);
       tally.action('share_revoked');
     }
@@ -246,7 +247,7 @@ async function resolveApplying(env: ReconcileEnv, share: Share, listed: boolean,
     return;
   }
   if (!stillAllowed) {
-    await markApplyFailed(deps, ctx, [share], 'no longer allowed by policy or expired');
+    await markApplyFailed(deps, ctx, [share], 'no longer allowed by policy, image not shareable, or expired');
     tally.action('share_failed');
     return;
   }
