@@ -7,7 +7,7 @@
 //   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
@@ -50,6 +50,8 @@ export interface Stack {
   readonly ownerAccountId: string;
   readonly regions: readonly string[];
   readonly runtime: FcRuntime;
+  /** Where Tablestore data and the keys are kept. */
+  readonly dataDir: string;
   /** Signs a token for any subject and roles with the local key. */
   signToken(sub: string, roles: readonly string[]): Promise<string>;
   close(): Promise<void>;
@@ -203,6 +205,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ownerAccountId: DEMO_OWNER_ACCOUNT_ID,
       regions: [...DEMO_REGIONS],
       runtime,
+      dataDir,
       signToken,
       close: closeAll,
     };
@@ -220,14 +223,14 @@ function banner(s: Stack): string {
     `image-share-governor is running at ${s.url}`,
     '',
     `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
-    `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in .data/tablestore)`,
+    `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in ${relative(process.cwd(), join(s.dataDir, 'tablestore')) || '.'})`,
     `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
     '  demo images         cn-hangzhou: m-hzdemobase0001, m-hzdemoapp00001, m-hzdemosecret01 (deny-tagged),',
     '                      m-hzdemolegacy01 (shared out of band), m-hzdemomarket01, m-hzdemosystem01 (system)',
     '                      cn-shanghai: m-shdemobase0001, m-shdemodb000001',
     '  target accounts     2000000000000001, 2000000000000002, 2000000000000003',
     '',
-    'Tokens (12 h; signing key kept in .data/signing-key.json):',
+    `Tokens (12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}):`,
     ...Object.entries(t).map(([r, v]) => `  export ${r.toUpperCase()}=${v}`),
     '',
     'Try it:',
