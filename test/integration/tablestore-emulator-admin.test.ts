@@ -1,5 +1,6 @@
 // Admin routes, fault injection and per-row atomicity of the Tablestore emulator.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isLoopback } from '../../emulators/tablestore/admin.js';
 import { startTablestore, type StartedTablestore } from '../support/tablestore.js';
 
 let ts: StartedTablestore;
@@ -116,6 +117,16 @@ describe('Tablestore emulator: faults', () => {
     });
     for (const v of Object.values(cases)) expect(v.body).toEqual({ message: expect.any(String) });
     expect((cases.extraField.body as { message: string }).message).toContain('additional properties');
+  });
+});
+
+describe('Tablestore emulator: admin access', () => {
+  it('serves admin routes to loopback clients only', () => {
+    const addresses = ['127.0.0.1', '::1', '::ffff:127.0.0.1', '127.0.0.53', '10.0.0.5', '::ffff:192.168.1.2', '::2', undefined];
+
+    const verdicts = addresses.map((a) => isLoopback(a));
+
+    expect(verdicts).toEqual([true, true, true, true, false, false, false, false]);
   });
 });
 
