@@ -307,36 +307,47 @@ export function createGovernor(input: GovernorDeps): Governor {
       if (earlier) return resumeRequest(ctx, earlier, body);
     }
 
-    const ecsImage = await images.getImage(regionId, imageId);
-    if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
-    const notShareable = notShareableReason(policy, ecsImage);
-    if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
-    if (ecsImage.status !== 'Available') {
-      throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
-        details: { imageStatus: ecsImage.status },
-      });
-    }
-    const record = await store.getImage(regionId, imageId);
-    if (record && record.lifecycle !== 'active') {
-      throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
-    }
-    const taken = await blockingShares(ctx, regionId, imageId, accountIds);
-    if (taken.length > 0) {
-      throw new GovernorError('ShareAlreadyExists', `Image ${imageId} is already shared, or a share is pending, with ${taken.join(', ')}`, {
-        details: { accounts: taken },
-      });
-    }
-    const limit = shareLimit(policy);
-    const used = record?.quotaUsed ?? 0;
-    if (used + accountIds.length > limit) {
-      throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
-        details: { limit, used, requested: accountIds.length },
-      });
-    }
+    const admit = async (): Promise<void> => {
+      const ecsImage = await images.getImage(regionId, imageId);
+      if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
+      const notShareable = notShareableReason(policy, ecsImage);
+      if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
+      if (ecsImage.status !== 'Available') {
+        throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
+          details: { imageStatus: ecsImage.status },
+        });
+      }
+      const record = await store.getImage(regionId, imageId);
+      if (record && record.lifecycle !== 'active') {
+        throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
+      }
+      const taken = await blockingShares(ctx, regionId, imageId, accountIds);
+      if (taken.length > 0) {
+        throw new GovernorError('ShareAlreadyExists', `Image ${imageId} is already shared, or a share is pending, with ${taken.join(', ')}`, {
+          details: { accounts: taken },
+        });
+      }
+      const limit = shareLimit(policy);
+      const used = record?.quotaUsed ?? 0;
+      if (used + accountIds.length > limit) {
+        throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
+          details: { limit, used, requested: accountIds.length },
+        });
+      }
 
-    // First writes: the record, then the atomic reservation (the real quota check under concurrency).
-    if (!record) await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
-    await reserveQuota(deps, regionId, imageId, accountIds.length);
+      // First writes: the record, then the atomic reservation (the real quota check under concurrency).
+      if (!record) await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
+      await reserveQuota(deps, regionId, imageId, accountIds.length);
+    };
+    try {
+      await admit();
+    } catch (e) {
+      // A concurrent call with the same key may have created the request meanwhile (its rows then
+      // look taken and its reservation looks like quota in use): continue that request instead.
+      const concurrent = opts.requestKey !== undefined && isGovernorError(e) ? await store.getRequest(requestId) : null;
+      if (concurrent) return resumeRequest(ctx, concurrent, body);
+      throw e;
+    }
 
     const approval = needsApproval(policy, accountIds);
     const at = now();
@@ -443,6 +454,9 @@ export function createGovernor(input: GovernorDeps): Governor {
         );
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
+        // A concurrent retry of this same request may have written the row first: that is ours.
+        const holder = await store.getShare(request.regionId, request.imageId, accountId);
+        if (holder && holder.requestId === request.requestId && !isTerminal(holder.state)) return holder;
         conflicts.push(accountId);
         return null;
       }

@@ -115,4 +115,21 @@ describe('governor races', () => {
     expect(w.store.allEvents().filter((e) => e.action === 'image.deleted')).toHaveLength(1);
     await expectConsistent(w);
   });
+
+  it.each(Array.from({ length: 24 }, (_, k) => [k % 2 === 1, Math.floor(k / 2)] as const))(
+    'two concurrent calls with the same request key make one request (approval off: %s, second after %i ticks)',
+    async (auto, k) => {
+    const w = world({ approvalRequired: !auto });
+    const body = input([1, 2, 3]);
+    const first = w.governor.requestShare(alice, body, { requestKey: 'alice:same' });
+    await ticks(k);
+    const results = await Promise.allSettled([first, w.governor.requestShare(alice, body, { requestKey: 'alice:same' })]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(w.store.allRequests()).toHaveLength(1);
+    expect(w.store.allRequests()[0]?.status).toBe(auto ? 'applied' : 'pending_approval');
+    expect(w.store.allShares().map((s) => s.state)).toEqual(Array.from({ length: 3 }, () => (auto ? 'active' : 'pending_approval')));
+    expect((await w.store.getImage(REGION, IMAGE))?.quotaUsed).toBe(3);
+    await expectConsistent(w);
+    },
+  );
 });
