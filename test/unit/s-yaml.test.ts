@@ -31,6 +31,21 @@ const DEPLOYER_ENV: Record<string, string> = {
   JWT_JWKS: JSON.stringify({ keys: [{ kty: 'RSA', kid: 'k1', use: 'sig', alg: 'RS256', e: 'AQAB', n: RSA_N }] }),
 };
 
+// Property names the fc3 component knows (its props schema); anything else is silently ignored on deploy.
+const FC3_PROPS = new Set([
+  'annotations', 'asyncInvokeConfig', 'code', 'concurrencyConfig', 'cpu', 'customContainerConfig', 'customDNS',
+  'customRuntimeConfig', 'description', 'diskSize', 'enableLongLiving', 'endpoint', 'environmentVariables',
+  'functionName', 'gpuConfig', 'handler', 'instanceIsolationMode', 'instanceLifecycleConfig', 'internetAccess',
+  'layers', 'logConfig', 'memorySize', 'nasConfig', 'ossMountConfig', 'provisionConfig', 'region', 'resourceGroupId',
+  'role', 'runtime', 'scalingConfig', 'sessionAffinity', 'sessionAffinityConfig', 'supplement', 'tags', 'timeout',
+  'instanceConcurrency', 'tracingConfig', 'triggers', 'vpcBinding', 'vpcConfig',
+]);
+const TRIGGER_KEYS = new Set(['description', 'invocationRole', 'qualifier', 'sourceArn', 'triggerConfig', 'triggerName', 'triggerType']);
+const TRIGGER_CONFIG_KEYS: Record<string, Set<string>> = {
+  http: new Set(['authConfig', 'authType', 'disableURLInternet', 'methods']),
+  timer: new Set(['cronExpression', 'enable', 'payload']),
+  eventbridge: new Set(['asyncInvocationType', 'eventRuleFilterPattern', 'eventSinkConfig', 'eventSourceConfig', 'runOptions', 'triggerEnable']),
+};
 const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 const ROUTES: Record<string, readonly { method: string; path: string }[]> = {
   'image-share-share': shareRoutes,
@@ -103,6 +118,20 @@ describe('s.yaml', () => {
     }
     const required = [...referencedEnv(SPEC)].filter(([, v]) => !v.hasDefault).map(([k]) => k).sort();
     expect(required).toEqual(Object.keys(DEPLOYER_ENV).filter((k) => k !== 'JWT_JWKS').sort());
+  });
+
+  it('uses only property names the fc3 component knows (a typo would be ignored silently)', () => {
+    const doc = readSpecDocument(SPEC) as { resources: Record<string, { component: string; props: Record<string, unknown> }> };
+    for (const [key, r] of Object.entries(doc.resources)) {
+      expect(r.component).toBe('fc3');
+      expect(Object.keys(r.props).filter((k) => !FC3_PROPS.has(k)), key).toEqual([]);
+      for (const t of r.props.triggers as { triggerType: string; triggerConfig: Record<string, unknown> }[]) {
+        expect(Object.keys(t).filter((k) => !TRIGGER_KEYS.has(k)), `${key} trigger`).toEqual([]);
+        const known = TRIGGER_CONFIG_KEYS[t.triggerType];
+        expect(known, `${key} trigger type ${t.triggerType}`).toBeDefined();
+        expect(Object.keys(t.triggerConfig).filter((k) => !known!.has(k)), `${key} ${t.triggerType} triggerConfig`).toEqual([]);
+      }
+    }
   });
 
   it('sets runtime, memory and an explicit timeout, and no instanceConcurrency', () => {
