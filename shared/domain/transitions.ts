@@ -163,12 +163,22 @@ export async function transitionShare(
   from: readonly ShareState[],
   patch: Partial<Pick<Share, 'state' | 'lastError' | 'expiresAt'>> & { state: ShareState },
 ): Promise<Share | null> {
+  return (await moveShare(deps, share, from, patch))?.stored ?? null;
+}
+
+/** transitionShare, also telling which state the row actually left (it may differ after a re-read). */
+async function moveShare(
+  deps: DomainDeps,
+  share: Share,
+  from: readonly ShareState[],
+  patch: Partial<Pick<Share, 'state' | 'lastError' | 'expiresAt'>> & { state: ShareState },
+): Promise<{ stored: Share; left: ShareState } | null> {
   let current = share;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     if (!from.includes(current.state)) return null;
     const next: Share = compact({ ...current, ...patch, updatedAt: nowIso(deps) });
     try {
-      return await deps.store.updateShare(next, current.version);
+      return { stored: await deps.store.updateShare(next, current.version), left: current.state };
     } catch (e) {
       if (!isConditionFailed(e)) throw e;
     }
@@ -187,10 +197,9 @@ async function transitionAll(
 ): Promise<{ moved: Share[]; before: Map<AccountId, ShareState> }> {
   const before = new Map<AccountId, ShareState>();
   const results = await mapLimit(shares, WRITE_CONCURRENCY, async (s) => {
-    const stored = await transitionShare(deps, s, from, patch);
-    // The state the row had right before this write (it may differ from the caller's copy after a re-read).
-    if (stored) before.set(s.accountId, from.includes(s.state) ? s.state : (from[0] as ShareState));
-    return stored;
+    const result = await moveShare(deps, s, from, patch);
+    if (result) before.set(s.accountId, result.left);
+    return result?.stored ?? null;
   });
   return { moved: results.filter((s): s is Share => s !== null), before };
 }
