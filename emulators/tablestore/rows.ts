@@ -438,8 +438,13 @@ export function projectRow(meta: TableMeta, stored: StoredRow | undefined, opts:
     const versions = row.columns.get(name)!.filter((c) => inTimeRange(c.ts, opts.timeRange)).slice(0, opts.maxVersions);
     if (versions.length > 0) columns.set(name, versions);
   }
-  // The filter sees only what was read: columns left out of columns_to_get count as missing.
-  if (opts.filter && !evaluate(opts.filter, columns)) return undefined;
+  // The filter sees only what was read (columns left out of columns_to_get count as missing),
+  // plus the primary key, which every read returns.
+  if (opts.filter && opts.filter.kind !== 'pagination') {
+    const seen = new Map(columns);
+    row.pk.forEach((value, i) => seen.set(meta.primaryKey[i]!.name, [{ value, ts: 0 }]));
+    if (!evaluate(opts.filter, seen)) return undefined;
+  }
   const pkWanted = !wanted || meta.primaryKey.some((p) => wanted.has(p.name));
   if (wanted && columns.size === 0 && !pkWanted) return undefined;
   let names = [...columns.keys()];

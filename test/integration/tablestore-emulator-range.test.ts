@@ -211,10 +211,19 @@ describe('Tablestore emulator: GetRange', () => {
       columnFilter: new TS.SingleColumnCondition('state', 'active', TS.ComparatorType.EQUAL, false),
     });
 
+    const byKey = await client.getRange({
+      tableName: 'f',
+      direction: TS.Direction.FORWARD,
+      inclusiveStartPrimaryKey: [{ id: TS.INF_MIN }],
+      exclusiveEndPrimaryKey: [{ id: TS.INF_MAX }],
+      columnFilter: new TS.SingleColumnCondition('id', 'b', TS.ComparatorType.GREATER_EQUAL, false),
+    });
+
     expect(res.rows.map((r: any) => [r.primaryKey[0].value, r.attributes.map((a: any) => a.columnName)])).toEqual([
       ['a', ['state']],
       ['c', ['state']],
     ]);
+    expect(byKey.rows.map((r: any) => r.primaryKey[0].value)).toEqual(['b', 'c']);
   });
 });
 
