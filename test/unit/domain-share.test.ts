@@ -590,6 +590,16 @@ describe('governor: ECS failures while applying', () => {
     expect(await w.quotaUsed()).toBe(0);
   });
 
+  it('fails the shares when ECS is full of shares made outside the service', async () => {
+    const w = world({ approvalRequired: false });
+    for (let i = 0; i < 48; i++) w.images.shareOutOfBand(REGION, IMAGE, account(100 + i));
+    const error = await failure(w.governor.requestShare(alice, shareInput({ accountIds: [account(1), account(2), account(3)] })));
+    expect([error.code, error.status, error.details.failedAccounts]).toEqual(['ShareQuotaExceeded', 409, [account(1), account(2), account(3)]]);
+    expect(w.store.allShares().map((s) => s.state)).toEqual(['failed', 'failed', 'failed']);
+    expect(await w.quotaUsed()).toBe(0);
+    expect(w.images.sharedWith(REGION, IMAGE)).toHaveLength(48);
+  });
+
   it('keeps the shares ECS accepted when a later chunk is refused (partially applied)', async () => {
     const accounts = Array.from({ length: 11 }, (_, i) => account(i));
     const w = world({ approvalRequired: false }, { knownAccounts: accounts.slice(0, 10) });
