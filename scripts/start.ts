@@ -6,14 +6,14 @@
 // function of s.yaml on one local origin. `--json` prints exactly one line once ready:
 //   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
-import type { RouteDecl } from '../emulators/fc/instance.js';
+import { routeTablesFromSource } from '../emulators/fc/source-routes.js';
 import { parseTimerMode } from '../emulators/fc/cli.js';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
@@ -102,22 +102,6 @@ function roleKeys(dataDir: string): { accessKeyId: string; accessKeySecret: stri
   return keys;
 }
 
-/** Route tables for bundles that do not export one: the same tables the handlers route with. */
-async function routeTablesFromSource(): Promise<Record<string, RouteDecl[]>> {
-  const out: Record<string, RouteDecl[]> = {};
-  for (const dir of readdirSync(join(ROOT, 'functions'))) {
-    const file = join(ROOT, 'functions', dir, 'routes.ts');
-    if (!existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    for (const v of Object.values(mod)) {
-      if (Array.isArray(v) && v.every((r) => r && typeof r.method === 'string' && typeof r.path === 'string')) {
-        out[`image-share-${dir}`] = v.map((r: RouteDecl) => ({ method: r.method, path: r.path }));
-      }
-    }
-  }
-  return out;
-}
-
 function portInUse(err: unknown, what: string, port: number | undefined): never {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') throw new StartError(`port ${port} for the ${what} is already in use; pick another (--${what === 'FC runtime' ? 'port' : what === 'ECS emulator' ? 'ecs-port' : 'tablestore-port'} P, 0 = any free port)`);
@@ -192,7 +176,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       accountId: DEMO_OWNER_ACCOUNT_ID,
       roleCredentials: role,
       timers: opts.timers ?? 'cron',
-      routes: await routeTablesFromSource(),
+      routes: await routeTablesFromSource(join(ROOT, 's.yaml')),
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());

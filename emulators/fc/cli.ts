@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFcRuntime, type TimerMode } from './runtime.js';
+import { routeTablesFromSource } from './source-routes.js';
 
 export function parseTimerMode(text: string): TimerMode {
   if (text === 'cron' || text === 'off') return text;
@@ -42,8 +43,10 @@ async function main(): Promise<void> {
       }
     : { accessKeyId: `STS.${randomBytes(8).toString('hex')}`, accessKeySecret: randomBytes(16).toString('hex'), securityToken: randomBytes(24).toString('base64url') };
   const maxInstances = arg(args, '--max-instances');
+  const specFile = resolve(arg(args, '--spec') ?? 's.yaml');
   const rt = await startFcRuntime({
-    specFile: resolve(arg(args, '--spec') ?? 's.yaml'),
+    specFile,
+    routes: await routeTablesFromSource(specFile),
     port,
     host: arg(args, '--host') ?? '127.0.0.1',
     accountId,
