@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultRegistry } from './faults.js';
+import { Pacing, type PacingOptions } from './pacing.js';
 import { Persistence } from './persistence.js';
 import { createRequestHandler, type CallRecord } from './server.js';
 import { Store } from './store.js';
@@ -23,6 +24,8 @@ export interface TablestoreEmulatorOptions {
   requestClock?: () => Date;
   /** drives probabilistic faults */
   random?: () => number;
+  /** opt-in service pacing: table-operation rate and a not-ready window after CreateTable */
+  pacing?: PacingOptions;
 }
 
 export interface TablestoreEmulator {
@@ -35,6 +38,7 @@ export interface TablestoreEmulator {
 
 export { OtsError } from './errors.js';
 export { CorruptDataError } from './persistence.js';
+export type { PacingOptions } from './pacing.js';
 
 export async function startTablestoreEmulator(opts: TablestoreEmulatorOptions = {}): Promise<TablestoreEmulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -46,6 +50,7 @@ export async function startTablestoreEmulator(opts: TablestoreEmulatorOptions = 
   const persistence = opts.dataDir ? Persistence.open(opts.dataDir, store) : undefined;
   const faults = new FaultRegistry(opts.random ?? Math.random);
   const calls: CallRecord[] = [];
+  const pacing = new Pacing(opts.pacing ?? {}, () => now().getTime());
 
   const handler = createRequestHandler({
     store,
@@ -56,8 +61,10 @@ export async function startTablestoreEmulator(opts: TablestoreEmulatorOptions = 
     accessKeySecret,
     now,
     requestClock: opts.requestClock ?? (() => new Date()),
+    pacing,
     reset: () => {
       store.reset();
+      pacing.reset();
       faults.clear();
       calls.length = 0;
     },

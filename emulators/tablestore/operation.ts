@@ -12,7 +12,11 @@ export interface Operation {
   readonly name: string;
   readonly requestType: string;
   readonly responseType: string;
+  /** table operations (create, update, delete) count toward the instance's table-operation rate */
+  readonly changesTables?: boolean;
   /** the table a request addresses, for the call log (first table of a batch) */
   tableOf(request: any): string | undefined;
+  /** every table a data request addresses (for the table-readiness window) */
+  tablesOf?(request: any): string[];
   handle(request: any, ctx: OperationContext): object;
 }

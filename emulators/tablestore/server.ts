@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdmin, type AdminDeps } from './admin.js';
 import { errors, OtsError } from './errors.js';
 import type { FaultRegistry } from './faults.js';
+import type { Pacing } from './pacing.js';
 import type { Operation, OperationContext } from './operation.js';
 import { OPERATIONS } from './registry.js';
 import { encodeError, encodeMessage, messageType } from './protocol.js';
@@ -31,6 +32,7 @@ export interface ServerDeps {
   accessKeySecret: string;
   now: () => Date;
   requestClock: () => Date;
+  pacing: Pacing;
   reset: () => void;
 }
 
@@ -184,7 +186,9 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.error) throw fault.error;
         // From here to the reply nothing awaits: each row's check and write happen in one turn.
+        deps.pacing.admit(op, request, table);
         const response = op.handle(request, ctx);
+        deps.pacing.settled(op, table);
         const out = encodeMessage(op.responseType, response);
         record(200, null);
         sendProtocol(deps, res, path, 200, out);

@@ -195,3 +195,41 @@ describe('Tablestore emulator: atomic conditional writes', () => {
     ]);
   });
 });
+
+describe('Tablestore emulator: opt-in pacing', () => {
+  it('limits table operations per second and keeps a new table not ready for a while', async () => {
+    let clock = Date.now();
+    const paced = await startTablestore({ maxRetries: 0, now: () => new Date(clock), pacing: { tableOperationsPerSecond: 2, tableReadyAfterMs: 5000 } });
+    const create = (name: string) =>
+      outcome(
+        paced.client.createTable({
+          tableMeta: { tableName: name, primaryKey: [{ name: 'id', type: 'STRING' }] },
+          reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+          tableOptions: { timeToLive: -1, maxVersions: 1 },
+        }),
+      );
+    const put = () =>
+      outcome(paced.client.putRow({ tableName: 'p1', condition: ignore(), primaryKey: [{ id: 'a' }], attributeColumns: [{ v: 1 }] }));
+
+    try {
+      const first = await create('p1');
+      const second = await create('p2');
+      const third = await create('p3');
+      const tooSoon = await put();
+      clock += 5000;
+      const fourth = await create('p3');
+      const ready = await put();
+
+      expect({ first, second, third, tooSoon, fourth, ready }).toEqual({
+        first: 'ok',
+        second: 'ok',
+        third: '403 OTSQuotaExhausted',
+        tooSoon: '404 OTSTableNotReady',
+        fourth: 'ok',
+        ready: 'ok',
+      });
+    } finally {
+      await paced.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ export const batchGetRow: Operation = {
   requestType: 'BatchGetRowRequest',
   responseType: 'BatchGetRowResponse',
   tableOf: (req) => req.tables?.[0]?.tableName,
+  tablesOf: (req) => (req.tables ?? []).map((t: { tableName: string }) => t.tableName),
   handle(req, { store, nowMs }) {
     const tables: any[] = req.tables ?? [];
     if (tables.length === 0) throw errors.parameterInvalid('No row specified in the request of BatchGetRow.');

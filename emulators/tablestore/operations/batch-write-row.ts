@@ -15,6 +15,7 @@ export const batchWriteRow: Operation = {
   requestType: 'BatchWriteRowRequest',
   responseType: 'BatchWriteRowResponse',
   tableOf: (req) => req.tables?.[0]?.tableName,
+  tablesOf: (req) => (req.tables ?? []).map((t: { tableName: string }) => t.tableName),
   handle(req, { store, nowMs }) {
     const tables: any[] = req.tables ?? [];
     if (tables.length === 0) throw errors.parameterInvalid('No row is specified in BatchWriteRow.');

@@ -10,6 +10,7 @@ const DEFINED_TYPES = new Set([1, 2, 3, 4, 7]);
 export const createTable: Operation = {
   name: 'CreateTable',
   requestType: 'CreateTableRequest',
+  changesTables: true,
   responseType: 'CreateTableResponse',
   tableOf: (req) => req.tableMeta?.tableName,
   handle(req, { store, nowMs }) {

@@ -4,6 +4,7 @@ import { requireTable } from '../rows.js';
 export const deleteTable: Operation = {
   name: 'DeleteTable',
   requestType: 'DeleteTableRequest',
+  changesTables: true,
   responseType: 'DeleteTableResponse',
   tableOf: (req) => req.tableName,
   handle(req, { store }) {

@@ -6,6 +6,7 @@ import { describeOptions, describeThroughput, parseTableOptions, parseThroughput
 export const updateTable: Operation = {
   name: 'UpdateTable',
   requestType: 'UpdateTableRequest',
+  changesTables: true,
   responseType: 'UpdateTableResponse',
   tableOf: (req) => req.tableName,
   handle(req, { store, nowMs }) {
