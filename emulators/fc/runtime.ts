@@ -82,6 +82,8 @@ interface CompiledRoute {
 const MAX_ASYNC_PAYLOAD = 128 * 1024;
 const MAX_SYNC_PAYLOAD = 32 * 1024 * 1024;
 const MAX_URL = 4096;
+/** Invocation records kept for /__emulator/invocations (oldest dropped first). */
+const MAX_RECORDS = 10_000;
 
 class HttpError extends Error {
   constructor(
@@ -139,6 +141,10 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
   const log = opts.log ?? ((fn: string, line: string) => process.stderr.write(`[${fn}] ${line}\n`));
   const keys: AccessKey[] = [opts.roleCredentials, ...(opts.accessKeys ?? [])];
   const records: InvocationRecord[] = [];
+  const remember = (r: InvocationRecord): void => {
+    records.push(r);
+    if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS);
+  };
   const inflight = new Set<Promise<unknown>>();
   const timers = new Set<NodeJS.Timeout>();
   const pools = new Map<string, FunctionPool>();
@@ -237,7 +243,7 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       attempts: 0,
       payload: event.toString('utf8'),
     };
-    records.push(record);
+    remember(record);
     const pool = pools.get(fn.name)!;
     const started = Date.now();
     for (let attempt = 0; attempt <= fn.maxAsyncRetryAttempts && !closing; attempt++) {
@@ -307,7 +313,7 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       return;
     }
     const record: InvocationRecord = { requestId, functionName, trigger: 'sync', startedAt: new Date().toISOString(), status: 'running', attempts: 1 };
-    records.push(record);
+    remember(record);
     const started = Date.now();
     const out = await pool.invoke(body, context(pool.spec, requestId));
     record.durationMs = Date.now() - started;
@@ -397,7 +403,7 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
     const fn = route.pool.spec;
     const event = buildHttpEvent(req, body, { requestId, accountId: opts.accountId, region: fn.region, domainPrefix: fn.name });
     const record: InvocationRecord = { requestId, functionName: fn.name, trigger: 'http', triggerName: trigger.name, startedAt: new Date().toISOString(), status: 'running', attempts: 1 };
-    records.push(record);
+    remember(record);
     const started = Date.now();
     const out = await route.pool.invoke(Buffer.from(JSON.stringify(event)), context(fn, requestId));
     record.durationMs = Date.now() - started;
