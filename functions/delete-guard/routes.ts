@@ -14,7 +14,7 @@ export const deleteGuardRoutes: readonly Route[] = [
       200: { schema: 'DeletionOutcome', description: 'The image is deleted' },
       202: { schema: 'DeletionOutcome', description: 'Draining: shares are being revoked; the reconciler deletes once none remain' },
     },
-    errors: ['ImageNotFound', 'ImageNotShareable', 'ImageStillShared', 'ImageInUse', 'ConcurrentModification', 'IdempotencyKeyReused', 'UpstreamThrottled', 'UpstreamUnavailable'],
+    errors: ['ImageNotFound', 'ImageNotShareable', 'ImageStillShared', 'ImageInUse', 'DeletionNotInProgress', 'ConcurrentModification', 'IdempotencyKeyReused', 'UpstreamThrottled', 'UpstreamUnavailable'],
     async handle({ ctx, governor, params, body }) {
       const b = body as { mode: 'guard' | 'drain'; reason: string; force?: boolean };
       const out = await governor.requestDeletion(ctx, params.regionId!, params.imageId!, {

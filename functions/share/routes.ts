@@ -91,7 +91,7 @@ export const shareRoutes: readonly Route[] = [
     roles: ['approver', 'admin'],
     body: 'RejectBody',
     responses: { 200: { schema: 'RequestEnvelope', description: 'Rejected' } },
-    errors: ['RequestNotFound', 'RequestNotPending', 'IdempotencyKeyReused', 'UpstreamUnavailable'],
+    errors: ['RequestNotFound', 'RequestNotPending', 'SelfApprovalForbidden', 'ConcurrentModification', 'IdempotencyKeyReused', 'UpstreamUnavailable'],
     async handle({ ctx, governor, params, body }) {
       const out = await governor.reject(ctx, params.requestId!, { comment: String(body.comment) });
       return { status: 200, body: { request: out.request } };

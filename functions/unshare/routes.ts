@@ -12,7 +12,7 @@ export const unshareRoutes: readonly Route[] = [
     responses: {
       200: { schema: 'UnshareResult', description: 'Revoked; the warning explains the consequence for existing instances' },
     },
-    errors: ['ImageNotFound', 'IdempotencyKeyReused', 'UpstreamThrottled', 'UpstreamUnavailable'],
+    errors: ['ImageNotFound', 'ConcurrentModification', 'IdempotencyKeyReused', 'UpstreamThrottled', 'UpstreamUnavailable'],
     async handle({ ctx, governor, params, body }) {
       const b = body as { accountIds: string[]; reason: string };
       const out = await governor.unshare(ctx, { regionId: params.regionId!, imageId: params.imageId!, accountIds: b.accountIds, reason: b.reason });

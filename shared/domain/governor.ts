@@ -529,14 +529,14 @@ export function createGovernor(input: GovernorDeps): Governor {
     if (request.status === 'pending_approval' && Date.parse(request.pendingUntil) <= now().getTime()) {
       await expireRequest(deps, ctx, request);
       throw new GovernorError('RequestNotPending', `Share request ${requestId} expired at ${request.pendingUntil}`, {
-        details: { status: 'expired' },
+        details: { requestStatus: 'expired' },
       });
     }
     return request;
   }
 
   const notPending = (request: ShareRequest): GovernorError =>
-    new GovernorError('RequestNotPending', `Share request ${request.requestId} is ${request.status}`, { details: { status: request.status } });
+    new GovernorError('RequestNotPending', `Share request ${request.requestId} is ${request.status}`, { details: { requestStatus: request.status } });
 
   async function approve(ctx: Ctx, requestId: string, body: { comment?: string }): Promise<{ request: ShareRequest; shares: Share[] }> {
     const errors = new FieldErrors();
@@ -838,7 +838,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const record = await store.getImage(regionId, imageId);
     if (!record || record.lifecycle !== 'draining') {
       throw new GovernorError('DeletionNotInProgress', `No drain is in progress for image ${imageId}`, {
-        details: { status: record?.deletion.status ?? 'none' },
+        details: { deletionStatus: record?.deletion.status ?? 'none' },
       });
     }
     const cancelled = await updateImageRecord(deps, record, (f) =>

@@ -728,7 +728,7 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
   const latest = await deps.store.getImage(regionId, imageId);
   if (latest?.lifecycle === 'deleted') return { image: latest, status: 'deleted', remaining: 0 };
   if (!latest || latest.lifecycle !== 'draining') {
-    throw new GovernorError('DeletionNotInProgress', `The drain of image ${imageId} was cancelled`, { details: { status: latest?.deletion.status ?? 'none' } });
+    throw new GovernorError('DeletionNotInProgress', `The drain of image ${imageId} was cancelled`, { details: { deletionStatus: latest?.deletion.status ?? 'none' } });
   }
   try {
     await deps.images.deleteImage(regionId, imageId, { force: opts.force ?? image.deletion.force ?? false });

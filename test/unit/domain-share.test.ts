@@ -418,7 +418,7 @@ describe('governor.approve and reject', () => {
     const w = await pending();
     await w.governor.reject(bob, w.request.requestId, { comment: 'no' });
     const again = await failure(w.governor.approve(bob, w.request.requestId, {}));
-    expect([again.code, again.status, again.details]).toEqual(['RequestNotPending', 409, { status: 'rejected' }]);
+    expect([again.code, again.status, again.details]).toEqual(['RequestNotPending', 409, { requestStatus: 'rejected' }]);
     const missing = await failure(w.governor.approve(bob, 'sr-unknown', {}));
     expect([missing.code, missing.status]).toEqual(['RequestNotFound', 404]);
   });
@@ -427,7 +427,7 @@ describe('governor.approve and reject', () => {
     const w = await pending({ pendingRequestTtlHours: 24 });
     w.clock.advanceHours(24);
     const error = await failure(w.governor.approve(bob, w.request.requestId, {}));
-    expect([error.code, error.details]).toEqual(['RequestNotPending', { status: 'expired' }]);
+    expect([error.code, error.details]).toEqual(['RequestNotPending', { requestStatus: 'expired' }]);
     expect((await w.store.getRequest(w.request.requestId))?.status).toBe('expired');
     expect(w.store.allShares().map((s) => s.state)).toEqual(['expired', 'expired']);
     expect(await w.quotaUsed()).toBe(0);

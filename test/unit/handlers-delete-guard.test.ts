@@ -84,7 +84,7 @@ describe('delete-guard function', () => {
 
   it('DELETE without a drain in progress: 409 DeletionNotInProgress', async () => {
     const res = await h.handler(event('deletion-cancel', { token: h.tokens.admin }), { requestId: 'g9' });
-    expect(res).toEqual(problem('g9', 409, 'DeletionNotInProgress', 'No drain is in progress for this image', `No drain is in progress for image ${IMAGE}`));
+    expect(res).toEqual(problem('g9', 409, 'DeletionNotInProgress', 'No drain is in progress for this image', `No drain is in progress for image ${IMAGE}`, { deletionStatus: 'none' }));
   });
 
   it('GET status of an image never deleted: none', async () => {

@@ -98,7 +98,7 @@ describe('share function (handler over the governor with in-memory store and ECS
       isBase64Encoded: false,
     });
     expect((await h.store.getImage(REGION, IMAGE))?.quotaUsed).toBe(0);
-    expect(late).toEqual(problem('req-late', 409, 'RequestNotPending', 'The share request is no longer pending', `Share request ${requestId} is rejected`));
+    expect(late).toEqual(problem('req-late', 409, 'RequestNotPending', 'The share request is no longer pending', `Share request ${requestId} is rejected`, { requestStatus: 'rejected' }));
   });
 
   it('403 SelfApprovalForbidden: a requester who is also an approver cannot approve their own request', async () => {
