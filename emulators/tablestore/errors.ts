@@ -31,8 +31,11 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   OTSRowOperationConflict: 409,
   OTSNotEnoughCapacityUnit: 403,
   OTSCapacityUnitExhausted: 403,
-  OTSTimeout: 503,
   OTSInternalServerError: 500,
+  OTSUnsupportOperation: 400,
+  OTSNoPermissionAccess: 403,
+  OTSOperationThrottled: 403,
+  OTSTimeout: 503,
 };
 
 export const errors = {
