@@ -51,6 +51,7 @@ class Instance {
   private pending = new Map<number, (msg: { value?: HandlerValue; error?: FunctionError }) => void>();
   private exitError: FunctionError | undefined;
   private dead = false;
+  private retired = false;
   routes: RouteDecl[] | undefined;
 
   constructor(
@@ -105,7 +106,7 @@ class Instance {
   }
 
   get alive(): boolean {
-    return !this.dead;
+    return !this.dead && !this.retired;
   }
 
   private request(id: number, message: Record<string, unknown>, timeoutMs: number): Promise<{ value?: HandlerValue; error?: FunctionError; timedOut?: boolean; crashed?: boolean }> {
@@ -145,7 +146,10 @@ class Instance {
   }
 
   async terminate(): Promise<void> {
-    if (!this.dead) await this.worker.terminate();
+    if (this.retired) return;
+    // Out of service at once: a timed-out instance must not be handed the next request while it exits.
+    this.retired = true;
+    await this.worker.terminate();
   }
 }
 
