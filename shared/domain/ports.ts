@@ -41,7 +41,8 @@ export interface ImagePort {
 
 /**
  * Tablestore, in domain words. Every method throws StoreError only (ConditionFailed, NotFound,
- * AlreadyExists, Busy, Unavailable). `update*(next, expectedVersion)` stores `next` with
+ * AlreadyExists, Busy, Unavailable) — except that a cursor the store did not issue is a client mistake:
+ * GovernorError ValidationFailed. `update*(next, expectedVersion)` stores `next` with
  * `version = expectedVersion + 1` only if the stored version is still `expectedVersion`, and
  * returns what was stored.
  */

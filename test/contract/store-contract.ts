@@ -2,7 +2,7 @@
 // documented on the port. Run by test/integration/store-tablestore.test.ts and
 // test/unit/store-contract-memory.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreError } from '../../shared/domain/errors.js';
+import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type {
   AuditEvent,
   IdempotencyRecord,
@@ -290,6 +290,14 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const { pages, all } = await collectAll((cursor) => store().listImages({ regionId: 'cn-shanghai' }, 2, cursor));
       expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
       expect(all).toEqual(shanghai);
+    });
+
+    it('refuses a cursor it did not issue as a client mistake (ValidationFailed)', async () => {
+      for (const forged of ['%%%not-base64%%%', Buffer.from('"just a string"').toString('base64url')]) {
+        const error = await store().listImages({}, 5, forged).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GovernorError);
+        expect((error as GovernorError).code).toBe('ValidationFailed');
+      }
     });
 
     it('returns no cursor when the page holds the rest exactly', async () => {

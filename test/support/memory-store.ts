@@ -3,7 +3,7 @@
 // over absent or terminal rows, newest-first listings with opaque cursors, idempotency expiry, leases.
 // Every method first yields (so concurrent callers interleave), then checks and writes in one
 // synchronous step, like a conditional write on one Tablestore row.
-import { StoreError } from '../../shared/domain/errors.js';
+import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type {
   AccountId,
   AuditEvent,
@@ -30,10 +30,13 @@ const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(valu
 function decodeCursor<T>(cursor: string | undefined): T | undefined {
   if (cursor === undefined) return undefined;
   try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as T;
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed !== null && typeof parsed === 'object') return parsed as T;
   } catch {
-    throw new StoreError('ConditionFailed', 'invalid cursor');
+    // fall through
   }
+  // Same answer as the Tablestore adapter: a cursor the client forged or mangled is a 400.
+  throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing');
 }
 
 /** Newest first by a timestamp, then by insertion (later first); the cursor holds the last key. */
