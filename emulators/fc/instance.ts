@@ -157,7 +157,6 @@ export class FunctionPool {
   private readonly idle: Instance[] = [];
   private readonly all = new Set<Instance>();
   private readonly waiting: ((i: Instance | Error) => void)[] = [];
-  private starting = 0;
   private closed = false;
   /** Route table the bundle exported (learned when the first instance loads). */
   routes: RouteDecl[] | undefined;
@@ -174,26 +173,30 @@ export class FunctionPool {
   }
 
   private async spawn(): Promise<Instance> {
-    this.starting += 1;
-    try {
-      const instance = new Instance(this.opts, (i) => {
-        this.all.delete(i);
-        const at = this.idle.indexOf(i);
-        if (at >= 0) this.idle.splice(at, 1);
-      });
-      this.all.add(instance);
-      this.coldStarts += 1;
-      const failed = await instance.start();
-      if (failed) {
-        await instance.terminate();
-        this.all.delete(instance);
-        throw Object.assign(new Error(failed.errorMessage), { fcError: failed });
-      }
-      this.routes ??= instance.routes;
-      return instance;
-    } finally {
-      this.starting -= 1;
+    const instance = new Instance(this.opts, (i) => {
+      this.all.delete(i);
+      const at = this.idle.indexOf(i);
+      if (at >= 0) this.idle.splice(at, 1);
+    });
+    this.all.add(instance);
+    this.coldStarts += 1;
+    const failed = await instance.start();
+    if (failed) {
+      await instance.terminate();
+      this.all.delete(instance);
+      throw Object.assign(new Error(failed.errorMessage), { fcError: failed });
     }
+    this.routes ??= instance.routes;
+    return instance;
+  }
+
+  /** Starts an instance for a waiter; a failed start passes the freed slot to the next waiter. */
+  private spawnFor(waiter: (i: Instance | Error) => void): void {
+    this.spawn().then(waiter, (e: Error) => {
+      waiter(e);
+      const next = this.waiting.shift();
+      if (next) this.spawnFor(next);
+    });
   }
 
   /** Starts one instance now (to learn the route table before traffic arrives). */
@@ -206,7 +209,14 @@ export class FunctionPool {
     if (this.closed) throw new Error('the runtime is closing');
     const ready = this.idle.pop();
     if (ready) return ready;
-    if (this.all.size + this.starting < this.opts.maxInstances) return this.spawn();
+    // `all` already counts instances that are still starting.
+    if (this.all.size < this.opts.maxInstances) {
+      return this.spawn().catch((e: Error) => {
+        const next = this.waiting.shift();
+        if (next) this.spawnFor(next);
+        throw e;
+      });
+    }
     return new Promise((resolve, reject) => this.waiting.push((i) => (i instanceof Error ? reject(i) : resolve(i))));
   }
 
@@ -214,7 +224,7 @@ export class FunctionPool {
     if (!i.alive) {
       // Its slot is free again: let a waiter start a fresh instance.
       const next = this.waiting.shift();
-      if (next) this.spawn().then(next, (e: Error) => next(e));
+      if (next) this.spawnFor(next);
       return;
     }
     const next = this.waiting.shift();

@@ -81,6 +81,15 @@ exports.handler = async (event, context) => {
   return { calls, got: e, requestId: context.requestId };
 };`;
 
+// Its first instance fails to initialize (a marker file tells later instances apart).
+const FLAKY_INIT = `
+const fs = require('node:fs');
+exports.initialize = async () => {
+  const marker = process.env.PAIR_DIR + '/init-failed-once';
+  if (!fs.existsSync(marker)) { fs.writeFileSync(marker, ''); throw new Error('config missing'); }
+};
+exports.handler = async () => 'ready';`;
+
 const SPEC = `
 edition: 3.0.0
 name: fixture
@@ -124,6 +133,18 @@ resources:
         - triggerName: tick
           triggerType: timer
           triggerConfig: { cronExpression: '@every 1h', enable: true, payload: '{"from":"timer"}' }
+  flaky:
+    component: fc3
+    props:
+      region: cn-hangzhou
+      functionName: fx-flaky-init
+      runtime: nodejs20
+      code: ./dist/flaky
+      handler: index.handler
+      timeout: 5
+      instanceLifecycleConfig:
+        initializer: { handler: index.initialize, timeout: 5 }
+      environmentVariables: *env
 `;
 
 describe('FC runtime (local FC 3.0)', () => {
@@ -134,7 +155,7 @@ describe('FC runtime (local FC 3.0)', () => {
   beforeAll(async () => {
     // Prepare
     dir = mkdtempSync(join(tmpdir(), 'fc-runtime-'));
-    for (const [name, code] of [['echo', ECHO], ['worker', WORKER]] as const) {
+    for (const [name, code] of [['echo', ECHO], ['worker', WORKER], ['flaky', FLAKY_INIT]] as const) {
       mkdirSync(join(dir, 'dist', name), { recursive: true });
       writeFileSync(join(dir, 'dist', name, 'index.js'), code);
       writeFileSync(join(dir, 'dist', name, 'package.json'), '{"type":"commonjs"}');
@@ -296,6 +317,13 @@ describe('FC runtime (local FC 3.0)', () => {
     expect(((await unknown.json()) as { ErrorCode: string }).ErrorCode).toBe('InvalidAccessKeyID');
     await expect(wrongSecret.post('/functions/fx-worker/invocations', '{}', { 'x-fc-invocation-type': 'Async' })).rejects.toMatchObject({ name: 'FCSignatureNotMatchError', code: 'SignatureNotMatch' });
     await rt.drain();
+  });
+
+  it('reports a failed initializer and starts a fresh instance for the next invocation', async () => {
+    const first = await rt.invoke('fx-flaky-init', '{}');
+    expect(first).toEqual({ ok: false, kind: 'init', error: expect.objectContaining({ errorMessage: 'config missing', errorType: 'Error' }) });
+    const second = await rt.invoke('fx-flaky-init', '{}');
+    expect(second).toEqual({ ok: true, value: { kind: 'string', text: 'ready' } });
   });
 
   it('fires a timer with the FC timer event and its string payload', async () => {
