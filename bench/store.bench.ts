@@ -43,8 +43,8 @@ try {
     const imageId = `m-benchquota${concurrency}`;
     await store.createImage({ regionId: 'cn-hangzhou', imageId, lifecycle: 'active', quotaUsed: 0, deletion: { status: 'none' }, createdAt: now, updatedAt: now, version: 1 });
     await measure('adjustQuota +1 then -1 (2 INCREMENTs per op)', concurrency, async () => {
-      await store.adjustQuota('cn-hangzhou', imageId, 1, 50);
-      await store.adjustQuota('cn-hangzhou', imageId, -1, 50);
+      await store.adjustQuota('cn-hangzhou', imageId, 1, 50, new Date());
+      await store.adjustQuota('cn-hangzhou', imageId, -1, 50, new Date());
     });
   }
 

@@ -82,6 +82,8 @@ export interface ImageRecord {
   readonly lifecycle: ImageLifecycle;
   /** Shares in QUOTA_STATES. Changed only by conditional writes. */
   readonly quotaUsed: number;
+  /** When quotaUsed last moved (absent until the first reservation): the recount waits for quiet. */
+  readonly quotaChangedAt?: string;
   readonly deletion: Deletion;
   readonly createdAt: string;
   readonly updatedAt: string;

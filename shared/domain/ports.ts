@@ -56,9 +56,10 @@ export interface StorePort {
   /**
    * Atomically adds `delta` to quotaUsed and returns the new value. For delta > 0 the write is
    * conditional on `quotaUsed + delta <= limit` and `lifecycle = 'active'`; for delta < 0 on
-   * `quotaUsed >= -delta`. ConditionFailed otherwise (then read the image to tell why).
+   * `quotaUsed >= -delta`. ConditionFailed otherwise (then read the image to tell why). Records `now`
+   * as quotaChangedAt in the same write.
    */
-  adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number>;
+  adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number>;
   /** Sets quotaUsed from `expected` to `actual` (the reconciler's recount); ConditionFailed if it moved. */
   correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void>;
   /** Managed images, ordered by (regionId, imageId); regionId narrows to one region. */

@@ -81,7 +81,7 @@ export async function releaseQuota(deps: DomainDeps, regionId: string, imageId: 
   if (count <= 0) return;
   const limit = shareLimit(deps.policy);
   try {
-    await deps.store.adjustQuota(regionId, imageId, -count, limit);
+    await deps.store.adjustQuota(regionId, imageId, -count, limit, deps.clock.now());
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
     // The counter is lower than the shares we hold: it drifted. Release what is there; the
@@ -89,7 +89,7 @@ export async function releaseQuota(deps: DomainDeps, regionId: string, imageId: 
     const image = await deps.store.getImage(regionId, imageId);
     deps.logger.warn({ msg: 'quota release below zero', regionId, imageId, count, used: image?.quotaUsed });
     if (image && image.quotaUsed > 0) {
-      await deps.store.adjustQuota(regionId, imageId, -Math.min(count, image.quotaUsed), limit).catch(() => undefined);
+      await deps.store.adjustQuota(regionId, imageId, -Math.min(count, image.quotaUsed), limit, deps.clock.now()).catch(() => undefined);
     }
   }
 }
@@ -102,7 +102,7 @@ export async function reserveQuota(deps: DomainDeps, regionId: string, imageId: 
   const limit = shareLimit(deps.policy);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     try {
-      return await deps.store.adjustQuota(regionId, imageId, count, limit);
+      return await deps.store.adjustQuota(regionId, imageId, count, limit, deps.clock.now());
     } catch (e) {
       if (!isConditionFailed(e)) throw e;
     }

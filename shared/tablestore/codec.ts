@@ -57,7 +57,10 @@ function withOptional<T extends object>(base: T, optional: Record<string, unknow
 }
 
 // ---- images ----
-/** Every image column except quota_used (a counter written only by adjustQuota/correctQuota/create). */
+/**
+ * Every image column except quota_used and quota_changed_at (the counter and its timestamp are written
+ * only by adjustQuota/correctQuota/create).
+ */
 export function imageColumns(r: ImageRecord, version: number): Record<string, ColumnValue | undefined> {
   return {
     image_name: r.imageName,
@@ -81,7 +84,7 @@ export function decodeImage(regionId: string, imageId: string, c: Columns): Imag
       updatedAt: reqString(c, 'images', 'updated_at'),
       version: reqNumber(c, 'images', 'version'),
     },
-    { imageName: optString(c, 'image_name') },
+    { imageName: optString(c, 'image_name'), quotaChangedAt: optString(c, 'quota_changed_at') },
   );
 }
 

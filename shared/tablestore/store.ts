@@ -246,18 +246,20 @@ class TablestoreStore implements StorePort {
       async () => {
         const stored = await this.getImage(next.regionId, next.imageId);
         if (!stored || stored.version !== version) return false;
-        const { quotaUsed: _q, version: _v, ...rest } = stored;
-        const { quotaUsed: _nq, version: _nv, ...wanted } = next;
+        const { quotaUsed: _q, quotaChangedAt: _qc, version: _v, ...rest } = stored;
+        const { quotaUsed: _nq, quotaChangedAt: _nqc, version: _nv, ...wanted } = next;
         return canonical(rest) === canonical(wanted);
       },
     );
     // The counter is not part of this write (a stale quotaUsed in `next` must never overwrite it):
     // report the stored value, read after the write.
-    const quotaUsed = (await this.getImage(next.regionId, next.imageId))?.quotaUsed ?? next.quotaUsed;
-    return { ...next, quotaUsed, version };
+    const stored = await this.getImage(next.regionId, next.imageId);
+    const { quotaChangedAt: _stale, ...rest } = next;
+    const quotaChangedAt = stored?.quotaChangedAt;
+    return { ...rest, quotaUsed: stored?.quotaUsed ?? next.quotaUsed, version, ...(quotaChangedAt ? { quotaChangedAt } : {}) };
   }
 
-  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number> {
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number> {
     const table = this.tables.images;
     if (!Number.isInteger(delta) || !Number.isInteger(limit)) throw new StoreError('ConditionFailed', 'adjustQuota: delta and limit must be integers');
     if (delta === 0) {
@@ -282,7 +284,7 @@ class TablestoreStore implements StorePort {
           tableName: table,
           condition: expect('EXPECT_EXIST', condition),
           primaryKey: this.imagePk(regionId, imageId),
-          updateOfAttributeColumns: [{ INCREMENT: [{ quota_used: int(delta) }] }],
+          updateOfAttributeColumns: [{ INCREMENT: [{ quota_used: int(delta) }] }, { PUT: [{ quota_changed_at: now.toISOString() }] }],
           returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: ['quota_used'] },
         }),
       { mode: 'not-idempotent' },

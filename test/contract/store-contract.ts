@@ -206,53 +206,64 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('updateImage never writes quotaUsed and returns the stored counter', async () => {
       const image = anImage();
       await store().createImage(image);
-      await store().adjustQuota(image.regionId, image.imageId, 2, 50);
+      await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date());
       const stored = await store().updateImage({ ...image, quotaUsed: 40, updatedAt: iso(2) }, 1);
       expect(stored.quotaUsed).toBe(2);
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(2);
     });
 
+    it('adjustQuota records when the counter moved, and updateImage keeps that time', async () => {
+      const image = anImage();
+      await store().createImage(image);
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaChangedAt).toBeUndefined();
+      await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(iso(5)));
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaChangedAt).toBe(iso(5));
+      const stored = await store().updateImage({ ...image, updatedAt: iso(6) }, 1);
+      expect(stored.quotaChangedAt).toBe(iso(5));
+      expect((await store().getImage(image.regionId, image.imageId))?.quotaChangedAt).toBe(iso(5));
+    });
+
     it('adjustQuota adds within the limit and returns the new value', async () => {
       const image = anImage({ quotaUsed: 47 });
       await store().createImage(image);
-      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 50)).toBe(49);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 2, 50))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50)).toBe(50);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date())).toBe(49);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date()))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date())).toBe(50);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date()))).toBe('ConditionFailed');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(50);
     });
 
     it('adjustQuota honours a policy limit below the ECS ceiling', async () => {
       const image = anImage({ quotaUsed: 9 });
       await store().createImage(image);
-      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 10)).toBe(10);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date())).toBe(10);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date()))).toBe('ConditionFailed');
     });
 
     it('adjustQuota refuses to add to an image that is not active but still releases', async () => {
       const image = anImage({ quotaUsed: 5, lifecycle: 'draining' });
       await store().createImage(image);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, -2, 50)).toBe(3);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date()))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date())).toBe(3);
     });
 
     it('adjustQuota never goes below zero', async () => {
       const image = anImage({ quotaUsed: 1 });
       await store().createImage(image);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -2, 50))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, -1, 50)).toBe(0);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 50))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date()))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date())).toBe(0);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date()))).toBe('ConditionFailed');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
     });
 
     it('adjustQuota on a missing image fails its condition', async () => {
-      expect(await storeErrorKind(store().adjustQuota('cn-hangzhou', newImageId(), 1, 50))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().adjustQuota('cn-hangzhou', newImageId(), 1, 50, new Date()))).toBe('ConditionFailed');
     });
 
     it('adjustQuota is atomic: 100 concurrent +1 with limit 50 succeed exactly 50 times', async () => {
       const image = anImage();
       await store().createImage(image);
-      const results = await Promise.allSettled(Array.from({ length: 100 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 50)));
+      const results = await Promise.allSettled(Array.from({ length: 100 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date())));
       const values = results.filter((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled').map((r) => r.value);
       const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as StoreError).kind);
       expect(values).toHaveLength(50);

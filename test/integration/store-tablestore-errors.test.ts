@@ -184,7 +184,7 @@ describe('TablestoreStore retries', () => {
     const image = anImage();
     await store.createImage(image);
     await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSServerBusy', status: 503, count: 1 });
-    expect(await store.adjustQuota(image.regionId, image.imageId, 1, 50)).toBe(1);
+    expect(await store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date())).toBe(1);
   });
 
   it('does not blindly retry a quota increment after an ambiguous failure', async () => {
@@ -194,7 +194,7 @@ describe('TablestoreStore retries', () => {
     await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSInternalServerError', status: 500, count: 1 });
     let result: Awaited<ReturnType<typeof settle>> | undefined;
     const during = await callsDuring(async () => {
-      result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50));
+      result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date()));
     });
     expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
     expect(summary(during)).toEqual([`UpdateRow ${PREFIX}images 500 OTSInternalServerError`]);

@@ -144,12 +144,19 @@ export class MemoryStore implements StorePort {
     const key = MemoryStore.imageKey(next.regionId, next.imageId);
     const stored = this.images.get(key);
     if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `image ${next.imageId} version`);
-    const row: ImageRecord = { ...clone(next), quotaUsed: stored.quotaUsed, version: expectedVersion + 1 };
+    // The counter and its timestamp belong to adjustQuota/correctQuota, never to this write.
+    const { quotaChangedAt: _ignored, ...fields } = clone(next);
+    const row: ImageRecord = {
+      ...fields,
+      quotaUsed: stored.quotaUsed,
+      ...(stored.quotaChangedAt ? { quotaChangedAt: stored.quotaChangedAt } : {}),
+      version: expectedVersion + 1,
+    };
     this.images.set(key, row);
     return clone(row);
   }
 
-  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number): Promise<number> {
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number> {
     await this.enter('adjustQuota');
     const key = MemoryStore.imageKey(regionId, imageId);
     const stored = this.images.get(key);
@@ -157,7 +164,7 @@ export class MemoryStore implements StorePort {
     const ok = delta > 0 ? stored.quotaUsed + delta <= limit && stored.lifecycle === 'active' : stored.quotaUsed >= -delta;
     if (!ok) throw new StoreError('ConditionFailed', `quota of ${imageId}`);
     const quotaUsed = stored.quotaUsed + delta;
-    this.images.set(key, { ...stored, quotaUsed });
+    this.images.set(key, { ...stored, quotaUsed, quotaChangedAt: now.toISOString() });
     return quotaUsed;
   }
 

@@ -279,10 +279,10 @@ describe('governor.requestDeletion: drain', () => {
   it('refuses to cancel when no drain is in progress', async () => {
     const w = world();
     const none = await failure(w.governor.cancelDeletion(admin, REGION, IMAGE));
-    expect([none.code, none.status, none.details]).toEqual(['DeletionNotInProgress', 409, { status: 'none' }]);
+    expect([none.code, none.status, none.details]).toEqual(['DeletionNotInProgress', 409, { deletionStatus: 'none' }]);
     await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
     const deleted = await failure(w.governor.cancelDeletion(admin, REGION, IMAGE));
-    expect([deleted.code, deleted.details]).toEqual(['DeletionNotInProgress', { status: 'deleted' }]);
+    expect([deleted.code, deleted.details]).toEqual(['DeletionNotInProgress', { deletionStatus: 'deleted' }]);
   });
 
   it('reports none for an image without a record', async () => {

@@ -582,7 +582,7 @@ describe('governor: ECS failures while applying', () => {
       // The reconciler judges the intent stale and fails it, releasing its quota.
       const [intent] = w.store.allShares();
       await w.store.updateShare({ ...intent!, state: 'failed', lastError: 'stale' }, intent!.version);
-      await w.store.adjustQuota(REGION, IMAGE, -1, 50);
+      await w.store.adjustQuota(REGION, IMAGE, -1, 50, new Date());
     };
     await w.governor.requestShare(alice, shareInput());
     expect(w.store.allShares().map((s) => s.state)).toEqual(['failed']);

@@ -366,6 +366,19 @@ describe('reconcile engine: quota recount', () => {
     expect(env.tally.actions).toEqual({});
     expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(2);
   });
+  it('waits while a reservation may still be writing its share rows (quota moved within the grace period)', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    await seedShare(h, IMG, A1, 'active');
+    // A share request reserved one more unit a moment ago and has not created its row yet.
+    await h.store.adjustQuota(REGION, IMG, 1, 50, h.clock.now());
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
+    expect(env.tally.actions).toEqual({});
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(2);
+  });
 });
 
 describe('reconcile engine: unchanged images and resumable sweeps', () => {

@@ -192,7 +192,10 @@ async function reconcileLiveImage(
     const held = shares.filter((s) => holdsQuota(s.state)).length;
     if (held !== record.quotaUsed) {
       tally.finding('quota_mismatch');
-      const quiet = olderThan(record.updatedAt, now, graceMs) && shares.every((s) => olderThan(s.updatedAt, now, graceMs));
+      const quiet =
+        olderThan(record.updatedAt, now, graceMs) &&
+        olderThan(record.quotaChangedAt ?? record.updatedAt, now, graceMs) &&
+        shares.every((s) => olderThan(s.updatedAt, now, graceMs));
       if (enforce && quiet) {
         await deps.store.correctQuota(regionId, imageId, record.quotaUsed, held);
         await audit(deps, ctx, [
