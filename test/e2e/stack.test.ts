@@ -126,6 +126,41 @@ describe('stack (npm start) end to end', () => {
     expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
   });
 
+  it('reconciles one image when an ActionTrail event arrives through the EventBridge trigger', async () => {
+    // Prepare: the event ActionTrail publishes for a console share of the legacy image
+    const event = {
+      id: 'evt-1',
+      source: 'acs.actiontrail',
+      specversion: '1.0',
+      type: 'actiontrail:ActionTrail:ApiCall',
+      time: new Date().toISOString(),
+      subject: `acs:ecs:${HZ}:${stack.ownerAccountId}:image/${DEMO_OUT_OF_BAND_SHARE.imageId}`,
+      aliyunaccountid: stack.ownerAccountId,
+      aliyunregionid: HZ,
+      data: {
+        eventId: 'ev-1',
+        eventVersion: 1,
+        eventType: 'ApiCall',
+        eventRW: 'Write',
+        eventName: 'ModifyImageSharePermission',
+        serviceName: 'Ecs',
+        acsRegion: HZ,
+        eventTime: new Date().toISOString(),
+        requestId: 'R-1',
+        userIdentity: { type: 'ram-user', principalId: '1', accountId: stack.ownerAccountId, userName: 'alice' },
+        requestParameters: { RegionId: HZ, ImageId: DEMO_OUT_OF_BAND_SHARE.imageId, 'AddAccount.1': DEMO_OUT_OF_BAND_SHARE.accountId },
+      },
+    };
+    // Act
+    const res = await fetch(`${stack.url}/__emulator/events/image-share-reconcile/image-sharing-changes`, { method: 'POST', body: JSON.stringify(event) });
+    const record = (await res.json()) as { requestId: string; status: string; trigger: string };
+    // Assess: one run for that image, which sees the out-of-band share
+    expect(record).toMatchObject({ status: 'succeeded', trigger: 'eventbridge' });
+    const run = await call('GET', `/v1/reconcile-runs/${record.requestId}`, stack.tokens.auditor);
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 1 } });
+  });
+
   it('keeps requests and tokens across a restart on the same data dir', async () => {
     // Prepare: a pending request, then a full stop
     const asked = await call('POST', '/v1/images/cn-shanghai/m-shdemobase0001/share-requests', stack.tokens.requester, {
