@@ -204,7 +204,7 @@ function toFunction(resource: string, props: Record<string, unknown>, baseDir: s
     codeDir: resolve(baseDir, codePath),
     handler: str('handler'),
     // The fc3 component's defaults when a prop is absent.
-    memorySize: typeof props.memorySize === 'number' ? props.memorySize : 128,
+    memorySize: typeof props.memorySize === 'number' ? props.memorySize : 512,
     timeout: typeof props.timeout === 'number' ? props.timeout : 3,
     environmentVariables: env,
     ...(init && typeof init.handler === 'string'
