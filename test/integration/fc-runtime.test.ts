@@ -326,6 +326,32 @@ describe('FC runtime (local FC 3.0)', () => {
     expect(second).toEqual({ ok: true, value: { kind: 'string', text: 'ready' } });
   });
 
+  it('fires enabled timers on their own when sped up', async () => {
+    // Prepare: a second runtime over the same bundles, every timer every 150 ms
+    const fast = await startFcRuntime({
+      specFile: join(dir, 's.yaml'),
+      specEnv: { PAIR_DIR: dir },
+      port: 0,
+      accountId: ACCOUNT,
+      roleCredentials: ROLE,
+      timers: { everyMs: 150 },
+      log: () => undefined,
+    });
+    try {
+      // Act: wait for two firings
+      const deadline = Date.now() + 10_000;
+      while (fast.invocations().filter((r) => r.trigger === 'timer' && r.status === 'succeeded').length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Assess
+      const fired = fast.invocations().filter((r) => r.trigger === 'timer');
+      expect(fired.length).toBeGreaterThanOrEqual(2);
+      expect(fired.every((r) => r.functionName === 'fx-worker' && r.triggerName === 'tick')).toBe(true);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('fires a timer with the FC timer event and its string payload', async () => {
     const rec = await rt.fireTimer('fx-worker', 'tick');
     expect(rec).toMatchObject({ functionName: 'fx-worker', trigger: 'timer', triggerName: 'tick', status: 'succeeded' });
