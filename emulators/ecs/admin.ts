@@ -24,6 +24,8 @@ export interface CallRecord {
   params: Record<string, string>;
   status: number;
   code: string | null;
+  /** Arrival time on the emulator's clock (ISO-8601 with ms), so tests can check call rates. */
+  at: string;
 }
 
 export interface AdminDependencies {

@@ -158,7 +158,7 @@ export class EcsEmulator {
 
   private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const requestId = randomUUID().toUpperCase();
-    const record: CallRecord = { action: null, accountId: null, regionId: null, params: {}, status: 200, code: null };
+    const record: CallRecord = { action: null, accountId: null, regionId: null, params: {}, status: 200, code: null, at: this.now().toISOString() };
     let status = 200;
     let payload: Record<string, unknown>;
     let extraHeaders: Record<string, string> = {};

@@ -172,7 +172,7 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
     // Assess
     expect(response.statusCode).toBe(200);
     expect(calls).toEqual([
-      { action: 'DescribeImages', accountId: OWNER.accountId, regionId: REGION, params: { RegionId: REGION }, status: 200, code: null },
+      { action: 'DescribeImages', accountId: OWNER.accountId, regionId: REGION, params: { RegionId: REGION }, status: 200, code: null, at: expect.any(String) },
     ]);
   });
 });
@@ -289,7 +289,7 @@ describe('ECS emulator request parsing', () => {
 
     // Assess
     expect(await admin.calls()).toEqual([
-      { action: 'DescribeImages', accountId: null, regionId: REGION, params: { RegionId: REGION }, status: 404, code: 'InvalidAccessKeyId.NotFound' },
+      { action: 'DescribeImages', accountId: null, regionId: REGION, params: { RegionId: REGION }, status: 404, code: 'InvalidAccessKeyId.NotFound', at: expect.any(String) },
       {
         action: 'DescribeImageSharePermission',
         accountId: OWNER.accountId,
@@ -297,6 +297,7 @@ describe('ECS emulator request parsing', () => {
         params: { RegionId: REGION, ImageId: 'm-missing0001' },
         status: 404,
         code: 'InvalidImageId.NotFound',
+        at: expect.any(String),
       },
     ]);
   });

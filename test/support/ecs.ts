@@ -73,6 +73,7 @@ export interface EcsCallRecord {
   params: Record<string, string>;
   status: number;
   code: string | null;
+  at: string;
 }
 
 export class EcsAdminError extends Error {
