@@ -1,6 +1,11 @@
 // The demo world `npm start` creates in the ECS emulator, through its admin routes. Idempotent:
 // fixed account and image ids, and "already exists" answers count as done, so a restart (or a second
 // run against the same emulator) ends in the same state.
+//
+// The ECS emulator keeps its state in memory while Tablestore keeps its data on disk. So that a restart
+// looks like a restart (and not like drift), what the service already did is replayed into ECS from the
+// store: images it deleted stay deleted, shares it holds active are shared again.
+import type { StorePort } from '../shared/domain/ports.js';
 
 export const DEMO_OWNER_ACCOUNT_ID = '1380000000000001';
 export const DEMO_REGIONS = ['cn-hangzhou', 'cn-shanghai'] as const;
@@ -38,14 +43,14 @@ export const DEMO_IMAGES: readonly DemoImage[] = [
 /** The share made outside the service (as the console would), for the reconciler to find. */
 export const DEMO_OUT_OF_BAND_SHARE = { regionId: 'cn-hangzhou', imageId: 'm-hzdemolegacy01', accountId: DEMO_TARGETS.contractor } as const;
 
-async function admin(base: string, path: string, body: unknown): Promise<void> {
+async function admin(base: string, path: string, body: unknown, alsoFine: readonly number[] = []): Promise<void> {
   const res = await fetch(`${base}/__emulator/${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   // 409 = already there: the seed is being re-applied.
-  if (res.status !== 201 && res.status !== 200 && res.status !== 409) {
+  if (res.status !== 201 && res.status !== 200 && res.status !== 409 && !alsoFine.includes(res.status)) {
     throw new Error(`seeding ECS (${path}) failed: ${res.status} ${await res.text()}`);
   }
 }
@@ -54,13 +59,32 @@ async function admin(base: string, path: string, body: unknown): Promise<void> {
  * Seeds the ECS emulator at `ecsEndpoint` (host:port). The owner account signs with `ownerKey`
  * (the functions' role keys locally); each target account gets keys of its own.
  */
-export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: string; accessKeySecret: string }): Promise<void> {
+export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: string; accessKeySecret: string }, store?: StorePort): Promise<void> {
   const base = `http://${ecsEndpoint}`;
+  const deleted = new Set<string>();
+  const activeShares: { regionId: string; imageId: string; accountId: string }[] = [];
+  if (store) {
+    let cursor: string | undefined;
+    do {
+      const page = await store.listImages({}, 100, cursor);
+      for (const image of page.items) {
+        if (image.lifecycle === 'deleted') {
+          deleted.add(`${image.regionId}/${image.imageId}`);
+          continue;
+        }
+        for (const share of await store.listShares(image.regionId, image.imageId)) {
+          if (share.state === 'active') activeShares.push({ regionId: share.regionId, imageId: share.imageId, accountId: share.accountId });
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
   await admin(base, 'accounts', { accountId: DEMO_OWNER_ACCOUNT_ID, accessKeys: [{ accessKeyId: ownerKey.accessKeyId, accessKeySecret: ownerKey.accessKeySecret }] });
   for (const [name, accountId] of Object.entries(DEMO_TARGETS)) {
     await admin(base, 'accounts', { accountId, accessKeys: [{ accessKeyId: `LTAIdemo${name}`, accessKeySecret: `demo-${name}-secret` }] });
   }
   for (const img of DEMO_IMAGES) {
+    if (deleted.has(`${img.regionId}/${img.imageId}`)) continue;
     await admin(base, 'images', {
       regionId: img.regionId,
       imageId: img.imageId,
@@ -71,4 +95,6 @@ export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: str
     });
   }
   await admin(base, 'shares', DEMO_OUT_OF_BAND_SHARE);
+  // An image the demo does not create (404) has nothing to restore.
+  for (const share of activeShares) await admin(base, 'shares', share, [404]);
 }

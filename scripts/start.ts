@@ -17,6 +17,7 @@ import { routeTablesFromSource } from '../emulators/fc/source-routes.js';
 import { parseTimerMode } from '../emulators/fc/cli.js';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
+import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
 import { DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, seedDemo } from './demo-seed.js';
 
@@ -136,7 +137,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role });
     await ensureTables(client, 'isg_', { pollMs: 50 });
-    await seedDemo(ecsServer.endpoint, role);
+    const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: 'isg_', credentials: () => role });
+    await seedDemo(ecsServer.endpoint, role, store);
 
     const key = await signingKey(dataDir);
     const privateKey = await importJWK(key.privateJwk, 'RS256');

@@ -40,7 +40,7 @@ describe('stack (npm start) end to end', () => {
       accountIds,
       reason: 'partner rollout',
       attestation: { sensitiveDataRemoved: true },
-    }, { 'idempotency-key': `e2e-${imageId}` });
+    }, { 'idempotency-key': `e2e-${imageId}-${accountIds.join('-')}` });
     expect(asked.status).toBe(202);
     expect(asked.body.request).toMatchObject({ status: 'pending_approval', imageId, accountIds });
     const approved = await call('POST', `/v1/share-requests/${asked.body.request.requestId}/approve`, stack.tokens.approver, { comment: 'looks fine' });
@@ -161,8 +161,9 @@ describe('stack (npm start) end to end', () => {
     expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 1 } });
   });
 
-  it('keeps requests and tokens across a restart on the same data dir', async () => {
-    // Prepare: a pending request, then a full stop
+  it('keeps requests, shares, deletions and tokens across a restart on the same data dir', async () => {
+    // Prepare: an active share, a pending request, a deleted image (previous test); then a full stop
+    await requestAndApprove('m-hzdemobase0001', [DEMO_TARGETS.analytics]);
     const asked = await call('POST', '/v1/images/cn-shanghai/m-shdemobase0001/share-requests', stack.tokens.requester, {
       accountIds: [DEMO_TARGETS.analytics],
       reason: 'kept across restarts',
@@ -173,10 +174,14 @@ describe('stack (npm start) end to end', () => {
     await stack.close();
     // Act
     stack = await startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined });
-    // Assess: the old token still verifies and the request is still pending
+    // Assess: the old token still verifies, the request is still pending, ECS agrees with the store
     const again = await call('GET', `/v1/share-requests/${asked.body.request.requestId}`, oldTokens.approver);
     expect(again.status).toBe(200);
     expect(again.body.request).toMatchObject({ requestId: asked.body.request.requestId, status: 'pending_approval' });
+    expect(await ecsShares('m-hzdemobase0001')).toEqual([DEMO_TARGETS.analytics]);
+    const live = await call('GET', `/v1/images/${HZ}/m-hzdemobase0001`, oldTokens.auditor);
+    expect(live.body.drift).toEqual([]);
+    expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
   }, 60_000);
 });
 
