@@ -158,8 +158,12 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
     accountId: opts.accountId,
   });
 
+  // Requests that arrive while the route tables are still being learned wait for them.
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    ready.then(() => handle(req, res)).catch((err: unknown) => {
       const requestId = newRequestId();
       if (err instanceof HttpError) sendFcError(res, requestId, err.status, err.code, err.message);
       else {
@@ -212,7 +216,9 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       [...pools.values()]
         .filter((p) => p.spec.triggers.some((t) => t.kind === 'http'))
         .map(async (pool) => {
-          await pool.warm();
+          await pool.warm().catch((e: Error) => {
+            throw new Error(`${pool.spec.name}: the first instance failed to start: ${e.message}`, { cause: e });
+          });
           const table = pool.routes ?? opts.routes?.[pool.spec.name];
           if (!table) throw new Error(`${pool.spec.name}: the bundle exports no route table ({method, path}[]) and none was configured`);
           const trigger = pool.spec.triggers.find((t): t is HttpTriggerSpec => t.kind === 'http')!;
@@ -220,11 +226,15 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
         }),
     );
   } catch (err) {
+    closing = true;
+    markReady();
+    server.closeAllConnections();
     await Promise.all([...pools.values()].map((p) => p.close()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
   }
   routes.sort((a, b) => b.literals - a.literals);
+  markReady();
 
   function track<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
