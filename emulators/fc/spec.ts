@@ -4,6 +4,7 @@
 //   ${vars.a.b}            a value under the top-level `vars:` map
 //   ${env('X')}            environment variable X; unset or empty is an error, as in `s`
 //   ${env('X', 'dflt')}    environment variable X, or the default when X is unset or empty
+// An expression that renders to an empty string is an error, as in `s` (use a default such as ' ').
 // Several expressions may appear in one string and are concatenated. A string that is exactly one
 // expression keeps the value's type (a `vars` map stays a map). `${file()}`, `${json()}`, `${path()}`,
 // `${config()}`, `${this.*}` and `${resources.*}` are not supported and raise an error naming them.
@@ -87,7 +88,8 @@ function evaluate(expression: string, vars: Record<string, unknown>, env: Env, w
     const name = envCall[2]!;
     const value = env[name];
     if (value !== undefined && value !== '') return value;
-    if (envCall[4] !== undefined) return envCall[4];
+    if (envCall[4] !== undefined && envCall[4] !== '') return envCall[4];
+    if (envCall[4] === '') throw new SpecError(`${where}: env('${name}', '') renders to an empty string, which \`s\` rejects (use a default such as ' ')`);
     throw new SpecError(`${where}: env('${name}') not found (set ${name} or give a default: env('${name}', '...'))`);
   }
   const varsPath = VARS_PATH.exec(expr);

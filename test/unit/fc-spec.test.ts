@@ -23,6 +23,7 @@ describe('substitute', () => {
     expect(() => substitute('${vars.nope}', vars, {})).toThrow(/\$\{vars.nope\} not found/);
     expect(() => substitute("${file('./x.yaml')}", vars, {})).toThrow(/unsupported expression/);
     expect(() => substitute('x-${vars.env}', vars, {})).toThrow(/not a scalar/);
+    expect(() => substitute("${env('UNSET', '')}", vars, {})).toThrow(/renders to an empty string/);
   });
 });
 
