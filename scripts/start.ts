@@ -13,7 +13,6 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
-import { routeTablesFromSource } from '../emulators/fc/source-routes.js';
 import { parseTimerMode } from '../emulators/fc/cli.js';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
@@ -173,12 +172,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       specFile: join(ROOT, 's.yaml'),
       specEnv: { ...process.env, ...local },
       // Only known once the runtime listens: where the reconciler sends its async invocations.
-      envOverrides: ({ url }) => ({ ...local, FC_ENDPOINT: url }),
+      envOverrides: ({ url }) => ({ ...local, RECONCILE_FC_ENDPOINT: url }),
       port: opts.port ?? 9000,
       accountId: DEMO_OWNER_ACCOUNT_ID,
       roleCredentials: role,
       timers: opts.timers ?? 'cron',
-      routes: await routeTablesFromSource(join(ROOT, 's.yaml')),
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());

@@ -37,7 +37,7 @@
 // | JWT_JWKS_URL                | one of   |                         | https URL of the JWKS (http allowed for loopback only)    |
 // | JWT_ROLES_CLAIM             | no       | roles                   | claim holding the roles (array or space/comma string); a dotted path reaches nested claims |
 // | RECONCILE_FUNCTION_NAME     | no       | image-share-reconcile   | FC function the reconciler fans out to                    |
-// | FC_ENDPOINT                 | no       | (regional endpoint)     | FC endpoint for async invocations (local runtime)         |
+// | RECONCILE_FC_ENDPOINT       | no       | (regional endpoint)     | FC endpoint for async invocations (local runtime)         |
 // | RECONCILE_TIME_BUDGET_MS    | no       | 60000                   | continue asynchronously when less than this is left       |
 // | RECONCILE_CONCURRENCY       | no       | 4                       | images reconciled in parallel, 1..32                      |
 // | IDEMPOTENCY_TTL_HOURS       | no       | 24                      | how long Idempotency-Key records are kept, 1..720         |
@@ -169,7 +169,7 @@ const ENV_SCHEMA = {
     JWT_JWKS_URL: { type: 'string', pattern: '^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$' },
     JWT_ROLES_CLAIM: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,128}$' },
     RECONCILE_FUNCTION_NAME: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' },
-    FC_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    RECONCILE_FC_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
     RECONCILE_TIME_BUDGET_MS: int(1000, 86_400_000),
     RECONCILE_CONCURRENCY: int(1, 32),
     IDEMPOTENCY_TTL_HOURS: int(1, 720),
@@ -357,7 +357,7 @@ export function loadConfig(env: Env): Config {
     },
     reconcile: {
       functionName: r.RECONCILE_FUNCTION_NAME ?? 'image-share-reconcile',
-      ...(r.FC_ENDPOINT !== undefined ? { fcEndpoint: r.FC_ENDPOINT } : {}),
+      ...(r.RECONCILE_FC_ENDPOINT !== undefined ? { fcEndpoint: r.RECONCILE_FC_ENDPOINT } : {}),
       timeBudgetMs: r.RECONCILE_TIME_BUDGET_MS ?? 60000,
       concurrency: r.RECONCILE_CONCURRENCY ?? 4,
     },

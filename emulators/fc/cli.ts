@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFcRuntime, type TimerMode } from './runtime.js';
-import { routeTablesFromSource } from './source-routes.js';
 
 export function parseTimerMode(text: string): TimerMode {
   if (text === 'cron' || text === 'off') return text;
@@ -46,7 +45,6 @@ async function main(): Promise<void> {
   const specFile = resolve(arg(args, '--spec') ?? 's.yaml');
   const rt = await startFcRuntime({
     specFile,
-    routes: await routeTablesFromSource(specFile),
     port,
     host: arg(args, '--host') ?? '127.0.0.1',
     accountId,

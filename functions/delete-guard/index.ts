@@ -4,3 +4,5 @@ import { createHttpFunction } from '../../shared/http/function.js';
 import { deleteGuardRoutes } from './routes.js';
 
 export const { handler, initialize } = createHttpFunction(deleteGuardRoutes);
+/** The route table, read by the local FC runtime to dispatch requests on one origin. */
+export { deleteGuardRoutes as routes };

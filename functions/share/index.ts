@@ -4,3 +4,5 @@ import { createHttpFunction } from '../../shared/http/function.js';
 import { shareRoutes } from './routes.js';
 
 export const { handler, initialize } = createHttpFunction(shareRoutes);
+/** The route table, read by the local FC runtime to dispatch requests on one origin. */
+export { shareRoutes as routes };

@@ -4,3 +4,5 @@ import { createHttpFunction } from '../../shared/http/function.js';
 import { unshareRoutes } from './routes.js';
 
 export const { handler, initialize } = createHttpFunction(unshareRoutes);
+/** The route table, read by the local FC runtime to dispatch requests on one origin. */
+export { unshareRoutes as routes };

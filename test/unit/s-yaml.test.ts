@@ -95,8 +95,7 @@ describe('s.yaml', () => {
   });
 
   it('gives every function exactly the variables loadConfig reads, as strings, and loadConfig accepts them', () => {
-    // FC_ENDPOINT only points the local runtime at itself; FC reserves the FC_ prefix.
-    const deployed = CONFIG_VARIABLES.filter((v) => v !== 'FC_ENDPOINT');
+    const deployed = CONFIG_VARIABLES;
     for (const fn of functions) {
       expect(Object.keys(fn.environmentVariables).sort()).toEqual([...deployed].sort());
       expect(Object.keys(fn.environmentVariables).filter((k) => k.startsWith('FC_'))).toEqual([]);
