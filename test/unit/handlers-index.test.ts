@@ -5,20 +5,24 @@ import * as share from '../../functions/share/index.js';
 import * as unshare from '../../functions/unshare/index.js';
 import { ConfigError } from '../../shared/config.js';
 import { shareRoutes } from '../../functions/share/routes.js';
+import { unshareRoutes } from '../../functions/unshare/routes.js';
+import { describeRoutes } from '../../functions/describe/routes.js';
+import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
 import { createHttpFunction } from '../../shared/http/function.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { event } from '../fixtures/events.js';
 
 describe('function composition roots (index.ts)', () => {
   it.each([
-    ['share', share],
-    ['unshare', unshare],
-    ['describe', describeFn],
-    ['delete-guard', deleteGuard],
-  ])('%s exports handler and initialize, building nothing at import', (_, mod) => {
-    expect(Object.keys(mod).sort()).toEqual(['handler', 'initialize']);
+    ['share', share, shareRoutes],
+    ['unshare', unshare, unshareRoutes],
+    ['describe', describeFn, describeRoutes],
+    ['delete-guard', deleteGuard, deleteGuardRoutes],
+  ])('%s exports handler, initialize and its route table, building nothing at import', (_, mod, table) => {
+    expect(Object.keys(mod).sort()).toEqual(['handler', 'initialize', 'routes']);
     expect(typeof mod.handler).toBe('function');
     expect(typeof mod.initialize).toBe('function');
+    expect(mod.routes).toBe(table);
   });
 
   it('createRuntime builds the real adapters without touching the network, and no FC invoker', async () => {
