@@ -1,8 +1,11 @@
 // Optional on-disk persistence: an append-only write-ahead log of row and table states, each record
 // framed as [u32 length][u32 crc32][JSON payload], plus a compacted snapshot written to a temporary
 // file and renamed into place. Records are "set to this state", so replaying the log over a newer
-// snapshot is harmless. A torn last record (process killed mid-write) is ignored; damage anywhere
-// else is reported with the file's name instead of silently losing data.
+// snapshot is harmless, except for a log that compaction had already folded into the snapshot (a
+// crash between the rename and the log truncation): it may name tables the snapshot no longer has.
+// So every snapshot carries a generation and the log starts with the generation it follows; a log
+// of an older generation is skipped. A torn last record (process killed mid-write) is ignored;
+// damage anywhere else is reported with the file's name instead of silently losing data.
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeRow, encodeRow, type Row, type Value } from './plainbuffer.js';
@@ -30,7 +33,8 @@ export function crc32(buf: Uint8Array): number {
 }
 
 type RecordPayload =
-  | { t: 'begin'; version: 1 }
+  | { t: 'begin'; version: 1; generation?: number }
+  | { t: 'log'; generation: number }
   | { t: 'end'; tables: number }
   | { t: 'table'; meta: TableMeta; lastAutoIncrement?: string }
   | { t: 'drop'; name: string }
@@ -107,6 +111,7 @@ function apply(store: Store, rec: RecordPayload, file: string): void {
   switch (rec.t) {
     case 'begin':
     case 'end':
+    case 'log':
       return;
     case 'table': {
       const t = store.putTable(rec.meta, true);
@@ -177,11 +182,15 @@ export class Persistence implements ChangeSink {
   private fd: number;
   private sinceCompaction = 0;
   private closed = false;
+  /** whether the log has its generation record yet (written before the first change, so an idle log stays empty) */
+  private logStarted = false;
 
   private constructor(
     private readonly dir: string,
     private readonly store: Store,
     private readonly lockFile: string,
+    /** generation of the snapshot on disk */
+    private generation: number,
   ) {
     this.fd = fs.openSync(path.join(dir, WAL), 'a');
   }
@@ -202,6 +211,7 @@ export class Persistence implements ChangeSink {
     const snapshotFile = path.join(dir, SNAPSHOT);
     const walFile = path.join(dir, WAL);
     store.sink = undefined;
+    let generation = 0;
     if (fs.existsSync(snapshotFile)) {
       const parsed = parseFile(snapshotFile, fs.readFileSync(snapshotFile));
       const first = parsed.records[0];
@@ -209,6 +219,7 @@ export class Persistence implements ChangeSink {
       if (parsed.tornTail || first?.t !== 'begin' || last?.t !== 'end') {
         throw new CorruptDataError(snapshotFile, 'the snapshot is incomplete');
       }
+      generation = first.generation ?? 0;
       try {
         for (const rec of parsed.records) apply(store, rec, snapshotFile);
       } catch (e) {
@@ -218,15 +229,23 @@ export class Persistence implements ChangeSink {
     }
     if (fs.existsSync(walFile)) {
       const parsed = parseFile(walFile, fs.readFileSync(walFile));
+      const head = parsed.records[0];
+      // A log without a generation record predates generations: it follows the snapshot.
+      const follows = head?.t === 'log' ? head.generation : generation;
+      if (follows > generation) {
+        throw new CorruptDataError(walFile, `the log follows snapshot generation ${follows}, but the snapshot is generation ${generation}`);
+      }
+      // An older log was already folded into the snapshot (killed between the rename and the truncation).
+      const records = follows === generation ? parsed.records : [];
       try {
-        for (const rec of parsed.records) apply(store, rec, walFile);
+        for (const rec of records) apply(store, rec, walFile);
       } catch (e) {
         if (e instanceof CorruptDataError) throw e;
         throw new CorruptDataError(walFile, (e as Error).message);
       }
       if (parsed.tornTail) fs.truncateSync(walFile, parsed.goodLength);
     }
-    const p = new Persistence(dir, store, lockFile);
+    const p = new Persistence(dir, store, lockFile, generation);
     store.sink = p;
     p.compact();
     return p;
@@ -234,6 +253,10 @@ export class Persistence implements ChangeSink {
 
   private append(rec: RecordPayload): void {
     if (this.closed) return;
+    if (!this.logStarted) {
+      fs.writeSync(this.fd, frame({ t: 'log', generation: this.generation }));
+      this.logStarted = true;
+    }
     fs.writeSync(this.fd, frame(rec));
     if (++this.sinceCompaction >= COMPACT_EVERY) this.compact();
   }
@@ -258,7 +281,7 @@ export class Persistence implements ChangeSink {
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
     const fd = fs.openSync(tmp, 'w');
     try {
-      const chunks: Buffer[] = [frame({ t: 'begin', version: 1 })];
+      const chunks: Buffer[] = [frame({ t: 'begin', version: 1, generation: this.generation + 1 })];
       let size = chunks[0]!.length;
       const flush = () => {
         if (chunks.length === 0) return;
@@ -283,7 +306,9 @@ export class Persistence implements ChangeSink {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
+    this.generation += 1;
     fs.ftruncateSync(this.fd, 0);
+    this.logStarted = false;
     this.sinceCompaction = 0;
   }
 

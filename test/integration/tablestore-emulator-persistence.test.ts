@@ -106,6 +106,38 @@ describe('Tablestore emulator: persistence', () => {
     expect(await tablestoreAdmin(recovered.emulator.endpoint).state()).toEqual({ tables: [{ name: 'images', rows: 4 }] });
   });
 
+  it('skips a log that the snapshot already holds (killed between the snapshot rename and the log truncation)', async () => {
+    const dir = tempDir();
+    const first = await start(dir);
+    await seed(first.client);
+    await first.emulator.close(); // the snapshot now holds the table
+    const second = await start(dir);
+    await second.client.putRow({ tableName: 'images', condition: ignore(), primaryKey: [{ region: 'cn-beijing' }, { n: long(9) }], attributeColumns: [{ name: 'late' }] });
+    await second.client.deleteTable({ tableName: 'images' });
+    const logBeforeCompaction = fs.readFileSync(path.join(dir, 'wal.otslog'));
+    await second.emulator.close(); // compaction: a snapshot without the table
+    // As if the process died right after renaming the new snapshot into place: the old log is still there.
+    fs.writeFileSync(path.join(dir, 'wal.otslog'), logBeforeCompaction);
+
+    const recovered = await start(dir);
+
+    expect(await tablestoreAdmin(recovered.emulator.endpoint).state()).toEqual({ tables: [] });
+  });
+
+  it('refuses a log that follows a newer snapshot than the one on disk', async () => {
+    const dir = tempDir();
+    const live = await start(dir);
+    await seed(live.client);
+    const log = fs.readFileSync(path.join(dir, 'wal.otslog'));
+    await live.emulator.close();
+    const older = tempDir();
+    fs.writeFileSync(path.join(older, 'wal.otslog'), log); // its snapshot is missing
+
+    await expect(startTablestoreEmulator({ port: 0, dataDir: older })).rejects.toThrow(
+      `Tablestore emulator data file ${path.join(older, 'wal.otslog')} is corrupt: the log follows snapshot generation 1, but the snapshot is generation 0`,
+    );
+  });
+
   it('refuses a data dir another running emulator holds', async () => {
     const dir = tempDir();
     await start(dir);
