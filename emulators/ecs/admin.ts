@@ -242,6 +242,9 @@ function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
     if (!deps.store.findAccount(body.ownerAccountId)) return fail(400, `owner account ${body.ownerAccountId} is not registered`);
   }
   if (body.imageId !== undefined && deps.store.imageIdTaken(body.imageId)) return fail(409, `image ${body.imageId} already exists`);
+  // RFC 3339 allows times Date cannot hold (a leap second, 23:59:60).
+  const creationTime = body.creationTime === undefined ? deps.now() : new Date(body.creationTime);
+  if (Number.isNaN(creationTime.getTime())) return fail(400, `invalid image: /creationTime ${body.creationTime} is not a representable time`);
   const image = deps.store.addImage({
     regionId: body.regionId,
     ownerAccountId: kind === 'system' ? null : (body.ownerAccountId ?? null),
@@ -253,7 +256,7 @@ function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
     inUseByInstances: body.inUseByInstances ?? false,
     encrypted: body.encrypted ?? false,
     isPublic: kind === 'system' ? true : (body.isPublic ?? false),
-    creationTime: ecsTime(body.creationTime ? new Date(body.creationTime) : deps.now()),
+    creationTime: ecsTime(creationTime),
     sizeGiB: body.size ?? 40,
   });
   return { status: 201, body: { imageId: image.imageId } };
@@ -328,6 +331,15 @@ function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
   return { status: 200, body: { action: body.action ?? null, qps: body.qps } };
 }
 
+/** A path segment, percent-decoded; undefined when its escapes are malformed. */
+function pathSegment(raw: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(raw ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Routes one admin request. Never throws for client mistakes. */
 export function handleAdmin(deps: AdminDependencies, method: string, pathname: string, raw: Buffer): AdminResponse {
   const route = `${method} ${pathname}`;
@@ -363,11 +375,16 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
   }
   const imageRoute = /^\/__emulator\/images\/([^/]+)\/([^/]+)$/.exec(pathname);
   if (imageRoute && method === 'PATCH') {
-    return patchImage(deps, decodeURIComponent(imageRoute[1] ?? ''), decodeURIComponent(imageRoute[2] ?? ''), raw);
+    const regionId = pathSegment(imageRoute[1]);
+    const imageId = pathSegment(imageRoute[2]);
+    if (regionId === undefined || imageId === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
+    return patchImage(deps, regionId, imageId, raw);
   }
   const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
   if (faultRoute && method === 'DELETE') {
-    return deps.faults.remove(decodeURIComponent(faultRoute[1] ?? '')) ? { status: 204 } : fail(404, 'no such fault');
+    const id = pathSegment(faultRoute[1]);
+    if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
+    return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
   }
   return fail(404, `no admin route ${route}`);
 }

@@ -39,28 +39,35 @@ export function seededRandom(seed: number): () => number {
 const TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_CALL_RECORDS = 100_000;
+const SWEEP_INTERVAL_MS = 60_000;
 
-/** Nonces seen in the last 15 minutes (a nonce older than that fails the timestamp check anyway). */
+/**
+ * Nonces of accepted requests, each remembered for as long as its request's timestamp still passes
+ * the 15-minute check: a request signed ahead of the clock stays replayable for longer than 15
+ * minutes from its arrival, so its nonce must outlive that too.
+ */
 class NonceCache {
   private expiries = new Map<string, number>();
+  private nextSweepMs = 0;
   constructor(private readonly nowMs: () => number) {}
 
-  /** Records the nonce; false if it was already used. */
-  use(nonce: string): boolean {
+  /** Records the nonce of a request signed at `signedAtMs`; false if it was already used. */
+  use(nonce: string, signedAtMs: number): boolean {
     const now = this.nowMs();
-    for (const [seen, expiry] of this.expiries) {
-      if (expiry > now) break;
-      this.expiries.delete(seen);
+    if (now >= this.nextSweepMs) {
+      // Expiries are not in insertion order (they follow the signed time), so sweep them all, rarely.
+      for (const [seen, expiry] of this.expiries) if (expiry < now) this.expiries.delete(seen);
+      this.nextSweepMs = now + SWEEP_INTERVAL_MS;
     }
     const expiry = this.expiries.get(nonce);
-    if (expiry !== undefined && expiry > now) return false;
-    this.expiries.delete(nonce);
-    this.expiries.set(nonce, now + TIMESTAMP_TOLERANCE_MS);
+    if (expiry !== undefined && expiry >= now) return false;
+    this.expiries.set(nonce, signedAtMs + TIMESTAMP_TOLERANCE_MS);
     return true;
   }
 
   clear(): void {
     this.expiries.clear();
+    this.nextSweepMs = 0;
   }
 }
 
@@ -125,8 +132,14 @@ export class EcsEmulator {
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://emulator.local');
-    if (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(request.url ?? '/', 'http://emulator.local');
+    } catch {
+      // A request target the URL parser refuses (e.g. `http://[`): no such API, not a crash.
+      url = undefined;
+    }
+    if (url && (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/'))) {
       await this.routeAdmin(request, response, url.pathname);
       return;
     }
@@ -156,7 +169,7 @@ export class EcsEmulator {
     send(result.status, result.body);
   }
 
-  private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL | undefined): Promise<void> {
     const requestId = randomUUID().toUpperCase();
     const record: CallRecord = { action: null, accountId: null, regionId: null, params: {}, status: 200, code: null, at: this.now().toISOString() };
     let status = 200;
@@ -165,8 +178,8 @@ export class EcsEmulator {
     try {
       const body = await readBody(request);
       const method = request.method ?? 'GET';
-      if ((method !== 'POST' && method !== 'GET') || url.pathname !== '/') {
-        throw ecsErrors.pathNotFound(method, url.pathname);
+      if (!url || (method !== 'POST' && method !== 'GET') || url.pathname !== '/') {
+        throw ecsErrors.pathNotFound(method, url?.pathname ?? request.url ?? '');
       }
       const pairs: Array<[string, string]> = [...url.searchParams.entries()];
       const contentType = request.headers['content-type'] ?? '';
@@ -228,7 +241,7 @@ export class EcsEmulator {
     // Any non-empty STS token is accepted with a registered key; an empty one is malformed.
     if (claim.securityToken !== undefined && claim.securityToken.trim() === '') throw ecsErrors.securityTokenMalformed();
     record.accountId = key.accountId;
-    if (!this.nonces.use(claim.nonce)) throw ecsErrors.nonceUsed();
+    if (!this.nonces.use(claim.nonce, signedAt.getTime())) throw ecsErrors.nonceUsed();
 
     if (!claim.action) throw ecsErrors.missingParameter('Action');
     const operation = OPERATIONS.get(claim.action);

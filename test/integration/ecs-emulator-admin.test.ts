@@ -58,6 +58,10 @@ describe('ECS emulator admin validation', () => {
       ['POST', '/faults', json({ code: 'InternalError', status: 200 })],
       ['PUT', '/throttle', json({ qps: -1 })],
       ['PUT', '/throttle', json({ action: 'DescribeImages' })],
+      // Valid RFC 3339, yet no Date can hold a leap second.
+      ['POST', '/images', json({ ownerAccountId: OWNER, regionId: REGION, creationTime: '2026-06-30T23:59:60Z' })],
+      ['PATCH', '/images/%E0%A4%A/m-abcdefgh1', json({ status: 'Available' })],
+      ['DELETE', '/faults/%ZZ', undefined],
     ];
 
     // Act

@@ -5,7 +5,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
 import { isLoopback } from '../../emulators/ecs/server.js';
@@ -68,8 +68,12 @@ async function captureSignedRequest(signing: 'acs3' | 'v2', securityToken?: stri
 }
 
 /** Sends a (possibly altered) captured request to the emulator, keeping its signed Host header. */
-function send(captured: CapturedRequest, change: { path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  const [host, port] = emulator.endpoint.split(':');
+function send(
+  captured: CapturedRequest,
+  change: { path?: string; headers?: Record<string, string>; body?: string } = {},
+  endpoint = emulator.endpoint,
+): Promise<RawResponse> {
+  const [host, port] = endpoint.split(':');
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(captured.headers)) {
     if (value !== undefined && name !== 'connection' && name !== 'content-length') headers[name] = value;
@@ -115,6 +119,44 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
     // Assess
     expect(first.status).toBe(200);
     expect([replay.status, replay.json['Code']]).toEqual([400, 'SignatureNonceUsed']);
+  });
+
+  it('refuses the replay of a request signed ahead of its clock for as long as the timestamp passes', async () => {
+    // Prepare: the emulator clock runs 14 minutes behind the signer, then catches up
+    const captured = await captureSignedRequest(signing);
+    const signedAtMs = Date.now();
+    let clockMs = signedAtMs - 14 * 60_000;
+    const behind = await startEcsEmulator({ port: 0, now: () => new Date(clockMs) });
+    await ecsAdmin(behind.endpoint).addAccount(OWNER.accountId, [OWNER.key]);
+
+    try {
+      // Act
+      const first = await send(captured, {}, behind.endpoint);
+      clockMs = signedAtMs + 2 * 60_000;
+      const replay = await send(captured, {}, behind.endpoint);
+
+      // Assess
+      expect(first.status).toBe(200);
+      expect([replay.status, replay.json['Code']]).toEqual([400, 'SignatureNonceUsed']);
+    } finally {
+      await behind.close();
+    }
+  });
+
+  it('refuses a request whose signed action header or parameters were changed', async () => {
+    // Prepare
+    const captured = await captureSignedRequest(signing);
+    const otherAction =
+      signing === 'acs3'
+        ? { headers: { 'x-acs-action': 'DeleteImage' } }
+        : { path: captured.path.replace('Action=DescribeImages', 'Action=DeleteImage') };
+
+    // Act
+    const response = await send(captured, otherAction);
+
+    // Assess
+    expect([response.status, response.json['Code']]).toEqual([400, 'SignatureDoesNotMatch']);
+    expect((await admin.calls()).map((call) => call.status)).toEqual([400]);
   });
 
   it('refuses a request whose parameters were changed after signing with SignatureDoesNotMatch', async () => {
@@ -223,6 +265,24 @@ describe('ECS emulator request parsing', () => {
       ['DescribeImages', null, REGION, 'IncompleteSignature'],
       [null, null, REGION, 'IncompleteSignature'],
     ]);
+  });
+
+  it('answers a request target the URL parser refuses with InvalidApi.NotFound, not a crash', async () => {
+    // Prepare
+    const [host, port] = emulator.endpoint.split(':');
+
+    // Act
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), host, () => socket.write('POST http://[ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+
+    // Assess
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
+    expect(head).toContain('"Code":"InvalidApi.NotFound"');
   });
 
   it('requires every x-acs-* header to be signed and the body to match x-acs-content-sha256', async () => {
