@@ -1,6 +1,7 @@
 // The composition root shared by every function: config, credentials, adapters, governor and logger,
 // built once per FC instance (the initializer warms it; the first invocation builds it otherwise).
 // Tests pass overrides (in-memory fakes, a fixed clock, a capturing logger) instead of mocking SDKs.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { InvocationCredentials, credentialsFromEnv } from './credentials.js';
@@ -35,6 +36,40 @@ export function createJsonLogger(
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** What the domain logged while one HTTP request was served; `open` turns false once its line is written. */
+interface RequestNotes {
+  readonly notes: Record<string, unknown>[];
+  open: boolean;
+}
+
+const requestScope = new AsyncLocalStorage<RequestNotes>();
+
+/**
+ * Runs one HTTP request while collecting into `notes` what the domain logs meanwhile, so that the
+ * request's single log line carries those records instead of them becoming extra, uncorrelated lines.
+ */
+export async function collectingDomainLogs<T>(notes: Record<string, unknown>[], serve: () => Promise<T>): Promise<T> {
+  const scope: RequestNotes = { notes, open: true };
+  try {
+    return await requestScope.run(scope, serve);
+  } finally {
+    scope.open = false;
+  }
+}
+
+/**
+ * The governor's logger: inside an HTTP request its records become notes of that request's line;
+ * elsewhere (the reconciler, work that outlives its request) they are written as usual.
+ */
+function domainLogger(logger: Logger, threshold: LogLevel): Logger {
+  const route = (level: 'info' | 'warn' | 'error') => (record: Record<string, unknown>) => {
+    const scope = requestScope.getStore();
+    if (!scope?.open) logger[level](record);
+    else if (LEVELS[level] >= LEVELS[threshold]) scope.notes.push({ level, ...record });
+  };
+  return { info: route('info'), warn: route('warn'), error: route('error') };
+}
 
 /**
  * The HTTP functions never invoke another function, so they carry no FC client (fc2 and its
@@ -93,7 +128,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     images,
     clock,
     policy: config.policy,
-    logger,
+    logger: domainLogger(logger, config.logLevel),
     ...(overrides.newId ? { newId: overrides.newId } : {}),
   });
   return {

@@ -1,10 +1,12 @@
 // The FC 3.0 HTTP handler shared by the share, unshare, describe and delete-guard functions:
 // event → route → auth → roles → params/query/body validation → idempotency → use case → response.
 // It never throws: every failure becomes a problem document, and every response carries x-request-id.
-// Exactly one JSON log line per request (no Authorization header, token or body in it).
+// Exactly one JSON log line per request (no Authorization header, token or body in it): what the
+// domain logs while serving it rides on that line as `notes`, and raises its level.
 import { createHash, randomUUID } from 'node:crypto';
 import { GovernorError, StoreError } from '../domain/errors.js';
 import type { IdempotencyRecord, Principal } from '../domain/model.js';
+import { collectingDomainLogs } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { AuthError, createAuthenticator } from './auth.js';
 import type { Authenticator } from './auth.js';
@@ -128,10 +130,11 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
     let runtime: Runtime | undefined;
     let response: HttpResponse;
     let cause: unknown;
+    const notes: Record<string, unknown>[] = [];
     try {
-      runtime = opts.runtime();
-      runtime.credentials.update(context.credentials);
-      response = await serve(runtime, event, requestId, log);
+      const rt = (runtime = opts.runtime());
+      rt.credentials.update(context.credentials);
+      response = await collectingDomainLogs(notes, () => serve(rt, event, requestId, log));
     } catch (err) {
       const ge = err instanceof BadEventError ? new GovernorError('ValidationFailed', 'The event is not an HTTP request') : toGovernorError(err);
       if (ge.status >= 500) cause = err;
@@ -147,10 +150,11 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
     log.status = response.statusCode;
     log.latencyMs = Math.round((performance.now() - started) * 10) / 10;
     log.outcome = response.statusCode < 400 ? 'ok' : response.statusCode < 500 ? 'rejected' : 'failed';
+    if (notes.length) log.notes = notes;
     try {
       if (runtime) {
-        if (response.statusCode >= 500) runtime.logger.error({ ...log, ...describeCause(cause) });
-        else runtime.logger.info(log);
+        const level = response.statusCode >= 500 || notes.some((n) => n.level === 'error') ? 'error' : notes.some((n) => n.level === 'warn') ? 'warn' : 'info';
+        runtime.logger[level](response.statusCode >= 500 ? { ...log, ...describeCause(cause) } : log);
       } else {
         process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) })}\n`);
       }

@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GovernorError } from '../../shared/domain/errors.js';
+import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import { shareRoutes } from '../../functions/share/routes.js';
 import { event } from '../fixtures/events.js';
 import { IMAGE, REGION, T0_ISO, createDomainHarness, jsonHeaders, problem } from '../fixtures/harness.js';
@@ -118,6 +118,33 @@ describe('share function (handler over the governor with in-memory store and ECS
     const again = await ask(undefined, {}, h.tokens.requester, 'req-2');
     expect(again).toEqual({ ...first, headers: jsonHeaders('req-2', { 'idempotent-replayed': 'true' }) });
     expect(h.store.allRequests()).toHaveLength(1);
+  });
+
+  it('keeps one log line per request: what the domain logs meanwhile rides on it as notes', async () => {
+    // Prepare: the audit trail refuses both attempts, so the domain logs the events instead
+    h.store.failNext('appendAudit', new StoreError('Busy'), 2);
+    // Act
+    const res = await ask(undefined, {}, h.tokens.requester, 'req-note');
+    // Assess
+    expect(res.statusCode).toBe(202);
+    expect(h.logs).toHaveLength(1);
+    expect(h.logs[0]).toMatchObject({
+      level: 'error',
+      msg: 'request',
+      requestId: 'req-note',
+      status: 202,
+      outcome: 'ok',
+      notes: [{ level: 'error', msg: 'audit append failed', error: 'StoreBusy', events: [expect.objectContaining({ action: 'share.requested', requestId: 'req-note' }), expect.anything()] }],
+    });
+  });
+
+  it('writes what the governor logs outside any HTTP request as its own line', async () => {
+    h.store.failNext('appendAudit', new StoreError('Busy'), 2);
+    await h.runtime.governor.requestShare(
+      { principal: { id: 'requester-1', roles: ['requester'] }, requestId: 'direct-1' },
+      { regionId: REGION, imageId: IMAGE, accountIds: [A1], reason: 'r', attestation: { sensitiveDataRemoved: true } },
+    );
+    expect(h.logs.map((l) => [l.level, l.msg])).toEqual([['error', 'audit append failed']]);
   });
 
   describe('documented error codes', () => {
