@@ -58,10 +58,11 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * The SDK model types ImageOwnerId as a number, which drops the leading zeros a 16-digit UID may
- * have; ids are strings everywhere else, so restore the width.
+ * have (restored here) and rounds UIDs above 2^53. A rounded id would name another account, so
+ * such an owner is left unknown rather than reported wrong.
  */
 function accountIdFrom(ownerId: number | undefined): AccountId | undefined {
-  if (ownerId === undefined || ownerId === null || !Number.isFinite(ownerId) || ownerId <= 0) return undefined;
+  if (ownerId === undefined || ownerId === null || !Number.isSafeInteger(ownerId) || ownerId <= 0) return undefined;
   return String(ownerId).padStart(16, '0');
 }
 
@@ -194,8 +195,12 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
         accounts.push({ accountId, ...(account.sharedTime ? { sharedTime: account.sharedTime } : {}) });
       }
       const totalCount = body?.totalCount ?? 0;
+      // Coverage from the page size ECS says it used, not the one asked for: a server that pages by
+      // 10 whatever we ask must not end the walk after the first 10 accounts.
+      const pageSize = body?.pageSize !== undefined && body.pageSize > 0 ? body.pageSize : sharePageSize;
+      const covered = (pageNumber - 1) * pageSize + pageAccounts.length;
       // An empty page ends the walk even if TotalCount moved meanwhile (concurrent unshare).
-      if (pageAccounts.length === 0 || pageNumber * sharePageSize >= totalCount) {
+      if (pageAccounts.length === 0 || covered >= totalCount) {
         return { accounts, isPublic };
       }
     }

@@ -113,7 +113,9 @@ describe('createEcsImagePort getImage', () => {
     const system = await admin.addImage({ regionId: REGION, kind: 'system' });
     const sharedToUs = await admin.addImage({ ownerAccountId: OTHER_OWNER, regionId: REGION });
     await admin.shareOutOfBand(REGION, sharedToUs, OWNER);
+    // ECS lists another account's community image without IsPublic=true only if it is also shared with us.
     const community = await admin.addImage({ ownerAccountId: OTHER_OWNER, regionId: REGION, isPublic: true });
+    await admin.shareOutOfBand(REGION, community, OWNER);
     const port = portFor();
 
     // Act
@@ -127,17 +129,35 @@ describe('createEcsImagePort getImage', () => {
     expect(sharedImage?.ownerAccountId).toBe(OTHER_OWNER);
   });
 
+  it('leaves the owner unknown rather than wrong when ImageOwnerId is above 2^53', async () => {
+    // Prepare: JSON.parse reads 9999999999999999 as 10000000000000000
+    const bigOwner = '9999999999999999';
+    const bigOwnerKey = { accessKeyId: 'big-owner-ak', accessKeySecret: 'big-owner-secret' };
+    await admin.addAccount(bigOwner, [bigOwnerKey]);
+    const imageId = await admin.addImage({ ownerAccountId: bigOwner, regionId: REGION });
+
+    // Act
+    const image = await portFor({ credentials: () => bigOwnerKey }).getImage(REGION, imageId);
+
+    // Assess
+    expect(image).toMatchObject({ imageId, kind: 'custom' });
+    expect(image).not.toHaveProperty('ownerAccountId');
+  });
+
   it('returns null for an image that does not exist or that the account cannot see', async () => {
     // Prepare
     const invisible = await admin.addImage({ ownerAccountId: OTHER_OWNER, regionId: REGION });
+    const othersCommunity = await admin.addImage({ ownerAccountId: OTHER_OWNER, regionId: REGION, isPublic: true });
 
     // Act
     const missing = await portFor().getImage(REGION, 'm-doesnotexist0001');
     const notVisible = await portFor().getImage(REGION, invisible);
+    const communityNotShared = await portFor().getImage(REGION, othersCommunity);
 
     // Assess
     expect(missing).toBeNull();
     expect(notVisible).toBeNull();
+    expect(communityNotShared).toBeNull();
   });
 });
 
@@ -370,7 +390,7 @@ describe('createEcsImagePort addShares and removeShares', () => {
     ['marketplace-derived', { ownerAccountId: OWNER, kind: 'marketplace-derived' as const }],
     ['system', { kind: 'system' as const }],
     ['shared-to-us', { ownerAccountId: OTHER_OWNER, sharedWithOwner: true }],
-    ['community', { ownerAccountId: OTHER_OWNER, isPublic: true }],
+    ['community', { ownerAccountId: OTHER_OWNER, isPublic: true, sharedWithOwner: true }],
   ])('refuses to share a %s image as not shareable, without modifying anything', async (kind, setup) => {
     // Prepare
     const { sharedWithOwner, ...image } = setup as { sharedWithOwner?: boolean; ownerAccountId?: string };
