@@ -357,7 +357,8 @@ describe('ECS emulator ModifyImageSharePermission rules', () => {
     const notPublicYet = await errorOf(setPublic(owner, imageId, false));
     await setPublic(owner, imageId, true);
     const published = await permissions(owner, imageId);
-    const seenByBystander = idsOf(await images(client(BYSTANDER), { imageOwnerAlias: 'others' }));
+    const seenByBystander = idsOf(await images(client(BYSTANDER), { imageOwnerAlias: 'others', isPublic: true }));
+    const bystanderNotAsking = idsOf(await images(client(BYSTANDER), { imageOwnerAlias: 'others' }));
     const alreadyPublic = await errorOf(setPublic(owner, imageId, true));
     const combined = await errorOf(
       owner.modifyImageSharePermission(
@@ -370,7 +371,9 @@ describe('ECS emulator ModifyImageSharePermission rules', () => {
     // Assess
     expect([notPublicYet.code, notPublicYet.statusCode]).toEqual(['Image.NotPublic', 403]);
     expect(published.shareGroups?.shareGroup).toEqual([{ group: 'all' }]);
+    // Community images are listed only on request (IsPublic=true), as ECS documents.
     expect(seenByBystander).toEqual([imageId]);
+    expect(bystanderNotAsking).toEqual([]);
     expect([alreadyPublic.code, alreadyPublic.statusCode]).toEqual(['Image.Public', 403]);
     expect([combined.code, combined.statusCode]).toEqual(['InvalidParameter.IsPublic', 403]);
     expect(unpublished.shareGroups?.shareGroup).toEqual([]);

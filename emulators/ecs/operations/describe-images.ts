@@ -8,11 +8,14 @@ type OwnerAlias = 'self' | 'system' | 'others' | 'marketplace';
 const OWNER_ALIASES: readonly OwnerAlias[] = ['self', 'system', 'others', 'marketplace'];
 const MAX_TAG_FILTERS = 20;
 
-/** How the caller relates to an image, or undefined when it cannot see it. */
-function aliasFor(image: Image, accountId: string): OwnerAlias | undefined {
+/**
+ * How the caller relates to an image, or undefined when it cannot see it. Another account's
+ * community image that is not shared with the caller is listed only when asked for (`IsPublic=true`).
+ */
+function aliasFor(image: Image, accountId: string, communityWanted: boolean): OwnerAlias | undefined {
   if (image.kind === 'system') return 'system';
   if (image.ownerAccountId === accountId) return 'self';
-  if (image.shares.has(accountId) || image.isPublic) return 'others';
+  if (image.shares.has(accountId) || (image.isPublic && communityWanted)) return 'others';
   return undefined;
 }
 
@@ -130,7 +133,7 @@ export const describeImages: Operation = (context: OperationContext) => {
 
   const visible = store
     .imagesIn(regionId)
-    .map((image) => ({ image, alias: aliasFor(image, accountId) }))
+    .map((image) => ({ image, alias: aliasFor(image, accountId, isPublic === true) }))
     .filter((entry): entry is { image: Image; alias: OwnerAlias } => entry.alias !== undefined)
     .filter(({ image, alias }) => {
       if (!aliases.has(alias)) return false;
