@@ -43,6 +43,17 @@ function claimAt(payload: Record<string, unknown>, name: string): unknown {
   return cur;
 }
 
+/**
+ * jose's errors when the remote key set itself fails: a timeout, a refused connection (a plain fetch
+ * error without a code), a non-200 answer or a body that is no JSON (generic JOSEError), or a
+ * malformed key set. Every token-related failure carries a more specific code.
+ */
+const KEY_SOURCE_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC', 'ERR_JWKS_INVALID']);
+const isKeySourceFailure = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code !== 'string' || KEY_SOURCE_FAILURES.has(code);
+};
+
 export function createAuthenticator(auth: Config['auth']): Authenticator {
   const keys: JWTVerifyGetKey = auth.jwks
     ? createLocalJWKSet(auth.jwks as unknown as JSONWebKeySet)
@@ -63,9 +74,8 @@ export function createAuthenticator(auth: Config['auth']): Authenticator {
           requiredClaims: ['exp', 'sub'],
         }));
       } catch (err) {
-        // A JWKS fetch failure is ours, not the caller's: answer 503, not 401.
-        const code = (err as { code?: string }).code;
-        if (auth.jwksUrl && (code === 'ERR_JWKS_TIMEOUT' || !code)) {
+        // A key set that cannot be fetched is ours, not the caller's: answer 503, not 401.
+        if (auth.jwksUrl && isKeySourceFailure(err)) {
           throw new GovernorError('UpstreamUnavailable', 'The token keys could not be fetched', { cause: err, retryAfter: 1 });
         }
         throw new AuthError('invalid', 'The bearer token is not valid');
