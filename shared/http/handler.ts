@@ -234,7 +234,9 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
       response = jsonResponse(result.status, result.body, requestId);
     } catch (err) {
       const ge = toGovernorError(err);
-      if (ge.status >= 500) throw err; // not final: a retry with the same key must run again
+      // A 5xx or a ConcurrentModification asks the client to retry: stored, it would answer every
+      // retry with this key "retry" until the record expires. Only final outcomes are kept.
+      if (ge.status >= 500 || ge.code === 'ConcurrentModification') throw err;
       response = problemResponse(ge, requestId);
       log.code = ge.code;
     }

@@ -133,6 +133,20 @@ describe('http idempotency: Idempotency-Key on POST', () => {
     expect(h.store.records.size).toBe(1);
   });
 
+  it('does not store a ConcurrentModification: it asks for a retry, which then runs', async () => {
+    let attempt = 0;
+    h.script.requestShare = async () => {
+      attempt++;
+      if (attempt === 1) throw new GovernorError('ConcurrentModification');
+      return { outcome: 'applied', request: { requestId: 'r1' }, shares: [] };
+    };
+    const conflict = await post(BODY, 'k-10', 'req-1');
+    const retried = await post(BODY, 'k-10', 'req-2');
+    expect([conflict.statusCode, JSON.parse(conflict.body).code]).toEqual([409, 'ConcurrentModification']);
+    expect(retried).toEqual({ statusCode: 201, headers: jsonHeaders('req-2'), body: '{"request":{"requestId":"r1"},"shares":[]}', isBase64Encoded: false });
+    expect([...h.store.records.values()].map((r) => r.statusCode)).toEqual([201]);
+  });
+
   it('derives a different requestKey for another principal using the same key', async () => {
     await post(BODY, 'k-6', 'req-1');
     await post(BODY, 'k-6', 'req-2', h.tokens.admin);
