@@ -14,6 +14,20 @@ export function invertedTime(iso: string): string {
 /** `<inverted ms>#<id>`: newest first, ties broken by id. */
 export const timeKey = (iso: string, id: string): string => `${invertedTime(iso)}#${id}`;
 
+/** Counts audit appends in this process; inverted into the audit key so later appends list first. */
+let auditAppends = 0;
+
+/**
+ * `<inverted ms>#<inverted append counter>#<event id>`: the events of one action often share a
+ * millisecond, and the trail must still read newest first (e.g. "applied" above "approved").
+ * The counter orders appends made by one process; equal instants from different processes have no
+ * order to keep.
+ */
+export function auditKey(iso: string, eventId: string): string {
+  auditAppends += 1;
+  return `${invertedTime(iso)}#${String(Number.MAX_SAFE_INTEGER - auditAppends).padStart(16, '0')}#${eventId}`;
+}
+
 export const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;
 
 /**
@@ -39,7 +53,10 @@ export function decodeCursor(listing: string, cursor: string, keyLength: number)
   } catch {
     // fall through
   }
-  throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing', {
+  throw invalidCursor();
+}
+
+export const invalidCursor = (): GovernorError =>
+  new GovernorError('ValidationFailed', 'The cursor is not valid for this listing', {
     details: { errors: [{ field: 'cursor', message: 'not a cursor returned by this listing' }] },
   });
-}

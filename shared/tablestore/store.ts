@@ -35,7 +35,7 @@ import {
 } from './sdk.js';
 import { DEFAULT_RETRY, classify, sleep, backoffMs, toStoreError, withRetry, type RetryPolicy } from './errors.js';
 import { tableNames, assertValidPrefix, type TableNames } from './tables.js';
-import { decodeCursor, encodeCursor, imageKey, timeKey } from './keys.js';
+import { auditKey, decodeCursor, encodeCursor, imageKey, invalidCursor, timeKey } from './keys.js';
 import {
   auditColumns,
   canonical,
@@ -212,7 +212,11 @@ class TablestoreStore implements StorePort {
 
   async createImage(record: ImageRecord): Promise<void> {
     const table = this.tables.images;
-    const attributeColumns = columns({ ...imageColumns(record, record.version), quota_used: int(record.quotaUsed) });
+    const attributeColumns = columns({
+      ...imageColumns(record, record.version),
+      quota_used: int(record.quotaUsed),
+      quota_changed_at: record.quotaChangedAt,
+    });
     await this.conditionalWrite(
       'PutRow',
       table,
@@ -318,8 +322,11 @@ class TablestoreStore implements StorePort {
     const listing = filter.regionId === undefined ? 'images' : `images:${filter.regionId}`;
     let start: PrimaryKeyInput;
     if (cursor !== undefined) {
-      // The listing tag names the region, so a cursor from another region's listing is refused.
+      // The listing tag names the region, so a cursor from another region's listing is refused; a
+      // tag edited by hand must still not start the scan outside the region (the service refuses a
+      // start after the end, which would surface as a 5xx).
       const [region, image] = decodeCursor(listing, cursor, 2) as [string, string];
+      if (filter.regionId !== undefined && region !== filter.regionId) throw invalidCursor();
       start = this.imagePk(region, image);
     } else {
       start = filter.regionId === undefined ? [{ region_id: INF_MIN }, { image_id: INF_MIN }] : [{ region_id: filter.regionId }, { image_id: INF_MIN }];
@@ -502,11 +509,11 @@ class TablestoreStore implements StorePort {
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     const table = this.tables.audit;
-    // Puts of unique keys: replaying a batch after a lost response rewrites identical rows.
+    // Puts of unique keys, built once: replaying a batch after a lost response rewrites identical rows.
     const rows = events.map((e) => ({
       type: 'PUT' as const,
       condition: expect('IGNORE'),
-      primaryKey: <PrimaryKeyInput>[{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: timeKey(e.at, e.eventId) }],
+      primaryKey: <PrimaryKeyInput>[{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: auditKey(e.at, e.eventId) }],
       attributeColumns: auditColumns(e),
     }));
     // BatchWriteRow takes at most 200 rows and 4 MB: cut by count and by estimated size.

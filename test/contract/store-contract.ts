@@ -179,6 +179,20 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
     });
 
+    it('createImage keeps a given quotaChangedAt', async () => {
+      const image = anImage({ quotaUsed: 2, quotaChangedAt: iso(3) });
+      await store().createImage(image);
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
+    });
+
+    it('adjustQuota by zero reports the counter and leaves the record as it was', async () => {
+      const image = anImage({ quotaUsed: 4, quotaChangedAt: iso(3) });
+      await store().createImage(image);
+      expect(await store().adjustQuota(image.regionId, image.imageId, 0, 50, new Date(iso(9)))).toBe(4);
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1.5, 50, new Date()))).toBe('ConditionFailed');
+    });
+
     it('updateImage writes version+1 when the version matches and refuses a stale version', async () => {
       const image = anImage();
       await store().createImage(image);
@@ -306,6 +320,25 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('refuses a cursor it did not issue as a client mistake (ValidationFailed)', async () => {
       for (const forged of ['%%%not-base64%%%', Buffer.from('"just a string"').toString('base64url')]) {
         const error = await store().listImages({}, 5, forged).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GovernorError);
+        expect((error as GovernorError).code).toBe('ValidationFailed');
+      }
+    });
+
+    it('refuses a cursor from another listing or another region (ValidationFailed), never restarting silently', async () => {
+      const page = await store().listImages({ regionId: 'cn-shanghai' }, 2);
+      const audit = Array.from({ length: 3 }, (_, i) => anEvent({ imageId: 'm-cursor00', at: iso(i) }));
+      await store().appendAudit(audit);
+      const auditPage = await store().listAudit('cn-hangzhou', 'm-cursor00', 1);
+      const misuses = [
+        store().listImages({ regionId: 'cn-beijing' }, 2, page.nextCursor),
+        store().listImages({}, 2, auditPage.nextCursor),
+        store().listAudit('cn-hangzhou', 'm-cursor01', 1, auditPage.nextCursor),
+        store().listRuns(1, auditPage.nextCursor),
+        store().listRequests({}, 1, page.nextCursor),
+      ];
+      for (const misuse of misuses) {
+        const error = await misuse.catch((e: unknown) => e);
         expect(error).toBeInstanceOf(GovernorError);
         expect((error as GovernorError).code).toBe('ValidationFailed');
       }
@@ -484,6 +517,18 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       await store().appendAudit(events);
       const { all } = await collectAll((cursor) => store().listAudit('cn-hangzhou', imageId, 2, cursor));
       expect([...all].sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual(events);
+    });
+
+    it('lists events of one instant in reverse append order, within a batch and across appends', async () => {
+      const imageId = newImageId();
+      // Ids ascending in append order: ordering ties by id would list them oldest first.
+      const [requested, approved, applied] = ['share.requested', 'share.approved', 'share.applied'].map((action, i) =>
+        anEvent({ imageId, at: iso(0), action, eventId: `evt-${imageId}-${i}` }),
+      ) as [AuditEvent, AuditEvent, AuditEvent];
+      await store().appendAudit([requested, approved]);
+      await store().appendAudit([applied]);
+      const { all } = await collectAll((cursor) => store().listAudit('cn-hangzhou', imageId, 2, cursor));
+      expect(all.map((e) => e.action)).toEqual(['share.applied', 'share.approved', 'share.requested']);
     });
 
     it('appends large batches', async () => {

@@ -295,6 +295,14 @@ describe('TablestoreStore credentials and cursors', () => {
     const otherRegion = await settle(store.listImages({ regionId: 'cn-beijing' }, 2, page.nextCursor));
     expect((otherRegion as { error: GovernorError }).error.code).toBe('ValidationFailed');
   });
+
+  it('refuses a hand-edited cursor whose key lies outside the listed region, as a client mistake', async () => {
+    const store = storeWith();
+    const edited = Buffer.from(JSON.stringify({ l: 'images:cn-qingdao', k: ['cn-zhangjiakou', 'm-abcdefgh'] })).toString('base64url');
+    const result = await settle(store.listImages({ regionId: 'cn-qingdao' }, 2, edited));
+    expect((result as { error: GovernorError }).error).toBeInstanceOf(GovernorError);
+    expect((result as { error: GovernorError }).error.code).toBe('ValidationFailed');
+  });
 });
 
 describe('TablestoreStore time indexes', () => {

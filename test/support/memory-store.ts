@@ -20,43 +20,56 @@ import type { StorePort } from '../../shared/domain/ports.js';
 
 type Operation = keyof StorePort;
 
-interface Sequenced<T> {
-  readonly seq: number;
-  row: T;
-}
+const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 const clone = <T>(value: T): T => structuredClone(value);
-const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-function decodeCursor<T>(cursor: string | undefined): T | undefined {
+
+/** Same bounds as the adapter: 1..1000 items per page. */
+const clampLimit = (limit: number): number => Math.max(1, Math.min(1000, Math.floor(Number.isFinite(limit) ? limit : 1)));
+
+// Cursors name the listing they belong to, as the adapter's do: a cursor from another listing, or
+// one the client forged or mangled, is a client mistake (400), never a silent restart.
+const encodeCursor = (listing: string, key: readonly string[]): string => Buffer.from(JSON.stringify({ l: listing, k: key }), 'utf8').toString('base64url');
+function decodeCursor(listing: string, cursor: string | undefined, keyLength: number): string[] | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed !== null && typeof parsed === 'object') return parsed as T;
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l?: unknown; k?: unknown };
+    if (parsed.l === listing && Array.isArray(parsed.k) && parsed.k.length === keyLength && parsed.k.every((v) => typeof v === 'string')) {
+      return parsed.k as string[];
+    }
   } catch {
     // fall through
   }
-  // Same answer as the Tablestore adapter: a cursor the client forged or mangled is a 400.
   throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing');
 }
 
-/** Newest first by a timestamp, then by insertion (later first); the cursor holds the last key. */
+/**
+ * Newest first by a timestamp; equal timestamps in the order `tie` gives (the adapter's key suffix:
+ * the id for requests and runs, the reverse append order for audit events); the cursor holds the
+ * next row's (time, tie).
+ */
 function pageNewestFirst<T>(
-  rows: readonly Sequenced<T>[],
+  listing: string,
+  rows: readonly T[],
   at: (row: T) => string,
+  tie: (row: T) => string,
   limit: number,
   cursor: string | undefined,
 ): Page<T> {
-  const sorted = [...rows].sort((a, b) => at(b.row).localeCompare(at(a.row)) || b.seq - a.seq);
-  const after = decodeCursor<{ at: string; seq: number }>(cursor);
-  const rest = after
-    ? sorted.filter((r) => at(r.row) < after.at || (at(r.row) === after.at && r.seq < after.seq))
-    : sorted;
-  const items = rest.slice(0, limit);
-  const last = items[items.length - 1];
-  const page: { items: T[]; nextCursor?: string } = { items: items.map((r) => clone(r.row)) };
-  if (last && rest.length > limit) page.nextCursor = encodeCursor({ at: at(last.row), seq: last.seq });
+  const n = clampLimit(limit);
+  const ms = (row: T): number => Date.parse(at(row));
+  const order = (a: T, b: T): number => ms(b) - ms(a) || (tie(a) < tie(b) ? -1 : tie(a) > tie(b) ? 1 : 0);
+  const sorted = [...rows].sort(order);
+  const from = decodeCursor(listing, cursor, 2);
+  const rest = from ? sorted.filter((r) => ms(r) < Number(from[0]) || (ms(r) === Number(from[0]) && tie(r) >= (from[1] as string))) : sorted;
+  const page: { items: T[]; nextCursor?: string } = { items: rest.slice(0, n).map(clone) };
+  const next = rest[n];
+  if (next) page.nextCursor = encodeCursor(listing, [String(ms(next)), tie(next)]);
   return page;
 }
+
+/** Later appends first among equal timestamps: a fixed-width, inverted append counter. */
+const invertedSeq = (seq: number): string => String(Number.MAX_SAFE_INTEGER - seq).padStart(16, '0');
 
 export interface StoreCall {
   readonly operation: Operation;
@@ -66,10 +79,10 @@ export interface StoreCall {
 export class MemoryStore implements StorePort {
   private readonly images = new Map<string, ImageRecord>();
   private readonly shares = new Map<string, Share>();
-  private readonly requests = new Map<string, Sequenced<ShareRequest>>();
-  private readonly auditTrail: Sequenced<AuditEvent>[] = [];
+  private readonly requests = new Map<string, { readonly seq: number; row: ShareRequest }>();
+  private readonly auditTrail: { readonly seq: number; row: AuditEvent }[] = [];
   private readonly idempotency = new Map<string, IdempotencyRecord>();
-  private readonly runs = new Map<string, Sequenced<ReconcileRun>>();
+  private readonly runs = new Map<string, ReconcileRun>();
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
   private readonly faults: { operation: Operation; error: StoreError; remaining: number }[] = [];
   private seq = 0;
@@ -158,9 +171,12 @@ export class MemoryStore implements StorePort {
 
   async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number> {
     await this.enter('adjustQuota');
+    if (!Number.isInteger(delta) || !Number.isInteger(limit)) throw new StoreError('ConditionFailed', 'adjustQuota: delta and limit must be integers');
     const key = MemoryStore.imageKey(regionId, imageId);
     const stored = this.images.get(key);
     if (!stored) throw new StoreError('ConditionFailed', `image ${imageId} has no record`);
+    // Nothing to change: the adapter only reads, so the counter's timestamp stays.
+    if (delta === 0) return stored.quotaUsed;
     const ok = delta > 0 ? stored.quotaUsed + delta <= limit && stored.lifecycle === 'active' : stored.quotaUsed >= -delta;
     if (!ok) throw new StoreError('ConditionFailed', `quota of ${imageId}`);
     const quotaUsed = stored.quotaUsed + delta;
@@ -178,15 +194,20 @@ export class MemoryStore implements StorePort {
 
   async listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>> {
     await this.enter('listImages');
-    const after = decodeCursor<{ key: string }>(cursor)?.key;
-    const rows = [...this.images.entries()]
-      .filter(([, r]) => filter.regionId === undefined || r.regionId === filter.regionId)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .filter(([k]) => after === undefined || k > after);
-    const items = rows.slice(0, limit);
-    const page: { items: ImageRecord[]; nextCursor?: string } = { items: items.map(([, r]) => clone(r)) };
-    const last = items[items.length - 1];
-    if (last && rows.length > limit) page.nextCursor = encodeCursor({ key: last[0] });
+    const n = clampLimit(limit);
+    const listing = filter.regionId === undefined ? 'images' : `images:${filter.regionId}`;
+    const from = decodeCursor(listing, cursor, 2);
+    if (from && filter.regionId !== undefined && from[0] !== filter.regionId) {
+      throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing');
+    }
+    const byKey = (a: ImageRecord, b: ImageRecord): number => bytewise(a.regionId, b.regionId) || bytewise(a.imageId, b.imageId);
+    const rows = [...this.images.values()]
+      .filter((r) => filter.regionId === undefined || r.regionId === filter.regionId)
+      .sort(byKey)
+      .filter((r) => !from || bytewise(r.regionId, from[0] as string) > 0 || (r.regionId === from[0] && bytewise(r.imageId, from[1] as string) >= 0));
+    const page: { items: ImageRecord[]; nextCursor?: string } = { items: rows.slice(0, n).map(clone) };
+    const next = rows[n];
+    if (next) page.nextCursor = encodeCursor(listing, [next.regionId, next.imageId]);
     return page;
   }
 
@@ -259,7 +280,7 @@ export class MemoryStore implements StorePort {
         (filter.regionId === undefined || row.regionId === filter.regionId) &&
         (filter.imageId === undefined || row.imageId === filter.imageId),
     );
-    return pageNewestFirst(rows, (r) => r.createdAt, limit, cursor);
+    return pageNewestFirst('requests', rows.map((r) => r.row), (r) => r.createdAt, (r) => r.requestId, limit, cursor);
   }
 
   // ---- audit ----
@@ -271,8 +292,9 @@ export class MemoryStore implements StorePort {
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
     await this.enter('listAudit');
-    const rows = this.auditTrail.filter(({ row }) => row.regionId === regionId && row.imageId === imageId);
-    return pageNewestFirst(rows, (e) => e.at, limit, cursor);
+    const rows = this.auditTrail.filter((e) => e.row.regionId === regionId && e.row.imageId === imageId);
+    const page = pageNewestFirst(`audit:${regionId}/${imageId}`, rows, (e) => e.row.at, (e) => invertedSeq(e.seq), limit, cursor);
+    return { ...page, items: page.items.map((e) => e.row) };
   }
 
   // ---- idempotency ----
@@ -299,20 +321,18 @@ export class MemoryStore implements StorePort {
 
   async putRun(run: ReconcileRun): Promise<void> {
     await this.enter('putRun');
-    const stored = this.runs.get(run.runId);
-    if (stored) stored.row = clone(run);
-    else this.runs.set(run.runId, { seq: this.seq++, row: clone(run) });
+    this.runs.set(run.runId, clone(run));
   }
 
   async getRun(runId: string): Promise<ReconcileRun | null> {
     await this.enter('getRun');
     const row = this.runs.get(runId);
-    return row ? clone(row.row) : null;
+    return row ? clone(row) : null;
   }
 
   async listRuns(limit: number, cursor?: string): Promise<Page<ReconcileRun>> {
     await this.enter('listRuns');
-    return pageNewestFirst([...this.runs.values()], (r) => r.startedAt, limit, cursor);
+    return pageNewestFirst('runs', [...this.runs.values()], (r) => r.startedAt, (r) => r.runId, limit, cursor);
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
