@@ -225,6 +225,14 @@ function resolveExpiry(policy: Policy, now: Date, expiresAt: string | undefined)
   return new Date(now.getTime() + policy.defaultShareDurationDays * DAY_MS).toISOString();
 }
 
+/** Some accounts already hold a live or pending share of the image (none named when not known). */
+function conflictError(imageId: string, accounts: AccountId[]): GovernorError {
+  const whom = accounts.length > 0 ? accounts.join(', ') : 'some of these accounts';
+  return new GovernorError('ShareAlreadyExists', `Image ${imageId} is already shared, or a share is pending, with ${whom}`, {
+    details: { accounts },
+  });
+}
+
 const sameAccounts = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 
@@ -322,11 +330,7 @@ export function createGovernor(input: GovernorDeps): Governor {
         throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
       }
       const taken = await blockingShares(ctx, regionId, imageId, accountIds);
-      if (taken.length > 0) {
-        throw new GovernorError('ShareAlreadyExists', `Image ${imageId} is already shared, or a share is pending, with ${taken.join(', ')}`, {
-          details: { accounts: taken },
-        });
-      }
+      if (taken.length > 0) throw conflictError(imageId, taken);
       const limit = shareLimit(policy);
       const used = record?.quotaUsed ?? 0;
       if (used + accountIds.length > limit) {
@@ -383,7 +387,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       throw e;
     }
 
-    const created = await createShareRows(ctx, request, accountIds, { resuming: false });
+    const created = await createShareRows(ctx, request, accountIds, { resuming: false, concurrent: opts.requestKey !== undefined });
     await audit(
       deps,
       ctx,
@@ -429,16 +433,23 @@ export function createGovernor(input: GovernorDeps): Governor {
   /**
    * Creates the share rows of a new (or resumed) request. A row that lost a race to another request
    * makes the whole request fail cleanly: its rows are closed, all quota released, ShareAlreadyExists.
+   * `concurrent`: another call of the same request (same request key) may be running at once.
    */
-  async function createShareRows(ctx: Ctx, request: ShareRequest, accountIds: readonly AccountId[], opts: { resuming: boolean }): Promise<Share[]> {
+  async function createShareRows(
+    ctx: Ctx,
+    request: ShareRequest,
+    accountIds: readonly AccountId[],
+    opts: { resuming: boolean; concurrent: boolean },
+  ): Promise<Share[]> {
     const state = request.status === 'pending_approval' ? 'pending_approval' : 'approved';
     const conflicts: AccountId[] = [];
+    const written: Share[] = [];
     const created = await mapLimit(accountIds, 10, async (accountId) => {
       // A resumed request may already own the row (written just before the interruption).
       const existing = opts.resuming ? await store.getShare(request.regionId, request.imageId, accountId) : null;
       if (existing && existing.requestId === request.requestId && !isTerminal(existing.state)) return existing;
       try {
-        return await store.createShare(
+        const row = await store.createShare(
           compact({
             regionId: request.regionId,
             imageId: request.imageId,
@@ -452,6 +463,8 @@ export function createGovernor(input: GovernorDeps): Governor {
             version: 1,
           }),
         );
+        written.push(row);
+        return row;
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
         // A concurrent retry of this same request may have written the row first: that is ours.
@@ -462,20 +475,53 @@ export function createGovernor(input: GovernorDeps): Governor {
       }
     });
     const rows = created.filter((s): s is Share => s !== null);
-    if (conflicts.length === 0) return rows;
+    if (conflicts.length === 0) {
+      if (!opts.concurrent) return rows;
+      // A concurrent call of this request may have failed it meanwhile and given its quota back.
+      const latest = await store.getRequest(request.requestId);
+      if (latest?.status !== 'failed') return rows;
+      try {
+        await replayFailure(latest);
+      } finally {
+        await closeWrittenRows(ctx, written, false);
+      }
+      throw conflictError(request.imageId, []);
+    }
 
-    await updateRequestRecord(deps, request, (fresh) =>
+    const failed = await updateRequestRecord(deps, request, (fresh) =>
       fresh.status === 'pending_approval' || fresh.status === 'approved'
         ? { ...fresh, status: 'failed', comment: 'some accounts already hold a share of the image' }
         : null,
     );
-    // Every row of the request, including rows an interrupted first attempt wrote.
-    const own = opts.resuming ? await sharesOfRequest(deps, request) : rows;
-    await closePendingShares(deps, ctx, own, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
-    await releaseQuota(deps, request.regionId, request.imageId, conflicts.length);
-    conflicts.sort();
-    throw new GovernorError('ShareAlreadyExists', `Image ${request.imageId} is already shared, or a share is pending, with ${conflicts.join(', ')}`, {
-      details: { accounts: conflicts },
+    if (failed) {
+      // The call that failed the request gives back its whole reservation, once: the units of its
+      // pending rows (closing them releases them) and of every account that has no row of it.
+      const own = opts.concurrent || opts.resuming ? await sharesOfRequest(deps, request) : rows;
+      await closePendingShares(deps, ctx, own, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
+      const rowless = request.accountIds.filter((id) => !own.some((s) => s.accountId === id)).length;
+      await releaseQuota(deps, request.regionId, request.imageId, rowless);
+    } else {
+      // Another call closed the request first. If it failed it, it gave the whole reservation back
+      // (rows written here since hold none); if it cancelled, rejected or expired it, the units of
+      // accounts without a row are still held, and these rows hold them.
+      const latest = await store.getRequest(request.requestId);
+      await closeWrittenRows(ctx, written, latest?.status !== 'failed');
+    }
+    throw conflictError(request.imageId, conflicts.sort());
+  }
+
+  /**
+   * Closes rows this call wrote for a request that another call has closed meanwhile. (Should that
+   * call have closed one of them first with `holdsQuota` false here, the counter over-counts by one
+   * until the reconciler's recount; it never under-counts.)
+   */
+  async function closeWrittenRows(ctx: Ctx, rows: readonly Share[], holdsQuota: boolean): Promise<void> {
+    await closePendingShares(deps, ctx, rows, {
+      to: 'failed',
+      action: 'share.failed',
+      detail: 'ShareAlreadyExists',
+      lastError: 'ShareAlreadyExists',
+      holdsQuota,
     });
   }
 
@@ -491,7 +537,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       const rows = await sharesOfRequest(deps, request);
       const missing = request.accountIds.filter((id) => !rows.some((s) => s.accountId === id));
       // Quota for every account was reserved before the request row was written.
-      if (missing.length > 0) await createShareRows(ctx, request, missing, { resuming: true });
+      if (missing.length > 0) await createShareRows(ctx, request, missing, { resuming: true, concurrent: true });
     }
     if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
     if (request.status === 'approved') {

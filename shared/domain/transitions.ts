@@ -36,6 +36,7 @@ export const PENDING_STATES: readonly ShareState[] = ['pending_approval', 'appro
 
 const nowIso = (deps: DomainDeps): string => deps.clock.now().toISOString();
 const imageKey = (s: { regionId: string; imageId: string }): string => `${s.regionId}/${s.imageId}`;
+const shareKey = (s: Share): string => `${imageKey(s)}/${s.accountId}`;
 
 function groupByImage(shares: readonly Share[]): Share[][] {
   const groups = new Map<string, Share[]>();
@@ -189,19 +190,56 @@ async function moveShare(
   throw new GovernorError('ConcurrentModification', `Share of ${share.imageId} with ${share.accountId} kept changing; retry`);
 }
 
+/** transitionShare over many rows; `before` tells the state each moved row left. */
 async function transitionAll(
   deps: DomainDeps,
   shares: readonly Share[],
   from: readonly ShareState[],
   patch: Partial<Pick<Share, 'state' | 'lastError' | 'expiresAt'>> & { state: ShareState },
-): Promise<{ moved: Share[]; before: Map<AccountId, ShareState> }> {
-  const before = new Map<AccountId, ShareState>();
+): Promise<{ moved: Share[]; before: (s: Share) => ShareState | undefined }> {
+  const left = new Map<string, ShareState>();
   const results = await mapLimit(shares, WRITE_CONCURRENCY, async (s) => {
     const result = await moveShare(deps, s, from, patch);
-    if (result) before.set(s.accountId, result.left);
+    if (result) left.set(shareKey(s), result.left);
     return result?.stored ?? null;
   });
-  return { moved: results.filter((s): s is Share => s !== null), before };
+  return { moved: results.filter((s): s is Share => s !== null), before: (s) => left.get(shareKey(s)) };
+}
+
+/** The audit entry of one share's transition: the share names the image, account and request. */
+const shareEvent = (s: Share, fields: Omit<AuditEntry, 'regionId' | 'imageId' | 'accountId' | 'shareRequestId'>): AuditEntry => ({
+  regionId: s.regionId,
+  imageId: s.imageId,
+  accountId: s.accountId,
+  shareRequestId: s.requestId,
+  ...fields,
+});
+
+/**
+ * Moves quota-holding rows out of `from` into a terminal state, gives back one quota unit per row
+ * moved (unless the rows hold none) and audits each. Only the caller whose write moved a row releases
+ * its unit, so concurrent closers release it once.
+ */
+async function closeShares(
+  deps: DomainDeps,
+  ctx: Ctx,
+  shares: readonly Share[],
+  from: readonly ShareState[],
+  close: { to: ShareState; action: string; reason?: string; detail?: string; lastError?: string; holdsQuota?: boolean },
+): Promise<Share[]> {
+  const { moved, before } = await transitionAll(deps, shares, from, { state: close.to, lastError: close.lastError });
+  if (close.holdsQuota !== false) {
+    for (const group of groupByImage(moved)) {
+      const g = group[0] as Share;
+      await releaseQuota(deps, g.regionId, g.imageId, group.length);
+    }
+  }
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => shareEvent(s, { action: close.action, before: before(s), after: close.to, reason: close.reason, detail: close.detail })),
+  );
+  return moved;
 }
 
 const requestIdsOf = (shares: readonly Share[]): string[] =>
@@ -325,19 +363,7 @@ async function resolveApplyingFromEcs(deps: DomainDeps, ctx: Ctx, intents: reado
 /** Reconciler/apply: ECS lists these `applying` shares → active. */
 export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], opts: { refresh?: boolean } = {}): Promise<Share[]> {
   const { moved } = await transitionAll(deps, shares, ['applying'], { state: 'active', lastError: undefined });
-  await audit(
-    deps,
-    ctx,
-    moved.map((s) => ({
-      regionId: s.regionId,
-      imageId: s.imageId,
-      action: 'share.applied',
-      accountId: s.accountId,
-      before: 'applying',
-      after: 'active',
-      shareRequestId: s.requestId,
-    })),
-  );
+  await audit(deps, ctx, moved.map((s) => shareEvent(s, { action: 'share.applied', before: 'applying', after: 'active' })));
   if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
   return moved;
 }
@@ -350,25 +376,7 @@ export async function markApplyFailed(
   error: string,
   opts: { refresh?: boolean } = {},
 ): Promise<Share[]> {
-  const { moved, before } = await transitionAll(deps, shares, ['approved', 'applying'], { state: 'failed', lastError: error });
-  for (const group of groupByImage(moved)) {
-    const g = group[0] as Share;
-    await releaseQuota(deps, g.regionId, g.imageId, group.length);
-  }
-  await audit(
-    deps,
-    ctx,
-    moved.map((s) => ({
-      regionId: s.regionId,
-      imageId: s.imageId,
-      action: 'share.failed',
-      accountId: s.accountId,
-      before: before.get(s.accountId),
-      after: 'failed',
-      shareRequestId: s.requestId,
-      detail: error,
-    })),
-  );
+  const moved = await closeShares(deps, ctx, shares, ['approved', 'applying'], { to: 'failed', action: 'share.failed', detail: error, lastError: error });
   if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
   return moved;
 }
@@ -406,7 +414,7 @@ async function revokeImageShares(
   await releaseQuota(deps, first.regionId, first.imageId, moved.length);
   const intents = [...resumed, ...moved];
   if (intents.length === 0) return [];
-  const before = new Map<AccountId, ShareState>(intents.map((s) => [s.accountId, moved.includes(s) ? 'active' : 'revoking']));
+  const before = new Map<string, ShareState>(intents.map((s) => [shareKey(s), moved.includes(s) ? 'active' : 'revoking']));
 
   try {
     await deps.images.removeShares(first.regionId, first.imageId, intents.map((s) => s.accountId));
@@ -426,25 +434,13 @@ async function finishRevoke(
   deps: DomainDeps,
   ctx: Ctx,
   intents: readonly Share[],
-  before: ReadonlyMap<AccountId, ShareState>,
+  before: ReadonlyMap<string, ShareState>,
   opts: { reason: string; finalState?: 'revoked' | 'expired' },
 ): Promise<Share[]> {
   const finalState = opts.finalState ?? 'revoked';
   const { moved } = await transitionAll(deps, intents, ['revoking'], { state: finalState, lastError: undefined });
-  await audit(
-    deps,
-    ctx,
-    moved.map((s) => ({
-      regionId: s.regionId,
-      imageId: s.imageId,
-      action: finalState === 'expired' ? 'share.expired' : 'share.revoked',
-      accountId: s.accountId,
-      before: before.get(s.accountId) ?? 'revoking',
-      after: finalState,
-      shareRequestId: s.requestId,
-      reason: opts.reason,
-    })),
-  );
+  const action = finalState === 'expired' ? 'share.expired' : 'share.revoked';
+  await audit(deps, ctx, moved.map((s) => shareEvent(s, { action, before: before.get(shareKey(s)) ?? 'revoking', after: finalState, reason: opts.reason })));
   return moved;
 }
 
@@ -466,34 +462,17 @@ export async function expireShares(deps: DomainDeps, ctx: Ctx, shares: readonly 
 // ---------------------------------------------------------------------------------------------
 // pending shares and requests
 
-/** Pending (pending_approval/approved, never sent to ECS) shares → a terminal state, quota released. */
+/**
+ * Pending (pending_approval/approved, never sent to ECS) shares → a terminal state, quota released;
+ * `holdsQuota: false` for rows written after their request already gave its reservation back.
+ */
 export async function closePendingShares(
   deps: DomainDeps,
   ctx: Ctx,
   shares: readonly Share[],
-  opts: { to: 'revoked' | 'rejected' | 'expired' | 'failed'; action: string; reason?: string; detail?: string; lastError?: string },
+  opts: { to: 'revoked' | 'rejected' | 'expired' | 'failed'; action: string; reason?: string; detail?: string; lastError?: string; holdsQuota?: boolean },
 ): Promise<Share[]> {
-  const { moved, before } = await transitionAll(deps, shares, PENDING_STATES, { state: opts.to, lastError: opts.lastError });
-  for (const group of groupByImage(moved)) {
-    const g = group[0] as Share;
-    await releaseQuota(deps, g.regionId, g.imageId, group.length);
-  }
-  await audit(
-    deps,
-    ctx,
-    moved.map((s) => ({
-      regionId: s.regionId,
-      imageId: s.imageId,
-      action: opts.action,
-      accountId: s.accountId,
-      before: before.get(s.accountId),
-      after: opts.to,
-      shareRequestId: s.requestId,
-      reason: opts.reason,
-      detail: opts.detail,
-    })),
-  );
-  return moved;
+  return closeShares(deps, ctx, shares, PENDING_STATES, opts);
 }
 
 /** The share rows that belong to one request. */

@@ -132,4 +132,23 @@ describe('governor races', () => {
     await expectConsistent(w);
     },
   );
+
+  it.each(Array.from({ length: 60 }, (_, k) => k))(
+    'two calls with one request key while another request takes one of its accounts release the quota once (interleaving %i)',
+    async (k) => {
+      // Prepare
+      const w = world();
+      const carol: Ctx = { principal: { id: 'carol', roles: ['requester'] }, requestId: 'http-req-3' };
+      // Act
+      const first = w.governor.requestShare(alice, input([1, 2, 3, 4, 5]), { requestKey: 'alice:same' }).catch((e: { code?: string }) => e.code);
+      await ticks(k % 30);
+      const other = w.governor.requestShare(carol, input([3])).catch((e: { code?: string }) => e.code);
+      await ticks(Math.floor(k / 4));
+      const retry = w.governor.requestShare(alice, input([1, 2, 3, 4, 5]), { requestKey: 'alice:same' }).catch((e: { code?: string }) => e.code);
+      const outcomes = await Promise.all([first, retry, other]);
+      // Assess: whoever wins, every quota unit is counted exactly once.
+      for (const o of outcomes) if (typeof o === 'string') expect(o).toBe('ShareAlreadyExists');
+      await expectConsistent(w);
+    },
+  );
 });
