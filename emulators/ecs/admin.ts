@@ -126,6 +126,7 @@ const schemas = {
       count: { type: 'integer', minimum: 1 },
       latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
       phase: { enum: ['before', 'after'] },
+      format: { enum: ['json', 'html'] },
     },
   },
   throttle: {
@@ -320,6 +321,7 @@ function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
   const body = parsed.body;
   if (body.code === undefined && body.latencyMs === undefined) return fail(400, 'invalid fault: give a code, a latencyMs, or both');
   if (body.code === undefined && body.status !== undefined) return fail(400, 'invalid fault: status needs a code');
+  if (body.code === undefined && body.format !== undefined) return fail(400, 'invalid fault: format needs a code');
   return { status: 201, body: { id: deps.faults.add(body) } };
 }
 

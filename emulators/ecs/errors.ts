@@ -11,6 +11,8 @@ export class EcsApiError extends Error {
     message: string,
     /** Extra response headers (e.g. x-acs-retry-after for throttling). */
     readonly headers: Record<string, string> = {},
+    /** Answer with an HTML page instead of the JSON error, as a load balancer in front of ECS does. */
+    readonly asHtmlPage = false,
   ) {
     super(message);
     this.name = 'EcsApiError';

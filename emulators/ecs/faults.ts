@@ -14,6 +14,8 @@ export interface FaultInput {
   latencyMs?: number;
   /** `after`: the operation runs (and changes state) before the error is returned. */
   phase?: 'before' | 'after';
+  /** `html`: the error arrives as an HTML page (a gateway's 502), not as ECS's JSON body. */
+  format?: 'json' | 'html';
 }
 
 interface FaultRule {
@@ -27,6 +29,7 @@ interface FaultRule {
   remaining: number | undefined;
   latencyMs: number;
   phase: 'before' | 'after';
+  format: 'json' | 'html';
 }
 
 export interface FaultOutcome {
@@ -53,6 +56,7 @@ export class FaultInjector {
       remaining: input.count,
       latencyMs: input.latencyMs ?? 0,
       phase: input.phase ?? 'before',
+      format: input.format ?? 'json',
     });
     return id;
   }
@@ -82,7 +86,7 @@ export class FaultInjector {
       if (rule.remaining !== undefined) rule.remaining -= 1;
       latencyMs += rule.latencyMs;
       if (rule.code) {
-        error = new EcsApiError(rule.status, rule.code, rule.message);
+        error = new EcsApiError(rule.status, rule.code, rule.message, {}, rule.format === 'html');
         phase = rule.phase;
       }
     }

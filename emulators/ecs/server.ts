@@ -175,6 +175,7 @@ export class EcsEmulator {
     let status = 200;
     let payload: Record<string, unknown>;
     let extraHeaders: Record<string, string> = {};
+    let htmlPage = false;
     try {
       const body = await readBody(request);
       const method = request.method ?? 'GET';
@@ -198,6 +199,7 @@ export class EcsEmulator {
       }
       status = apiError.status;
       extraHeaders = apiError.headers;
+      htmlPage = apiError.asHtmlPage;
       record.code = apiError.code;
       const regionId = record.regionId;
       payload = {
@@ -211,6 +213,12 @@ export class EcsEmulator {
     record.status = status;
     this.calls.push(record);
     if (this.calls.length > MAX_CALL_RECORDS) this.calls.splice(0, this.calls.length - MAX_CALL_RECORDS);
+    if (htmlPage) {
+      response
+        .writeHead(status, { 'content-type': 'text/html', 'x-acs-request-id': requestId })
+        .end(`<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`);
+      return;
+    }
     const text = writeJson(status === 200 ? { RequestId: requestId, ...payload } : payload);
     response
       .writeHead(status, {

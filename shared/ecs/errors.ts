@@ -27,8 +27,8 @@ interface SdkErrorShape {
   message?: unknown;
 }
 
-// Socket-level failures worth another attempt. Anything else without an HTTP status (a non-JSON
-// body, a local SDK complaint such as InvalidCredentials) is deterministic: retrying cannot help.
+// Socket-level failures worth another attempt. Anything else without an HTTP status (a local SDK
+// complaint such as InvalidCredentials) is deterministic: retrying cannot help.
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -42,7 +42,15 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ENOTFOUND',
   'UND_ERR_SOCKET',
 ]);
-const TRANSIENT_NETWORK_NAMES = new Set(['RequestTimeoutError', 'ResponseTimeoutError', 'ConnectTimeoutError', 'ReadTimeoutError']);
+const TRANSIENT_NETWORK_NAMES = new Set([
+  'RequestTimeoutError',
+  'ResponseTimeoutError',
+  'ConnectTimeoutError',
+  'ReadTimeoutError',
+  // The SDK parses every error body as JSON before it looks at the status, so a gateway's HTML
+  // 502/504 page surfaces as a bare SyntaxError: an upstream outage, worth another attempt.
+  'SyntaxError',
+]);
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && v !== 'undefined' ? v : undefined);
 

@@ -103,6 +103,30 @@ describe('createEcsImagePort retries', () => {
     ]);
   });
 
+  it('retries a gateway answer that is not JSON (an HTML 502 page), then gives up as UpstreamUnavailable', async () => {
+    // Prepare
+    const imageId = await sharedImage();
+    await admin.addFault({ action: 'DescribeImageSharePermission', code: 'BadGateway', status: 502, format: 'html', count: 1 });
+    await admin.addFault({ action: 'DeleteImage', code: 'BadGateway', status: 502, format: 'html' });
+
+    // Act
+    const permissions = await portFor().getSharePermissions(REGION, imageId);
+    const error = await caught(portFor().deleteImage(REGION, imageId, { force: false }));
+
+    // Assess
+    expect(permissions.accounts.map((a) => a.accountId)).toEqual([TARGET]);
+    expect(hookLog.filter((line) => line.startsWith('after'))).toEqual([
+      'after DescribeImageSharePermission SyntaxError',
+      'after DescribeImageSharePermission ok',
+      'after DeleteImage SyntaxError',
+      'after DeleteImage SyntaxError',
+      'after DeleteImage SyntaxError',
+    ]);
+    expect(error.code).toBe('UpstreamUnavailable');
+    expect(error.details).toMatchObject({ action: 'DeleteImage', transportError: 'SyntaxError', attempts: 3 });
+    expect(sleeps).toHaveLength(3);
+  });
+
   it('gives up on persistent throttling with UpstreamThrottled and a retry-after', async () => {
     // Prepare
     const imageId = await sharedImage();

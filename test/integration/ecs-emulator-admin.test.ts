@@ -56,6 +56,8 @@ describe('ECS emulator admin validation', () => {
       ['POST', '/faults', json({ action: 'DescribeImages' })],
       ['POST', '/faults', json({ code: 'InternalError', probability: 0 })],
       ['POST', '/faults', json({ code: 'InternalError', status: 200 })],
+      ['POST', '/faults', json({ latencyMs: 10, format: 'html' })],
+      ['POST', '/faults', json({ code: 'BadGateway', format: 'xml' })],
       ['PUT', '/throttle', json({ qps: -1 })],
       ['PUT', '/throttle', json({ action: 'DescribeImages' })],
       // Valid RFC 3339, yet no Date can hold a leap second.

@@ -147,6 +147,23 @@ describe('ECS emulator injected faults', () => {
     expect((await admin.state()).images[0]?.shares.map((s) => s.accountId)).toEqual([OTHER.accountId]);
   });
 
+  it('answers with an HTML page for format "html", which the SDK cannot read as an ECS error', async () => {
+    // Prepare
+    await admin.addFault({ action: 'DescribeImages', code: 'BadGateway', status: 502, format: 'html', count: 1 });
+
+    // Act
+    const outcome = await outcomeOf(describeImages());
+    const next = await outcomeOf(describeImages());
+
+    // Assess
+    expect(outcome).toEqual({ ok: false, name: 'SyntaxError', code: undefined, statusCode: undefined });
+    expect(next).toEqual({ ok: true });
+    expect((await admin.calls()).map((call) => [call.status, call.code])).toEqual([
+      [502, 'BadGateway'],
+      [200, null],
+    ]);
+  });
+
   it('raises an injected throttling code as the SDK ThrottlingError', async () => {
     // Prepare
     await admin.addFault({ action: 'DescribeImages', code: 'Throttling', count: 1 });

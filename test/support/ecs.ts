@@ -44,6 +44,8 @@ export interface EcsFault {
   latencyMs?: number;
   /** `after`: the operation takes effect, then the error is returned. */
   phase?: 'before' | 'after';
+  /** `html`: the error arrives as an HTML page (a gateway's 502) instead of ECS's JSON body. */
+  format?: 'json' | 'html';
 }
 
 export interface EcsThrottle {
