@@ -34,7 +34,9 @@ export const deleteGuardRoutes: readonly Route[] = [
     responses: { 200: { schema: 'DeletionState', description: 'none, draining, deleted, cancelled or failed' } },
     errors: [],
     async handle({ ctx, governor, params }) {
-      return { status: 200, body: await governor.deletionStatus(ctx, params.regionId!, params.imageId!) };
+      const { status, remaining, lastError } = await governor.deletionStatus(ctx, params.regionId!, params.imageId!);
+      // The contract names all three members; lastError is null rather than absent.
+      return { status: 200, body: { status, remaining, lastError: lastError ?? null } };
     },
   },
   {

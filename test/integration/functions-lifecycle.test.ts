@@ -86,7 +86,7 @@ describe('functions over the real adapters and both emulators: request → appro
     const gone = (await stack.ecs.admin.state()).images.find((i) => i.imageId === IMAGE)!;
     expect([gone.deleted, gone.shares]).toEqual([true, []]);
     const deletion = await stack.invoke('delete-guard', eventObject('deletion-status', { token: stack.tokens.auditor }), 'it-6');
-    expect(json(deletion)).toEqual({ status: 'deleted', remaining: 0 });
+    expect(json(deletion)).toEqual({ status: 'deleted', remaining: 0, lastError: null });
 
     // The audit trail tells the story, newest first
     const events = await stack.invoke('describe', eventObject('list-events', { token: stack.tokens.auditor, query: { limit: '100' } }), 'it-7');

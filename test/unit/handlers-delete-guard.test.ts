@@ -43,7 +43,7 @@ describe('delete-guard function', () => {
     const res = await del({ mode: 'drain', reason: 'superseded' }, 'g3');
     const status = await h.handler(event('deletion-status', { token: h.tokens.auditor }), { requestId: 'g4' });
     expect(res).toEqual({ statusCode: 200, headers: jsonHeaders('g3'), body: '{"status":"deleted"}', isBase64Encoded: false });
-    expect(status).toEqual({ statusCode: 200, headers: jsonHeaders('g4'), body: '{"status":"deleted","remaining":0}', isBase64Encoded: false });
+    expect(status).toEqual({ statusCode: 200, headers: jsonHeaders('g4'), body: '{"status":"deleted","remaining":0,"lastError":null}', isBase64Encoded: false });
     expect(h.images.isDeleted(REGION, IMAGE)).toBe(true);
     expect(h.images.sharedWith(REGION, IMAGE)).toEqual([]);
   });
@@ -63,7 +63,7 @@ describe('delete-guard function', () => {
     const cancel = await h.handler(event('deletion-cancel', { token: h.tokens.admin }), { requestId: 'g7' });
     expect(cancel).toEqual({ statusCode: 200, headers: jsonHeaders('g7'), body: '{"status":"cancelled","remaining":0}', isBase64Encoded: false });
     const status = await h.handler(event('deletion-status', { token: h.tokens.requester }), { requestId: 'g8' });
-    expect(JSON.parse(status.body)).toEqual({ status: 'cancelled', remaining: 0 });
+    expect(JSON.parse(status.body)).toEqual({ status: 'cancelled', remaining: 0, lastError: null });
     expect(h.images.isDeleted(REGION, IMAGE)).toBe(false);
   });
 
@@ -89,7 +89,7 @@ describe('delete-guard function', () => {
 
   it('GET status of an image never deleted: none', async () => {
     const res = await h.handler(event('deletion-status', { token: h.tokens.auditor }), { requestId: 'g10' });
-    expect(res).toEqual({ statusCode: 200, headers: jsonHeaders('g10'), body: '{"status":"none","remaining":0}', isBase64Encoded: false });
+    expect(res).toEqual({ statusCode: 200, headers: jsonHeaders('g10'), body: '{"status":"none","remaining":0,"lastError":null}', isBase64Encoded: false });
   });
 
   it('only admins may delete or cancel', async () => {
