@@ -6,8 +6,16 @@
 // `--sourcemap` (then external, not uploaded by default because s deploys the whole folder).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
 // inside this ESM repository as on FC.
-import { build, type Plugin } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
+//
+// Strictness: our TypeScript is strict, but a bundle has one top-level mode, and the tablestore SDK
+// (CommonJS without "use strict") assigns undeclared loop variables, which throws under strict mode.
+// So the bundle is built in two steps, the way Node itself would load the code: first our code and
+// the ES-module packages (strict by definition), with every CommonJS package left as a require;
+// then that output, as one CommonJS module that starts with "use strict", together with the CommonJS
+// packages, each in its own wrapper and its own mode.
+import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { declaredFunctions, splitHandler } from '../emulators/fc/spec.js';
@@ -59,6 +67,46 @@ const trimFc2 = (root: string): Plugin => ({
   },
 });
 
+/** True when Node would load `file` as an ES module (.mjs, or .js under a `"type": "module"` package.json). */
+function isEsModule(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs') || !file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+  }
+  return false;
+}
+
+/** Step one: leaves every CommonJS package as a require of its resolved file, for step two to bundle. */
+const leaveCommonJsPackages: Plugin = {
+  name: 'leave-commonjs-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'leave-commonjs-packages' || isBuiltin(args.path)) return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'leave-commonjs-packages' });
+      if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file') return resolved;
+      return isEsModule(resolved.path) ? resolved : { path: resolved.path, external: true };
+    });
+  },
+};
+
+/** Bytes in the bundle per package (or per source folder for our own code), largest first. */
+function bytesByPackage(metafiles: readonly Metafile[]): [string, number][] {
+  const byPackage = new Map<string, number>();
+  for (const metafile of metafiles) {
+    for (const output of Object.values(metafile.outputs)) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+        if (input.startsWith('step-one:')) continue; // counted input by input in step one's metafile
+        const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+        const key = m ? m[1]! : input.split('/').slice(0, 2).join('/');
+        byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+      }
+    }
+  }
+  return [...byPackage].sort((a, b) => b[1] - a[1]);
+}
+
 export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunction[]> {
   const root = resolve(opts.root ?? defaultRoot);
   const declared = declaredFunctions(join(root, 's.yaml')).filter((f) => !opts.only || opts.only.includes(f.resource));
@@ -72,39 +120,47 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     rmSync(outFolder, { recursive: true, force: true });
     mkdirSync(outFolder, { recursive: true });
     const outfile = join(outFolder, `${file}.js`);
-    const result = await build({
-      metafile: opts.analyze === true,
-      entryPoints: [entry],
-      outfile,
+    const common: EsbuildOptions = {
       bundle: true,
       platform: 'node',
       target: 'node20',
       format: 'cjs',
       minify: true,
       treeShaking: true,
-      sourcemap: opts.sourcemap ? 'external' : false,
       legalComments: 'none',
       logLevel: 'silent',
       absWorkingDir: root,
-      plugins: [trimFc2(root)],
-      // tsconfig's `strict` would make esbuild put "use strict" at the top of the bundle, which also
-      // turns the bundled CommonJS SDKs strict; the tablestore SDK assigns an undeclared loop
-      // variable and throws under strict mode. Keep each module's own mode, as Node would.
-      tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+      metafile: opts.analyze === true,
+    };
+    const stepOne = await build({
+      ...common,
+      entryPoints: [entry],
+      outfile: join(outFolder, 'step-one.js'),
+      write: false,
+      sourcemap: opts.sourcemap ? 'inline' : false,
+      plugins: [leaveCommonJsPackages, trimFc2(root)],
+      tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
+    });
+    const ownCode = stepOne.outputFiles[0]!.text;
+    const stepTwo = await build({
+      ...common,
+      // No directive here: the entry only re-exports; "use strict" stays inside our module's wrapper.
+      stdin: { contents: 'module.exports = require("step-one:own-code");', resolveDir: root, loader: 'js', sourcefile: `${name}-entry.js` },
+      outfile,
+      sourcemap: opts.sourcemap ? 'external' : false,
+      plugins: [
+        {
+          name: 'step-one-output',
+          setup(b) {
+            b.onResolve({ filter: /^step-one:own-code$/ }, () => ({ path: 'own-code', namespace: 'step-one' }));
+            b.onLoad({ filter: /.*/, namespace: 'step-one' }, () => ({ contents: ownCode, loader: 'js', resolveDir: root }));
+          },
+        },
+        trimFc2(root),
+      ],
     });
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
-    let packages: [string, number][] | undefined;
-    if (result.metafile) {
-      const byPackage = new Map<string, number>();
-      for (const output of Object.values(result.metafile.outputs)) {
-        for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-          const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-          const key = m ? m[1]! : input.split('/').slice(0, 2).join('/');
-          byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
-        }
-      }
-      packages = [...byPackage].sort((a, b) => b[1] - a[1]);
-    }
+    const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;
     built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size, ...(packages ? { packages } : {}) });
   }
   return built;
