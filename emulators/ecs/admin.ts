@@ -148,13 +148,16 @@ const validators: Record<keyof typeof schemas, ValidateFunction> = {
   throttle: ajv.compile(schemas.throttle),
 };
 
+// Body shapes of the admin routes; test/support/ecs.ts re-exports them for its typed client.
 interface AccountBody {
   accountId: string;
   accessKeys?: Array<{ accessKeyId: string; accessKeySecret: string }>;
 }
-interface ImageBody {
+export interface ImageBody {
+  /** Required except for system images, which have none. */
   ownerAccountId?: string;
   regionId: string;
+  /** Generated unless given. */
   imageId?: string;
   imageName?: string;
   kind?: ImageKind;
@@ -163,20 +166,24 @@ interface ImageBody {
   inUseByInstances?: boolean;
   encrypted?: boolean;
   isPublic?: boolean;
+  /** GiB. */
   size?: number;
+  /** ISO-8601; defaults to the emulator clock. */
   creationTime?: string;
 }
-type ImagePatchBody = Partial<Pick<ImageBody, 'imageName' | 'status' | 'tags' | 'inUseByInstances' | 'encrypted' | 'isPublic'>>;
+export type ImagePatchBody = Partial<Pick<ImageBody, 'imageName' | 'status' | 'tags' | 'inUseByInstances' | 'encrypted' | 'isPublic'>>;
 interface ShareBody {
   regionId: string;
   imageId: string;
   accountId: string;
 }
-interface ThrottleBody {
+export interface ThrottleBody {
+  /** Omit to limit every action (each counted separately). */
   action?: string;
   qps: number;
 }
 type FaultBody = FaultInput;
+export type StateBody = ReturnType<typeof stateOf>;
 
 function describeErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])

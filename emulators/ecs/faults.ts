@@ -5,6 +5,7 @@
 import { EcsApiError, defaultStatusForCode, ecsErrors } from './errors.js';
 
 export interface FaultInput {
+  /** Omit to hit every action. */
   action?: string;
   code?: string;
   status?: number;

@@ -7,7 +7,7 @@ import { createEcsImagePort, type EcsImagePortOptions } from '../../shared/ecs/i
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { Credentials } from '../../shared/credentials.js';
 import type { ImagePort } from '../../shared/domain/ports.js';
-import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
+import { caught, ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
 const REGION = 'cn-hangzhou';
 const OWNER = '1000000000000001';
@@ -36,16 +36,6 @@ function portFor(overrides: Partial<EcsImagePortOptions> = {}): ImagePort {
     },
     ...overrides,
   });
-}
-
-async function caught(promise: Promise<unknown>): Promise<GovernorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GovernorError) return error;
-    throw error;
-  }
-  throw new Error('expected a GovernorError, the call succeeded');
 }
 
 async function sharedImage(): Promise<string> {

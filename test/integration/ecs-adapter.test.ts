@@ -5,7 +5,7 @@ import { startEcsEmulator } from '../../emulators/ecs/index.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { ImagePort } from '../../shared/domain/ports.js';
-import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
+import { caught, ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
 const REGION = 'cn-hangzhou';
 const OWNER = '1000000000000001';
@@ -31,16 +31,6 @@ function portFor(overrides: Partial<Parameters<typeof createEcsImagePort>[0]> = 
     },
     ...overrides,
   });
-}
-
-async function caught(promise: Promise<unknown>): Promise<GovernorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GovernorError) return error;
-    throw error;
-  }
-  throw new Error('expected a GovernorError, the call succeeded');
 }
 
 async function modifyCalls(): Promise<Array<{ params: Record<string, string>; status: number; code: string | null }>> {

@@ -6,77 +6,21 @@
 import { createRequire } from 'node:module';
 import type * as EcsSdkModule from '@alicloud/ecs20140526';
 import type * as OpenApiCoreModule from '@alicloud/openapi-core';
+import type { CallRecord, ImageBody, ImagePatchBody, StateBody, ThrottleBody } from '../../emulators/ecs/admin.js';
+import type { FaultInput } from '../../emulators/ecs/faults.js';
+import { GovernorError } from '../../shared/domain/errors.js';
 
 export interface EcsAccessKey {
   accessKeyId: string;
   accessKeySecret: string;
 }
 
-export interface EcsImageSeed {
-  ownerAccountId?: string;
-  regionId: string;
-  imageId?: string;
-  imageName?: string;
-  kind?: 'custom' | 'marketplace-derived' | 'system';
-  status?: 'Available' | 'Creating' | 'Waiting' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
-  tags?: Record<string, string>;
-  inUseByInstances?: boolean;
-  encrypted?: boolean;
-  isPublic?: boolean;
-  /** GiB. */
-  size?: number;
-  /** ISO-8601; defaults to the emulator clock. */
-  creationTime?: string;
-}
-
-export type EcsImagePatch = Partial<
-  Pick<EcsImageSeed, 'imageName' | 'status' | 'tags' | 'inUseByInstances' | 'encrypted' | 'isPublic'>
->;
-
-export interface EcsFault {
-  /** Omit to hit every action. */
-  action?: string;
-  code?: string;
-  status?: number;
-  message?: string;
-  probability?: number;
-  count?: number;
-  latencyMs?: number;
-  /** `after`: the operation takes effect, then the error is returned. */
-  phase?: 'before' | 'after';
-  /** `html`: the error arrives as an HTML page (a gateway's 502) instead of ECS's JSON body. */
-  format?: 'json' | 'html';
-}
-
-export interface EcsThrottle {
-  /** Omit to limit every action (each counted separately). */
-  action?: string;
-  qps: number;
-}
-
-export interface EcsEmulatorState {
-  accounts: Array<{ accountId: string }>;
-  images: Array<{
-    imageId: string;
-    regionId: string;
-    ownerAccountId: string | null;
-    kind: 'custom' | 'marketplace-derived' | 'system';
-    status: string;
-    isPublic: boolean;
-    deleted: boolean;
-    shares: Array<{ accountId: string; sharedTime: string }>;
-  }>;
-}
-
-export interface EcsCallRecord {
-  action: string | null;
-  accountId: string | null;
-  regionId: string | null;
-  params: Record<string, string>;
-  status: number;
-  code: string | null;
-  at: string;
-}
+export type EcsImageSeed = ImageBody;
+export type EcsImagePatch = ImagePatchBody;
+export type EcsFault = FaultInput;
+export type EcsThrottle = ThrottleBody;
+export type EcsEmulatorState = StateBody;
+export type EcsCallRecord = CallRecord;
 
 export class EcsAdminError extends Error {
   constructor(
@@ -212,4 +156,15 @@ export function ecsClient(endpoint: string, key: EcsAccessKey, options: EcsClien
       readTimeout: options.timeoutMs ?? 5000,
     }),
   );
+}
+
+/** The GovernorError a call of the ECS adapter fails with; anything else (or success) fails the test. */
+export async function caught(promise: Promise<unknown>): Promise<GovernorError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GovernorError) return error;
+    throw error;
+  }
+  throw new Error('expected a GovernorError, the call succeeded');
 }
