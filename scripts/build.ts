@@ -117,8 +117,6 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     const entry = join(root, 'functions', name, `${file}.ts`);
     if (!existsSync(entry)) throw new Error(`${fn.resource}: entry ${relative(root, entry)} does not exist (s.yaml code ${relative(root, fn.codeDir)}, handler ${fn.handler})`);
     const outFolder = opts.outDir ? join(resolve(opts.outDir), name) : fn.codeDir;
-    rmSync(outFolder, { recursive: true, force: true });
-    mkdirSync(outFolder, { recursive: true });
     const outfile = join(outFolder, `${file}.js`);
     const common: EsbuildOptions = {
       bundle: true,
@@ -147,6 +145,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       // No directive here: the entry only re-exports; "use strict" stays inside our module's wrapper.
       stdin: { contents: 'module.exports = require("step-one:own-code");', resolveDir: root, loader: 'js', sourcefile: `${name}-entry.js` },
       outfile,
+      write: false,
       sourcemap: opts.sourcemap ? 'external' : false,
       plugins: [
         {
@@ -159,6 +158,10 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
         trimFc2(root),
       ],
     });
+    // Replaced only once the new bundle is built: a failed build leaves the previous one in place.
+    rmSync(outFolder, { recursive: true, force: true });
+    mkdirSync(outFolder, { recursive: true });
+    for (const output of stepTwo.outputFiles) writeFileSync(output.path, output.contents);
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
     const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;
     built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size, ...(packages ? { packages } : {}) });

@@ -69,4 +69,13 @@ describe('buildFunctions', () => {
     // Assess
     expect(mod.handler()).toEqual({ own: true, sloppy: 'a', esm: true });
   });
+
+  it('leaves the previous bundle in place when a build fails', async () => {
+    // Prepare
+    const before = readFileSync(built[0]!.file, 'utf8');
+    writeFileSync(join(root, 'functions/probe/index.ts'), 'export const handler = (;');
+    // Act + Assess
+    await expect(buildFunctions({ root })).rejects.toMatchObject({ errors: [expect.objectContaining({ text: expect.stringContaining('Unexpected') })] });
+    expect(readFileSync(built[0]!.file, 'utf8')).toBe(before);
+  });
 });
