@@ -27,7 +27,7 @@
 // | ECS_PROTOCOL                | no       | https                   | `https` or `http` (http only makes sense locally)         |
 // | ECS_CONNECT_TIMEOUT_MS      | no       | 3000                    | 100..60000                                                |
 // | ECS_READ_TIMEOUT_MS         | no       | 10000                   | 100..120000                                               |
-// | ECS_RATE_PER_API            | no       | *=10                    | requests/s per API and region, e.g. `*=10,DescribeImageSharePermission=20` |
+// | ECS_RATE_PER_API            | no       | *=10                    | requests/s per API and region, e.g. `DescribeImageSharePermission=20` (others keep `*`) |
 // | TABLESTORE_ENDPOINT         | yes      |                         | `https://<instance>.<region>.ots.aliyuncs.com` (or http locally) |
 // | TABLESTORE_INSTANCE         | yes      |                         | Tablestore instance name                                  |
 // | TABLE_PREFIX                | no       | isg_                    | prefix of every table name                                |
@@ -49,6 +49,7 @@ import Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
 import type { Policy } from './domain/policy.js';
 import { ACCOUNT_ID_PATTERN, ECS_SHARE_LIMIT } from './domain/model.js';
+import { REGION_ID_PATTERN } from './http/schemas.js';
 
 export interface Config {
   readonly policy: Policy;
@@ -101,6 +102,9 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** ECS requests per second per API and region when ECS_RATE_PER_API does not say otherwise. */
+const DEFAULT_ECS_RATE = 10;
+
 const accountList = { type: 'array', items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, uniqueItems: true };
 const tagList = {
   type: 'array',
@@ -123,7 +127,7 @@ const ENV_SCHEMA = {
       type: 'array',
       minItems: 1,
       uniqueItems: true,
-      items: { type: 'string', pattern: '^[a-z]{2,}-[a-z0-9-]+$' },
+      items: { type: 'string', pattern: REGION_ID_PATTERN },
     },
     OWNER_ACCOUNT_ID: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     APPROVAL_REQUIRED: { type: 'boolean' },
@@ -189,6 +193,8 @@ const HINTS: Record<string, string> = {
   ECS_RATE_PER_API: 'Action=rate pairs such as *=10,DescribeImageSharePermission=20',
 };
 
+/** The members a public JWK of each accepted key type cannot do without (RFC 7518 §6, RFC 8037). */
+const PUBLIC_KEY_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
 
 // Compiled once, at module load.
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -300,6 +306,11 @@ export function loadConfig(env: Env): Config {
   // Public keys only: a private member in an environment variable would leak the signing key.
   const privateKey = (r.JWT_JWKS?.keys as Record<string, unknown>[] | undefined)?.findIndex((k) => ['d', 'p', 'q', 'k'].some((m) => m in k)) ?? -1;
   if (privateKey >= 0) throw new ConfigError('JWT_JWKS', `must contain public keys only (key ${privateKey} has a private member)`);
+  // A key without its public members would only fail at the first request, as a 401 for everyone.
+  (r.JWT_JWKS?.keys as Record<string, unknown>[] | undefined)?.forEach((key, i) => {
+    const lacking = PUBLIC_KEY_MEMBERS[String(key.kty)]?.find((m) => typeof key[m] !== 'string' || key[m] === '');
+    if (lacking) throw new ConfigError('JWT_JWKS', `key ${i} (kty ${String(key.kty)}) lacks its public member "${lacking}"`);
+  });
   if (r.JWT_JWKS === undefined && r.JWT_JWKS_URL === undefined) throw new ConfigError('JWT_JWKS', 'or JWT_JWKS_URL is required');
   if (r.JWT_JWKS !== undefined && r.JWT_JWKS_URL !== undefined) throw new ConfigError('JWT_JWKS', 'and JWT_JWKS_URL are mutually exclusive; set exactly one');
   if (r.DEFAULT_SHARE_DURATION_DAYS !== undefined && r.MAX_SHARE_DURATION_DAYS !== undefined && r.DEFAULT_SHARE_DURATION_DAYS > r.MAX_SHARE_DURATION_DAYS) {
@@ -341,7 +352,8 @@ export function loadConfig(env: Env): Config {
       protocol: r.ECS_PROTOCOL ?? 'https',
       connectTimeoutMs: r.ECS_CONNECT_TIMEOUT_MS ?? 3000,
       readTimeoutMs: r.ECS_READ_TIMEOUT_MS ?? 10000,
-      ratePerApi: r.ECS_RATE_PER_API ?? { '*': 10 },
+      // An entry for one API keeps the default for the others; `*=N` replaces the default.
+      ratePerApi: { '*': DEFAULT_ECS_RATE, ...r.ECS_RATE_PER_API },
     },
     tablestore: {
       endpoint: String(r.TABLESTORE_ENDPOINT).replace(/\/$/, ''),

@@ -136,6 +136,11 @@ describe('loadConfig', () => {
     }).toThrow(TypeError);
   });
 
+  it('keeps the default ECS rate for the APIs an ECS_RATE_PER_API entry does not name', () => {
+    expect(loadConfig({ ...REQUIRED, ECS_RATE_PER_API: 'DescribeImageSharePermission=20' }).ecs.ratePerApi).toEqual({ '*': 10, DescribeImageSharePermission: 20 });
+    expect(loadConfig({ ...REQUIRED, ECS_RATE_PER_API: '*=3' }).ecs.ratePerApi).toEqual({ '*': 3 });
+  });
+
   it('treats blank values as unset', () => {
     expect(loadConfig({ ...REQUIRED, MAX_SHARES_PER_IMAGE: '  ', LOG_LEVEL: '' }).policy.maxSharesPerImage).toBe(50);
   });
@@ -180,6 +185,9 @@ describe('loadConfig', () => {
     ['JWT_JWKS', '{"keys":[]}', 'JWT_JWKS must NOT have fewer than 1 items (item keys)'],
     ['JWT_JWKS', '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}', 'JWT_JWKS must be one of RSA, EC, OKP (item keys/0/kty)'],
     ['JWT_JWKS', '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"secret"}]}', 'JWT_JWKS must contain public keys only (key 0 has a private member)'],
+    ['JWT_JWKS', '{"keys":[{"kty":"RSA","n":"abc","e":"AQAB"},{"kty":"RSA","e":"AQAB"}]}', 'JWT_JWKS key 1 (kty RSA) lacks its public member "n"'],
+    ['JWT_JWKS', '{"keys":[{"kty":"EC","crv":"P-256","x":"a"}]}', 'JWT_JWKS key 0 (kty EC) lacks its public member "y"'],
+    ['JWT_JWKS', '{"keys":[{"kty":"OKP","x":"a"}]}', 'JWT_JWKS key 0 (kty OKP) lacks its public member "crv"'],
     ['JWT_ROLES_CLAIM', 'has space', 'JWT_ROLES_CLAIM must match pattern "^[A-Za-z0-9_:/.-]{1,128}$"'],
     ['RECONCILE_FUNCTION_NAME', '1-bad', 'RECONCILE_FUNCTION_NAME must match pattern "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"'],
     ['RECONCILE_FC_ENDPOINT', '127.0.0.1:9000', 'RECONCILE_FC_ENDPOINT must match pattern "^https?://[^\\s]+$"'],
