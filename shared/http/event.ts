@@ -8,10 +8,10 @@ export class BadEventError extends Error {
 }
 
 function toEvent(event: unknown): FcHttpEvent {
-  if (Buffer.isBuffer(event) || event instanceof Uint8Array) return JSON.parse(Buffer.from(event).toString('utf8')) as FcHttpEvent;
-  if (typeof event === 'string') return JSON.parse(event) as FcHttpEvent;
-  if (event && typeof event === 'object') return event as FcHttpEvent;
-  throw new BadEventError('event is not an HTTP trigger event');
+  const parsed: unknown =
+    Buffer.isBuffer(event) || event instanceof Uint8Array ? JSON.parse(Buffer.from(event).toString('utf8')) : typeof event === 'string' ? JSON.parse(event) : event;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadEventError('event is not an HTTP trigger event');
+  return parsed as FcHttpEvent;
 }
 
 function stringMap(input: unknown, lowerKeys: boolean): Record<string, string> {

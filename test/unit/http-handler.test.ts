@@ -127,8 +127,8 @@ describe('http handler: routing, FC event parsing and error mapping', () => {
     expect([res.statusCode, JSON.parse(res.body).code, res.headers['x-request-id']]).toEqual([404, 'NotFound', 'req-nm']);
   });
 
-  it('never throws on a broken event, and still answers with a request id', async () => {
-    const res = await h.handler(Buffer.from('not json'), {});
+  it.each(['not json', 'null', '[]', '42', '{}'])('never throws on a broken event (%s), and still answers 400 with a request id', async (text) => {
+    const res = await h.handler(Buffer.from(text), {});
     expect(res.statusCode).toBe(400);
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(res.body).code).toBe('ValidationFailed');
