@@ -89,16 +89,48 @@ describe('reconcile engine: unmanaged shares', () => {
 });
 
 describe('reconcile engine: missing shares', () => {
-  it('re-applies an active share ECS lost, without a store write', async () => {
+  it('re-applies an active share ECS lost through the applying intent', async () => {
     const h = harness();
     h.images.addImage({ imageId: IMG });
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active');
     const seeded = h.store.calls.length;
+    const statesAtEcsCall: string[] = [];
+    h.images.beforeAddShares = async () => {
+      statesAtEcsCall.push((await h.store.getShare(REGION, IMG, A1))?.state ?? 'none');
+    };
     const env = await sweep(h, 'enforce');
     expect(env.tally).toMatchObject({ findings: { missing: 1 }, actions: { share_reapplied: 1 } });
     expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
-    expect(writesOf(h, seeded)).toEqual(['appendAudit']);
+    // The intent is stored before ECS is asked, so a concurrent unshare or drain sees the apply.
+    expect(statesAtEcsCall).toEqual(['applying']);
+    expect(writesOf(h, seeded)).toEqual(['updateShare', 'updateShare', 'appendAudit']);
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'active' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+  });
+
+  it('does not re-apply a missing share whose image started draining after the run read it', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    const share = await seedShare(h, IMG, A1, 'active');
+    // The drain lands between the run's read of the record and the re-apply.
+    const ecs = await h.images.getImage(REGION, IMG);
+    const record = await h.store.getImage(REGION, IMG);
+    await h.store.updateImage({ ...record!, lifecycle: 'draining', deletion: { status: 'draining', mode: 'drain' } }, record!.version);
+    const env = h.env('enforce');
+    const original = h.store.getImage.bind(h.store);
+    let reads = 0;
+    h.store.getImage = async (regionId: string, imageId: string) => {
+      const stored = await original(regionId, imageId);
+      // The first read is the run's own (before the drain was visible to it).
+      return reads++ === 0 && stored ? { ...stored, lifecycle: 'active' } : stored;
+    };
+    await reconcileImage(env, REGION, IMG, ecs);
+    expect(h.images.callsOf('addShares')).toEqual([]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ accountId: share.accountId, state: 'failed' })]);
+    expect((await original(REGION, IMG))?.quotaUsed).toBe(0);
   });
 
   it('closes a missing share the policy no longer allows and releases its quota', async () => {
@@ -133,7 +165,9 @@ describe('reconcile engine: missing shares', () => {
     h.images.failNext('addShares', new GovernorError('UpstreamThrottled'));
     const env = await sweep(h, 'enforce');
     expect(env.tally.errors).toEqual([{ regionId: REGION, imageId: IMG, code: 'UpstreamThrottled', message: expect.any(String) }]);
-    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'active' })]);
+    // The intent stays, holding its quota: the next run settles it from ECS truth.
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'applying', lastError: 'UpstreamThrottled' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
   });
 
   it('report mode only reports the missing share', async () => {

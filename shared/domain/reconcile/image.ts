@@ -207,7 +207,11 @@ async function reconcileLiveImage(
   }
 }
 
-/** An active share ECS does not list: put it back if policy still allows it, else close it. */
+/**
+ * An active share ECS does not list: put it back if policy still allows it, else close it. The
+ * re-apply goes through the `applying` intent like any apply: an unshare or a drain that started
+ * since this run read the row wins (the conditional write fails, or the apply sees the drain).
+ */
 async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, shareable: boolean): Promise<void> {
   const { deps, ctx, tally } = env;
   const { regionId, imageId } = ecs;
@@ -223,22 +227,8 @@ async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, sha
     }
     return;
   }
-  try {
-    await deps.images.addShares(regionId, imageId, [share.accountId]);
-  } catch (error) {
-    if (isTransient(error) || !isGovernorError(error)) throw error;
-    const failed = await transitionShare(deps, share, ['active'], { state: 'failed', lastError: error.code });
-    if (failed) {
-      await releaseQuota(deps, regionId, imageId, 1);
-      await audit(deps, ctx, [
-        { regionId, imageId, accountId: share.accountId, action: 'reconcile.reapply_failed', before: 'active', after: 'failed', detail: error.code },
-      ]);
-      tally.action('share_failed');
-    }
-    return;
-  }
-  await audit(deps, ctx, [{ regionId, imageId, accountId: share.accountId, action: 'reconcile.reapplied', before: 'missing', after: 'active' }]);
-  tally.action('share_reapplied');
+  const intent = await transitionShare(deps, share, ['active'], { state: 'applying' });
+  if (intent) await reapply(env, intent);
 }
 
 /** A stale `applying` intent: ECS truth decides. Not listed → re-apply when still allowed, else fail. */
@@ -254,6 +244,12 @@ async function resolveApplying(env: ReconcileEnv, share: Share, listed: boolean,
     tally.action('share_failed');
     return;
   }
+  await reapply(env, share);
+}
+
+/** Applies an `approved` or `applying` share again; upstream trouble is left for the next run. */
+async function reapply(env: ReconcileEnv, share: Share): Promise<void> {
+  const { deps, ctx, tally } = env;
   try {
     const result = await applyShares(deps, ctx, [share]);
     tally.action('share_reapplied', result.active.length);
