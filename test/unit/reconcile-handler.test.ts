@@ -162,6 +162,9 @@ describe('reconcile handler: continuation', () => {
     expect(images.calls.length).toBe(callsAfterResume);
     expect(await store.getRun('req-1')).toEqual(runAfterResume);
     expect(runAfterResume).toMatchObject({ status: 'completed', imagesScanned: 60 });
+    // The stale copy left the region's lease alone: the next timer run is not locked out.
+    const nextTimer = await fn.handler(timerEvent({ regions: ['cn-hangzhou'] }), ctx(600));
+    expect(nextTimer.status).toBe('completed');
   });
 });
 

@@ -122,19 +122,20 @@ export async function runRegion(
     ...(input.parentRunId ?? previous?.parentRunId ? { parentRunId: input.parentRunId ?? previous?.parentRunId } : {}),
   };
 
+  // Async delivery is at least once: a continuation whose cursor is no longer the one the run saved
+  // (a redelivery of an earlier hand-over) must not sweep that stretch again. Checked before the
+  // lease: renewing it here would lock the region out until the lease expires.
+  if (input.cursor && (previous?.status !== 'continued' || previous.cursor !== JSON.stringify(input.cursor))) {
+    deps.logger.warn({ msg: 'reconcile.duplicate_continuation', runId: input.runId, regionId: input.regionId, status: previous?.status ?? null });
+    return previous ?? finishRecord(deps, { ...base, status: 'skipped', tally: new RunTally(), apiCalls: {} });
+  }
+
   // The run id holds the lease for the whole chain of continuations: each renews it.
   const acquired = await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart);
   if (!acquired) {
     const skipped = finishRecord(deps, { ...base, status: 'skipped', tally: RunTally.from(previous), apiCalls: previous?.apiCalls ?? {} });
     await writeReport(deps, skipped);
     return skipped;
-  }
-
-  // Async delivery is at least once: a continuation whose cursor is no longer the one the run saved
-  // (a redelivery of an earlier hand-over) must not sweep that stretch again.
-  if (input.cursor && (previous?.status !== 'continued' || previous.cursor !== JSON.stringify(input.cursor))) {
-    deps.logger.warn({ msg: 'reconcile.duplicate_continuation', runId: input.runId, regionId: input.regionId, status: previous?.status ?? null });
-    return previous ?? finishRecord(deps, { ...base, status: 'skipped', tally: new RunTally(), apiCalls: {} });
   }
 
   const tally = RunTally.from(previous);
