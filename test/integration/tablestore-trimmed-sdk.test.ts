@@ -1,0 +1,109 @@
+// The store adapter bundled the way functions are, with the SDK's search protobuf package trimmed
+// out (shared/tablestore/bundle.ts): the whole StorePort contract must still hold through the real
+// SDK against the emulator, the search API must fail loudly, and the bundle must be smaller.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
+import * as domainErrors from '../../shared/domain/errors.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+import { tablestoreWithoutSearch, withoutSearchProto } from '../../shared/tablestore/bundle.js';
+import type { SdkClient } from '../../shared/tablestore/sdk.js';
+import type { TablestoreStoreOptions } from '../../shared/tablestore/store.js';
+import { storeContract } from '../contract/store-contract.js';
+
+interface Bundled {
+  createTablestoreStore(opts: TablestoreStoreOptions): StorePort;
+  createSdkClient(opts: { endpoint: string; instance: string; credentials: { accessKeyId: string; accessKeySecret: string } }): SdkClient;
+  ensureTables(client: SdkClient, prefix: string, opts?: { pollMs?: number }): Promise<unknown>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tablestore-bundle-'));
+const ENTRY = [
+  "export { createTablestoreStore } from './shared/tablestore/store.js';",
+  "export { createSdkClient } from './shared/tablestore/sdk.js';",
+  "export { ensureTables } from './shared/tablestore/tables.js';",
+].join('\n');
+
+// In a function bundle the domain and the adapter share one copy of the error classes; here the
+// contract checks `instanceof` against the test's own copy, so the bundle borrows it.
+const ERRORS_SHIM = path.join(outDir, 'domain-errors.cjs');
+fs.writeFileSync(ERRORS_SHIM, 'module.exports = globalThis.__storeBundleDomainErrors;\n');
+(globalThis as Record<string, unknown>).__storeBundleDomainErrors = domainErrors;
+const shareDomainErrors: Plugin = {
+  name: 'share-domain-errors',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]domain[\\/]errors\.js$/ }, () => ({ path: ERRORS_SHIM, external: true }));
+  },
+};
+
+async function bundle(name: string, extra: Plugin[]): Promise<string> {
+  const plugins = [shareDomainErrors, ...extra];
+  const outfile = path.join(outDir, name, 'index.js');
+  await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'store-entry.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'silent',
+    outfile,
+    plugins,
+  });
+  fs.writeFileSync(path.join(outDir, name, 'package.json'), '{"type":"commonjs"}\n');
+  return outfile;
+}
+
+let trimmed: Promise<string> | undefined;
+const trimmedBundle = (): Promise<string> => (trimmed ??= bundle('trimmed', [tablestoreWithoutSearch()]));
+const load = async (): Promise<Bundled> => createRequire(import.meta.url)(await trimmedBundle()) as Bundled;
+
+afterAll(() => {
+  fs.rmSync(outDir, { recursive: true, force: true });
+});
+
+storeContract('TablestoreStore bundled without the search proto', async () => {
+  const sdk = await load();
+  let now = new Date();
+  const emulator = await startTablestoreEmulator({ port: 0, now: () => now });
+  const credentials = { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret };
+  await sdk.ensureTables(sdk.createSdkClient({ endpoint: emulator.endpoint, instance: emulator.instance, credentials }), 'isg_', { pollMs: 20 });
+  const store = sdk.createTablestoreStore({ endpoint: emulator.endpoint, instance: emulator.instance, tablePrefix: 'isg_', credentials: () => credentials });
+  return {
+    store,
+    clock: {
+      set(d: Date) {
+        now = d;
+      },
+    },
+    close: () => emulator.close(),
+  };
+});
+
+describe('tablestoreWithoutSearch', () => {
+  it('fails a search call loudly, naming the missing part', async () => {
+    const sdk = await load();
+    const client = sdk.createSdkClient({ endpoint: 'http://127.0.0.1:9', instance: 'local', credentials: { accessKeyId: 'a', accessKeySecret: 's' } }) as SdkClient & {
+      search(params: unknown): Promise<unknown>;
+    };
+    const attempt = Promise.resolve().then(() => client.search({ tableName: 't', indexName: 'i', searchQuery: { offset: 0, limit: 1, query: { queryType: 1, query: {} } } }));
+    await expect(attempt).rejects.toThrow('The Tablestore search API is not bundled with this function (asked for search.proto.');
+  });
+
+  it('drops most of the compiled proto from the bundle', async () => {
+    const untrimmed = await bundle('untrimmed', []);
+    const saved = fs.statSync(untrimmed).size - fs.statSync(await trimmedBundle()).size;
+    expect(saved).toBeGreaterThan(300 * 1024);
+  });
+
+  it('refuses to trim a file of another shape instead of guessing', () => {
+    const reshaped = 'var $root = {};\n$root.main = {};\n$root.main.x = $root.search;\n$root.search = (function() {\n})();\nmodule.exports = $root;\n';
+    expect(() => withoutSearchProto(reshaped)).toThrow('tablestore_compiled_proto.js does not have the expected shape: not trimming its search package');
+    expect(() => withoutSearchProto('module.exports = {};\n')).toThrow('does not have the expected shape');
+  });
+});
