@@ -38,7 +38,7 @@ export interface StackOptions {
   readonly build?: boolean;
   /** Function output (default stderr). */
   readonly log?: (functionName: string, line: string) => void;
-  /** Extra environment for the functions (after the local defaults), e.g. RECONCILE_MODE. */
+  /** Extra deployer environment that s.yaml's `${env()}` reads (after the local defaults), e.g. RECONCILE_MODE. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -171,8 +171,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const runtime = await startFcRuntime({
       specFile: join(ROOT, 's.yaml'),
       specEnv: { ...process.env, ...local },
-      // Only known once the runtime listens: where the reconciler sends its async invocations.
-      envOverrides: ({ url }) => ({ ...local, RECONCILE_FC_ENDPOINT: url }),
+      // The functions get what s.yaml renders from `local`, as `s deploy` would, plus where the
+      // reconciler sends its async invocations: only known once the runtime listens.
+      envOverrides: ({ url }) => ({ RECONCILE_FC_ENDPOINT: url }),
       port: opts.port ?? 9000,
       accountId: DEMO_OWNER_ACCOUNT_ID,
       roleCredentials: role,
