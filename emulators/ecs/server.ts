@@ -183,11 +183,19 @@ export class EcsEmulator {
         throw ecsErrors.pathNotFound(method, url?.pathname ?? request.url ?? '');
       }
       const pairs: Array<[string, string]> = [...url.searchParams.entries()];
+      const queryPairCount = pairs.length;
       const contentType = request.headers['content-type'] ?? '';
       if (body.length > 0 && contentType.startsWith('application/x-www-form-urlencoded')) {
         pairs.push(...new URLSearchParams(body.toString('utf8')).entries());
       }
-      const raw: RawApiRequest = { method, pathname: url.pathname, pairs, headers: request.headersDistinct as Record<string, string[]>, body };
+      const raw: RawApiRequest = {
+        method,
+        pathname: url.pathname,
+        pairs,
+        queryPairCount,
+        headers: request.headersDistinct as Record<string, string[]>,
+        body,
+      };
       payload = await this.answer(raw, record);
     } catch (error) {
       const apiError =

@@ -18,6 +18,8 @@ export interface RawApiRequest {
   pathname: string;
   /** Decoded query then form-body pairs, in arrival order. */
   pairs: Array<[string, string]>;
+  /** How many of `pairs` came from the query string (ACS3 signs only those; the body via its hash). */
+  queryPairCount: number;
   /** Lower-case header name → every value received for it. */
   headers: Record<string, string[]>;
   body: Buffer;
@@ -117,7 +119,8 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
     throw ecsErrors.incompleteSignature('Header x-acs-accesskey-id does not match the Credential.');
   }
 
-  const query = pairsToMap(request.pairs);
+  const params = pairsToMap(request.pairs);
+  const query = pairsToMap(request.pairs.slice(0, request.queryPairCount));
   return {
     mode: ACS3,
     accessKeyId,
@@ -126,7 +129,7 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
     nonce,
     timestamp,
     securityToken: single(headers, 'x-acs-security-token'),
-    params: query,
+    params,
     verify(accessKeySecret) {
       const payloadHash = createHash('sha256').update(request.body).digest('hex');
       if (payloadHash !== contentSha256) {

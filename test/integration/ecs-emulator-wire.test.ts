@@ -246,6 +246,30 @@ describe('ECS emulator request parsing', () => {
     expect(known.statusCode).toBe(200);
   });
 
+  it('accepts parameters sent in a form body in both signing modes (ACS3 signs the body by its hash)', async () => {
+    // Prepare
+    const { default: OpenApiClient, $OpenApiUtil } = loadOpenApiCore();
+    const call = (signatureAlgorithm: 'v2' | undefined) =>
+      new OpenApiClient(new $OpenApiUtil.Config({ ...OWNER.key, endpoint: emulator.endpoint, protocol: 'http', signatureAlgorithm })).callApi(
+        new $OpenApiUtil.Params({
+          action: 'DescribeImages', version: '2014-05-26', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json',
+        }),
+        new $OpenApiUtil.OpenApiRequest({ query: { RegionId: REGION }, body: { ImageOwnerAlias: 'self' } }),
+        {} as Parameters<InstanceType<typeof OpenApiClient>['callApi']>[2],
+      );
+
+    // Act
+    const acs3 = await call(undefined);
+    const v2 = await call('v2');
+
+    // Assess
+    expect([acs3.statusCode, v2.statusCode]).toEqual([200, 200]);
+    expect((await admin.calls()).map((record) => record.params)).toEqual([
+      { RegionId: REGION, ImageOwnerAlias: 'self' },
+      { RegionId: REGION, ImageOwnerAlias: 'self' },
+    ]);
+  });
+
   it('sends every error as {RequestId, HostId, Code, Message, Recommend} with x-acs-request-id', async () => {
     // Prepare
     const captured = await captureSignedRequest('acs3');
