@@ -409,7 +409,15 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       if (err instanceof AuthFailure) return problem(err.status, err.code, err.message);
       throw err;
     }
-    for (const [k, v] of Object.entries(extraHeaders)) req.rawHeaders.push(k, v);
+    // A claim passed as a header replaces whatever the caller sent under that name: never trust both.
+    const passed = new Set(Object.keys(extraHeaders).map((k) => k.toLowerCase()));
+    if (passed.size > 0) {
+      const kept: string[] = [];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        if (!passed.has(req.rawHeaders[i]!.toLowerCase())) kept.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      }
+      req.rawHeaders.splice(0, req.rawHeaders.length, ...kept, ...Object.entries(extraHeaders).flat());
+    }
     const fn = route.pool.spec;
     const event = buildHttpEvent(req, body, { requestId, accountId: opts.accountId, region: fn.region, domainPrefix: fn.name });
     const record: InvocationRecord = { requestId, functionName: fn.name, trigger: 'http', triggerName: trigger.name, startedAt: new Date().toISOString(), status: 'running', attempts: 1 };

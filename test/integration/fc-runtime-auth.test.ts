@@ -99,6 +99,12 @@ describe('FC runtime trigger authType', () => {
     expect(await viaQuery.json()).toEqual({ user: 'alice' });
   });
 
+  it('jwt: a claim passed as a header replaces the same header sent by the caller', async () => {
+    const token = await sign({ sub: 'alice' });
+    const res = await fetch(`${rt.url}/jwt/a`, { headers: { authorization: `Bearer ${token}`, 'x-user': 'mallory' } });
+    expect(await res.json()).toEqual({ user: 'alice' });
+  });
+
   it('jwt: refuses a missing, foreign-key or expired token, but not on a whitelisted path', async () => {
     expect((await fetch(`${rt.url}/jwt/a`)).status).toBe(401);
     expect((await fetch(`${rt.url}/jwt/a`, { headers: { authorization: `Bearer ${otherKeyToken}` } })).status).toBe(401);
