@@ -35,7 +35,7 @@ export function createJsonLogger(
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+const systemClock: Clock = { now: () => new Date() };
 
 /** What the domain logged while one HTTP request was served; `open` turns false once its line is written. */
 interface RequestNotes {

@@ -26,7 +26,7 @@ function stringMap(input: unknown, lowerKeys: boolean): Record<string, string> {
 }
 
 /** Splits and decodes a path; a malformed escape throws (the caller answers 404). */
-export function pathSegments(rawPath: string): string[] {
+function pathSegments(rawPath: string): string[] {
   const trimmed = rawPath.split('?')[0] ?? '';
   return trimmed
     .split('/')

@@ -4,7 +4,7 @@ import { ERROR_CATALOG, GovernorError, StoreError } from '../domain/errors.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { HttpResponse } from './types.js';
 
-export const PROBLEM_TYPE_PREFIX = 'urn:image-share-governor:error:';
+const PROBLEM_TYPE_PREFIX = 'urn:image-share-governor:error:';
 const RESERVED = new Set(['type', 'title', 'status', 'code', 'detail', 'requestId']);
 
 /** Headers every response carries. */

@@ -4,11 +4,11 @@
 import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
-export const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_PAGE_LIMIT = 50;
-export const MAX_PAGE_LIMIT = 100;
+const MAX_PAGE_LIMIT = 100;
 
 export type JsonSchema = Record<string, unknown>;
 
