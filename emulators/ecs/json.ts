@@ -3,6 +3,12 @@
  * JavaScript numbers cannot hold every 16-digit id, so such values are carried as digit strings and
  * written verbatim as numbers, exactly as the service does; the client decides how to parse them.
  */
+import { randomBytes } from 'node:crypto';
+
+// A per-process marker, so that no string value (a tag, a name) can pass for an integer.
+const MARKER = `int-${randomBytes(8).toString('hex')}`;
+const MARKED = new RegExp(`"${MARKER}:(\\d+)"`, 'g');
+
 export class JsonInteger {
   readonly digits: string;
   constructor(digits: string) {
@@ -10,10 +16,10 @@ export class JsonInteger {
     this.digits = digits.replace(/^0+(?=\d)/, '');
   }
   toJSON(): string {
-    return `\u0000int:${this.digits}\u0000`;
+    return `${MARKER}:${this.digits}`;
   }
 }
 
 export function writeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/"\\u0000int:(\d+)\\u0000"/g, '$1');
+  return JSON.stringify(value).replace(MARKED, '$1');
 }

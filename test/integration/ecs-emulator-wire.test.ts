@@ -352,7 +352,8 @@ describe('ECS emulator request parsing', () => {
 
   it('writes ImageOwnerId as a bare JSON number, like ECS, without leading zeros', async () => {
     // Prepare
-    await admin.addImage({ ownerAccountId: OWNER.accountId, regionId: REGION, imageId: 'm-bigowner0001' });
+    const lookalike = '\u0000int:5\u0000';
+    await admin.addImage({ ownerAccountId: OWNER.accountId, regionId: REGION, imageId: 'm-bigowner0001', tags: { lookalike } });
     const captured = await captureSignedRequest('acs3');
 
     // Act
@@ -360,6 +361,9 @@ describe('ECS emulator request parsing', () => {
 
     // Assess
     expect(response.text).toContain('"ImageOwnerId":9876543210987654,');
+    // A string that looks like the writer's integer marker stays a string.
+    const images = (response.json['Images'] as { Image: Array<{ Tags: { Tag: unknown[] } }> }).Image;
+    expect(images[0]?.Tags.Tag).toEqual([{ TagKey: 'lookalike', TagValue: lookalike }]);
   });
 
   it('logs gateway refusals without an account and operation refusals with one, oldest first', async () => {
