@@ -30,7 +30,7 @@ export interface EcsImagePortOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Awaited before every API call, retries included (the caller's per-API/region token bucket). */
   readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
-  /** Told the outcome of every API call: 'ok' or the ECS error code (or 'unavailable'). */
+  /** Told the outcome of every API call: 'ok', the ECS error code, or the transport error (ECONNREFUSED, RequestTimeoutError, SyntaxError). */
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
   /** DescribeImageSharePermission page size, 1..100 (default 100, the API's maximum). */
   readonly sharePageSize?: number;
