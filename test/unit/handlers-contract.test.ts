@@ -11,6 +11,7 @@ import { shareRoutes } from '../../functions/share/routes.js';
 import { unshareRoutes } from '../../functions/unshare/routes.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { Route } from '../../shared/http/routes.js';
+import { buildOpenApi } from '../../shared/http/openapi.js';
 import { RESPONSE_SCHEMAS } from '../../shared/http/schemas.js';
 import type { HttpResponse } from '../../shared/http/types.js';
 import { event } from '../fixtures/events.js';
@@ -38,12 +39,15 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
 addFormats(ajv, ['date-time']);
 ajv.addSchema({ $id: 'openapi', components: { schemas: closed(RESPONSE_SCHEMAS) } });
 const validatorOf = (name: string): ValidateFunction => ajv.getSchema(`openapi#/components/schemas/${name}`)!;
+const DOC = buildOpenApi([{ name: 'all', routes: ROUTES }]) as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
 
 describe('HTTP API v1 responses match openapi.yaml', () => {
   let h: DomainHarness;
   /** operationId → statuses seen */
   const seen = new Map<string, Set<number>>();
   const mismatches: string[] = [];
+  /** Problem codes answered, in order. */
+  const codes: string[] = [];
   /** Bodies of every GET deletion, in order. */
   const deletionStates: Record<string, unknown>[] = [];
 
@@ -52,6 +56,12 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
     const res = await h.handler(event(fixture, { token, ...changes }), { requestId: `${operationId}-${seen.get(operationId)?.size ?? 0}` });
     const body = JSON.parse(res.body) as unknown;
     const schema = res.statusCode >= 400 ? 'Problem' : route.responses[res.statusCode]?.schema;
+    if (res.statusCode >= 400) {
+      const { code } = body as { code: string };
+      codes.push(code);
+      const documented = (DOC.paths[route.path]![route.method.toLowerCase()]!.responses[String(res.statusCode)]?.description ?? '').split(', ');
+      if (!documented.includes(code)) mismatches.push(`${operationId}: ${res.statusCode} ${code} is not among the documented codes`);
+    }
     if (!schema) mismatches.push(`${operationId}: status ${res.statusCode} is not declared (${res.body})`);
     else if (!validatorOf(schema)(body)) mismatches.push(`${operationId} ${res.statusCode} ${schema}: ${ajv.errorsText(validatorOf(schema).errors)} in ${res.body}`);
     if (operationId === 'getImageDeletion') deletionStates.push(body as Record<string, unknown>);
@@ -76,9 +86,12 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
     await call('approveShareRequest', 'approve', { requestId: toReject.request.requestId, headers: noKey }, t.approver);
     await share([EXEMPT], 'k3');
     await call('unshareImage', 'unshare', { body: { accountIds: [A2, '2000000000000009'], reason: 'done' } }, t.requester);
-    await share(['1999999999999999'], 'k4');
+    const unknown = JSON.parse((await share(['1999999999999999'], 'k4')).body) as { request: { requestId: string } };
+    await call('approveShareRequest', 'approve', { requestId: unknown.request.requestId, headers: noKey }, t.approver);
     h.images.shareOutOfBand(REGION, IMAGE, '2000000000000030');
     await share(['2000000000000006'], 'k5');
+    await share([A1], 'k6');
+    await call('unshareImage', 'unshare', { path: `/v1/images/${REGION}/m-nothing00001/unshare`, headers: noKey }, t.requester);
 
     await call('describeImage', 'describe-image', {}, t.auditor);
     await call('describeImage', 'describe-image', { query: { live: 'false' } }, t.auditor);
@@ -95,6 +108,8 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
     });
     await call('listReconcileRuns', 'list-runs', {}, t.auditor);
     await call('getReconcileRun', 'get-run', { runId: 'run0001' }, t.auditor);
+    await call('getReconcileRun', 'get-run', { runId: 'run9999' }, t.auditor);
+    await call('listImages', 'list-images', { query: { regionId: 'eu-central-1' } }, t.auditor);
 
     await call('getImageDeletion', 'deletion-status', {}, t.auditor);
     await call('requestImageDeletion', 'deletion-request', { body: { mode: 'guard', reason: 'r' }, headers: noKey }, t.admin);
@@ -119,6 +134,12 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
       const statuses = [...(seen.get(route.operationId) ?? [])];
       expect(statuses.filter((s) => s < 400).sort(), route.operationId).toEqual(Object.keys(route.responses).map(Number).sort());
     }
+  });
+
+  it('the story met the errors it sets up', () => {
+    expect([...new Set(codes)].sort()).toEqual([
+      'DeletionNotInProgress', 'ImageNotFound', 'ImageStillShared', 'RegionNotManaged', 'RequestNotFound', 'RequestNotPending', 'RunNotFound', 'ShareAlreadyExists', 'UnknownAccount',
+    ]);
   });
 
   it('GET deletion always names status, remaining and lastError (null when there is none)', () => {
