@@ -674,11 +674,19 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
     reason: 'image is being deleted',
   });
 
+  // An apply in flight finishes on its own (the next pass revokes it); one that stopped after its
+  // intent never would, and would keep its account listed forever: settle it from ECS truth.
+  const graceMs = deps.policy.intentGraceSeconds * 1000;
+  const stopped = rows.filter((s) => s.state === 'applying' && deps.clock.now().getTime() - Date.parse(s.updatedAt) > graceMs);
+  const inFlight = rows.filter((s) => s.state === 'applying' && !stopped.includes(s));
+
   let perms;
   try {
-    await revokeShares(deps, ctx, rows.filter((s) => s.state === 'active' || s.state === 'revoking'), { reason });
+    const settled = await resolveApplyingFromEcs(deps, ctx, stopped, 'ImageDeletionPending');
+    await refreshRequests(deps, ctx, stopped);
+    await revokeShares(deps, ctx, [...rows.filter((s) => s.state === 'active' || s.state === 'revoking'), ...settled.active], { reason });
     perms = await deps.images.getSharePermissions(regionId, imageId);
-    const applying = new Set(rows.filter((s) => s.state === 'applying').map((s) => s.accountId));
+    const applying = new Set(inFlight.map((s) => s.accountId));
     const strays = perms.accounts.map((a) => a.accountId).filter((id) => !applying.has(id));
     if (strays.length > 0 || perms.isPublic) {
       if (strays.length > 0) await deps.images.removeShares(regionId, imageId, strays);

@@ -4,6 +4,7 @@ import { reconcileImage } from '../../shared/domain/reconcile/image.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 import type { ReconcileEnv } from '../../shared/domain/reconcile/image.js';
 import { GovernorError } from '../../shared/domain/errors.js';
+import { T0 } from '../support/clock.js';
 import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, type Harness } from '../fixtures/reconcile/harness.js';
 
 const [A1, A2, A3] = ACCOUNTS;
@@ -344,6 +345,35 @@ describe('reconcile engine: draining and deleted images', () => {
     const second = await sweep(h, 'enforce');
     expect(second.tally.actions).toEqual({ image_deleted: 1 });
     expect(h.images.isDeleted(REGION, IMG)).toBe(true);
+  });
+
+  it('settles stale applying intents of a draining image from ECS truth, then deletes it', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1); // the add landed, the apply crashed before `active`
+    await seedImage(h, IMG, { quotaUsed: 2, ...draining });
+    await seedShare(h, IMG, A1, 'applying');
+    await seedShare(h, IMG, A2, 'applying'); // the add never reached ECS
+    const env = await sweep(h, 'enforce');
+    expect(env.tally).toMatchObject({ findings: { draining: 1 }, actions: { image_deleted: 1 } });
+    expect(h.images.isDeleted(REGION, IMG)).toBe(true);
+    expect(h.store.allShares().map((s) => [s.accountId, s.state])).toEqual([
+      [A1, 'revoked'],
+      [A2, 'failed'],
+    ]);
+    expect(await h.store.getImage(REGION, IMG)).toMatchObject({ lifecycle: 'deleted', quotaUsed: 0 });
+  });
+
+  it('leaves an apply in flight (fresh intent) to finish before draining it', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1, ...draining });
+    await seedShare(h, IMG, A1, 'applying', { updatedAt: T0 });
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ drain_progressed: 1 });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'applying' })]);
   });
 
   it('never deletes an image that is not draining, and report mode never deletes', async () => {
