@@ -13,7 +13,7 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
-import { parseTimerMode } from '../emulators/fc/cli.js';
+import { optionValue, parseTimerMode, portOption } from '../emulators/fc/cli.js';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
@@ -241,40 +241,48 @@ function banner(s: Stack): string {
   ].join('\n');
 }
 
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new StartError(`${name} needs a value`);
-  return v;
+interface StartOptions {
+  readonly json: boolean;
+  readonly stack: StackOptions;
 }
 
-function portArg(args: string[], name: string): number | undefined {
-  const v = arg(args, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new StartError(`${name} must be a port number 0..65535, got "${v}"`);
-  return n;
+const FLAGS = new Set(['--json', '--no-build']);
+const VALUED = new Set(['--port', '--timers', '--data-dir', '--ecs-port', '--tablestore-port']);
+
+/** The command line, checked whole: an unknown option or a stray word is an error, not ignored. */
+export function parseStartOptions(args: readonly string[]): StartOptions {
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (VALUED.has(a)) i += 1;
+      else if (!FLAGS.has(a)) throw new Error(`unknown ${a.startsWith('--') ? 'option' : 'argument'} ${a}; known: ${[...VALUED, ...FLAGS].join(', ')}`);
+    }
+    const timers = optionValue(args, '--timers');
+    const dataDir = optionValue(args, '--data-dir');
+    const port = portOption(args, '--port');
+    const ecsPort = portOption(args, '--ecs-port');
+    const tablestorePort = portOption(args, '--tablestore-port');
+    return {
+      json: args.includes('--json'),
+      stack: {
+        ...(port !== undefined ? { port } : {}),
+        ...(ecsPort !== undefined ? { ecsPort } : {}),
+        ...(tablestorePort !== undefined ? { tablestorePort } : {}),
+        ...(dataDir !== undefined ? { dataDir } : {}),
+        ...(timers !== undefined ? { timers: parseTimerMode(timers) } : {}),
+        build: !args.includes('--no-build'),
+      },
+    };
+  } catch (err) {
+    throw new StartError((err as Error).message);
+  }
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const known = new Set(['--port', '--json', '--timers', '--data-dir', '--ecs-port', '--tablestore-port', '--no-build']);
-  for (const a of args) if (a.startsWith('--') && !known.has(a)) throw new StartError(`unknown option ${a}; known: ${[...known].join(', ')}`);
-  const json = args.includes('--json');
-  const timers = arg(args, '--timers');
-  const dataDir = arg(args, '--data-dir');
-  const port = portArg(args, '--port');
-  const ecsPort = portArg(args, '--ecs-port');
-  const tablestorePort = portArg(args, '--tablestore-port');
+  const { json, stack: options } = parseStartOptions(process.argv.slice(2));
   if (!json) process.stderr.write('building and starting…\n');
   const stack = await startStack({
-    ...(port !== undefined ? { port } : {}),
-    ...(ecsPort !== undefined ? { ecsPort } : {}),
-    ...(tablestorePort !== undefined ? { tablestorePort } : {}),
-    ...(dataDir ? { dataDir } : {}),
-    ...(timers ? { timers: parseTimerMode(timers) } : {}),
-    build: !args.includes('--no-build'),
+    ...options,
     // Function logs go to stderr so stdout carries only the banner (or the one JSON line).
     log: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
   });

@@ -19,7 +19,8 @@ export function parseTimerMode(text: string): TimerMode {
   return { everyMs };
 }
 
-function arg(args: string[], name: string): string | undefined {
+/** The value after `name` in a command line, if the option is given; throws when it has none. */
+export function optionValue(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i < 0) return undefined;
   const v = args[i + 1];
@@ -27,11 +28,19 @@ function arg(args: string[], name: string): string | undefined {
   return v;
 }
 
+/** A port option, 0..65535 (0 = any free port). */
+export function portOption(args: readonly string[], name: string): number | undefined {
+  const v = optionValue(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || n > 65535) throw new Error(`${name} must be a port number 0..65535, got "${v}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const port = Number(arg(args, '--port') ?? 9000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
-  const accountId = arg(args, '--account-id') ?? process.env.FC_LOCAL_ACCOUNT_ID ?? '1000000000000001';
+  const port = portOption(args, '--port') ?? 9000;
+  const accountId = optionValue(args, '--account-id') ?? process.env.FC_LOCAL_ACCOUNT_ID ?? '1000000000000001';
   if (!/^[0-9]{16}$/.test(accountId)) throw new Error('--account-id must be 16 digits');
   const env = process.env;
   const role = env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET
@@ -41,15 +50,15 @@ async function main(): Promise<void> {
         ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? { securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN } : {}),
       }
     : { accessKeyId: `STS.${randomBytes(8).toString('hex')}`, accessKeySecret: randomBytes(16).toString('hex'), securityToken: randomBytes(24).toString('base64url') };
-  const maxInstances = arg(args, '--max-instances');
-  const specFile = resolve(arg(args, '--spec') ?? 's.yaml');
+  const maxInstances = optionValue(args, '--max-instances');
+  const specFile = resolve(optionValue(args, '--spec') ?? 's.yaml');
   const rt = await startFcRuntime({
     specFile,
     port,
-    host: arg(args, '--host') ?? '127.0.0.1',
+    host: optionValue(args, '--host') ?? '127.0.0.1',
     accountId,
     roleCredentials: role,
-    timers: parseTimerMode(arg(args, '--timers') ?? 'cron'),
+    timers: parseTimerMode(optionValue(args, '--timers') ?? 'cron'),
     ...(maxInstances ? { maxInstances: Number(maxInstances) } : {}),
   });
   console.log(JSON.stringify({ service: 'fc', url: rt.url, accountId, ...role }));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartError, startStack, type Stack } from '../../scripts/start.js';
+import { StartError, parseStartOptions, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -183,6 +183,23 @@ describe('stack (npm start) end to end', () => {
     expect(live.body.drift).toEqual([]);
     expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
   }, 60_000);
+});
+
+describe('parseStartOptions', () => {
+  it('reads every option of npm start', () => {
+    expect(parseStartOptions(['--port', '9100', '--json', '--timers', 'every:30s', '--data-dir', 'd', '--ecs-port', '0', '--tablestore-port', '0', '--no-build'])).toEqual({
+      json: true,
+      stack: { port: 9100, ecsPort: 0, tablestorePort: 0, dataDir: 'd', timers: { everyMs: 30_000 }, build: false },
+    });
+    expect(parseStartOptions([])).toEqual({ json: false, stack: { build: true } });
+  });
+
+  it('refuses a stray word, an unknown option and a bad value, as StartError', () => {
+    expect(() => parseStartOptions(['9100'])).toThrow(new StartError('unknown argument 9100; known: --port, --timers, --data-dir, --ecs-port, --tablestore-port, --json, --no-build'));
+    expect(() => parseStartOptions(['--prot', '9100'])).toThrow(/^unknown option --prot;/);
+    expect(() => parseStartOptions(['--port', '--json'])).toThrow(new StartError('--port needs a value'));
+    expect(() => parseStartOptions(['--timers', 'hourly'])).toThrow(StartError);
+  });
 });
 
 describe('npm start failures', () => {
