@@ -393,24 +393,9 @@ class TablestoreStore implements StorePort {
   }
 
   async updateShare(next: Share, expectedVersion: number): Promise<Share> {
-    const table = this.tables.shares;
-    const stored: Share = { ...next, version: expectedVersion + 1 };
-    await this.conditionalWrite(
-      'PutRow',
-      table,
-      (c) =>
-        c.putRow({
-          tableName: table,
-          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
-          primaryKey: this.sharePk(next.regionId, next.imageId, next.accountId),
-          attributeColumns: shareColumns(next, stored.version),
-        }),
-      async () => {
-        const now = await this.getShare(next.regionId, next.imageId, next.accountId);
-        return now !== null && canonical(now) === canonical(stored);
-      },
+    return this.versionedPut(this.tables.shares, this.sharePk(next.regionId, next.imageId, next.accountId), next, expectedVersion, shareColumns, () =>
+      this.getShare(next.regionId, next.imageId, next.accountId),
     );
-    return stored;
   }
 
   // ---- share requests ----
@@ -457,24 +442,9 @@ class TablestoreStore implements StorePort {
   }
 
   async updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest> {
-    const table = this.tables.requests;
-    const stored: ShareRequest = { ...next, version: expectedVersion + 1 };
-    await this.conditionalWrite(
-      'PutRow',
-      table,
-      (c) =>
-        c.putRow({
-          tableName: table,
-          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
-          primaryKey: [{ request_id: next.requestId }],
-          attributeColumns: requestColumns(next, stored.version),
-        }),
-      async () => {
-        const now = await this.getRequest(next.requestId);
-        return now !== null && canonical(now) === canonical(stored);
-      },
+    return this.versionedPut(this.tables.requests, [{ request_id: next.requestId }], next, expectedVersion, requestColumns, () =>
+      this.getRequest(next.requestId),
     );
-    return stored;
   }
 
   async listRequests(
@@ -685,6 +655,34 @@ class TablestoreStore implements StorePort {
       }
       throw err;
     }
+  }
+
+  /** PutRow of the whole record with version v+1, conditional on the stored version being v. */
+  private async versionedPut<T extends { version: number }>(
+    table: string,
+    primaryKey: PrimaryKeyInput,
+    next: T,
+    expectedVersion: number,
+    toColumns: (record: T, version: number) => AttributeColumns,
+    reread: () => Promise<T | null>,
+  ): Promise<T> {
+    const stored: T = { ...next, version: expectedVersion + 1 };
+    await this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) =>
+        c.putRow({
+          tableName: table,
+          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
+          primaryKey,
+          attributeColumns: toColumns(next, stored.version),
+        }),
+      async () => {
+        const now = await reread();
+        return now !== null && canonical(now) === canonical(stored);
+      },
+    );
+    return stored;
   }
 
   private async putIndexRow(table: string, key: string, cols: Record<string, string>): Promise<void> {

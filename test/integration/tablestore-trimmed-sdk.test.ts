@@ -7,19 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
 import * as domainErrors from '../../shared/domain/errors.js';
-import type { StorePort } from '../../shared/domain/ports.js';
 import { tablestoreWithoutSearch, withoutSearchProto } from '../../shared/tablestore/bundle.js';
 import type { SdkClient } from '../../shared/tablestore/sdk.js';
-import type { TablestoreStoreOptions } from '../../shared/tablestore/store.js';
 import { storeContract } from '../contract/store-contract.js';
-
-interface Bundled {
-  createTablestoreStore(opts: TablestoreStoreOptions): StorePort;
-  createSdkClient(opts: { endpoint: string; instance: string; credentials: { accessKeyId: string; accessKeySecret: string } }): SdkClient;
-  ensureTables(client: SdkClient, prefix: string, opts?: { pollMs?: number }): Promise<unknown>;
-}
+import { storeOnEmulator, type StoreFactories } from '../support/tablestore.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tablestore-bundle-'));
@@ -61,29 +53,13 @@ async function bundle(name: string, extra: Plugin[]): Promise<string> {
 
 let trimmed: Promise<string> | undefined;
 const trimmedBundle = (): Promise<string> => (trimmed ??= bundle('trimmed', [tablestoreWithoutSearch()]));
-const load = async (): Promise<Bundled> => createRequire(import.meta.url)(await trimmedBundle()) as Bundled;
+const load = async (): Promise<StoreFactories> => createRequire(import.meta.url)(await trimmedBundle()) as StoreFactories;
 
 afterAll(() => {
   fs.rmSync(outDir, { recursive: true, force: true });
 });
 
-storeContract('TablestoreStore bundled without the search proto', async () => {
-  const sdk = await load();
-  let now = new Date();
-  const emulator = await startTablestoreEmulator({ port: 0, now: () => now });
-  const credentials = { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret };
-  await sdk.ensureTables(sdk.createSdkClient({ endpoint: emulator.endpoint, instance: emulator.instance, credentials }), 'isg_', { pollMs: 20 });
-  const store = sdk.createTablestoreStore({ endpoint: emulator.endpoint, instance: emulator.instance, tablePrefix: 'isg_', credentials: () => credentials });
-  return {
-    store,
-    clock: {
-      set(d: Date) {
-        now = d;
-      },
-    },
-    close: () => emulator.close(),
-  };
-});
+storeContract('TablestoreStore bundled without the search proto', async () => storeOnEmulator(await load()));
 
 describe('tablestoreWithoutSearch', () => {
   it('fails a search call loudly, naming the missing part', async () => {

@@ -2,6 +2,11 @@
 // and typed access to the emulator's admin routes.
 import { createRequire } from 'node:module';
 import { startTablestoreEmulator, type TablestoreEmulator, type TablestoreEmulatorOptions } from '../../emulators/tablestore/index.js';
+import type { FaultSpec } from '../../emulators/tablestore/faults.js';
+import type { CallRecord as EmulatorCall } from '../../emulators/tablestore/server.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+import type { SdkClient } from '../../shared/tablestore/sdk.js';
+import type { TablestoreStoreOptions } from '../../shared/tablestore/store.js';
 
 const require = createRequire(import.meta.url);
 
@@ -10,22 +15,8 @@ export type TableStoreSdk = any;
 
 export const TableStore: TableStoreSdk = require('tablestore');
 
-export interface FaultSpec {
-  operation?: string;
-  code?: string;
-  status?: number;
-  message?: string;
-  probability?: number;
-  count?: number;
-  latencyMs?: number;
-}
-
-export interface EmulatorCall {
-  operation: string;
-  table: string | null;
-  status: number;
-  code: string | null;
-}
+export type { FaultSpec } from '../../emulators/tablestore/faults.js';
+export type { CallRecord as EmulatorCall } from '../../emulators/tablestore/server.js';
 
 export interface TablestoreAdmin {
   addFault(spec: FaultSpec): Promise<string>;
@@ -86,6 +77,39 @@ export async function startTablestore(
     client: tablestoreClient(emulator, maxRetries ?? 1),
     admin: tablestoreAdmin(emulator.endpoint),
     TableStore,
+    close: () => emulator.close(),
+  };
+}
+
+/** The adapter's entry points, from the sources or from a bundle built like a function's. */
+export interface StoreFactories {
+  createTablestoreStore(opts: TablestoreStoreOptions): StorePort;
+  createSdkClient(opts: { endpoint: string; instance: string; credentials: { accessKeyId: string; accessKeySecret: string } }): SdkClient;
+  ensureTables(client: SdkClient, prefix: string, opts?: { pollMs?: number }): Promise<unknown>;
+}
+
+/** A Tablestore-backed StorePort on a fresh emulator (tables created), with the emulator's data clock. */
+export async function storeOnEmulator(
+  factories: StoreFactories,
+): Promise<{ store: StorePort; clock: { set(d: Date): void }; close(): Promise<void> }> {
+  let now = new Date();
+  const emulator = await startTablestoreEmulator({ port: 0, now: () => now });
+  const credentials = { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret };
+  const client = factories.createSdkClient({ endpoint: emulator.endpoint, instance: emulator.instance, credentials });
+  await factories.ensureTables(client, 'isg_', { pollMs: 20 });
+  const store = factories.createTablestoreStore({
+    endpoint: emulator.endpoint,
+    instance: emulator.instance,
+    tablePrefix: 'isg_',
+    credentials: () => credentials,
+  });
+  return {
+    store,
+    clock: {
+      set(d: Date) {
+        now = d;
+      },
+    },
     close: () => emulator.close(),
   };
 }
