@@ -71,6 +71,7 @@ const schemas = {
           properties: {
             accessKeyId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
             accessKeySecret: { type: 'string', minLength: 1, maxLength: 256 },
+            securityToken: { type: 'string', minLength: 1, maxLength: 4096 },
           },
         },
       },
@@ -151,7 +152,7 @@ const validators: Record<keyof typeof schemas, ValidateFunction> = {
 // Body shapes of the admin routes; test/support/ecs.ts re-exports them for its typed client.
 interface AccountBody {
   accountId: string;
-  accessKeys?: Array<{ accessKeyId: string; accessKeySecret: string }>;
+  accessKeys?: Array<{ accessKeyId: string; accessKeySecret: string; securityToken?: string }>;
 }
 export interface ImageBody {
   /** Required except for system images, which have none. */

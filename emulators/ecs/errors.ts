@@ -37,6 +37,8 @@ export const ecsErrors = {
     new EcsApiError(400, 'InvalidTimeStamp.Expired', `Specified time stamp or date value is expired: ${value}`),
   securityTokenMalformed: () =>
     new EcsApiError(400, 'InvalidSecurityToken.Malformed', 'Specified SecurityToken is malformed.'),
+  securityTokenMismatch: () =>
+    new EcsApiError(400, 'InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.'),
   nonceUsed: () => new EcsApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
   apiNotFound: (action: string, version: string) =>
     new EcsApiError(404, 'InvalidApi.NotFound', `Specified api is not found, please check your url and method. Action: ${action}, Version: ${version}`),

@@ -254,8 +254,10 @@ export class EcsEmulator {
     const key = this.store.findAccessKey(claim.accessKeyId);
     if (!key) throw ecsErrors.accessKeyNotFound(claim.accessKeyId);
     claim.verify(key.accessKeySecret);
-    // Any non-empty STS token is accepted with a registered key; an empty one is malformed.
+    // An empty token is malformed; an STS key (registered with its token) needs exactly that token;
+    // a plain key accepts any non-empty token.
     if (claim.securityToken !== undefined && claim.securityToken.trim() === '') throw ecsErrors.securityTokenMalformed();
+    if (key.securityToken !== undefined && claim.securityToken !== key.securityToken) throw ecsErrors.securityTokenMismatch();
     record.accountId = key.accountId;
     if (!this.nonces.use(claim.nonce, signedAt.getTime())) throw ecsErrors.nonceUsed();
 

@@ -23,6 +23,8 @@ export const BUILT_IN_REGIONS = [
 export interface AccessKey {
   accessKeyId: string;
   accessKeySecret: string;
+  /** Set for an STS key: requests signed with it must carry exactly this token. */
+  securityToken?: string;
 }
 
 export interface Account {
@@ -119,6 +121,8 @@ export class EcsStore {
       const existing = this.keyOwners.get(key.accessKeyId);
       if (existing) {
         existing.key.accessKeySecret = key.accessKeySecret;
+        if (key.securityToken === undefined) delete existing.key.securityToken;
+        else existing.key.securityToken = key.securityToken;
         continue;
       }
       const stored = { ...key };
@@ -132,9 +136,9 @@ export class EcsStore {
     return this.accounts.get(accountId);
   }
 
-  findAccessKey(accessKeyId: string): { accountId: string; accessKeySecret: string } | undefined {
+  findAccessKey(accessKeyId: string): { accountId: string; accessKeySecret: string; securityToken?: string } | undefined {
     const owner = this.keyOwners.get(accessKeyId);
-    return owner && { accountId: owner.account.accountId, accessKeySecret: owner.key.accessKeySecret };
+    return owner && { accountId: owner.account.accountId, ...owner.key };
   }
 
   listAccounts(): Account[] {

@@ -46,7 +46,8 @@ describe('createEcsImagePort bundled with esbuild', () => {
   it('shares, reads back, classifies and translates errors exactly like the unbundled adapter', async () => {
     // Prepare
     await admin.reset();
-    await admin.addAccount(OWNER, [OWNER_KEY]);
+    // An STS key: the bundle must send the token for the calls to pass.
+    await admin.addAccount(OWNER, [{ ...OWNER_KEY, securityToken: 'sts-token' }]);
     await admin.addAccount(TARGET);
     const imageId = await admin.addImage({ ownerAccountId: OWNER, regionId: REGION, imageName: 'bundled' });
     const script = join(work, 'run.cjs');

@@ -206,6 +206,22 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
     }
   });
 
+  it('holds an STS key to its own security token', async () => {
+    // Prepare
+    const sts = { accessKeyId: 'STS.wire', accessKeySecret: 'sts-secret' };
+    await admin.addAccount(OWNER.accountId, [{ ...sts, securityToken: 'sts-token-1' }]);
+
+    // Act
+    const withToken = await describeImages(sts, signing, 'sts-token-1');
+    const withoutToken = await errorOf(describeImages(sts, signing));
+    const otherToken = await errorOf(describeImages(sts, signing, 'sts-token-2'));
+
+    // Assess
+    const mismatch = { name: 'ClientError', code: 'InvalidSecurityToken.MismatchWithAccessKey', statusCode: 400 };
+    expect(withToken.statusCode).toBe(200);
+    expect([withoutToken, otherToken]).toEqual([mismatch, mismatch]);
+  });
+
   it('accepts an STS security token with a registered key and keeps it out of the call log', async () => {
     // Act
     const response = await describeImages(OWNER.key, signing, 'sts-token-value');

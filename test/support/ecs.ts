@@ -13,6 +13,8 @@ import { GovernorError } from '../../shared/domain/errors.js';
 export interface EcsAccessKey {
   accessKeyId: string;
   accessKeySecret: string;
+  /** Makes it an STS key: requests must then carry exactly this token. */
+  securityToken?: string;
 }
 
 export type EcsImageSeed = ImageBody;
@@ -135,6 +137,7 @@ export function loadOpenApiCore(): OpenApiCore {
 export interface EcsClientOptions {
   /** `acs3` (SDK default, ACS3-HMAC-SHA256) or `v2` (legacy RPC HMAC-SHA1). */
   signing?: 'acs3' | 'v2';
+  /** Default: the key's own token, if any. */
   securityToken?: string;
   /** ms; applied to both connect and read timeouts. */
   timeoutMs?: number;
@@ -148,7 +151,7 @@ export function ecsClient(endpoint: string, key: EcsAccessKey, options: EcsClien
     new $OpenApiUtil.Config({
       accessKeyId: key.accessKeyId,
       accessKeySecret: key.accessKeySecret,
-      securityToken: options.securityToken,
+      securityToken: options.securityToken ?? key.securityToken,
       endpoint,
       protocol: 'http',
       signatureAlgorithm: options.signing === 'v2' ? 'v2' : undefined,
