@@ -528,14 +528,18 @@ describe('createEcsImagePort deleteImage', () => {
 describe('createEcsImagePort error translation', () => {
   it.each([
     ['InvalidImageId.NotFound', 404, 'ImageNotFound', 1],
+    ['InvalidImageId.Malformed', 400, 'ImageNotFound', 1],
     ['QuotaExceed.ShareImageUser', 403, 'ShareQuotaExceeded', 1],
     ['InvalidAccount.NotFound', 404, 'UnknownAccount', 1],
     ['InvalidAccount.Forbbiden', 404, 'CannotShareWithOwner', 1],
     ['OperationDenied.InvalidImageStatus', 403, 'ImageNotAvailable', 1],
     ['IncorrectImageStatus', 400, 'ImageNotAvailable', 1],
+    ['OperationDenied.ImageCopying', 403, 'ImageNotAvailable', 1],
     ['OperationDeined.EncryptedSnapshot', 403, 'ImageNotShareable', 1],
     ['OperationDenied.MarketplaceImage', 403, 'ImageNotShareable', 1],
     ['InvalidImageId.BidMismatch', 403, 'ImageNotShareable', 1],
+    // Not in the table: recognised by its wording.
+    ['InvalidImage.NotShareable', 403, 'ImageNotShareable', 1],
     ['ImageUseShared', 403, 'ImageStillShared', 1],
     ['ImageUsingByInstance', 403, 'ImageInUse', 1],
     ['Throttling', 400, 'UpstreamThrottled', 3],
