@@ -63,6 +63,8 @@ export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: str
   const base = `http://${ecsEndpoint}`;
   const deleted = new Set<string>();
   const activeShares: { regionId: string; imageId: string; accountId: string }[] = [];
+  // Shares the service has a row for, in any state: it adopted, revoked or replaced them.
+  const knownShares = new Set<string>();
   if (store) {
     let cursor: string | undefined;
     do {
@@ -73,6 +75,7 @@ export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: str
           continue;
         }
         for (const share of await store.listShares(image.regionId, image.imageId)) {
+          knownShares.add(`${share.regionId}/${share.imageId}/${share.accountId}`);
           if (share.state === 'active') activeShares.push({ regionId: share.regionId, imageId: share.imageId, accountId: share.accountId });
         }
       }
@@ -94,7 +97,11 @@ export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: str
       ...(img.tags ? { tags: img.tags } : {}),
     });
   }
-  await admin(base, 'shares', DEMO_OUT_OF_BAND_SHARE);
+  // Made out of band once: not again once the service deleted the image or took the share over.
+  const oob = DEMO_OUT_OF_BAND_SHARE;
+  if (!deleted.has(`${oob.regionId}/${oob.imageId}`) && !knownShares.has(`${oob.regionId}/${oob.imageId}/${oob.accountId}`)) {
+    await admin(base, 'shares', oob);
+  }
   // An image the demo does not create (404) has nothing to restore.
   for (const share of activeShares) await admin(base, 'shares', share, [404]);
 }

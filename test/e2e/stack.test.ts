@@ -170,6 +170,13 @@ describe('stack (npm start) end to end', () => {
       attestation: { sensitiveDataRemoved: true },
     });
     expect(asked.status).toBe(202);
+    // ...and the image that was shared out of band, drained and deleted through the service
+    const drained = await call('POST', `/v1/images/${HZ}/${DEMO_OUT_OF_BAND_SHARE.imageId}/deletion`, stack.tokens.admin, { mode: 'drain', reason: 'retired' });
+    if (drained.status === 202) {
+      await stack.runtime.fireTimer('image-share-reconcile', 'every-10m');
+      await stack.runtime.drain();
+    }
+    expect((await call('GET', `/v1/images/${HZ}/${DEMO_OUT_OF_BAND_SHARE.imageId}/deletion`, stack.tokens.auditor)).body).toMatchObject({ status: 'deleted' });
     const oldTokens = stack.tokens;
     await stack.close();
     // Act
@@ -182,6 +189,7 @@ describe('stack (npm start) end to end', () => {
     const live = await call('GET', `/v1/images/${HZ}/m-hzdemobase0001`, oldTokens.auditor);
     expect(live.body.drift).toEqual([]);
     expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
+    expect((await ecsState()).images.find((i) => i.imageId === DEMO_OUT_OF_BAND_SHARE.imageId && !i.deleted)).toBeUndefined();
   }, 60_000);
 });
 
