@@ -41,6 +41,7 @@ import {
   reserveQuota,
   revokeShares,
   settlePendingShares,
+  shareEvent,
   sharesOfRequest,
 } from './transitions.js';
 import { compact, mapLimit, storeFailure, updateImageRecord, updateRequestRecord } from './util.js';
@@ -162,6 +163,7 @@ export const MAX_PAGE_SIZE = 100;
 export const requestIdFor = (requestKey: string): string =>
   `sr-${createHash('sha256').update(requestKey).digest('hex').slice(0, 32)}`;
 
+const APPROVAL_NOT_REQUIRED = 'approval not required by policy';
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
@@ -370,7 +372,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       pendingUntil: new Date(at.getTime() + policy.pendingRequestTtlHours * HOUR_MS).toISOString(),
       decidedBy: approval ? undefined : ctx.principal.id,
       decidedAt: approval ? undefined : createdAt,
-      comment: approval ? undefined : 'approval not required by policy',
+      comment: approval ? undefined : APPROVAL_NOT_REQUIRED,
       createdAt,
       updatedAt: createdAt,
       version: 1,
@@ -388,35 +390,10 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
 
     const created = await createShareRows(ctx, request, accountIds, { resuming: false, concurrent: opts.requestKey !== undefined });
-    await audit(
-      deps,
-      ctx,
-      created.map((s) => ({
-        regionId,
-        imageId,
-        action: 'share.requested',
-        accountId: s.accountId,
-        after: s.state,
-        shareRequestId: requestId,
-        reason: body.reason,
-        ticket: body.ticket,
-      })),
-    );
+    await audit(deps, ctx, created.map((s) => shareEvent(s, { action: 'share.requested', after: s.state, reason: body.reason, ticket: body.ticket })));
     if (approval) return { outcome: 'pending', request };
 
-    await audit(
-      deps,
-      ctx,
-      created.map((s) => ({
-        regionId,
-        imageId,
-        action: 'share.approved',
-        accountId: s.accountId,
-        after: 'approved',
-        shareRequestId: requestId,
-        detail: 'approval not required by policy',
-      })),
-    );
+    await audit(deps, ctx, created.map((s) => shareEvent(s, { action: 'share.approved', after: 'approved', detail: APPROVAL_NOT_REQUIRED })));
     await applyShares(deps, ctx, created);
     return appliedOutcome(requestId);
   }

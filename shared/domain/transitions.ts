@@ -207,7 +207,7 @@ async function transitionAll(
 }
 
 /** The audit entry of one share's transition: the share names the image, account and request. */
-const shareEvent = (s: Share, fields: Omit<AuditEntry, 'regionId' | 'imageId' | 'accountId' | 'shareRequestId'>): AuditEntry => ({
+export const shareEvent = (s: Share, fields: Omit<AuditEntry, 'regionId' | 'imageId' | 'accountId' | 'shareRequestId'>): AuditEntry => ({
   regionId: s.regionId,
   imageId: s.imageId,
   accountId: s.accountId,
@@ -614,18 +614,9 @@ export async function resumeApprovedRequest(deps: DomainDeps, ctx: Ctx, request:
   await audit(
     deps,
     ctx,
-    moved.map((s) => ({
-      regionId: s.regionId,
-      imageId: s.imageId,
-      action: 'share.approved',
-      accountId: s.accountId,
-      before: 'pending_approval',
-      after: 'approved',
-      shareRequestId: request.requestId,
-      reason: request.reason,
-      ticket: request.ticket,
-      detail: comment,
-    })),
+    moved.map((s) =>
+      shareEvent(s, { action: 'share.approved', before: 'pending_approval', after: 'approved', reason: request.reason, ticket: request.ticket, detail: comment }),
+    ),
   );
   return applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
 }

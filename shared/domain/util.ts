@@ -40,51 +40,55 @@ export function compact<T extends object>(value: T): T {
 }
 
 /**
- * Versioned read-modify-write of an image record. `mutate` sees the freshest record and returns the
- * next one, or null to stop (the change no longer applies). Returns the stored record or null.
+ * Versioned read-modify-write: `mutate` sees the freshest row and returns the next one, or null to
+ * stop (the change no longer applies). A lost condition re-reads and re-evaluates. Returns the stored
+ * row, or null when stopped or the row is gone.
  */
-export async function updateImageRecord(
+async function updateVersioned<T extends { readonly version: number; readonly updatedAt: string }>(
+  deps: DomainDeps,
+  current: T,
+  mutate: (fresh: T) => T | null,
+  io: { write: (next: T, expectedVersion: number) => Promise<T>; reread: () => Promise<T | null>; what: string },
+): Promise<T | null> {
+  let fresh = current;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const next = mutate(fresh);
+    if (next === null) return null;
+    try {
+      return await io.write(compact({ ...next, updatedAt: deps.clock.now().toISOString() }), fresh.version);
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const reread = await io.reread();
+    if (!reread) return null;
+    fresh = reread;
+  }
+  throw new GovernorError('ConcurrentModification', `The ${io.what} kept changing; retry`);
+}
+
+/** Versioned read-modify-write of an image record (see updateVersioned). */
+export const updateImageRecord = (
   deps: DomainDeps,
   current: ImageRecord,
   mutate: (fresh: ImageRecord) => ImageRecord | null,
-): Promise<ImageRecord | null> {
-  let fresh = current;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const next = mutate(fresh);
-    if (next === null) return null;
-    try {
-      return await deps.store.updateImage(compact({ ...next, updatedAt: deps.clock.now().toISOString() }), fresh.version);
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
-    }
-    const reread = await deps.store.getImage(current.regionId, current.imageId);
-    if (!reread) return null;
-    fresh = reread;
-  }
-  throw new GovernorError('ConcurrentModification', 'The image record kept changing; retry');
-}
+): Promise<ImageRecord | null> =>
+  updateVersioned(deps, current, mutate, {
+    write: (next, expected) => deps.store.updateImage(next, expected),
+    reread: () => deps.store.getImage(current.regionId, current.imageId),
+    what: 'image record',
+  });
 
-/** Versioned read-modify-write of a share request; same contract as updateImageRecord. */
-export async function updateRequestRecord(
+/** Versioned read-modify-write of a share request (see updateVersioned). */
+export const updateRequestRecord = (
   deps: DomainDeps,
   current: ShareRequest,
   mutate: (fresh: ShareRequest) => ShareRequest | null,
-): Promise<ShareRequest | null> {
-  let fresh = current;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const next = mutate(fresh);
-    if (next === null) return null;
-    try {
-      return await deps.store.updateRequest(compact({ ...next, updatedAt: deps.clock.now().toISOString() }), fresh.version);
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
-    }
-    const reread = await deps.store.getRequest(current.requestId);
-    if (!reread) return null;
-    fresh = reread;
-  }
-  throw new GovernorError('ConcurrentModification', 'The share request kept changing; retry');
-}
+): Promise<ShareRequest | null> =>
+  updateVersioned(deps, current, mutate, {
+    write: (next, expected) => deps.store.updateRequest(next, expected),
+    reread: () => deps.store.getRequest(current.requestId),
+    what: 'share request',
+  });
 
 /** Store outages reach the caller as a 503, never as a StoreError. */
 export function storeFailure(e: unknown): unknown {
