@@ -287,23 +287,23 @@ function patchImage(deps: AdminDependencies, regionId: string, imageId: string, 
   return { status: 200, body: { imageId: image.imageId } };
 }
 
-/** Looks up what an out-of-band share names; returns the image or a failure. */
-function resolveShare(deps: AdminDependencies, body: ShareBody): { image: Image } | { response: AdminResponse } {
+/** Parses an out-of-band share body and looks up what it names; returns the image or a failure. */
+function resolveShare(deps: AdminDependencies, raw: Buffer): { image: Image; body: ShareBody } | { response: AdminResponse } {
+  const parsed = parseBody<ShareBody>(raw, 'share');
+  if (!parsed.ok) return { response: parsed.response };
+  const body = parsed.body;
   const image = deps.store.findImage(body.regionId, body.imageId);
   if (!image) return { response: fail(404, `image ${body.imageId} not found in ${body.regionId}`) };
   if (image.kind === 'system') return { response: fail(409, 'system images cannot be shared') };
   if (!deps.store.findAccount(body.accountId)) return { response: fail(404, `account ${body.accountId} is not registered`) };
   if (image.ownerAccountId === body.accountId) return { response: fail(409, 'an image cannot be shared with its owner') };
-  return { image };
+  return { image, body };
 }
 
 function addShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ShareBody>(raw, 'share');
-  if (!parsed.ok) return parsed.response;
-  const body = parsed.body;
-  const resolved = resolveShare(deps, body);
+  const resolved = resolveShare(deps, raw);
   if ('response' in resolved) return resolved.response;
-  const image = resolved.image;
+  const { image, body } = resolved;
   if (!image.shares.has(body.accountId)) {
     if (image.shares.size >= SHARE_LIMIT_PER_IMAGE) return fail(409, `image already shared with ${SHARE_LIMIT_PER_IMAGE} accounts`);
     image.shares.set(body.accountId, { accountId: body.accountId, sharedTime: ecsTime(deps.now()) });
@@ -313,13 +313,9 @@ function addShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function removeShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ShareBody>(raw, 'share');
-  if (!parsed.ok) return parsed.response;
-  const body = parsed.body;
-  const resolved = resolveShare(deps, body);
+  const resolved = resolveShare(deps, raw);
   if ('response' in resolved) return resolved.response;
-  const image = resolved.image;
-  image.shares.delete(body.accountId);
+  resolved.image.shares.delete(resolved.body.accountId);
   return { status: 204 };
 }
 
