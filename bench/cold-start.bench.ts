@@ -1,12 +1,13 @@
 // Cold start of each deployed bundle: a fresh Node process per sample (as a new FC instance is),
 // measuring process wall time, the time to require the bundle, the time to run its initializer
 // (config + adapters, no network), and peak RSS — against an empty `node -e ""` as the floor.
-// Median of N samples (N = COLD_START_SAMPLES, default 9). Builds first if dist/ is missing.
+// Median of N samples (N = COLD_START_SAMPLES, default 9). Builds the current sources first, into a
+// temporary folder, so the figures never describe stale bundles and dist/ is left alone.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunctions } from '../scripts/build.js';
-import { declaredFunctions } from '../emulators/fc/spec.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(process.env.COLD_START_SAMPLES ?? 9);
@@ -66,18 +67,18 @@ function measure(args: string[]): Sample {
   };
 }
 
-const functions = declaredFunctions(join(ROOT, 's.yaml'));
-if (functions.some((f) => !existsSync(join(f.codeDir, 'index.js')))) await buildFunctions({ root: ROOT });
+const outDir = mkdtempSync(join(tmpdir(), 'cold-start-'));
+process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
+const bundles = await buildFunctions({ root: ROOT, outDir });
 
 const baseline = measure(['-e', `process.stdout.write(JSON.stringify({loadMs:0,initMs:0,rssKb:process.resourceUsage().maxRSS}))`]);
 const rows: string[][] = [['bundle', 'size', 'process wall', 'require', 'initialize', 'peak RSS', 'RSS over node']];
 rows.push(['node -e ""', '-', `${baseline.wallMs.toFixed(1)} ms`, '-', '-', `${baseline.rssMb.toFixed(1)} MB`, '-']);
-for (const fn of functions) {
-  const file = join(fn.codeDir, 'index.js');
-  const m = measure(['-e', PROBE(file)]);
+for (const bundle of bundles) {
+  const m = measure(['-e', PROBE(bundle.file)]);
   rows.push([
-    fn.functionName,
-    `${(statSync(file).size / 1024).toFixed(0)} kB`,
+    bundle.functionName,
+    `${(bundle.bytes / 1024).toFixed(0)} kB`,
     `${m.wallMs.toFixed(1)} ms`,
     `${m.loadMs.toFixed(1)} ms`,
     `${m.initMs.toFixed(1)} ms`,
