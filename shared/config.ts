@@ -2,46 +2,10 @@
 // The composition root of each function calls loadConfig(process.env) once at cold start; a bad value
 // throws ConfigError naming the variable, which fails the instance before it takes traffic.
 //
-// Environment variables (s.yaml `environmentVariables` must use exactly these names; values are strings;
-// lists are comma-separated; unknown variables are ignored because FC sets many of its own):
-//
-// | variable                    | required | default                 | meaning                                                   |
-// |-----------------------------|----------|-------------------------|-----------------------------------------------------------|
-// | REGIONS                     | yes      |                         | managed regions, e.g. `cn-hangzhou,cn-shanghai`           |
-// | OWNER_ACCOUNT_ID            | yes      |                         | 16-digit account that owns the images                     |
-// | APPROVAL_REQUIRED           | no       | true                    | `true`/`false`: share requests wait for an approver       |
-// | APPROVAL_EXEMPT_ACCOUNTS    | no       | (none)                  | target accounts that never need approval                  |
-// | ALLOW_ACCOUNTS              | no       | (none = all not denied) | allowlist of target accounts                              |
-// | DENY_ACCOUNTS               | no       | (none)                  | denylist of target accounts (wins over the allowlist)     |
-// | MAX_SHARES_PER_IMAGE        | no       | 50                      | per-image share quota, 1..50                              |
-// | MAX_SHARE_DURATION_DAYS     | no       | (unlimited)             | longest share lifetime a request may ask for, 1..3650     |
-// | DEFAULT_SHARE_DURATION_DAYS | no       | (never expires)         | lifetime when a request gives none; ≤ the maximum         |
-// | PENDING_REQUEST_TTL_HOURS   | no       | 72                      | pending requests expire after this, 1..8760               |
-// | DENY_IMAGE_TAGS             | no       | share-policy=deny       | `key=value` tags that make an image unshareable           |
-// | REQUIRE_IMAGE_TAGS          | no       | (none)                  | if set, an image needs one of these `key=value` tags      |
-// | ALLOW_PUBLIC_IMAGES         | no       | false                   | tolerate community (public) images                        |
-// | RECONCILE_MODE              | no       | report                  | `report` or `enforce`                                     |
-// | UNMANAGED_SHARES            | no       | report                  | `report`, `adopt` or `revoke` shares made outside         |
-// | INTENT_GRACE_SECONDS        | no       | 300                     | age after which applying/revoking intents are repaired    |
-// | ECS_ENDPOINT                | no       | ecs.<region>.aliyuncs.com | `host[:port]`, no scheme (emulator: `127.0.0.1:P`)      |
-// | ECS_PROTOCOL                | no       | https                   | `https` or `http` (http only makes sense locally)         |
-// | ECS_CONNECT_TIMEOUT_MS      | no       | 3000                    | 100..60000                                                |
-// | ECS_READ_TIMEOUT_MS         | no       | 10000                   | 100..120000                                               |
-// | ECS_RATE_PER_API            | no       | *=10                    | requests/s per API and region, e.g. `DescribeImageSharePermission=20` (others keep `*`) |
-// | TABLESTORE_ENDPOINT         | yes      |                         | `https://<instance>.<region>.ots.aliyuncs.com` (or http locally) |
-// | TABLESTORE_INSTANCE         | yes      |                         | Tablestore instance name                                  |
-// | TABLE_PREFIX                | no       | isg_                    | prefix of every table name                                |
-// | JWT_ISSUER                  | yes      |                         | expected `iss`                                            |
-// | JWT_AUDIENCE                | yes      |                         | expected `aud`                                            |
-// | JWT_JWKS                    | one of   |                         | inline JWKS JSON `{"keys":[...]}` (public keys)           |
-// | JWT_JWKS_URL                | one of   |                         | https URL of the JWKS (http allowed for loopback only)    |
-// | JWT_ROLES_CLAIM             | no       | roles                   | claim holding the roles (array or space/comma string); a dotted path reaches nested claims |
-// | RECONCILE_FUNCTION_NAME     | no       | image-share-reconcile   | FC function the reconciler fans out to                    |
-// | RECONCILE_FC_ENDPOINT       | no       | (regional endpoint)     | FC endpoint for async invocations (local runtime)         |
-// | RECONCILE_TIME_BUDGET_MS    | no       | 60000                   | continue asynchronously when less than this is left       |
-// | RECONCILE_CONCURRENCY       | no       | 4                       | images reconciled in parallel, 1..32                      |
-// | IDEMPOTENCY_TTL_HOURS       | no       | 24                      | how long Idempotency-Key records are kept, 1..720         |
-// | LOG_LEVEL                   | no       | info                    | debug, info, warn, error                                  |
+// The variables, their defaults and meanings are documented once, in shared/http/README.md
+// ("Environment variables"); test/unit/config.test.ts checks that table lists exactly CONFIG_VARIABLES.
+// s.yaml must use exactly these names; values are strings, lists comma-separated; unknown variables
+// are ignored because FC sets many of its own.
 //
 // Credentials are not configuration: the adapters take the function role's STS keys from each
 // invocation's context, or ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN locally.

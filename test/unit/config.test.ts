@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../shared/config.js';
 
@@ -225,6 +226,13 @@ describe('loadConfig', () => {
     expect(failure({ ...REQUIRED, ALLOW_ACCOUNTS: '2000000000000001', DENY_ACCOUNTS: '2000000000000001' }).variable).toBe('ALLOW_ACCOUNTS');
     expect(failure({ ...REQUIRED, ALLOW_ACCOUNTS: REQUIRED.OWNER_ACCOUNT_ID }).variable).toBe('ALLOW_ACCOUNTS');
     expect(failure({ ...REQUIRED, APPROVAL_EXEMPT_ACCOUNTS: REQUIRED.OWNER_ACCOUNT_ID }).variable).toBe('APPROVAL_EXEMPT_ACCOUNTS');
+  });
+
+  it('is documented: the README table lists exactly the variables loadConfig reads', () => {
+    const readme = readFileSync(new URL('../../shared/http/README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Environment variables'));
+    const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 
   it('lists exactly the documented variables', () => {
