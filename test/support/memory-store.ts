@@ -223,7 +223,7 @@ export class MemoryStore implements StorePort {
     await this.enter('listShares');
     return [...this.shares.values()]
       .filter((s) => s.regionId === regionId && s.imageId === imageId)
-      .sort((a, b) => a.accountId.localeCompare(b.accountId))
+      .sort((a, b) => bytewise(a.accountId, b.accountId))
       .map(clone);
   }
 
