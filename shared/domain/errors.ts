@@ -83,3 +83,7 @@ export class StoreError extends Error {
 }
 
 export const isConditionFailed = (e: unknown): boolean => e instanceof StoreError && e.kind === 'ConditionFailed';
+
+/** A short code for logs, run reports and `lastError`: the GovernorError code, `Store<kind>`, or Internal. */
+export const errorCode = (e: unknown): string =>
+  e instanceof GovernorError ? e.code : e instanceof StoreError ? `Store${e.kind}` : 'Internal';

@@ -1,7 +1,7 @@
 // State transitions shared by the use cases (governor.ts) and the reconciler (reconcile/).
 // Every transition is a conditional write on the row's version; ECS calls are always bracketed by a
 // write-ahead intent (applying / revoking) stored before the call. See README.md in this folder.
-import { GovernorError, StoreError, isConditionFailed, isGovernorError } from './errors.js';
+import { GovernorError, StoreError, errorCode, isConditionFailed, isGovernorError } from './errors.js';
 import type { AccountId, AuditEvent, ImageRecord, Share, ShareRequest, ShareState } from './model.js';
 import type { Ctx, DomainDeps } from './context.js';
 import { shareLimit } from './context.js';
@@ -52,8 +52,6 @@ function groupByImage(shares: readonly Share[]): Share[][] {
 /** Upstream (retryable) failures leave intents in place; anything else from ECS is a definitive answer. */
 export const isUpstreamFailure = (e: unknown): boolean =>
   !isGovernorError(e) || e.code === 'UpstreamThrottled' || e.code === 'UpstreamUnavailable' || e.code === 'Internal';
-
-const errorCode = (e: unknown): string => (isGovernorError(e) ? e.code : e instanceof StoreError ? `Store${e.kind}` : 'Internal');
 
 // ---------------------------------------------------------------------------------------------
 // audit and quota

@@ -11,6 +11,7 @@ import {
   audit,
   expireShares,
   finishDrain,
+  isUpstreamFailure,
   markApplied,
   markApplyFailed,
   markRevoked,
@@ -34,10 +35,6 @@ export interface ReconcileEnv {
   readonly mode: ReconcileMode;
   readonly tally: RunTally;
 }
-
-/** Upstream trouble that a later run should retry, as opposed to ECS refusing for good. */
-const isTransient = (error: unknown): boolean =>
-  isGovernorError(error, 'UpstreamThrottled') || isGovernorError(error, 'UpstreamUnavailable');
 
 const olderThan = (iso: string, now: Date, ms: number): boolean => now.getTime() - Date.parse(iso) > ms;
 const hasPassed = (iso: string | undefined, now: Date): boolean => iso !== undefined && Date.parse(iso) <= now.getTime();
@@ -255,8 +252,9 @@ async function reapply(env: ReconcileEnv, share: Share): Promise<void> {
     tally.action('share_reapplied', result.active.length);
     tally.action('share_failed', result.failed.length);
   } catch (error) {
-    // applyShares already resolved definitive refusals (failed + quota released); count and move on.
-    if (isTransient(error) || !isGovernorError(error)) throw error;
+    // Upstream trouble left the intent in place for the next run (recorded as this image's error);
+    // applyShares already settled a definitive refusal (failed + quota released): count it.
+    if (isUpstreamFailure(error)) throw error;
     tally.action('share_failed');
   }
 }

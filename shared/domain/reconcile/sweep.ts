@@ -8,7 +8,7 @@
 // whatever a shift skipped.
 import type { EcsImage } from '../model.js';
 import { expireRequest } from '../transitions.js';
-import { isGovernorError } from '../errors.js';
+import { errorCode } from '../errors.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { ownedKinds } from './policy-checks.js';
 
@@ -152,11 +152,7 @@ async function guarded(env: ReconcileEnv, regionId: string, imageId: string, wor
 }
 
 export function recordError(env: ReconcileEnv, regionId: string, imageId: string | undefined, error: unknown): void {
-  const code = isGovernorError(error)
-    ? error.code
-    : error instanceof Error && error.name === 'StoreError'
-      ? `Store${(error as { kind?: string }).kind ?? ''}`
-      : 'Internal';
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   env.tally.error({ regionId, ...(imageId ? { imageId } : {}), code, message });
   env.deps.logger.warn({ msg: 'reconcile.image_failed', regionId, imageId, code, message, runId: env.ctx.requestId });
