@@ -16,16 +16,25 @@ export const timeKey = (iso: string, id: string): string => `${invertedTime(iso)
 
 /** Counts audit appends in this process; inverted into the audit key so later appends list first. */
 let auditAppends = 0;
+/** Keys already given out, so appending the same event again (a retry) rewrites its row. */
+const auditKeys = new Map<string, string>();
+const REMEMBERED_AUDIT_KEYS = 10_000;
 
 /**
  * `<inverted ms>#<inverted append counter>#<event id>`: the events of one action often share a
  * millisecond, and the trail must still read newest first (e.g. "applied" above "approved").
  * The counter orders appends made by one process; equal instants from different processes have no
- * order to keep.
+ * order to keep. An event appended again by this process gets its first key back.
  */
 export function auditKey(iso: string, eventId: string): string {
+  const event = `${iso}#${eventId}`;
+  const known = auditKeys.get(event);
+  if (known !== undefined) return known;
   auditAppends += 1;
-  return `${invertedTime(iso)}#${String(Number.MAX_SAFE_INTEGER - auditAppends).padStart(16, '0')}#${eventId}`;
+  const key = `${invertedTime(iso)}#${String(Number.MAX_SAFE_INTEGER - auditAppends).padStart(16, '0')}#${eventId}`;
+  auditKeys.set(event, key);
+  if (auditKeys.size > REMEMBERED_AUDIT_KEYS) auditKeys.delete(auditKeys.keys().next().value as string);
+  return key;
 }
 
 export const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;

@@ -531,6 +531,16 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(all.map((e) => e.action)).toEqual(['share.applied', 'share.approved', 'share.requested']);
     });
 
+    it('keeps one copy of an event appended again (a retried append), in its first place', async () => {
+      const imageId = newImageId();
+      const first = anEvent({ imageId, at: iso(0), action: 'share.approved', eventId: `evt-${imageId}-1` });
+      const second = anEvent({ imageId, at: iso(0), action: 'share.applied', eventId: `evt-${imageId}-2` });
+      await store().appendAudit([first]);
+      await store().appendAudit([second]);
+      await store().appendAudit([first]);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [second, first] });
+    });
+
     it('appends large batches', async () => {
       const imageId = newImageId();
       const events = Array.from({ length: 250 }, (_, i) => anEvent({ imageId, at: iso(i) }));

@@ -287,7 +287,12 @@ export class MemoryStore implements StorePort {
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     await this.enter('appendAudit');
-    for (const event of events) this.auditTrail.push({ seq: this.seq++, row: clone(event) });
+    for (const event of events) {
+      // Appending an event again (a retry) rewrites it in place, as the adapter's put of the same key does.
+      const same = this.auditTrail.find((e) => e.row.eventId === event.eventId && e.row.at === event.at && e.row.regionId === event.regionId && e.row.imageId === event.imageId);
+      if (same) same.row = clone(event);
+      else this.auditTrail.push({ seq: this.seq++, row: clone(event) });
+    }
   }
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
