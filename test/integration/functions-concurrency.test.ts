@@ -5,11 +5,20 @@ import type { Stack } from '../support/stack.js';
 
 const IMAGE = 'm-bp1concurrency01';
 const ACCOUNTS = Array.from({ length: 200 }, (_, i) => String(2300000000000000 + i + 1));
+const TWIN_IMAGE = 'm-bp1concurrency02';
+const TWIN_ACCOUNTS = ['2300000000000901', '2300000000000902'];
 
 describe('share function under concurrency (real adapters, both emulators)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ accounts: ACCOUNTS, images: [{ regionId: STACK_REGION, imageId: IMAGE }], env: { APPROVAL_REQUIRED: 'false' } });
+    stack = await startStack({
+      accounts: [...ACCOUNTS, ...TWIN_ACCOUNTS],
+      images: [
+        { regionId: STACK_REGION, imageId: IMAGE },
+        { regionId: STACK_REGION, imageId: TWIN_IMAGE },
+      ],
+      env: { APPROVAL_REQUIRED: 'false' },
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -57,5 +66,35 @@ describe('share function under concurrency (real adapters, both emulators)', () 
       .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200)
       .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v));
     expect(adds.sort()).toEqual(granted);
+  });
+
+  it('concurrent twins (same key, same body) make one request, hold quota once, and all get the same answer', async () => {
+    // Act: five copies of one request at once
+    const twin = (n: number) =>
+      stack.invoke(
+        'share',
+        eventObject('share-request', {
+          token: stack.tokens.requester,
+          path: `/v1/images/${STACK_REGION}/${TWIN_IMAGE}/share-requests`,
+          body: { accountIds: TWIN_ACCOUNTS, reason: 'twins', attestation: { sensitiveDataRemoved: true } },
+          headers: { 'Idempotency-Key': 'twin-1' },
+        }),
+        `twin-${n}`,
+      );
+    const responses = await Promise.all([1, 2, 3, 4, 5].map(twin));
+
+    // Assess: one share request, the shares added to ECS once, every caller answered 201 with it
+    const requests = (await stack.runtimes.share.store.listRequests({}, 100)).items.filter((r) => r.imageId === TWIN_IMAGE);
+    expect(requests).toHaveLength(1);
+    expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(responses.map((r) => (JSON.parse(r.body) as { request: { requestId: string } }).request.requestId))).toEqual(new Set([requests[0]!.requestId]));
+    const adds = (await stack.ecs.admin.calls())
+      .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200 && c.params.ImageId === TWIN_IMAGE)
+      .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v));
+    // Each twin that resumes the request re-issues the (idempotent) ECS add: no other account, no double quota
+    expect([...new Set(adds)].sort()).toEqual(TWIN_ACCOUNTS);
+    expect((await stack.ecs.admin.state()).images.find((i) => i.imageId === TWIN_IMAGE)!.shares.map((s) => s.accountId).sort()).toEqual(TWIN_ACCOUNTS);
+    expect((await stack.runtimes.share.store.getImage(STACK_REGION, TWIN_IMAGE))?.quotaUsed).toBe(2);
+    expect((await stack.runtimes.share.store.listShares(STACK_REGION, TWIN_IMAGE)).map((s) => `${s.accountId}:${s.state}`)).toEqual(TWIN_ACCOUNTS.map((a) => `${a}:active`));
   });
 });
