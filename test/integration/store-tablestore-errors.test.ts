@@ -201,6 +201,30 @@ describe('TablestoreStore retries', () => {
     expect((await store.getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
   });
 
+  it('never sends a quota increment twice after a lost response, although the first one landed', async () => {
+    const store = storeWith(LOST_RESPONSE);
+    const image = anImage();
+    await storeWith().createImage(image);
+    await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', latencyMs: 300, count: 1 });
+    const before = (await calls()).length;
+    const result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date()));
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the held increment lands meanwhile
+    expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
+    expect(summary((await calls()).slice(before))).toEqual([`UpdateRow ${PREFIX}images 200`]);
+    expect((await storeWith().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(1);
+  });
+
+  it('retries a lease acquisition whose response was lost and still holds the lease', async () => {
+    const store = storeWith(LOST_RESPONSE);
+    const now = new Date('2026-03-01T10:00:00.000Z');
+    await admin('POST', '/__emulator/faults', { operation: 'PutRow', latencyMs: 300, count: 1 });
+    const during = await callsDuring(async () => {
+      expect(await store.acquireLease('lost-response-lease', 'worker-a', 60_000, now)).toBe(true);
+    });
+    expect(summary(during)).toEqual([`PutRow ${PREFIX}leases 200`, `PutRow ${PREFIX}leases 200`]);
+    expect(await storeWith().acquireLease('lost-response-lease', 'worker-b', 60_000, now)).toBe(false);
+  });
+
   it('retries a versioned update after a 5xx that was not applied', async () => {
     const store = storeWith();
     const share = aShare();
