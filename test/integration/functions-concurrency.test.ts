@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventObject } from '../fixtures/events.js';
-import { STACK_REGION, startStack } from '../support/stack.js';
+import { STACK_REGION, ecsAddedAccounts, startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
 
 const IMAGE = 'm-bp1concurrency01';
@@ -62,10 +62,7 @@ describe('share function under concurrency (real adapters, both emulators)', () 
     expect(d.drift).toEqual([]);
 
     // Every add reached ECS once: no account was added twice
-    const adds = (await stack.ecs.admin.calls())
-      .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200)
-      .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v));
-    expect(adds.sort()).toEqual(granted);
+    expect((await ecsAddedAccounts(stack, IMAGE)).sort()).toEqual(granted);
   });
 
   it('concurrent twins (same key, same body) make one request, hold quota once, and all get the same answer', async () => {
@@ -88,9 +85,7 @@ describe('share function under concurrency (real adapters, both emulators)', () 
     expect(requests).toHaveLength(1);
     expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(responses.map((r) => (JSON.parse(r.body) as { request: { requestId: string } }).request.requestId))).toEqual(new Set([requests[0]!.requestId]));
-    const adds = (await stack.ecs.admin.calls())
-      .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200 && c.params.ImageId === TWIN_IMAGE)
-      .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v));
+    const adds = await ecsAddedAccounts(stack, TWIN_IMAGE);
     // Each twin that resumes the request re-issues the (idempotent) ECS add: no other account, no double quota
     expect([...new Set(adds)].sort()).toEqual(TWIN_ACCOUNTS);
     expect((await stack.ecs.admin.state()).images.find((i) => i.imageId === TWIN_IMAGE)!.shares.map((s) => s.accountId).sort()).toEqual(TWIN_ACCOUNTS);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventObject } from '../fixtures/events.js';
-import { STACK_KEYS, STACK_REGION, startStack } from '../support/stack.js';
+import { STACK_KEYS, STACK_REGION, ecsAddedAccounts, startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
 
 const IMAGE = 'm-bp1faultimage001';
@@ -28,11 +28,7 @@ describe('share function when ECS fails mid-apply (real adapters, both emulators
       }),
       requestId,
     );
-  const successfulAdds = async () =>
-    (await stack.ecs.admin.calls())
-      .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200)
-      .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v))
-      .sort();
+  const successfulAdds = async () => (await ecsAddedAccounts(stack)).sort();
 
   it('answers 503 leaving applying intents, and a retry with the same Idempotency-Key completes without applying twice', async () => {
     // Prepare: every ModifyImageSharePermission fails (more often than the adapter retries)

@@ -56,6 +56,13 @@ export interface Stack {
 
 let invocation = 0;
 
+/** Every account a successful ModifyImageSharePermission added (of one image, if given), in call order. */
+export async function ecsAddedAccounts(stack: Pick<Stack, 'ecs'>, imageId?: string): Promise<string[]> {
+  return (await stack.ecs.admin.calls())
+    .filter((c) => c.action === 'ModifyImageSharePermission' && c.status === 200 && (imageId === undefined || c.params.ImageId === imageId))
+    .flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('AddAccount')).map(([, v]) => v));
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const ecs = await startEcsEmulator({ port: 0 });
   const ots = await startTablestoreEmulator({ port: 0, accessKeyId: STACK_KEYS.accessKeyId, accessKeySecret: STACK_KEYS.accessKeySecret });
