@@ -23,6 +23,7 @@ import { isTerminal } from './model.js';
 import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
 import { resolveDeps, shareLimit } from './context.js';
 import type { Policy } from './policy.js';
+import { disallowedAccounts, notShareableReason } from './policy.js';
 import {
   LIVE_STATES,
   PENDING_STATES,
@@ -174,35 +175,6 @@ function checkRegion(policy: Policy, regionId: string): void {
   if (!policy.regions.includes(regionId)) {
     throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
   }
-}
-
-const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {
-  'marketplace-derived': 'it is derived from a Marketplace image',
-  system: 'it is a public system image',
-  'shared-to-us': 'it was shared to this account by another account',
-  community: 'it is a community image of another account',
-};
-
-/** Why the image may not be shared, or null when it may. */
-export function notShareableReason(policy: Policy, image: EcsImage): string | null {
-  if (image.kind !== 'custom') return `Image ${image.imageId} cannot be shared: ${NOT_SHAREABLE_KIND[image.kind]}`;
-  if (image.ownerAccountId !== undefined && image.ownerAccountId !== policy.ownerAccountId) {
-    return `Image ${image.imageId} cannot be shared: it is owned by another account`;
-  }
-  const denied = policy.denyImageTags.find((t) => image.tags[t.key] === t.value);
-  if (denied) return `Image ${image.imageId} cannot be shared: it carries the tag ${denied.key}=${denied.value}`;
-  if (policy.requireImageTags.length > 0 && !policy.requireImageTags.some((t) => image.tags[t.key] === t.value)) {
-    const wanted = policy.requireImageTags.map((t) => `${t.key}=${t.value}`).join(', ');
-    return `Image ${image.imageId} cannot be shared: it carries none of the required tags (${wanted})`;
-  }
-  return null;
-}
-
-/** Accounts the allow/deny lists refuse. */
-export function disallowedAccounts(policy: Policy, accountIds: readonly AccountId[]): AccountId[] {
-  return accountIds.filter(
-    (id) => policy.denyAccounts.includes(id) || (policy.allowAccounts.length > 0 && !policy.allowAccounts.includes(id)),
-  );
 }
 
 export function needsApproval(policy: Policy, accountIds: readonly AccountId[]): boolean {

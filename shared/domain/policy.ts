@@ -1,5 +1,6 @@
-// Governance policy, loaded from config at cold start (see shared/config.ts). Pure data.
-import type { AccountId, ReconcileMode } from './model.js';
+// Governance policy, loaded from config at cold start (see shared/config.ts): the data, and the pure
+// eligibility rules the share path and the reconciler both apply.
+import type { AccountId, EcsImage, EcsImageKind, ReconcileMode } from './model.js';
 
 export interface Policy {
   /** Regions this service manages; any other region is 404 RegionNotManaged. */
@@ -31,4 +32,33 @@ export interface Policy {
   readonly unmanagedShares: 'report' | 'adopt' | 'revoke';
   /** Intents (`applying`/`revoking`) older than this are resolved from ECS truth. */
   readonly intentGraceSeconds: number;
+}
+
+const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {
+  'marketplace-derived': 'it is derived from a Marketplace image',
+  system: 'it is a public system image',
+  'shared-to-us': 'it was shared to this account by another account',
+  community: 'it is a community image of another account',
+};
+
+/** Why the image may not be shared, or null when it may. */
+export function notShareableReason(policy: Policy, image: EcsImage): string | null {
+  if (image.kind !== 'custom') return `Image ${image.imageId} cannot be shared: ${NOT_SHAREABLE_KIND[image.kind]}`;
+  if (image.ownerAccountId !== undefined && image.ownerAccountId !== policy.ownerAccountId) {
+    return `Image ${image.imageId} cannot be shared: it is owned by another account`;
+  }
+  const denied = policy.denyImageTags.find((t) => image.tags[t.key] === t.value);
+  if (denied) return `Image ${image.imageId} cannot be shared: it carries the tag ${denied.key}=${denied.value}`;
+  if (policy.requireImageTags.length > 0 && !policy.requireImageTags.some((t) => image.tags[t.key] === t.value)) {
+    const wanted = policy.requireImageTags.map((t) => `${t.key}=${t.value}`).join(', ');
+    return `Image ${image.imageId} cannot be shared: it carries none of the required tags (${wanted})`;
+  }
+  return null;
+}
+
+/** Accounts the allow/deny lists refuse. */
+export function disallowedAccounts(policy: Policy, accountIds: readonly AccountId[]): AccountId[] {
+  return accountIds.filter(
+    (id) => policy.denyAccounts.includes(id) || (policy.allowAccounts.length > 0 && !policy.allowAccounts.includes(id)),
+  );
 }

@@ -1,20 +1,17 @@
-// The policy questions the reconciler asks of ECS truth before re-applying or adopting a share.
+// The policy questions the reconciler asks of ECS truth before re-applying or adopting a share: the
+// share path's rules (policy.ts), plus what ECS itself requires.
 import type { AccountId, EcsImage } from '../model.js';
 import type { Policy } from '../policy.js';
+import { disallowedAccounts, notShareableReason } from '../policy.js';
 
-/** The account may hold a share under the current policy (deny wins; allowlist when non-empty). */
+/** The account may hold a share under the current policy (never the owner; deny wins; allowlist when non-empty). */
 export function accountAllowed(policy: Policy, accountId: AccountId): boolean {
-  if (accountId === policy.ownerAccountId) return false;
-  if (policy.denyAccounts.includes(accountId)) return false;
-  return policy.allowAccounts.length === 0 || policy.allowAccounts.includes(accountId);
+  return accountId !== policy.ownerAccountId && disallowedAccounts(policy, [accountId]).length === 0;
 }
 
-/** ECS would accept a share of this image and policy lets it be shared (kind, status, tags). */
+/** ECS would accept a share of this image and policy lets it be shared (kind, owner, status, tags). */
 export function imageShareable(policy: Policy, image: EcsImage): boolean {
-  if (image.kind !== 'custom' || image.status !== 'Available') return false;
-  const has = (t: { key: string; value: string }): boolean => image.tags[t.key] === t.value;
-  if (policy.denyImageTags.some(has)) return false;
-  return policy.requireImageTags.length === 0 || policy.requireImageTags.some(has);
+  return image.status === 'Available' && notShareableReason(policy, image) === null;
 }
 
 /** Images the owner account itself owns (what DescribeImages ImageOwnerAlias=self lists). */
