@@ -88,7 +88,8 @@ export function buildOpenApi(functions: readonly FunctionRoutes[]): Record<strin
     in: 'header',
     required: false,
     description:
-      'A repeat with the same principal, key and body replays the first response (header idempotent-replayed: true); the same key with another body is 422 IdempotencyKeyReused.',
+      'A repeat with the same principal, key and body replays the first response (header idempotent-replayed: true); the same key with another body is 422 IdempotencyKeyReused. ' +
+      'A 5xx or a 409 ConcurrentModification is not kept: retry it with the same key.',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
   };
   return {
