@@ -74,7 +74,16 @@ function eventRequestId(event: unknown): string | undefined {
   }
 }
 
-function replay(record: IdempotencyRecord, requestId: string): HttpResponse {
+/** The stored response under this request's id; the log line says it was a replay, and of which error. */
+function replay(record: IdempotencyRecord, requestId: string, log: Record<string, unknown>): HttpResponse {
+  log.idempotentReplay = true;
+  if (record.statusCode >= 400) {
+    try {
+      log.code = (JSON.parse(record.body) as { code?: unknown }).code;
+    } catch {
+      // a record this service did not write: the status still says enough
+    }
+  }
   return {
     statusCode: record.statusCode,
     headers: { ...baseHeaders(requestId, record.statusCode >= 400 ? 'application/problem+json' : 'application/json'), 'idempotent-replayed': 'true' },
@@ -223,8 +232,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
       if (previous.fingerprint !== fingerprint) {
         throw new GovernorError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request');
       }
-      log.idempotentReplay = true;
-      return replay(previous, requestId);
+      return replay(previous, requestId, log);
     }
 
     const requestKey = sha256(`${principal.id}\n${key}`).slice(0, 40);
@@ -256,8 +264,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
       if (err instanceof StoreError && err.kind === 'AlreadyExists') {
         const winner = await rt.store.getIdempotency(principal.id, key, now).catch(() => null);
         if (winner && winner.fingerprint === fingerprint) {
-          log.idempotentReplay = true;
-          return replay(winner, requestId);
+          return replay(winner, requestId, log);
         }
       }
       // Otherwise the outcome stands; a lost record only means a retry runs the (idempotent) use case again.

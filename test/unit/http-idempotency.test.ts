@@ -114,6 +114,10 @@ describe('http idempotency: Idempotency-Key on POST', () => {
     expect(first.statusCode).toBe(403);
     expect(again).toEqual({ ...first, headers: problemHeaders('req-2', { 'idempotent-replayed': 'true' }) });
     expect(applied).toBe(1);
+    expect(h.logs.map((l) => [l.requestId, l.status, l.code, l.idempotentReplay])).toEqual([
+      ['req-1', 403, 'AccountNotAllowed', undefined],
+      ['req-2', 403, 'AccountNotAllowed', true],
+    ]);
   });
 
   it('does not store a 5xx, and passes the same requestKey to the retry so the use case can resume', async () => {
