@@ -189,7 +189,10 @@ export function nextFire(schedule: Schedule, after: number, anchor = after): num
     const dow = s.daysOfWeek.has(p.weekday);
     const dayOk = s.dayOfMonthAny || s.dayOfWeekAny ? dom && dow : dom || dow;
     if (!s.months.has(p.month) || !dayOk) {
-      t += (86_400 - secondsIntoDay) * 1000;
+      // To the next local midnight, but a day with a daylight-saving change has 23 or 25 hours: stop
+      // an hour short first (still the same day), so a short day never carries past the next midnight.
+      const toMidnight = 86_400 - secondsIntoDay;
+      t += (toMidnight > 3600 ? toMidnight - 3600 : toMidnight) * 1000;
     } else if (!s.hours.has(p.hour)) {
       t += (3600 - p.minute * 60 - p.second) * 1000;
     } else if (!s.minutes.has(p.minute)) {

@@ -16,6 +16,9 @@ describe('parseSchedule / nextFire', () => {
     ['0 0 0 * * 7', '2026-11-28T13:00:00Z', '2026-11-29T00:00:00.000Z'],
     ['CRON_TZ=Asia/Shanghai 0 0 8 * * *', '2026-11-28T03:00:00Z', '2026-11-29T00:00:00.000Z'],
     ['0 0 0 13 * FRI', '2026-11-01T00:00:00Z', '2026-11-06T00:00:00.000Z'],
+    // Across daylight-saving changes: a 23-hour and a 25-hour day before the matching one.
+    ['CRON_TZ=Europe/Berlin 0 30 0 * * MON', '2027-03-27T12:00:00Z', '2027-03-28T22:30:00.000Z'],
+    ['CRON_TZ=Europe/Berlin 0 30 0 * * MON', '2027-10-30T12:00:00Z', '2027-10-31T23:30:00.000Z'],
   ])('%s after %s fires at %s', (expr, after, expected) => {
     expect(iso(nextFire(parseSchedule(expr), at(after)))).toBe(expected);
   });
