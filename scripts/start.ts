@@ -110,7 +110,11 @@ function portInUse(err: unknown, what: string, port: number | undefined): never 
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = resolve(opts.dataDir ?? join(ROOT, '.data'));
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new StartError(`cannot use ${dataDir} as the data folder (${(err as Error).message}); pick another with --data-dir`);
+  }
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);

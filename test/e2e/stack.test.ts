@@ -211,7 +211,7 @@ describe('parseStartOptions', () => {
 });
 
 describe('npm start failures', () => {
-  it('names a taken port and a corrupt data dir', async () => {
+  it('names a taken port, a corrupt data dir and a data dir that is a file', async () => {
     // Prepare: hold a port; write a broken snapshot
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
@@ -225,6 +225,10 @@ describe('npm start failures', () => {
       mkdirSync(join(dataDir, 'tablestore'), { recursive: true });
       writeFileSync(join(dataDir, 'tablestore', 'snapshot.otsdb'), 'not a snapshot');
       await expect(startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(/Tablestore data in .* is corrupt .* move that folder away/);
+      const aFile = join(dataDir, 'tablestore', 'snapshot.otsdb');
+      await expect(startStack({ port: 0, dataDir: aFile, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(
+        new StartError(`cannot use ${aFile} as the data folder (EEXIST: file already exists, mkdir '${aFile}'); pick another with --data-dir`),
+      );
     } finally {
       await new Promise<void>((r) => holder.close(() => r()));
       rmSync(dataDir, { recursive: true, force: true });
