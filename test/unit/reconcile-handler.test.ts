@@ -113,6 +113,22 @@ describe('reconcile handler: timer runs', () => {
     expect(await store.getRun('p-cn-hangzhou')).toMatchObject({ status: 'completed', parentRunId: 'p', mode: 'report', trigger: 'timer' });
   });
 
+  it('a redelivered region run (async delivery is at least once) keeps the first report and does nothing', async () => {
+    const { store, images, fn, ctx } = setup();
+    images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: 'm-handler0000001' }).imageId, A1);
+    const region = Buffer.from(JSON.stringify({ kind: 'region', runId: 'p-cn-hangzhou', parentRunId: 'p', regionId: 'cn-hangzhou', mode: 'enforce', trigger: 'timer' }));
+    await fn.handler(region, ctx());
+    const report = await store.getRun('p-cn-hangzhou');
+    const ecsCalls = images.calls.length;
+
+    const again = await fn.handler(region, ctx());
+
+    expect(again).toEqual({ status: 'completed', runIds: ['p-cn-hangzhou'] });
+    expect(images.calls.length).toBe(ecsCalls);
+    expect(await store.getRun('p-cn-hangzhou')).toEqual(report);
+    expect(report).toMatchObject({ status: 'completed', actions: { unmanaged_revoked: 1 } });
+  });
+
   it('two runs of one region at once: the second is recorded as skipped and acts on nothing', async () => {
     const { store, images, fn, ctx } = setup();
     for (let i = 0; i < 20; i++) images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: `m-lease${String(i).padStart(8, '0')}` }).imageId, A1);

@@ -112,7 +112,7 @@ export async function runRegion(
   const invocationStart = deps.clock.now();
   const lease = regionLease(input.regionId);
 
-  const previous = input.cursor ? await deps.store.getRun(input.runId) : null;
+  const previous = await deps.store.getRun(input.runId);
   const base = {
     runId: input.runId,
     trigger: previous?.trigger ?? input.trigger,
@@ -122,10 +122,14 @@ export async function runRegion(
     ...(input.parentRunId ?? previous?.parentRunId ? { parentRunId: input.parentRunId ?? previous?.parentRunId } : {}),
   };
 
-  // Async delivery is at least once: a continuation whose cursor is no longer the one the run saved
-  // (a redelivery of an earlier hand-over) must not sweep that stretch again. Checked before the
-  // lease: renewing it here would lock the region out until the lease expires.
-  if (input.cursor && (previous?.status !== 'continued' || previous.cursor !== JSON.stringify(input.cursor))) {
+  // Async delivery is at least once: a region run whose record already exists, or a continuation
+  // whose cursor is no longer the one the run saved, is a redelivery and must not sweep again (nor
+  // overwrite the report). Checked before the lease: renewing it here would lock the region out
+  // until the lease expires.
+  const redelivered = input.cursor
+    ? previous?.status !== 'continued' || previous.cursor !== JSON.stringify(input.cursor)
+    : previous !== null;
+  if (redelivered) {
     deps.logger.warn({ msg: 'reconcile.duplicate_continuation', runId: input.runId, regionId: input.regionId, status: previous?.status ?? null });
     return previous ?? finishRecord(deps, { ...base, status: 'skipped', tally: new RunTally(), apiCalls: {} });
   }
