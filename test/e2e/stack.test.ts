@@ -87,9 +87,11 @@ describe('stack (npm start) end to end', () => {
       attestation: { sensitiveDataRemoved: true },
     });
     expect(asAuditor.status).toBe(403);
+    expect(asAuditor.body).toMatchObject({ code: 'Forbidden', status: 403 });
     const anonymous = await fetch(`${stack.url}/v1/images/${HZ}/m-hzdemobase0001`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    expect(await anonymous.json()).toMatchObject({ code: 'Unauthenticated', status: 401 });
   });
 
   it('drains a shared image and deletes it once ECS shows no share', async () => {

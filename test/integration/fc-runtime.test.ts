@@ -237,6 +237,8 @@ describe('FC runtime (local FC 3.0)', () => {
     expect(((await missing.json()) as { code: string }).code).toBe('RouteNotFound');
     const wrong = await fetch(`${rt.url}/v1/binary`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(((await wrong.json()) as { code: string }).code).toBe('MethodNotAllowed');
   });
 
   it('base64-encodes binary request bodies and decodes base64 responses', async () => {
