@@ -27,6 +27,7 @@ import { disallowedAccounts, notShareableReason } from './policy.js';
 import {
   LIVE_STATES,
   PENDING_STATES,
+  REVOCABLE_STATES,
   applyShares,
   audit,
   cancelRequest,
@@ -634,7 +635,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
     // ECS shares of named accounts that no live row will remove: made outside the service, or
     // shared outside while the service only holds a pending ask for the account.
-    const revocable = new Set(rows.filter((s) => s.state === 'active' || s.state === 'revoking').map((s) => s.accountId));
+    const revocable = new Set(rows.filter((s) => REVOCABLE_STATES.includes(s.state)).map((s) => s.accountId));
     const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !revocable.has(id));
 
     // Pending asks for these accounts are withdrawn; a request left without pending shares is cancelled.
@@ -651,7 +652,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const revoked = await revokeShares(
       deps,
       ctx,
-      rows.filter((s) => s.state === 'active' || s.state === 'revoking'),
+      rows.filter((s) => REVOCABLE_STATES.includes(s.state)),
       { reason },
     );
     if (strays.length > 0) {

@@ -3,6 +3,7 @@
 // write-ahead intent (applying / revoking) stored before the call. See README.md in this folder.
 import { GovernorError, StoreError, errorCode, isConditionFailed, isGovernorError } from './errors.js';
 import type { AccountId, AuditEvent, ImageRecord, Share, ShareRequest, ShareState } from './model.js';
+import { isTerminal } from './model.js';
 import type { Ctx, DomainDeps } from './context.js';
 import { shareLimit } from './context.js';
 import { MAX_WRITE_ATTEMPTS, compact, mapLimit, updateImageRecord, updateRequestRecord } from './util.js';
@@ -29,6 +30,8 @@ export interface DrainProgress {
 /** Store writes per share run with this much concurrency (keeps Tablestore latency off the critical path). */
 const WRITE_CONCURRENCY = 10;
 
+/** States a revoke starts from (ECS lists the account, or is being asked to stop listing it). */
+export const REVOCABLE_STATES: readonly ShareState[] = ['active', 'revoking'];
 /** States in which ECS may list the account (or is about to). */
 export const LIVE_STATES: readonly ShareState[] = ['applying', 'active', 'revoking'];
 /** States that never reached ECS. */
@@ -323,7 +326,7 @@ async function withdrawOrphans(deps: DomainDeps, intents: readonly Share[]): Pro
   const orphans: AccountId[] = [];
   for (const intent of intents) {
     const fresh = await deps.store.getShare(intent.regionId, intent.imageId, intent.accountId);
-    if (fresh && sameIncarnation(fresh, intent) && TERMINAL_AFTER_APPLY.includes(fresh.state)) orphans.push(intent.accountId);
+    if (fresh && sameIncarnation(fresh, intent) && isTerminal(fresh.state)) orphans.push(intent.accountId);
   }
   const first = intents[0];
   if (!first || orphans.length === 0) return;
@@ -332,8 +335,6 @@ async function withdrawOrphans(deps: DomainDeps, intents: readonly Share[]): Pro
     deps.logger.error({ msg: 'could not withdraw orphan shares; the reconciler reports them as unmanaged', imageId: first.imageId, error: errorCode(e) }),
   );
 }
-
-const TERMINAL_AFTER_APPLY: readonly ShareState[] = ['failed', 'rejected', 'expired', 'revoked'];
 
 /**
  * After a definitive ECS refusal: accounts ECS lists become active, the others failed (quota
@@ -673,7 +674,7 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
   try {
     const settled = await resolveApplyingFromEcs(deps, ctx, stopped, 'ImageDeletionPending');
     await refreshRequests(deps, ctx, stopped);
-    await revokeShares(deps, ctx, [...rows.filter((s) => s.state === 'active' || s.state === 'revoking'), ...settled.active], { reason });
+    await revokeShares(deps, ctx, [...rows.filter((s) => REVOCABLE_STATES.includes(s.state)), ...settled.active], { reason });
     perms = await deps.images.getSharePermissions(regionId, imageId);
     const applying = new Set(inFlight.map((s) => s.accountId));
     const strays = perms.accounts.map((a) => a.accountId).filter((id) => !applying.has(id));

@@ -12,6 +12,7 @@ import {
   expireShares,
   finishDrain,
   isUpstreamFailure,
+  PENDING_STATES,
   markApplied,
   markApplyFailed,
   markRevoked,
@@ -107,7 +108,7 @@ async function reconcileLiveImage(
   const shareable = record?.lifecycle !== 'deleted' && imageShareable(policy, ecs);
 
   // Pending rows whose request died without them (a crash between writes) or timed out.
-  const pendingRows = shares.filter((s) => s.state === 'pending_approval' || s.state === 'approved');
+  const pendingRows = shares.filter((s) => PENDING_STATES.includes(s.state));
   let stillPending: readonly Share[] = pendingRows;
   if (enforce && pendingRows.length > 0) {
     stillPending = await settlePendingShares(deps, ctx, pendingRows);
@@ -314,7 +315,7 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
   for (const request of await pendingRequestsOf(deps, regionId, imageId)) {
     await cancelRequest(deps, ctx, request, 'image deleted');
   }
-  const pending = live.filter((s) => s.state === 'pending_approval' || s.state === 'approved');
+  const pending = live.filter((s) => PENDING_STATES.includes(s.state));
   await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason: 'image deleted' });
   // Shares ECS had (or was being asked to have) end with the image; quota is zeroed below at once.
   const sent = live.filter((s) => !pending.includes(s));
