@@ -18,7 +18,7 @@ import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
-import { DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, seedDemo } from './demo-seed.js';
+import { DEMO_IMAGES, DEMO_OUT_OF_BAND_SHARE, DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, DEMO_TARGETS, seedDemo } from './demo-seed.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_ISSUER = 'https://idp.local.image-share-governor/';
@@ -206,7 +206,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
 function banner(s: Stack): string {
   const t = s.tokens;
-  const img = 'cn-hangzhou/m-hzdemobase0001';
+  const first = DEMO_IMAGES[0]!;
+  const img = `${first.regionId}/${first.imageId}`;
+  const partner = DEMO_TARGETS.partner;
   return [
     '',
     `image-share-governor is running at ${s.url}`,
@@ -214,10 +216,8 @@ function banner(s: Stack): string {
     `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
     `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in ${relative(process.cwd(), join(s.dataDir, 'tablestore')) || '.'})`,
     `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
-    '  demo images         cn-hangzhou: m-hzdemobase0001, m-hzdemoapp00001, m-hzdemosecret01 (deny-tagged),',
-    '                      m-hzdemolegacy01 (shared out of band), m-hzdemomarket01, m-hzdemosystem01 (system)',
-    '                      cn-shanghai: m-shdemobase0001, m-shdemodb000001',
-    '  target accounts     2000000000000001, 2000000000000002, 2000000000000003',
+    ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
+    `  target accounts     ${Object.values(DEMO_TARGETS).join(', ')}`,
     '',
     `Tokens (12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}):`,
     ...Object.entries(t).map(([r, v]) => `  export ${r.toUpperCase()}=${v}`),
@@ -226,15 +226,15 @@ function banner(s: Stack): string {
     `  # ask to share (waits for approval)`,
     `  curl -s -X POST ${s.url}/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" \\`,
     `    -H 'Content-Type: application/json' -H "Idempotency-Key: demo-1" \\`,
-    `    -d '{"accountIds":["2000000000000001"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}'`,
+    `    -d '{"accountIds":["${partner}"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}'`,
     `  # the approval queue, then approve (use the request id from above)`,
     `  curl -s "${s.url}/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
     `  curl -s -X POST ${s.url}/v1/share-requests/<requestId>/approve -H "Authorization: Bearer $APPROVER" -H 'Content-Type: application/json' -d '{"comment":"ok"}'`,
     `  # live view of one image: shares, drift, quota`,
     `  curl -s ${s.url}/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
     `  # revoke`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" -H 'Content-Type: application/json' -d '{"accountIds":["2000000000000001"],"reason":"rollout done"}'`,
-    `  # run the reconciler now (it finds the out-of-band share of m-hzdemolegacy01), then read its report`,
+    `  curl -s -X POST ${s.url}/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" -H 'Content-Type: application/json' -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
+    `  # run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
     `  curl -s -X POST ${s.url}/__emulator/timers/image-share-reconcile/every-10m`,
     `  curl -s "${s.url}/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
     `  # drain and delete an image`,
