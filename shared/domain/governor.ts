@@ -178,6 +178,27 @@ function checkRegion(policy: Policy, regionId: string): void {
   }
 }
 
+/** The `{regionId}/{imageId}` of a path: a well-formed image id in a managed region. */
+function checkImagePath(policy: Policy, regionId: string, imageId: string): void {
+  const errors = new FieldErrors();
+  checkImageRef(errors, regionId, imageId);
+  errors.throwIfAny();
+  checkRegion(policy, regionId);
+}
+
+/** ECS must know the image, policy must let it be shared, and it must be Available. */
+function checkEcsImage(policy: Policy, imageId: string, regionId: string, ecsImage: EcsImage | null): EcsImage {
+  if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
+  const notShareable = notShareableReason(policy, ecsImage);
+  if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
+  if (ecsImage.status !== 'Available') {
+    throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
+      details: { imageStatus: ecsImage.status },
+    });
+  }
+  return ecsImage;
+}
+
 export function needsApproval(policy: Policy, accountIds: readonly AccountId[]): boolean {
   return policy.approvalRequired && !accountIds.every((id) => policy.approvalExemptAccounts.includes(id));
 }
@@ -291,15 +312,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
 
     const admit = async (): Promise<void> => {
-      const ecsImage = await images.getImage(regionId, imageId);
-      if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
-      const notShareable = notShareableReason(policy, ecsImage);
-      if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
-      if (ecsImage.status !== 'Available') {
-        throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
-          details: { imageStatus: ecsImage.status },
-        });
-      }
+      const ecsImage = checkEcsImage(policy, imageId, regionId, await images.getImage(regionId, imageId));
       const record = await store.getImage(regionId, imageId);
       if (record && record.lifecycle !== 'active') {
         throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
@@ -578,15 +591,7 @@ export function createGovernor(input: GovernorDeps): Governor {
         details: { accounts: refused },
       });
     }
-    const ecsImage = await images.getImage(request.regionId, request.imageId);
-    if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${request.imageId} no longer exists in ${request.regionId}`);
-    const notShareable = notShareableReason(policy, ecsImage);
-    if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
-    if (ecsImage.status !== 'Available') {
-      throw new GovernorError('ImageNotAvailable', `Image ${request.imageId} is ${ecsImage.status}; only Available images can be shared`, {
-        details: { imageStatus: ecsImage.status },
-      });
-    }
+    checkEcsImage(policy, request.imageId, request.regionId, await images.getImage(request.regionId, request.imageId));
   }
 
   async function decidedOutcome(requestId: string): Promise<{ request: ShareRequest; shares: Share[] }> {
@@ -681,10 +686,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
   async function describeImage(ctx: Ctx, regionId: string, imageId: string, opts: { live: boolean }): Promise<ImageDescription> {
     void ctx;
-    const errors = new FieldErrors();
-    checkImageRef(errors, regionId, imageId);
-    errors.throwIfAny();
-    checkRegion(policy, regionId);
+    checkImagePath(policy, regionId, imageId);
 
     const [record, rows, pendingRequests] = await Promise.all([
       store.getImage(regionId, imageId),
@@ -814,10 +816,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
   async function deletionStatus(ctx: Ctx, regionId: string, imageId: string): Promise<{ status: DeletionStatus; remaining: number; lastError?: string }> {
     void ctx;
-    const errors = new FieldErrors();
-    checkImageRef(errors, regionId, imageId);
-    errors.throwIfAny();
-    checkRegion(policy, regionId);
+    checkImagePath(policy, regionId, imageId);
     const record = await store.getImage(regionId, imageId);
     if (!record) return { status: 'none', remaining: 0 };
     const { status, lastError } = record.deletion;
@@ -827,10 +826,7 @@ export function createGovernor(input: GovernorDeps): Governor {
   }
 
   async function cancelDeletion(ctx: Ctx, regionId: string, imageId: string): Promise<{ status: 'cancelled'; remaining: number }> {
-    const errors = new FieldErrors();
-    checkImageRef(errors, regionId, imageId);
-    errors.throwIfAny();
-    checkRegion(policy, regionId);
+    checkImagePath(policy, regionId, imageId);
     const record = await store.getImage(regionId, imageId);
     if (!record || record.lifecycle !== 'draining') {
       throw new GovernorError('DeletionNotInProgress', `No drain is in progress for image ${imageId}`, {
@@ -864,10 +860,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     getRequest: (_ctx, requestId) => boundary(() => getRequestOrThrow(requestId)),
     listEvents: (_ctx, regionId, imageId, q) =>
       boundary(async () => {
-        const errors = new FieldErrors();
-        checkImageRef(errors, regionId, imageId);
-        errors.throwIfAny();
-        checkRegion(policy, regionId);
+        checkImagePath(policy, regionId, imageId);
         return store.listAudit(regionId, imageId, clampLimit(q.limit), q.cursor);
       }),
     requestDeletion: (ctx, regionId, imageId, body) => boundary(() => requestDeletion(ctx, regionId, imageId, body)),
