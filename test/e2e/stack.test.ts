@@ -248,8 +248,10 @@ describe('npm start --json', () => {
     });
     try {
       // Act
+      const stdoutLines: string[] = [];
       const line = await new Promise<string>((resolveLine, reject) => {
         const rl = createInterface({ input: child.stdout! });
+        rl.on('line', (l) => stdoutLines.push(l));
         rl.once('line', resolveLine);
         child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
       });
@@ -264,9 +266,11 @@ describe('npm start --json', () => {
       expect(ready.regions).toEqual(['cn-hangzhou', 'cn-shanghai']);
       const res = await fetch(`${ready.url}/v1/share-requests?status=pending_approval`, { headers: { authorization: `Bearer ${ready.tokens.approver}` } });
       expect(res.status).toBe(200);
-      const exit = new Promise<number | null>((r) => child.once('exit', r));
+      const exit = new Promise<number | null>((r) => child.once('close', r)); // after stdout is drained
       child.kill('SIGINT');
       expect(await exit).toBe(0);
+      // Nothing but the ready line ever reached stdout (function logs go to stderr).
+      expect(stdoutLines).toEqual([line]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
