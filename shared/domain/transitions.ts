@@ -243,6 +243,11 @@ async function closeShares(
   return moved;
 }
 
+/** Records on intents that stay in place why their ECS call failed. Best effort: the intent is what matters. */
+async function noteIntentError(deps: DomainDeps, intents: readonly Share[], state: 'applying' | 'revoking', error: unknown): Promise<void> {
+  await mapLimit(intents, WRITE_CONCURRENCY, (s) => transitionShare(deps, s, [state], { state, lastError: errorCode(error) }).catch(() => null));
+}
+
 const requestIdsOf = (shares: readonly Share[]): string[] =>
   [...new Set(shares.map((s) => s.requestId).filter((id): id is string => id !== undefined))];
 
@@ -292,9 +297,7 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
     if (isUpstreamFailure(e)) {
       // Intents stay `applying`: ECS may or may not have applied them; the next attempt or the
       // reconciler settles them from ECS truth. Record why, best effort.
-      await mapLimit(intents, WRITE_CONCURRENCY, (s) =>
-        transitionShare(deps, s, ['applying'], { state: 'applying', lastError: errorCode(e) }).catch(() => null),
-      );
+      await noteIntentError(deps, intents, 'applying', e);
       throw e;
     }
     // ECS gave a definitive answer (e.g. quota, unknown account): settle every intent from ECS truth.
@@ -420,9 +423,7 @@ async function revokeImageShares(
   } catch (e) {
     // An image ECS no longer has is shared with nobody: the removal is complete.
     if (!isGovernorError(e, 'ImageNotFound')) {
-      await mapLimit(intents, WRITE_CONCURRENCY, (s) =>
-        transitionShare(deps, s, ['revoking'], { state: 'revoking', lastError: errorCode(e) }).catch(() => null),
-      );
+      await noteIntentError(deps, intents, 'revoking', e);
       throw e;
     }
   }
