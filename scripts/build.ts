@@ -3,7 +3,8 @@
 // For every fc3 resource, `code: ./dist/<name>` + `handler: <file>.<export>` means the entry
 // functions/<name>/<file>.ts is bundled to dist/<name>/<file>.js — the exact file FC loads, and the
 // exact file `npm start` runs. CommonJS for Node 20, minified, tree-shaken, no source maps unless
-// `--sourcemap` (then external, not uploaded by default because s deploys the whole folder).
+// `--sourcemap` (then an external .map beside the bundle, mapped to the TypeScript sources; `s deploy`
+// uploads the whole folder, map included).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
 // inside this ESM repository as on FC.
 //
