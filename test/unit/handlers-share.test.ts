@@ -138,6 +138,22 @@ describe('share function (handler over the governor with in-memory store and ECS
     });
   });
 
+  it.each([
+    ['info', 'warn', [{ level: 'warn', msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 2, used: 0 }]],
+    ['error', 'info', undefined],
+  ])('with LOG_LEVEL=%s a domain warning makes the request line %s (notes below the level are dropped)', async (logLevel, lineLevel, notes) => {
+    // Prepare: a pending request whose quota counter drifted to 0 behind its back
+    h = await createDomainHarness(shareRoutes, { idp, env: { LOG_LEVEL: logLevel } });
+    const { requestId } = JSON.parse((await ask()).body).request as { requestId: string };
+    await h.store.correctQuota(REGION, IMAGE, 2, 0);
+    h.logs.length = 0;
+    // Act: rejecting gives back 2 units the counter does not hold
+    const res = await h.handler(event('reject', { token: h.tokens.approver, requestId }), { requestId: 'req-drift' });
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(h.logs.map((l) => [l.requestId, l.level, l.notes])).toEqual([['req-drift', lineLevel, notes]]);
+  });
+
   it('writes what the governor logs outside any HTTP request as its own line', async () => {
     h.store.failNext('appendAudit', new StoreError('Busy'), 2);
     await h.runtime.governor.requestShare(
