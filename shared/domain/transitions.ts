@@ -530,24 +530,6 @@ export async function expireRequest(deps: DomainDeps, ctx: Ctx, request: ShareRe
   });
 }
 
-/** Expires every pending request whose pendingUntil has passed (optionally of one image). Returns how many. */
-export async function expirePendingRequests(
-  deps: DomainDeps,
-  ctx: Ctx,
-  filter: { regionId?: string; imageId?: string } = {},
-): Promise<number> {
-  let expired = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listRequests({ status: 'pending_approval', ...filter }, 100, cursor);
-    for (const request of page.items) {
-      if (await expireRequest(deps, ctx, request)) expired++;
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-  return expired;
-}
-
 /** Every pending request of one image (all pages). */
 export async function pendingRequestsOf(deps: DomainDeps, regionId: string, imageId: string): Promise<ShareRequest[]> {
   const out: ShareRequest[] = [];

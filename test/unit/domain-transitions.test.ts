@@ -7,7 +7,7 @@ import type { Policy } from '../../shared/domain/policy.js';
 import {
   adoptShare,
   audit,
-  expirePendingRequests,
+  expireRequest,
   expireShares,
   finishDrain,
   markApplied,
@@ -138,13 +138,14 @@ describe('transitions: revoking', () => {
 });
 
 describe('transitions: pending requests', () => {
-  it('expirePendingRequests expires only requests past their TTL and releases their quota', async () => {
+  it('expireRequest expires only requests past their TTL and releases their quota', async () => {
     const w = world({ pendingRequestTtlHours: 10 });
     const old = (await w.governor.requestShare(alice, input([1, 2]))).request;
     w.clock.advanceHours(5);
     const recent = (await w.governor.requestShare(alice, input([3]))).request;
     w.clock.advanceHours(5);
-    expect(await expirePendingRequests(w.deps, reconciler)).toBe(1);
+    expect(await expireRequest(w.deps, reconciler, old)).toMatchObject({ requestId: old.requestId, status: 'expired' });
+    expect(await expireRequest(w.deps, reconciler, recent)).toBeNull();
     expect((await w.store.getRequest(old.requestId))?.status).toBe('expired');
     expect((await w.store.getRequest(recent.requestId))?.status).toBe('pending_approval');
     expect(w.store.allShares().map((s) => s.state)).toEqual(['expired', 'expired', 'pending_approval']);
