@@ -402,6 +402,21 @@ describe('reconcile engine: draining and deleted images', () => {
     const third = await sweep(h, 'enforce');
     expect(third.tally.findings).toEqual({});
   });
+
+  it('closes what a deleted image still holds (an apply that stopped after its intent), then skips it', async () => {
+    const h = harness();
+    await seedImage(h, IMG, { quotaUsed: 1, lifecycle: 'deleted', deletion: { status: 'deleted', mode: 'drain' } });
+    await seedShare(h, IMG, A1, 'applying');
+    const env = await sweep(h, 'enforce');
+    expect(env.tally.actions).toEqual({ image_marked_deleted: 1 });
+    expect(h.store.allShares().map((s) => s.state)).toEqual(['revoked']);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(0);
+    // Once nothing is left, a deleted image costs no ECS call.
+    const ecsCalls = h.images.calls.length;
+    const again = await sweep(h, 'enforce');
+    expect(again.tally.findings).toEqual({});
+    expect(h.images.calls.slice(ecsCalls).filter((c) => c.imageId === IMG)).toEqual([]);
+  });
 });
 
 describe('reconcile engine: quota recount', () => {

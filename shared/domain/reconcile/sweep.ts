@@ -107,9 +107,10 @@ async function storePhase(env: ReconcileEnv, regionId: string, from: RegionCurso
   let index = from.index;
   for (;;) {
     const page = await store.listImages({ regionId }, STORE_PAGE_SIZE, storeCursor);
-    // Deleted images with nothing left to close are skipped inside reconcileImage at no write cost.
+    // A deleted image that holds no quota has nothing left to close: skipped without an ECS call.
+    // One that still holds quota (an apply that stopped after its intent) is closed below.
     const next = await forEachBounded(page.items, index, control, async (record) => {
-      if (listed.has(record.imageId) || record.lifecycle === 'deleted') return;
+      if (listed.has(record.imageId) || (record.lifecycle === 'deleted' && record.quotaUsed === 0)) return;
       env.tally.imagesScanned += 1;
       await guarded(env, regionId, record.imageId, async () => {
         // Confirm absence image by image: the listing may predate an image created since.
