@@ -55,6 +55,11 @@ describe('reconcile crash recovery against the emulators', () => {
     await storeShare(store, drainAfterRemove, T1, 'revoking');
     await storeShare(store, drainAfterRemove, T2, 'revoking');
     await images.removeShares(REGION, drainAfterRemove, [T1, T2]);
+    // drain: an apply that began before the drain stopped after ECS took the account
+    const drainStoppedApply = await newImage('drain-stopped-apply');
+    await ecs.shareOutOfBand(REGION, drainStoppedApply, T3);
+    await storeImage(store, drainStoppedApply, { ...draining, quotaUsed: 1 });
+    await storeShare(store, drainStoppedApply, T3, 'applying');
 
     // Act
     const result = await stack.invoke(timer({ mode: 'enforce', regions: [REGION] }));
@@ -70,6 +75,7 @@ describe('reconcile crash recovery against the emulators', () => {
       [unshareBeforeCall]: { ecs: [], store: { [T3]: 'revoked' }, lifecycle: 'active' },
       [drainAfterDelete]: { ecs: [], store: { [T1]: 'revoked' }, lifecycle: 'deleted' },
       [drainAfterRemove]: { ecs: [], store: { [T1]: 'revoked', [T2]: 'revoked' }, lifecycle: 'deleted' },
+      [drainStoppedApply]: { ecs: [], store: { [T3]: 'revoked' }, lifecycle: 'deleted' },
     };
     for (const [imageId, expected] of Object.entries(expectations)) {
       const inEcs = ecsState.images.find((i) => i.imageId === imageId);
@@ -82,6 +88,6 @@ describe('reconcile crash recovery against the emulators', () => {
     }
     expect(ecsState.images.find((i) => i.imageId === drainAfterRemove)?.deleted).toBe(true);
     // The drained images' intents are the drain's to finish, reported under `draining`.
-    expect(run?.findings).toEqual({ stale_intent: 5, draining: 2 });
+    expect(run?.findings).toEqual({ stale_intent: 5, draining: 3 });
   });
 });
