@@ -7,6 +7,7 @@
 //   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
@@ -108,6 +109,16 @@ function portInUse(err: unknown, what: string, port: number | undefined): never 
   throw err;
 }
 
+/** Fails fast on a taken port, before the build and the emulators; listening later still decides. */
+async function checkPortFree(port: number | undefined, what: string): Promise<void> {
+  if (!port) return;
+  const probe = createServer();
+  await new Promise<void>((resolveProbe, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveProbe()));
+  }).catch((e: unknown) => portInUse(e, what, port));
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = resolve(opts.dataDir ?? join(ROOT, '.data'));
   try {
@@ -120,6 +131,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
+    await checkPortFree(opts.port ?? 9000, 'FC runtime');
+    await checkPortFree(opts.ecsPort, 'ECS emulator');
+    await checkPortFree(opts.tablestorePort, 'Tablestore emulator');
     if (opts.build !== false) await buildFunctions({ root: ROOT });
     const role = roleKeys(dataDir);
 

@@ -1,7 +1,7 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,6 +224,13 @@ describe('npm start failures', () => {
       await expect(startStack({ port, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(
         new StartError(`port ${port} for the FC runtime is already in use; pick another (--port P, 0 = any free port)`),
       );
+      // A taken port is found before the build: the bundles are left as they were.
+      const bundle = join(ROOT, 'dist/share/index.js');
+      const builtAt = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs;
+      await expect(startStack({ port: 0, ecsPort: port, dataDir, timers: 'off', log: () => undefined })).rejects.toThrow(
+        new StartError(`port ${port} for the ECS emulator is already in use; pick another (--ecs-port P, 0 = any free port)`),
+      );
+      expect(statSync(bundle, { throwIfNoEntry: false })?.mtimeMs).toBe(builtAt);
       mkdirSync(join(dataDir, 'tablestore'), { recursive: true });
       writeFileSync(join(dataDir, 'tablestore', 'snapshot.otsdb'), 'not a snapshot');
       await expect(startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(/Tablestore data in .* is corrupt .* move that folder away/);
