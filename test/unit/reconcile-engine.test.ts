@@ -89,6 +89,51 @@ describe('reconcile engine: unmanaged shares', () => {
   });
 });
 
+describe('reconcile engine: unmanaged shares taken over during the run', () => {
+  it('does not revoke an account a share request took after the run read the rows', async () => {
+    const h = harness({ unmanagedShares: 'revoke' });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    const ecs = await h.images.getImage(REGION, IMG);
+    // The run reads no row for A1; right after, an approved request's apply records A1 as active.
+    const listShares = h.store.listShares.bind(h.store);
+    let reads = 0;
+    h.store.listShares = async (regionId: string, imageId: string) => {
+      const rows = await listShares(regionId, imageId);
+      if (reads++ === 0) await seedShare(h, IMG, A1, 'active');
+      return rows;
+    };
+    const env = h.env('enforce');
+    await reconcileImage(env, REGION, IMG, ecs);
+    expect(env.tally.findings).toEqual({ unmanaged: 1 });
+    expect(env.tally.actions).toEqual({});
+    expect(h.images.callsOf('removeShares')).toEqual([]);
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+  });
+
+  it('adopt skips an account a share request took meanwhile instead of failing the image', async () => {
+    const h = harness({ unmanagedShares: 'adopt' });
+    h.images.addImage({ imageId: IMG });
+    h.images.shareOutOfBand(REGION, IMG, A1);
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    const ecs = await h.images.getImage(REGION, IMG);
+    const listShares = h.store.listShares.bind(h.store);
+    let reads = 0;
+    h.store.listShares = async (regionId: string, imageId: string) => {
+      const rows = await listShares(regionId, imageId);
+      if (reads++ === 0) await seedShare(h, IMG, A1, 'active');
+      return rows;
+    };
+    const env = h.env('enforce');
+    await reconcileImage(env, REGION, IMG, ecs);
+    expect(env.tally.errors).toEqual([]);
+    expect(env.tally.actions).toEqual({});
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ accountId: A1, state: 'active', origin: 'request' })]);
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+  });
+});
+
 describe('reconcile engine: missing shares', () => {
   it('re-applies an active share ECS lost through the applying intent', async () => {
     const h = harness();

@@ -278,21 +278,27 @@ async function handleUnmanaged(
         await adoptShare(deps, ctx, regionId, imageId, accountId);
         tally.action('share_adopted');
       } catch (error) {
+        // A share request took the account since this run read the rows: its row owns the share now.
+        if (isGovernorError(error, 'ShareAlreadyExists')) continue;
         // Over the policy's quota: the share stays unmanaged (reported each run) for a person to decide.
         if (!isGovernorError(error, 'ShareQuotaExceeded')) throw error;
         tally.error({ regionId, imageId, code: error.code, message: `cannot adopt ${accountId}: ${error.message}` });
       }
     }
   }
-  if (revoke.length > 0) {
-    await deps.images.removeShares(regionId, imageId, revoke);
-    await audit(
-      deps,
-      ctx,
-      revoke.map((accountId) => ({ regionId, imageId, accountId, action: 'reconcile.unmanaged_revoked', before: 'shared', after: 'revoked' })),
-    );
-    tally.action('unmanaged_revoked', revoke.length);
-  }
+  if (revoke.length === 0) return;
+  // Look again right before the irreversible call: an account a share request has taken since this
+  // run read the rows (its apply found the account already listed) is no longer unmanaged.
+  const claimed = new Set((await deps.store.listShares(regionId, imageId)).filter((s) => !isTerminal(s.state)).map((s) => s.accountId));
+  const strays = revoke.filter((accountId) => !claimed.has(accountId));
+  if (strays.length === 0) return;
+  await deps.images.removeShares(regionId, imageId, strays);
+  await audit(
+    deps,
+    ctx,
+    strays.map((accountId) => ({ regionId, imageId, accountId, action: 'reconcile.unmanaged_revoked', before: 'shared', after: 'revoked' })),
+  );
+  tally.action('unmanaged_revoked', strays.length);
 }
 
 /**
