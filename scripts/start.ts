@@ -24,6 +24,7 @@ import { DEMO_IMAGES, DEMO_OUT_OF_BAND_SHARE, DEMO_OWNER_ACCOUNT_ID, DEMO_REGION
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_ISSUER = 'https://idp.local.image-share-governor/';
 export const LOCAL_AUDIENCE = 'image-share-governor';
+const TABLE_PREFIX = 'isg_';
 const ROLES = ['requester', 'approver', 'admin', 'auditor'] as const;
 type RoleName = (typeof ROLES)[number];
 
@@ -153,8 +154,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     closers.push(() => tsServer.close());
 
     const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role });
-    await ensureTables(client, 'isg_', { pollMs: 50 });
-    const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: 'isg_', credentials: () => role });
+    await ensureTables(client, TABLE_PREFIX, { pollMs: 50 });
+    const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: TABLE_PREFIX, credentials: () => role });
     await seedDemo(ecsServer.endpoint, role, store);
 
     const key = await signingKey(dataDir);
@@ -180,6 +181,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ECS_PROTOCOL: 'http',
       TABLESTORE_ENDPOINT: tsServer.endpoint,
       TABLESTORE_INSTANCE: tsServer.instance,
+      // The tables made above, whatever TABLE_PREFIX the shell may export for a deployment.
+      TABLE_PREFIX,
       JWT_ISSUER: LOCAL_ISSUER,
       JWT_AUDIENCE: LOCAL_AUDIENCE,
       JWT_JWKS: JSON.stringify({ keys: [key.publicJwk] }),

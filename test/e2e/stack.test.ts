@@ -251,6 +251,8 @@ describe('npm start --json', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
       cwd: ROOT,
+      // A deployer's shell may export TABLE_PREFIX; the local stack keeps the tables it made.
+      env: { ...process.env, TABLE_PREFIX: 'deployed_' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
