@@ -544,8 +544,10 @@ export async function pendingRequestsOf(deps: DomainDeps, regionId: string, imag
 
 /**
  * Settles pending shares whose request is no longer pending (a crash between the request write and
- * the share writes) or has passed pendingUntil. Returns the shares that remain pending and owned by a
- * live request. The reconciler calls it per image; the share path calls it on blocking rows.
+ * the share writes) or has passed pendingUntil; a `pending_approval` row of an approved request
+ * becomes `approved` (the reconciler applies it once it is older than the grace period). Returns the
+ * shares that remain pending and owned by a live request. The reconciler calls it per image; the
+ * share path calls it on blocking rows.
  */
 export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
   const stillPending: Share[] = [];
@@ -567,7 +569,17 @@ export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: re
       continue;
     }
     const status = request?.status;
-    if (status === 'pending_approval' || status === 'approved') {
+    if (request && status === 'approved' && share.state === 'pending_approval') {
+      // The approval was recorded, but an interruption kept this row from following it.
+      const moved = await transitionShare(deps, share, ['pending_approval'], { state: 'approved' });
+      if (moved) {
+        await audit(deps, ctx, [
+          shareEvent(moved, { action: 'share.approved', before: 'pending_approval', after: 'approved', reason: request.reason, ticket: request.ticket }),
+        ]);
+      }
+      const current = moved ?? (await deps.store.getShare(share.regionId, share.imageId, share.accountId));
+      if (current && sameIncarnation(current, share) && PENDING_STATES.includes(current.state)) stillPending.push(current);
+    } else if (status === 'pending_approval' || status === 'approved') {
       stillPending.push(share);
     } else if (status === 'rejected') {
       await closePendingShares(deps, ctx, [share], { to: 'rejected', action: 'share.rejected' });

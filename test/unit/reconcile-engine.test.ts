@@ -89,6 +89,27 @@ describe('reconcile engine: unmanaged shares', () => {
   });
 });
 
+describe('reconcile engine: an approval interrupted before its rows followed', () => {
+  it('moves the leftover pending row to approved, then applies it once the grace period has passed', async () => {
+    const h = harness();
+    h.images.addImage({ imageId: IMG });
+    await seedImage(h, IMG, { quotaUsed: 1 });
+    const request = await seedRequest(h, IMG, [A1], '2026-03-01T00:00:00.000Z');
+    await h.store.updateRequest({ ...request, status: 'approved', decidedBy: 'bob' }, request.version);
+    await seedShare(h, IMG, A1, 'pending_approval');
+    const first = await sweep(h, 'enforce');
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ accountId: A1, state: 'approved' })]);
+    expect(first.tally.findings).toEqual({});
+    h.clock.advance(600_000);
+    const second = await sweep(h, 'enforce');
+    expect(second.tally).toMatchObject({ findings: { stale_intent: 1 }, actions: { share_reapplied: 1 } });
+    expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
+    expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'active' })]);
+    expect((await h.store.getRequest(request.requestId))?.status).toBe('applied');
+    expect((await h.store.getImage(REGION, IMG))?.quotaUsed).toBe(1);
+  });
+});
+
 describe('reconcile engine: unmanaged shares taken over during the run', () => {
   it('does not revoke an account a share request took after the run read the rows', async () => {
     const h = harness({ unmanagedShares: 'revoke' });
