@@ -574,7 +574,15 @@ export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: re
       const moved = await transitionShare(deps, share, ['pending_approval'], { state: 'approved' });
       if (moved) {
         await audit(deps, ctx, [
-          shareEvent(moved, { action: 'share.approved', before: 'pending_approval', after: 'approved', reason: request.reason, ticket: request.ticket }),
+          shareEvent(moved, {
+            action: 'share.approved',
+            before: 'pending_approval',
+            after: 'approved',
+            reason: request.reason,
+            ticket: request.ticket,
+            // The decision is the approver's; this event only records its completion.
+            detail: `completing the approval by ${request.decidedBy ?? 'an approver'}`,
+          }),
         ]);
       }
       const current = moved ?? (await deps.store.getShare(share.regionId, share.imageId, share.accountId));
