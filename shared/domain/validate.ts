@@ -65,7 +65,11 @@ export function checkText(errors: FieldErrors, path: string, value: unknown, opt
   }
 }
 
-/** Parses an RFC 3339 date-time; NaN when it is not one. */
+/** Parses an RFC 3339 date-time; NaN when it is not one (Date.parse alone rolls 02-30 over to March). */
 export function parseDateTime(value: string): number {
-  return DATE_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  if (!DATE_TIME.test(value)) return Number.NaN;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return Number.NaN;
+  return Date.parse(value);
 }

@@ -70,6 +70,7 @@ describe('governor.requestShare: rules in order', () => {
     ['an empty reason', { reason: '   ' }, '/reason'],
     ['an expiry that is not a date-time', { expiresAt: 'next tuesday' }, '/expiresAt'],
     ['an expiry without a time zone', { expiresAt: '2026-03-05T10:00:00' }, '/expiresAt'],
+    ['an expiry on a day the month does not have', { expiresAt: '2026-04-31T10:00:00Z' }, '/expiresAt'],
     ['an expiry in the past', { expiresAt: '2026-02-28T10:00:00Z' }, '/expiresAt'],
     ['a malformed image id', { imageId: 'ami-12345678' }, '/imageId'],
   ])('refuses %s with ValidationFailed and writes nothing', async (_name, over, path) => {
