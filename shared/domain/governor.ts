@@ -28,6 +28,7 @@ import {
   LIVE_STATES,
   PENDING_STATES,
   REVOCABLE_STATES,
+  WRITE_CONCURRENCY,
   applyShares,
   audit,
   cancelRequest,
@@ -407,7 +408,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const state = request.status === 'pending_approval' ? 'pending_approval' : 'approved';
     const conflicts: AccountId[] = [];
     const written: Share[] = [];
-    const created = await mapLimit(accountIds, 10, async (accountId) => {
+    const created = await mapLimit(accountIds, WRITE_CONCURRENCY, async (accountId) => {
       // A resumed request may already own the row (written just before the interruption).
       const existing = opts.resuming ? await store.getShare(request.regionId, request.imageId, accountId) : null;
       if (existing && existing.requestId === request.requestId && !isTerminal(existing.state)) return existing;

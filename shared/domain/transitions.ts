@@ -28,7 +28,7 @@ export interface DrainProgress {
 }
 
 /** Store writes per share run with this much concurrency (keeps Tablestore latency off the critical path). */
-const WRITE_CONCURRENCY = 10;
+export const WRITE_CONCURRENCY = 10;
 
 /** States a revoke starts from (ECS lists the account, or is being asked to stop listing it). */
 export const REVOCABLE_STATES: readonly ShareState[] = ['active', 'revoking'];
