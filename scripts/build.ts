@@ -20,6 +20,7 @@ import { isBuiltin } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { declaredFunctions, splitHandler } from '../emulators/fc/spec.js';
+import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
 
 export interface BuiltFunction {
   readonly resource: string;
@@ -157,6 +158,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
           },
         },
         trimFc2(root),
+        tablestoreWithoutSearch(),
       ],
     });
     // Replaced only once the new bundle is built: a failed build leaves the previous one in place.

@@ -1,6 +1,6 @@
 // s.yaml, checked offline: what `s deploy` would ship must load, be configured completely and
 // respect the fc3 component's rules (including the ones its schema does not catch).
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -80,6 +80,16 @@ describe('s.yaml', () => {
       expect(existsSync(join(ROOT, 'functions', basename(fn.codeDir), 'index.ts'))).toBe(true);
     }
     expect(built.map((b) => b.functionName)).toEqual(functions.map((f) => f.name));
+  });
+
+  it('ships no part of the tablestore SDK a function never calls (its search-index protocol)', () => {
+    for (const b of built) {
+      const text = readFileSync(b.file, 'utf8');
+      expect(text, b.functionName).toContain('PutRowRequest');
+      // The compiled search messages are replaced by a stub that names itself if ever touched.
+      expect(text, b.functionName).toContain('The Tablestore search API is not bundled');
+      expect(text, b.functionName).not.toContain('SearchIndexSplitsOptions.decode');
+    }
   });
 
   it("resolves every handler and initializer to a function exported by the built bundle", () => {
