@@ -8,6 +8,10 @@ import { MemoryImages } from '../support/memory-images.js';
 import { ManualClock } from '../support/clock.js';
 import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
 import type { Policy } from '../../shared/domain/policy.js';
+import { resolveDeps } from '../../shared/domain/context.js';
+import { RECONCILE_PRINCIPAL } from '../../shared/domain/reconcile/run.js';
+import { RunTally } from '../../shared/domain/reconcile/tally.js';
+import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 
 const REGION = 'cn-hangzhou';
 const IMAGE = 'm-golden000001';
@@ -149,6 +153,59 @@ describe('governor races', () => {
       // Assess: whoever wins, every quota unit is counted exactly once.
       for (const o of outcomes) if (typeof o === 'string') expect(o).toBe('ShareAlreadyExists');
       await expectConsistent(w);
+    },
+  );
+
+  it.each(Array.from({ length: 48 }, (_, k) => k))(
+    'an enforce sweep racing approve, unshare, share, drain and cancel keeps the quota exact (interleaving %i)',
+    async (k) => {
+      // Prepare: an applied request, a pending one, and two accounts shared outside the service.
+      const store = new MemoryStore();
+      const images = new MemoryImages(OWNER_ACCOUNT);
+      const clock = new ManualClock();
+      const policy = testPolicy({ unmanagedShares: k % 2 ? 'adopt' : 'revoke', intentGraceSeconds: 0 });
+      const w = { store, images, governor: createGovernor({ store, images, clock, policy }) };
+      images.addImage({ regionId: REGION, imageId: IMAGE });
+      const applied = (await w.governor.requestShare(alice, input([1, 2]))).request;
+      await w.governor.approve(bob, applied.requestId, {});
+      const pending = (await w.governor.requestShare(alice, input([3, 4]))).request;
+      images.shareOutOfBand(REGION, IMAGE, account(5));
+      images.shareOutOfBand(REGION, IMAGE, account(3));
+      clock.advance(1000);
+      const deps = resolveDeps({ store, images, clock, policy });
+      const sweep = () =>
+        sweepRegion({ deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce', tally: new RunTally() }, REGION, START_CURSOR, {
+          concurrency: 1,
+          shouldStop: () => false,
+        });
+      // Act
+      const running = sweep();
+      await ticks(k % 24);
+      const settle = (p: Promise<unknown>) => p.catch((e: { code?: string }) => e.code);
+      await Promise.all([
+        running,
+        settle(w.governor.approve(bob, pending.requestId, {})),
+        settle(w.governor.unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(1), account(5)], reason: 'x' })),
+        settle(w.governor.requestShare(alice, input([6]))),
+        settle(ticks(Math.floor(k / 3)).then(() => w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' }))),
+        settle(ticks(Math.floor(k / 2)).then(() => w.governor.cancelDeletion(admin, REGION, IMAGE))),
+      ]);
+      clock.advance(1000);
+      await sweep();
+      // Assess: the counter equals the quota-holding rows; an active row is listed unless the image is gone.
+      const record = await store.getImage(REGION, IMAGE);
+      expect(record?.quotaUsed).toBe(store.allShares().filter((s) => holdsQuota(s.state)).length);
+      if (images.isDeleted(REGION, IMAGE)) {
+        expect(record?.lifecycle).toBe('deleted');
+      } else {
+        const listed = new Set(images.sharedWith(REGION, IMAGE));
+        for (const row of store.allShares()) if (row.state === 'active') expect(listed.has(row.accountId)).toBe(true);
+      }
+      if (record?.lifecycle === 'draining') {
+        clock.advance(1000);
+        await sweep();
+        expect(images.isDeleted(REGION, IMAGE)).toBe(true);
+      }
     },
   );
 });
