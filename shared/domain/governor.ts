@@ -641,8 +641,8 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
     // ECS shares of named accounts that no live row will remove: made outside the service, or
     // shared outside while the service only holds a pending ask for the account.
-    const revocable = new Set(rows.filter((s) => REVOCABLE_STATES.includes(s.state)).map((s) => s.accountId));
-    const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !revocable.has(id));
+    const revocable = rows.filter((s) => REVOCABLE_STATES.includes(s.state));
+    const strays = perms.accounts.map((a) => a.accountId).filter((id) => wanted.has(id) && !revocable.some((s) => s.accountId === id));
 
     // Pending asks for these accounts are withdrawn; a request left without pending shares is cancelled.
     const pending = rows.filter((s) => PENDING_STATES.includes(s.state));
@@ -655,12 +655,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       }
     }
 
-    const revoked = await revokeShares(
-      deps,
-      ctx,
-      rows.filter((s) => REVOCABLE_STATES.includes(s.state)),
-      { reason },
-    );
+    const revoked = await revokeShares(deps, ctx, revocable, { reason });
     if (strays.length > 0) {
       await images.removeShares(regionId, imageId, strays);
       await audit(
@@ -669,11 +664,18 @@ export function createGovernor(input: GovernorDeps): Governor {
         strays.map((accountId) => ({ regionId, imageId, action: 'share.revoked', accountId, reason, detail: 'share not managed by the service' })),
       );
     }
-    // A pending ask that an approval moved on to ECS between our read and our write was not
-    // withdrawn: say so instead of reporting success (a retry revokes the then-active share).
-    const lost = pending.filter((p) => !closed.some((c) => c.accountId === p.accountId)).map((p) => p.accountId);
+    // A row another writer moved between our read and our write (an approval applying a pending ask,
+    // the reconciler re-applying a share ECS lost) was neither withdrawn nor revoked here. If it is
+    // still live, say so instead of reporting success: a retry revokes it.
+    const handled = new Set([...closed, ...revoked].map((s) => s.accountId));
+    const lost: AccountId[] = [];
+    for (const row of [...pending, ...revocable]) {
+      if (handled.has(row.accountId)) continue;
+      const fresh = await store.getShare(regionId, imageId, row.accountId);
+      if (fresh && !isTerminal(fresh.state)) lost.push(row.accountId);
+    }
     if (lost.length > 0) {
-      throw new GovernorError('ConcurrentModification', `Shares with ${lost.join(', ')} were being approved and applied; retry`, {
+      throw new GovernorError('ConcurrentModification', `Shares with ${lost.sort().join(', ')} were being applied meanwhile; retry`, {
         details: { accounts: lost },
       });
     }

@@ -208,4 +208,35 @@ describe('governor races', () => {
       }
     },
   );
+
+  it.each(Array.from({ length: 24 }, (_, k) => k))(
+    'an unshare racing the sweep that re-applies the same missing share wins (unshare after %i ticks)',
+    async (k) => {
+      // Prepare: an active share ECS lost (removed outside the service).
+      const store = new MemoryStore();
+      const images = new MemoryImages(OWNER_ACCOUNT);
+      const clock = new ManualClock();
+      const policy = testPolicy({ intentGraceSeconds: 0 });
+      const governor = createGovernor({ store, images, clock, policy });
+      images.addImage({ regionId: REGION, imageId: IMAGE });
+      const { request } = await governor.requestShare(alice, input([1]));
+      await governor.approve(bob, request.requestId, {});
+      await images.removeShares(REGION, IMAGE, [account(1)]);
+      clock.advance(1000);
+      const deps = resolveDeps({ store, images, clock, policy });
+      const env = { deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce' as const, tally: new RunTally() };
+      // Act
+      const sweeping = sweepRegion(env, REGION, START_CURSOR, { concurrency: 1, shouldStop: () => false });
+      await ticks(k);
+      const unshared = await governor
+        .unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(1)], reason: 'offboarded' })
+        .catch((e: { code?: string }) => e.code);
+      await sweeping;
+      // Assess: a successful unshare is never undone by the repair.
+      if (typeof unshared !== 'string') expect(images.sharedWith(REGION, IMAGE)).toEqual([]);
+      else expect(unshared).toBe('ConcurrentModification');
+      const record = await store.getImage(REGION, IMAGE);
+      expect(record?.quotaUsed).toBe(store.allShares().filter((s) => holdsQuota(s.state)).length);
+    },
+  );
 });
