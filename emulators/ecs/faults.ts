@@ -2,6 +2,7 @@
  * Runtime faults: injected errors and latency per action, and per-API flow control
  * (QPS per account, region and action over a sliding one-second window), as ECS applies it.
  */
+import { FaultRules, type FaultMatch } from '../common/faults.js';
 import { EcsApiError, defaultStatusForCode, ecsErrors } from './errors.js';
 
 export interface FaultInput {
@@ -19,15 +20,10 @@ export interface FaultInput {
   format?: 'json' | 'html';
 }
 
-interface FaultRule {
-  id: string;
-  action: string | undefined;
+interface EcsFaultRule extends FaultMatch {
   code: string | undefined;
   status: number;
   message: string;
-  probability: number | undefined;
-  /** Injections left; undefined = unlimited. */
-  remaining: number | undefined;
   latencyMs: number;
   phase: 'before' | 'after';
   format: 'json' | 'html';
@@ -40,58 +36,46 @@ export interface FaultOutcome {
 }
 
 export class FaultInjector {
-  private rules: FaultRule[] = [];
-  private nextId = 1;
+  private readonly rules: FaultRules<EcsFaultRule>;
 
-  constructor(private readonly random: () => number) {}
+  constructor(random: () => number) {
+    this.rules = new FaultRules(random);
+  }
 
   add(input: FaultInput): string {
-    const id = `fault-${this.nextId++}`;
-    this.rules.push({
-      id,
-      action: input.action,
+    return this.rules.add({
+      target: input.action,
+      probability: input.probability,
+      count: input.count,
       code: input.code,
       status: input.status ?? (input.code ? defaultStatusForCode(input.code) : 500),
       message: input.message ?? `Injected fault: ${input.code ?? 'latency'}.`,
-      probability: input.probability,
-      remaining: input.count,
       latencyMs: input.latencyMs ?? 0,
       phase: input.phase ?? 'before',
       format: input.format ?? 'json',
     });
-    return id;
   }
 
   remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((rule) => rule.id !== id);
-    return this.rules.length !== before;
+    return this.rules.remove(id);
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
-  /**
-   * Decides what fires for one call, in the order the faults were added: latencies add up,
-   * the first firing fault with a code answers the call. Exhausted faults are dropped.
-   */
+  /** Latencies of the firing faults add up; the first firing fault with a code answers the call. */
   draw(action: string): FaultOutcome {
     let latencyMs = 0;
     let error: EcsApiError | undefined;
     let phase: 'before' | 'after' = 'before';
-    for (const rule of this.rules) {
-      if (error) break;
-      if (rule.action !== undefined && rule.action !== action) continue;
-      if (rule.probability !== undefined && !(this.random() < rule.probability)) continue;
-      if (rule.remaining !== undefined) rule.remaining -= 1;
+    this.rules.draw(action, (rule) => {
       latencyMs += rule.latencyMs;
-      if (rule.code) {
-        error = new EcsApiError(rule.status, rule.code, rule.message, {}, rule.format === 'html');
-        phase = rule.phase;
-      }
-    }
-    this.rules = this.rules.filter((rule) => rule.remaining === undefined || rule.remaining > 0);
+      if (!rule.code) return 'inject';
+      error = new EcsApiError(rule.status, rule.code, rule.message, {}, rule.format === 'html');
+      phase = rule.phase;
+      return 'inject-last';
+    });
     return { latencyMs, error, phase };
   }
 }

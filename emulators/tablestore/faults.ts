@@ -1,4 +1,5 @@
 // Runtime fault injection: latency and error codes per operation, by probability and/or count.
+import { FaultRules, type FaultMatch } from '../common/faults.js';
 import { errors, STATUS_BY_CODE, type OtsError } from './errors.js';
 
 export interface FaultSpec {
@@ -11,10 +12,7 @@ export interface FaultSpec {
   latencyMs?: number;
 }
 
-interface Fault extends FaultSpec {
-  id: string;
-  remaining: number | undefined;
-}
+type OtsFaultRule = FaultMatch & Omit<FaultSpec, 'operation' | 'probability' | 'count'>;
 
 export interface FaultOutcome {
   latencyMs: number;
@@ -22,40 +20,34 @@ export interface FaultOutcome {
 }
 
 export class FaultRegistry {
-  private faults: Fault[] = [];
-  private nextId = 1;
+  private readonly rules: FaultRules<OtsFaultRule>;
 
-  constructor(private readonly random: () => number) {}
+  constructor(random: () => number) {
+    this.rules = new FaultRules(random);
+  }
 
   add(spec: FaultSpec): string {
-    const id = `fault-${this.nextId++}`;
-    this.faults.push({ ...spec, id, remaining: spec.count });
-    return id;
+    const { operation, probability, count, ...rest } = spec;
+    return this.rules.add({ ...rest, target: operation, probability, count });
   }
 
   clear(): void {
-    this.faults = [];
+    this.rules.clear();
   }
 
-  /** Decides, for one request, which faults fire; count-limited faults are consumed when they fire. */
+  /**
+   * Every firing latency-only fault adds its latency; the first firing fault with a code answers the
+   * request and adds its latency, later faults with a code stay unused.
+   */
   draw(operation: string): FaultOutcome {
     let latencyMs = 0;
     let error: OtsError | undefined;
-    for (const f of this.faults) {
-      if (f.operation !== undefined && f.operation !== operation) continue;
-      if (f.remaining !== undefined && f.remaining <= 0) continue;
-      if (f.probability !== undefined && !(this.random() < f.probability)) continue;
-      if (f.code === undefined) {
-        latencyMs += f.latencyMs ?? 0;
-      } else if (!error) {
-        latencyMs += f.latencyMs ?? 0;
-        error = errors.injected(f.code, f.status ?? STATUS_BY_CODE[f.code] ?? 503, f.message);
-      } else {
-        continue;
-      }
-      if (f.remaining !== undefined) f.remaining -= 1;
-    }
-    this.faults = this.faults.filter((f) => f.remaining === undefined || f.remaining > 0);
+    this.rules.draw(operation, (rule) => {
+      if (rule.code !== undefined && error) return 'pass';
+      latencyMs += rule.latencyMs ?? 0;
+      if (rule.code !== undefined) error = errors.injected(rule.code, rule.status ?? STATUS_BY_CODE[rule.code] ?? 503, rule.message);
+      return 'inject';
+    });
     return { latencyMs, error };
   }
 }
