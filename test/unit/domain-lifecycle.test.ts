@@ -1,57 +1,23 @@
 // Unshare, guarded and drained deletion, and describe (drift) in the governance core.
 import { describe, expect, it } from 'vitest';
-import { UNSHARE_WARNING, createGovernor, type Ctx, type ShareInput } from '../../shared/domain/governor.js';
+import { UNSHARE_WARNING } from '../../shared/domain/governor.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { Policy } from '../../shared/domain/policy.js';
-import { MemoryStore } from '../support/memory-store.js';
-import { MemoryImages } from '../support/memory-images.js';
-import { ManualClock } from '../support/clock.js';
-import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
-
-const REGION = 'cn-hangzhou';
-const IMAGE = 'm-golden000001';
-const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
-const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
-const admin: Ctx = { principal: { id: 'root', roles: ['admin'] }, requestId: 'http-req-9' };
-const account = (n: number): string => String(2_000_000_000_000_000 + n);
+import { IMAGE, REGION, account, admin, alice, bob, domainWorld, failure, shareInput } from '../support/domain.js';
 
 function world(policy: Partial<Policy> = {}, image: { inUse?: boolean } = {}) {
-  const store = new MemoryStore();
-  const images = new MemoryImages(OWNER_ACCOUNT);
-  const clock = new ManualClock();
-  let n = 0;
-  const governor = createGovernor({ store, images, clock, policy: testPolicy(policy), newId: () => `id${String(n++).padStart(6, '0')}` });
-  images.addImage({ regionId: REGION, imageId: IMAGE, imageName: 'golden', inUse: image.inUse ?? false });
-  const quotaUsed = async () => (await store.getImage(REGION, IMAGE))?.quotaUsed;
-  const states = () => store.allShares().map((s) => [s.accountId, s.state]);
+  const w = domainWorld(policy, image);
+  const states = () => w.store.allShares().map((s) => [s.accountId, s.state]);
   /** Active shares for `active`, one pending request for `pending` (exempt accounts skip approval). */
   const seed = async (active: number[], pending: number[] = []) => {
     if (active.length > 0) {
-      const { request } = await governor.requestShare(alice, input(active));
-      await governor.approve(bob, request.requestId, {});
+      const { request } = await w.governor.requestShare(alice, shareInput(active));
+      await w.governor.approve(bob, request.requestId, {});
     }
-    if (pending.length > 0) return (await governor.requestShare(alice, input(pending))).request;
+    if (pending.length > 0) return (await w.governor.requestShare(alice, shareInput(pending))).request;
     return undefined;
   };
-  return { store, images, clock, governor, quotaUsed, states, seed };
-}
-
-const input = (accounts: number[]): ShareInput => ({
-  regionId: REGION,
-  imageId: IMAGE,
-  accountIds: accounts.map(account),
-  reason: 'partner onboarding',
-  attestation: { sensitiveDataRemoved: true },
-});
-
-async function failure(p: Promise<unknown>): Promise<GovernorError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernorError) return e;
-    throw e;
-  }
-  throw new Error('expected a GovernorError, the call succeeded');
+  return { ...w, states, seed };
 }
 
 describe('governor.unshare', () => {
@@ -114,7 +80,7 @@ describe('governor.unshare', () => {
   it('refuses while a share of a named account is being applied', async () => {
     const w = world({ approvalRequired: false });
     w.images.failNext('addShares', new GovernorError('UpstreamThrottled'));
-    await failure(w.governor.requestShare(alice, input([1])));
+    await failure(w.governor.requestShare(alice, shareInput([1])));
     const error = await failure(w.governor.unshare(alice, { regionId: REGION, imageId: IMAGE, accountIds: [account(1)], reason: 'x' }));
     expect([error.code, error.details]).toEqual(['ConcurrentModification', { accounts: [account(1)] }]);
     expect(w.images.callsOf('removeShares')).toEqual([]);
@@ -210,7 +176,7 @@ describe('governor.requestDeletion: drain', () => {
     expect(await w.governor.deletionStatus(alice, REGION, IMAGE)).toEqual({ status: 'draining', remaining: 2, lastError: 'UpstreamThrottled' });
     expect(w.images.isDeleted(REGION, IMAGE)).toBe(false);
 
-    const refused = await failure(w.governor.requestShare(alice, input([5])));
+    const refused = await failure(w.governor.requestShare(alice, shareInput([5])));
     expect(refused.code).toBe('ImageDeletionPending');
 
     expect(await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' })).toEqual({ status: 'deleted' });
@@ -232,7 +198,7 @@ describe('governor.requestDeletion: drain', () => {
     const w = world({ approvalRequired: false });
     // ECS applied the share but the answer was lost: the store holds an `applying` intent.
     w.images.failNext('addShares', new GovernorError('UpstreamUnavailable'), 1, { afterEffect: true });
-    await failure(w.governor.requestShare(alice, input([1])));
+    await failure(w.governor.requestShare(alice, shareInput([1])));
     const result = await w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'drain', reason: 'retire' });
     expect(result).toEqual({ status: 'draining', remaining: 1 });
     expect(w.images.sharedWith(REGION, IMAGE)).toEqual([account(1)]);
@@ -272,7 +238,7 @@ describe('governor.requestDeletion: drain', () => {
       [account(1), 'revoked'],
       [account(2), 'revoked'],
     ]);
-    expect((await w.governor.requestShare(alice, input([1]))).outcome).toBe('pending');
+    expect((await w.governor.requestShare(alice, shareInput([1]))).outcome).toBe('pending');
     expect(w.store.allEvents().some((e) => e.action === 'image.drain_cancelled' && e.principal === 'root')).toBe(true);
   });
 

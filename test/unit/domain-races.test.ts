@@ -1,40 +1,14 @@
 // Races between use cases on one image: whatever the interleaving, the store and ECS agree and the
 // quota counter equals the quota-holding rows.
 import { describe, expect, it } from 'vitest';
-import { createGovernor, type Ctx, type ShareInput } from '../../shared/domain/governor.js';
+import type { Ctx } from '../../shared/domain/governor.js';
 import { holdsQuota } from '../../shared/domain/model.js';
-import { MemoryStore } from '../support/memory-store.js';
-import { MemoryImages } from '../support/memory-images.js';
-import { ManualClock } from '../support/clock.js';
-import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
-import type { Policy } from '../../shared/domain/policy.js';
-import { resolveDeps } from '../../shared/domain/context.js';
 import { RECONCILE_PRINCIPAL } from '../../shared/domain/reconcile/run.js';
 import { RunTally } from '../../shared/domain/reconcile/tally.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
+import { IMAGE, REGION, account, admin, alice, bob, domainWorld as world, shareInput } from '../support/domain.js';
 
-const REGION = 'cn-hangzhou';
-const IMAGE = 'm-golden000001';
-const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
-const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
-const admin: Ctx = { principal: { id: 'root', roles: ['admin'] }, requestId: 'http-req-9' };
-const account = (n: number): string => String(2_000_000_000_000_000 + n);
-
-function world(policy: Partial<Policy> = {}) {
-  const store = new MemoryStore();
-  const images = new MemoryImages(OWNER_ACCOUNT);
-  const governor = createGovernor({ store, images, clock: new ManualClock(), policy: testPolicy(policy) });
-  images.addImage({ regionId: REGION, imageId: IMAGE });
-  return { store, images, governor };
-}
-
-const input = (accounts: number[]): ShareInput => ({
-  regionId: REGION,
-  imageId: IMAGE,
-  accountIds: accounts.map(account),
-  reason: 'race',
-  attestation: { sensitiveDataRemoved: true },
-});
+const input = (accounts: number[]) => shareInput(accounts, { reason: 'race' });
 
 const ticks = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -160,19 +134,14 @@ describe('governor races', () => {
     'an enforce sweep racing approve, unshare, share, drain and cancel keeps the quota exact (interleaving %i)',
     async (k) => {
       // Prepare: an applied request, a pending one, and two accounts shared outside the service.
-      const store = new MemoryStore();
-      const images = new MemoryImages(OWNER_ACCOUNT);
-      const clock = new ManualClock();
-      const policy = testPolicy({ unmanagedShares: k % 2 ? 'adopt' : 'revoke', intentGraceSeconds: 0 });
-      const w = { store, images, governor: createGovernor({ store, images, clock, policy }) };
-      images.addImage({ regionId: REGION, imageId: IMAGE });
+      const w = world({ unmanagedShares: k % 2 ? 'adopt' : 'revoke', intentGraceSeconds: 0 });
+      const { store, images, clock, deps } = w;
       const applied = (await w.governor.requestShare(alice, input([1, 2]))).request;
       await w.governor.approve(bob, applied.requestId, {});
       const pending = (await w.governor.requestShare(alice, input([3, 4]))).request;
       images.shareOutOfBand(REGION, IMAGE, account(5));
       images.shareOutOfBand(REGION, IMAGE, account(3));
       clock.advance(1000);
-      const deps = resolveDeps({ store, images, clock, policy });
       const sweep = () =>
         sweepRegion({ deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce', tally: new RunTally() }, REGION, START_CURSOR, {
           concurrency: 1,
@@ -213,17 +182,11 @@ describe('governor races', () => {
     'an unshare racing the sweep that re-applies the same missing share wins (unshare after %i ticks)',
     async (k) => {
       // Prepare: an active share ECS lost (removed outside the service).
-      const store = new MemoryStore();
-      const images = new MemoryImages(OWNER_ACCOUNT);
-      const clock = new ManualClock();
-      const policy = testPolicy({ intentGraceSeconds: 0 });
-      const governor = createGovernor({ store, images, clock, policy });
-      images.addImage({ regionId: REGION, imageId: IMAGE });
+      const { store, images, clock, deps, governor } = world({ intentGraceSeconds: 0 });
       const { request } = await governor.requestShare(alice, input([1]));
       await governor.approve(bob, request.requestId, {});
       await images.removeShares(REGION, IMAGE, [account(1)]);
       clock.advance(1000);
-      const deps = resolveDeps({ store, images, clock, policy });
       const env = { deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce' as const, tally: new RunTally() };
       // Act
       const sweeping = sweepRegion(env, REGION, START_CURSOR, { concurrency: 1, shouldStop: () => false });

@@ -5,16 +5,9 @@ import { createGovernor, requestIdFor, type Ctx, type ShareInput } from '../../s
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { Policy } from '../../shared/domain/policy.js';
 import type { StorePort } from '../../shared/domain/ports.js';
-import { MemoryStore } from '../support/memory-store.js';
-import { MemoryImages } from '../support/memory-images.js';
-import { ManualClock, T0 } from '../support/clock.js';
+import { T0 } from '../support/clock.js';
 import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
-
-const REGION = 'cn-hangzhou';
-const IMAGE = 'm-golden000001';
-const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
-const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
-const account = (n: number): string => String(2_000_000_000_000_000 + n);
+import { IMAGE, REGION, account, alice, bob, domainWorld, failure, shareInput as shareInputFor } from '../support/domain.js';
 
 const WRITES: ReadonlySet<keyof StorePort> = new Set([
   'createImage',
@@ -28,37 +21,13 @@ const WRITES: ReadonlySet<keyof StorePort> = new Set([
   'appendAudit',
 ]);
 
-function world(policy: Partial<Policy> = {}, opts: { knownAccounts?: string[] } = {}) {
-  const store = new MemoryStore();
-  const images = new MemoryImages(OWNER_ACCOUNT, opts.knownAccounts ? new Set(opts.knownAccounts) : undefined);
-  const clock = new ManualClock();
-  let n = 0;
-  const governor = createGovernor({ store, images, clock, policy: testPolicy(policy), newId: () => `id${String(n++).padStart(6, '0')}` });
-  images.addImage({ regionId: REGION, imageId: IMAGE, imageName: 'golden' });
-  const writes = () => store.calls.filter((c) => WRITES.has(c.operation));
-  const quotaUsed = async () => (await store.getImage(REGION, IMAGE))?.quotaUsed;
-  return { store, images, clock, governor, writes, quotaUsed };
+function world(...args: Parameters<typeof domainWorld>) {
+  const w = domainWorld(...args);
+  const writes = () => w.store.calls.filter((c) => WRITES.has(c.operation));
+  return { ...w, writes };
 }
 
-const shareInput = (over: Partial<ShareInput> = {}): ShareInput => ({
-  regionId: REGION,
-  imageId: IMAGE,
-  accountIds: [account(1)],
-  reason: 'partner onboarding',
-  ticket: 'CHG-1',
-  attestation: { sensitiveDataRemoved: true },
-  ...over,
-});
-
-async function failure(p: Promise<unknown>): Promise<GovernorError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernorError) return e;
-    throw e;
-  }
-  throw new Error('expected a GovernorError, the call succeeded');
-}
+const shareInput = (over: Partial<ShareInput> = {}): ShareInput => shareInputFor([1], { ticket: 'CHG-1', ...over });
 
 describe('governor.requestShare: rules in order', () => {
   it.each([

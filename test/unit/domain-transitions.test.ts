@@ -1,7 +1,7 @@
 // The state-transition helpers the reconciler drives (shared/domain/transitions.ts).
 import { describe, expect, it } from 'vitest';
-import { createGovernor, type Ctx, type ShareInput } from '../../shared/domain/governor.js';
-import { resolveDeps, systemPrincipal } from '../../shared/domain/context.js';
+import type { Ctx } from '../../shared/domain/governor.js';
+import { systemPrincipal } from '../../shared/domain/context.js';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { Policy } from '../../shared/domain/policy.js';
 import {
@@ -18,44 +18,21 @@ import {
   settlePendingShares,
   transitionShare,
 } from '../../shared/domain/transitions.js';
-import { MemoryStore } from '../support/memory-store.js';
-import { MemoryImages } from '../support/memory-images.js';
-import { ManualClock } from '../support/clock.js';
-import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
+import { IMAGE, REGION, account, alice, bob, domainWorld, shareInput } from '../support/domain.js';
 
-const REGION = 'cn-hangzhou';
-const IMAGE = 'm-golden000001';
-const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
-const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
 const reconciler: Ctx = { principal: systemPrincipal('reconcile'), requestId: 'run-1' };
-const account = (n: number): string => String(2_000_000_000_000_000 + n);
 
 function world(policy: Partial<Policy> = {}) {
-  const store = new MemoryStore();
-  const images = new MemoryImages(OWNER_ACCOUNT);
-  const clock = new ManualClock();
   const logged: Record<string, unknown>[] = [];
   const logger = { info: () => {}, warn: (r: Record<string, unknown>) => logged.push(r), error: (r: Record<string, unknown>) => logged.push(r) };
-  let n = 0;
-  const deps = resolveDeps({ store, images, clock, policy: testPolicy(policy), newId: () => `id${String(n++).padStart(6, '0')}`, logger });
-  const governor = createGovernor(deps);
-  images.addImage({ regionId: REGION, imageId: IMAGE });
-  const quotaUsed = async () => (await store.getImage(REGION, IMAGE))?.quotaUsed;
-  const share = async (accountId: string) => (await store.getShare(REGION, IMAGE, accountId))!;
-  return { store, images, clock, deps, governor, quotaUsed, share, logged };
+  const w = domainWorld(policy, { logger });
+  const share = async (accountId: string) => (await w.store.getShare(REGION, IMAGE, accountId))!;
+  return { ...w, share, logged };
 }
-
-const input = (accounts: number[]): ShareInput => ({
-  regionId: REGION,
-  imageId: IMAGE,
-  accountIds: accounts.map(account),
-  reason: 'partner onboarding',
-  attestation: { sensitiveDataRemoved: true },
-});
 
 /** Leaves the shares `applying`, as a crash or an ECS outage after the intent would. */
 async function applyingIntents(w: ReturnType<typeof world>, accounts: number[], opts: { landed: boolean }) {
-  const { request } = await w.governor.requestShare(alice, input(accounts));
+  const { request } = await w.governor.requestShare(alice, shareInput(accounts));
   w.images.failNext('addShares', new GovernorError('UpstreamUnavailable'), 1, { afterEffect: opts.landed });
   await w.governor.approve(bob, request.requestId, {}).catch(() => undefined);
   return request;
@@ -104,7 +81,7 @@ describe('transitions: settling apply intents (reconciler)', () => {
 describe('transitions: revoking', () => {
   it('revokeShares resumes a revoking intent without releasing quota twice', async () => {
     const w = world({ approvalRequired: false });
-    await w.governor.requestShare(alice, input([1, 2]));
+    await w.governor.requestShare(alice, shareInput([1, 2]));
     w.images.failNext('removeShares', new GovernorError('UpstreamThrottled'));
     await expect(revokeShares(w.deps, reconciler, [await w.share(account(1))], { reason: 'policy' })).rejects.toMatchObject({ code: 'UpstreamThrottled' });
     expect([(await w.share(account(1))).state, await w.quotaUsed()]).toEqual(['revoking', 1]);
@@ -116,7 +93,7 @@ describe('transitions: revoking', () => {
 
   it('markRevoked closes a revoking intent ECS already honoured, without an ECS call', async () => {
     const w = world({ approvalRequired: false });
-    await w.governor.requestShare(alice, input([1]));
+    await w.governor.requestShare(alice, shareInput([1]));
     w.images.failNext('removeShares', new GovernorError('UpstreamUnavailable'), 1, { afterEffect: true });
     await revokeShares(w.deps, reconciler, [await w.share(account(1))], { reason: 'x' }).catch(() => undefined);
     const calls = w.images.calls.length;
@@ -128,7 +105,7 @@ describe('transitions: revoking', () => {
 
   it('expireShares removes expired shares from ECS and ends them as expired', async () => {
     const w = world({ approvalRequired: false });
-    await w.governor.requestShare(alice, input([1]));
+    await w.governor.requestShare(alice, shareInput([1]));
     const [expired] = await expireShares(w.deps, reconciler, [await w.share(account(1))]);
     expect(expired?.state).toBe('expired');
     expect(w.images.sharedWith(REGION, IMAGE)).toEqual([]);
@@ -140,9 +117,9 @@ describe('transitions: revoking', () => {
 describe('transitions: pending requests', () => {
   it('expireRequest expires only requests past their TTL and releases their quota', async () => {
     const w = world({ pendingRequestTtlHours: 10 });
-    const old = (await w.governor.requestShare(alice, input([1, 2]))).request;
+    const old = (await w.governor.requestShare(alice, shareInput([1, 2]))).request;
     w.clock.advanceHours(5);
-    const recent = (await w.governor.requestShare(alice, input([3]))).request;
+    const recent = (await w.governor.requestShare(alice, shareInput([3]))).request;
     w.clock.advanceHours(5);
     expect(await expireRequest(w.deps, reconciler, old)).toMatchObject({ requestId: old.requestId, status: 'expired' });
     expect(await expireRequest(w.deps, reconciler, recent)).toBeNull();
@@ -154,7 +131,7 @@ describe('transitions: pending requests', () => {
 
   it('settlePendingShares closes pending rows whose request was already closed', async () => {
     const w = world();
-    const { request } = await w.governor.requestShare(alice, input([1]));
+    const { request } = await w.governor.requestShare(alice, shareInput([1]));
     // A crash after the request row changed and before its shares did.
     await w.store.updateRequest({ ...request, status: 'cancelled' }, request.version);
     const still = await settlePendingShares(w.deps, reconciler, [await w.share(account(1))]);
@@ -177,7 +154,7 @@ describe('transitions: adoption, drain and quota', () => {
 
   it('finishDrain refuses an image that is not draining and leaves ECS alone', async () => {
     const w = world({ approvalRequired: false });
-    await w.governor.requestShare(alice, input([1]));
+    await w.governor.requestShare(alice, shareInput([1]));
     const record = (await w.store.getImage(REGION, IMAGE))!;
     await expect(finishDrain(w.deps, reconciler, record)).rejects.toMatchObject({ code: 'DeletionNotInProgress' });
     expect(w.images.callsOf('removeShares')).toEqual([]);
@@ -186,7 +163,7 @@ describe('transitions: adoption, drain and quota', () => {
 
   it('releaseQuota never drives the counter below zero', async () => {
     const w = world({ approvalRequired: false });
-    await w.governor.requestShare(alice, input([1]));
+    await w.governor.requestShare(alice, shareInput([1]));
     await releaseQuota(w.deps, REGION, IMAGE, 3);
     expect(await w.quotaUsed()).toBe(0);
     expect(w.logged).toEqual([{ msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 3, used: 1 }]);
