@@ -24,11 +24,36 @@ const writesOf = (h: Harness, from = 0) =>
     .map((c) => c.operation)
     .filter((op) => !/^(get|list)/.test(op));
 
+/** IMG as ECS has it, shared with `accounts` (whether the service knows of those shares or not). */
+function ecsImageSharedWith(h: Harness, accounts: string[]): void {
+  h.images.addImage({ imageId: IMG });
+  for (const accountId of accounts) h.images.shareOutOfBand(REGION, IMG, accountId);
+}
+
+/** A1's share is active in the store and holds quota, but ECS no longer lists it. */
+async function lostShare(policy: Parameters<typeof harness>[0] = {}): Promise<Harness> {
+  const h = harness(policy);
+  ecsImageSharedWith(h, []);
+  await seedImage(h, IMG, { quotaUsed: 1 });
+  await seedShare(h, IMG, A1, 'active');
+  return h;
+}
+
+/** A share request records `accountId` as active right after the run's first read of IMG's rows. */
+function shareTakenAfterFirstRead(h: Harness, accountId: string): void {
+  const listShares = h.store.listShares.bind(h.store);
+  let reads = 0;
+  h.store.listShares = async (regionId: string, imageId: string) => {
+    const rows = await listShares(regionId, imageId);
+    if (reads++ === 0) await seedShare(h, IMG, accountId, 'active');
+    return rows;
+  };
+}
+
 describe('reconcile engine: unmanaged shares', () => {
   it('report mode reports an unmanaged share and changes nothing', async () => {
     const h = harness({ unmanagedShares: 'adopt' });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     const seeded = h.store.calls.length;
     const env = await sweep(h, 'report');
     expect(env.tally.findings).toEqual({ unmanaged: 1 });
@@ -39,8 +64,7 @@ describe('reconcile engine: unmanaged shares', () => {
 
   it('adopt records the share as adopted and active, reserves quota and audits as system:reconcile', async () => {
     const h = harness({ unmanagedShares: 'adopt' });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     const env = await sweep(h, 'enforce');
     expect(env.tally.actions).toEqual({ share_adopted: 1 });
     expect(h.store.allShares()).toEqual([expect.objectContaining({ imageId: IMG, accountId: A1, state: 'active', origin: 'adopted' })]);
@@ -53,9 +77,7 @@ describe('reconcile engine: unmanaged shares', () => {
 
   it('adopt revokes instead an account the policy denies', async () => {
     const h = harness({ unmanagedShares: 'adopt', denyAccounts: [A2] });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
-    h.images.shareOutOfBand(REGION, IMG, A2);
+    ecsImageSharedWith(h, [A1, A2]);
     const env = await sweep(h, 'enforce');
     expect(env.tally.actions).toEqual({ share_adopted: 1, unmanaged_revoked: 1 });
     expect(h.images.sharedWith(REGION, IMG)).toEqual([A1]);
@@ -63,9 +85,7 @@ describe('reconcile engine: unmanaged shares', () => {
 
   it('adopt stops at the policy quota: the rest stays unmanaged and is reported as an error', async () => {
     const h = harness({ unmanagedShares: 'adopt', maxSharesPerImage: 1 });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
-    h.images.shareOutOfBand(REGION, IMG, A2);
+    ecsImageSharedWith(h, [A1, A2]);
     const env = await sweep(h, 'enforce');
     expect(env.tally.actions).toEqual({ share_adopted: 1 });
     expect(env.tally.errors).toEqual([{ regionId: REGION, imageId: IMG, code: 'ShareQuotaExceeded', message: expect.stringContaining(A2) }]);
@@ -76,9 +96,7 @@ describe('reconcile engine: unmanaged shares', () => {
 
   it('revoke removes unmanaged shares from ECS', async () => {
     const h = harness({ unmanagedShares: 'revoke' });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
-    h.images.shareOutOfBand(REGION, IMG, A2);
+    ecsImageSharedWith(h, [A1, A2]);
     const env = await sweep(h, 'enforce');
     expect(env.tally).toMatchObject({ findings: { unmanaged: 2 }, actions: { unmanaged_revoked: 2 } });
     expect(h.images.sharedWith(REGION, IMG)).toEqual([]);
@@ -92,7 +110,7 @@ describe('reconcile engine: unmanaged shares', () => {
 describe('reconcile engine: an approval interrupted before its rows followed', () => {
   it('moves the leftover pending row to approved, then applies it once the grace period has passed', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 1 });
     const request = await seedRequest(h, IMG, [A1], '2026-03-01T00:00:00.000Z');
     await h.store.updateRequest({ ...request, status: 'approved', decidedBy: 'bob' }, request.version);
@@ -113,18 +131,11 @@ describe('reconcile engine: an approval interrupted before its rows followed', (
 describe('reconcile engine: unmanaged shares taken over during the run', () => {
   it('does not revoke an account a share request took after the run read the rows', async () => {
     const h = harness({ unmanagedShares: 'revoke' });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     const ecs = await h.images.getImage(REGION, IMG);
     // The run reads no row for A1; right after, an approved request's apply records A1 as active.
-    const listShares = h.store.listShares.bind(h.store);
-    let reads = 0;
-    h.store.listShares = async (regionId: string, imageId: string) => {
-      const rows = await listShares(regionId, imageId);
-      if (reads++ === 0) await seedShare(h, IMG, A1, 'active');
-      return rows;
-    };
+    shareTakenAfterFirstRead(h, A1);
     const env = h.env('enforce');
     await reconcileImage(env, REGION, IMG, ecs);
     expect(env.tally.findings).toEqual({ unmanaged: 1 });
@@ -135,17 +146,10 @@ describe('reconcile engine: unmanaged shares taken over during the run', () => {
 
   it('adopt skips an account a share request took meanwhile instead of failing the image', async () => {
     const h = harness({ unmanagedShares: 'adopt' });
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     const ecs = await h.images.getImage(REGION, IMG);
-    const listShares = h.store.listShares.bind(h.store);
-    let reads = 0;
-    h.store.listShares = async (regionId: string, imageId: string) => {
-      const rows = await listShares(regionId, imageId);
-      if (reads++ === 0) await seedShare(h, IMG, A1, 'active');
-      return rows;
-    };
+    shareTakenAfterFirstRead(h, A1);
     const env = h.env('enforce');
     await reconcileImage(env, REGION, IMG, ecs);
     expect(env.tally.errors).toEqual([]);
@@ -157,10 +161,7 @@ describe('reconcile engine: unmanaged shares taken over during the run', () => {
 
 describe('reconcile engine: missing shares', () => {
   it('re-applies an active share ECS lost through the applying intent', async () => {
-    const h = harness();
-    h.images.addImage({ imageId: IMG });
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    await seedShare(h, IMG, A1, 'active');
+    const h = await lostShare();
     const seeded = h.store.calls.length;
     const statesAtEcsCall: string[] = [];
     h.images.beforeAddShares = async () => {
@@ -178,7 +179,7 @@ describe('reconcile engine: missing shares', () => {
 
   it('does not re-apply a missing share whose image started draining after the run read it', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 1 });
     const share = await seedShare(h, IMG, A1, 'active');
     // The drain lands between the run's read of the record and the re-apply.
@@ -201,10 +202,7 @@ describe('reconcile engine: missing shares', () => {
   });
 
   it('closes a missing share the policy no longer allows and releases its quota', async () => {
-    const h = harness({ denyAccounts: [A1] });
-    h.images.addImage({ imageId: IMG });
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    await seedShare(h, IMG, A1, 'active');
+    const h = await lostShare({ denyAccounts: [A1] });
     const env = await sweep(h, 'enforce');
     expect(env.tally.actions).toEqual({ share_revoked: 1 });
     expect(h.store.allShares()).toEqual([expect.objectContaining({ state: 'revoked' })]);
@@ -213,10 +211,7 @@ describe('reconcile engine: missing shares', () => {
   });
 
   it('marks a missing share failed when ECS refuses it for good (unknown account)', async () => {
-    const h = harness();
-    h.images.addImage({ imageId: IMG });
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    await seedShare(h, IMG, A1, 'active');
+    const h = await lostShare();
     h.images.failNext('addShares', new GovernorError('UnknownAccount'));
     const env = await sweep(h, 'enforce');
     expect(env.tally.actions).toEqual({ share_failed: 1 });
@@ -225,10 +220,7 @@ describe('reconcile engine: missing shares', () => {
   });
 
   it('records a throttled re-apply as an error and leaves the share for the next run', async () => {
-    const h = harness();
-    h.images.addImage({ imageId: IMG });
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    await seedShare(h, IMG, A1, 'active');
+    const h = await lostShare();
     h.images.failNext('addShares', new GovernorError('UpstreamThrottled'));
     const env = await sweep(h, 'enforce');
     expect(env.tally.errors).toEqual([{ regionId: REGION, imageId: IMG, code: 'UpstreamThrottled', message: expect.any(String) }]);
@@ -238,10 +230,7 @@ describe('reconcile engine: missing shares', () => {
   });
 
   it('report mode only reports the missing share', async () => {
-    const h = harness();
-    h.images.addImage({ imageId: IMG });
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    await seedShare(h, IMG, A1, 'active');
+    const h = await lostShare();
     const seeded = h.store.calls.length;
     const env = await sweep(h, 'report');
     expect(env.tally.findings).toEqual({ missing: 1 });
@@ -272,8 +261,7 @@ describe('reconcile engine: public images', () => {
 describe('reconcile engine: stale intents', () => {
   it('applying + listed by ECS → active; applying + not listed → re-applied; fresh intents untouched', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 3 });
     await seedShare(h, IMG, A1, 'applying');
     await seedShare(h, IMG, A2, 'applying');
@@ -291,7 +279,7 @@ describe('reconcile engine: stale intents', () => {
 
   it('applying + not listed + no longer allowed → failed, quota released', async () => {
     const h = harness({ denyAccounts: [A1] });
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'applying');
     const env = await sweep(h, 'enforce');
@@ -303,8 +291,7 @@ describe('reconcile engine: stale intents', () => {
 
   it('revoking + listed → removed again and revoked; revoking + absent → revoked (quota untouched: released with the intent)', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 0 });
     await seedShare(h, IMG, A1, 'revoking');
     await seedShare(h, IMG, A2, 'revoking');
@@ -317,7 +304,7 @@ describe('reconcile engine: stale intents', () => {
 
   it('approved rows of an approved request left before their intent are applied; pending rows of a dead request are closed', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 2 });
     const approved = await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z', 'req-approved');
     await h.store.updateRequest({ ...approved, status: 'approved', decidedBy: 'bob' }, approved.version);
@@ -336,7 +323,7 @@ describe('reconcile engine: stale intents', () => {
 
   it('report mode reports stale intents without resolving them', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'applying');
     await seedShare(h, IMG, A2, 'revoking');
@@ -350,8 +337,7 @@ describe('reconcile engine: stale intents', () => {
 describe('reconcile engine: expiry', () => {
   it('revokes an expired active share in ECS, state expired, quota released', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active', { expiresAt: LONG_AGO });
     const env = await sweep(h, 'enforce');
@@ -363,7 +349,7 @@ describe('reconcile engine: expiry', () => {
 
   it('expires a pending request past pendingUntil: request and shares expired, quota released', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 2 });
     await seedRequest(h, IMG, [A1, A2], LONG_AGO);
     await seedShare(h, IMG, A1, 'pending_approval');
@@ -384,9 +370,7 @@ describe('reconcile engine: draining and deleted images', () => {
 
   it('revokes the rest and deletes only once ECS lists zero shares', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
-    h.images.shareOutOfBand(REGION, IMG, A2);
+    ecsImageSharedWith(h, [A1, A2]);
     await seedImage(h, IMG, { quotaUsed: 1, ...draining });
     await seedShare(h, IMG, A1, 'active');
     const env = await sweep(h, 'enforce');
@@ -399,8 +383,7 @@ describe('reconcile engine: draining and deleted images', () => {
 
   it('does not delete while a removal fails, and deletes on a later run', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1, ...draining });
     await seedShare(h, IMG, A1, 'active');
     h.images.failNext('removeShares', new GovernorError('UpstreamUnavailable'));
@@ -432,8 +415,7 @@ describe('reconcile engine: draining and deleted images', () => {
 
   it('leaves an apply in flight (fresh intent) to finish before draining it', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1, ...draining });
     await seedShare(h, IMG, A1, 'applying', { updatedAt: T0 });
     const env = await sweep(h, 'enforce');
@@ -444,7 +426,7 @@ describe('reconcile engine: draining and deleted images', () => {
 
   it('never deletes an image that is not draining, and report mode never deletes', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     h.images.addImage({ imageId: 'm-recon00000002' });
     await seedImage(h, IMG, draining);
     await seedImage(h, 'm-recon00000002');
@@ -488,8 +470,7 @@ describe('reconcile engine: draining and deleted images', () => {
 describe('reconcile engine: quota recount', () => {
   it('corrects a drifted counter of a quiet image; report mode only reports', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 4 });
     await seedShare(h, IMG, A1, 'active');
     expect((await sweep(h, 'report')).tally.findings).toEqual({ quota_mismatch: 1 });
@@ -501,7 +482,7 @@ describe('reconcile engine: quota recount', () => {
 
   it('leaves the counter of an image with recent activity alone', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
+    ecsImageSharedWith(h, []);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'pending_approval', { updatedAt: h.clock.now().toISOString() });
     await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z');
@@ -513,8 +494,7 @@ describe('reconcile engine: quota recount', () => {
   });
   it('waits while a reservation may still be writing its share rows (quota moved within the grace period)', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active');
     // A share request reserved one more unit a moment ago and has not created its row yet.
@@ -529,8 +509,7 @@ describe('reconcile engine: quota recount', () => {
 describe('reconcile engine: unchanged images and resumable sweeps', () => {
   it('an image in agreement costs no store write', async () => {
     const h = harness();
-    h.images.addImage({ imageId: IMG });
-    h.images.shareOutOfBand(REGION, IMG, A1);
+    ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active');
     const seeded = h.store.calls.length;
