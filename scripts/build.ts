@@ -20,6 +20,7 @@ import { isBuiltin } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { declaredFunctions, splitHandler } from '../emulators/fc/spec.js';
+import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
 import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
 
 export interface BuiltFunction {
@@ -159,6 +160,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
         },
         trimFc2(root),
         tablestoreWithoutSearch(),
+        ecsSdkTrimmed(),
       ],
     });
     // Replaced only once the new bundle is built: a failed build leaves the previous one in place.
