@@ -221,10 +221,7 @@ class TablestoreStore implements StorePort {
       'PutRow',
       table,
       (c) => c.putRow({ tableName: table, condition: expect('EXPECT_NOT_EXIST'), primaryKey: this.imagePk(record.regionId, record.imageId), attributeColumns }),
-      async () => {
-        const stored = await this.getImage(record.regionId, record.imageId);
-        return stored !== null && canonical(stored) === canonical(record);
-      },
+      holds(() => this.getImage(record.regionId, record.imageId), record),
       'AlreadyExists',
     );
   }
@@ -384,10 +381,7 @@ class TablestoreStore implements StorePort {
           primaryKey: this.sharePk(share.regionId, share.imageId, share.accountId),
           attributeColumns: shareColumns(share, share.version),
         }),
-      async () => {
-        const stored = await this.getShare(share.regionId, share.imageId, share.accountId);
-        return stored !== null && canonical(stored) === canonical(share);
-      },
+      holds(() => this.getShare(share.regionId, share.imageId, share.accountId), share),
     );
     return share;
   }
@@ -421,10 +415,7 @@ class TablestoreStore implements StorePort {
             primaryKey: [{ request_id: request.requestId }],
             attributeColumns: requestColumns(request, request.version),
           }),
-        async () => {
-          const stored = await this.getRequest(request.requestId);
-          return stored !== null && canonical(stored) === canonical(request);
-        },
+        holds(() => this.getRequest(request.requestId), request),
         'AlreadyExists',
       );
     } catch (err) {
@@ -540,10 +531,7 @@ class TablestoreStore implements StorePort {
           primaryKey: [{ principal: record.principal }, { idem_key: record.key }],
           attributeColumns: idempotencyColumns(record),
         }),
-      async () => {
-        const stored = await this.getIdempotency(record.principal, record.key, new Date(nowMs));
-        return stored !== null && canonical(stored) === canonical(record);
-      },
+      holds(() => this.getIdempotency(record.principal, record.key, new Date(nowMs)), record),
       'AlreadyExists',
     );
   }
@@ -677,10 +665,7 @@ class TablestoreStore implements StorePort {
           primaryKey,
           attributeColumns: toColumns(next, stored.version),
         }),
-      async () => {
-        const now = await reread();
-        return now !== null && canonical(now) === canonical(stored);
-      },
+      holds(reread, stored),
     );
     return stored;
   }
@@ -778,6 +763,14 @@ class TablestoreStore implements StorePort {
       if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(spec.listing, [start]) };
     }
   }
+}
+
+/** For conditionalWrite's `isOurs`: the row, read again, holds exactly `wanted`. */
+function holds<T>(reread: () => Promise<T | null>, wanted: T): () => Promise<boolean> {
+  return async () => {
+    const stored = await reread();
+    return stored !== null && canonical(stored) === canonical(wanted);
+  };
 }
 
 /** UTF-8 bytes of the names and string values of a key or column list (integers count 8). */
