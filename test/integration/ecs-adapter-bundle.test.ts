@@ -1,13 +1,19 @@
 // The ECS adapter as functions ship it: bundled by esbuild (node, cjs, minified), where CommonJS
-// default imports behave differently from native ESM. The bundle must still talk to ECS correctly.
+// default imports behave differently from native ESM, and with the SDK stack trimmed
+// (shared/ecs/bundle.ts). The bundle must still talk to ECS correctly, parse an XML error body
+// like the unbundled adapter, and every left-out package must name itself if it is ever reached.
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator } from '../../emulators/ecs/index.js';
+import { ecsSdkTrimmed, notBundledMessage, UNBUNDLED_BY_ECS, withLazyXml2js } from '../../shared/ecs/bundle.js';
+import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
 const REGION = 'cn-hangzhou';
@@ -34,6 +40,7 @@ beforeAll(async () => {
     minify: true,
     outfile: bundle,
     logLevel: 'error',
+    plugins: [ecsSdkTrimmed()],
   });
 });
 
@@ -81,5 +88,141 @@ const port = createEcsImagePort({
       accounts: [TARGET],
       error: { name: 'GovernorError', code: 'ImageStillShared', ecsCode: 'ImageUseShared' },
     });
+  });
+});
+
+let scripts = 0;
+/** Runs `script` in a fresh Node process (as FC would load the bundle) and parses what it prints. */
+const run = async (script: string): Promise<unknown> => {
+  const file = join(work, `script-${(scripts += 1)}.cjs`);
+  writeFileSync(file, script);
+  const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: work });
+  return JSON.parse(stdout);
+};
+
+/** A stand-in for ECS's gateway answering every call with the XML error body openapi-core also accepts. */
+async function xmlErrorServer(): Promise<{ endpoint: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(404, { 'content-type': 'text/xml;charset=utf-8' });
+      res.end(
+        "<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>REQ-XML-1</RequestId><HostId>ecs.aliyuncs.com</HostId>" +
+          '<Code>InvalidImageId.NotFound</Code><Message>The specified ImageId does not exist.</Message></Error>',
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('ecsSdkTrimmed', () => {
+  it('still parses an XML error body, with xml2js loaded on first use, exactly like the unbundled adapter', async () => {
+    // Prepare
+    const { endpoint, server } = await xmlErrorServer();
+    const options = { ecs: { endpoint, protocol: 'http' as const, connectTimeoutMs: 2000, readTimeoutMs: 2000, ratePerApi: {} }, credentials: () => OWNER_KEY, sleep: async () => {} };
+    try {
+      // Act
+      const bundled = await run(`const { createEcsImagePort } = require(${JSON.stringify(bundle)});
+const port = createEcsImagePort({ ...${JSON.stringify(options)}, credentials: () => (${JSON.stringify(OWNER_KEY)}), sleep: async () => {} });
+port.deleteImage('${REGION}', 'm-missing', { force: false }).then(
+  () => { console.error('deleteImage resolved'); process.exit(1); },
+  (e) => process.stdout.write(JSON.stringify({ name: e.name, code: e.code, details: e.details })),
+);`);
+      const unbundled = await createEcsImagePort(options).deleteImage(REGION, 'm-missing', { force: false }).then(
+        () => 'resolved',
+        (e: { name: string; code: string; details: unknown }) => ({ name: e.name, code: e.code, details: e.details }),
+      );
+
+      // Assess
+      expect(bundled).toEqual({
+        name: 'GovernorError',
+        code: 'ImageNotFound',
+        details: { action: 'DeleteImage', regionId: REGION, ecsCode: 'InvalidImageId.NotFound', ecsStatus: 404, ecsRequestId: 'REQ-XML-1', imageId: 'm-missing' },
+      });
+      expect(bundled).toEqual(unbundled);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('leaves the unused packages out of the bundle and keeps xml2js', () => {
+    // Act
+    const text = readFileSync(bundle, 'utf8');
+
+    // Assess: each left-out package only as its stub's message; the packages' own code is gone.
+    for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, pkg).toContain(notBundledMessage(pkg));
+    expect(text).not.toContain('__lodash_hash_undefined__'); // lodash
+    expect(text).not.toContain('Invalid date'); // moment
+    expect(text).not.toContain('258EAFA5-E914-47DA-95CA-C5AB0DC85B11'); // ws (the WebSocket handshake GUID)
+    expect(text).not.toContain('CONNECT '); // https-proxy-agent's tunnel request
+    expect(text).not.toContain('SocksClient'); // socks, under socks-proxy-agent
+    expect(text).toContain('Unclosed root tag'); // sax, under xml2js
+  });
+
+  it('makes every left-out package name itself when reached, and a WebSocket without a proxy never touches the agents', async () => {
+    // Prepare: the Dara entry points that lead to each left-out package.
+    const entry = join(work, 'reach-stubs.js');
+    writeFileSync(
+      entry,
+      `const dara = require('@darabonba/typescript');
+const { parse } = require('node:url');
+const attempt = async (f) => { try { await f(); return 'no error'; } catch (e) { return e.message; } };
+const Handler = class extends dara.AbstractWebSocketHandler {};
+const proxied = (url, runtime) => () => new dara.DefaultWebSocketClient(new Handler()).configureProxy({}, parse(url), runtime, { headers: {} });
+(async () => {
+  const request = Object.assign(new dara.Request(), { protocol: 'wss', headers: { host: 'ecs.example.com' }, pathname: '/', query: {} });
+  process.stdout.write(JSON.stringify({
+    lodash: await attempt(() => dara.merge({ a: 1 }, { b: 2 })),
+    moment: await attempt(() => new dara.Date('2026-01-01T00:00:00Z')),
+    ws: await attempt(() => dara.newWebSocketClientAndConnect(request, { webSocketHandler: new Handler() })),
+    'https-proxy-agent': await attempt(proxied('wss://ecs.example.com/', { httpsProxy: 'http://proxy.example.com:3128' })),
+    'http-proxy-agent': await attempt(proxied('ws://ecs.example.com/', { httpProxy: 'http://proxy.example.com:3128' })),
+    'socks-proxy-agent': await attempt(proxied('wss://ecs.example.com/', { socks5Proxy: 'socks5://proxy.example.com:1080' })),
+    noProxy: await attempt(proxied('wss://ecs.example.com/', {})),
+  }), () => process.exit(0)); // the failed connect leaves its handshake timer running
+})();
+`,
+    );
+    const stubs = join(work, 'reach-stubs.cjs');
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: stubs, logLevel: 'error', nodePaths: [join(import.meta.dirname, '../../node_modules')], plugins: [ecsSdkTrimmed()] });
+
+    // Act
+    const reached = await run(`require(${JSON.stringify(stubs)});`);
+
+    // Assess
+    expect(reached).toEqual({
+      lodash: 'lodash is not bundled with this function (needed only for Dara merge())',
+      moment: 'moment is not bundled with this function (needed only for the Dara Date class)',
+      ws: 'ws is not bundled with this function (needed only for a WebSocket API call)',
+      'https-proxy-agent': 'https-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured HTTPS proxy)',
+      'http-proxy-agent': 'http-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured HTTP proxy)',
+      'socks-proxy-agent': 'socks-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured SOCKS5 proxy)',
+      noProxy: 'no error',
+    });
+  });
+});
+
+describe('withLazyXml2js', () => {
+  const XML_JS = join(import.meta.dirname, '../../node_modules/@darabonba/typescript/dist/xml.js');
+
+  it('moves the SDK\'s one load-time require of xml2js into getters and leaves the rest byte for byte', () => {
+    // Prepare
+    const source = readFileSync(XML_JS, 'utf8');
+    // Act
+    const lazy = withLazyXml2js(source);
+    // Assess
+    const required = /^var xml2js_1 = require\("xml2js"\);$/m;
+    expect(source).toMatch(required);
+    expect(lazy).not.toMatch(required);
+    expect(lazy.replace(/^var xml2js_1 = .*$/m, '')).toBe(source.replace(required, ''));
+    expect(lazy).toMatch(/^var xml2js_1 = \{ get Builder\(\) \{ return require\("xml2js"\)\.Builder; \}, get Parser\(\) \{ return require\("xml2js"\)\.Parser; \} \};$/m);
+  });
+
+  it('refuses a file of another shape instead of guessing', () => {
+    const source = readFileSync(XML_JS, 'utf8');
+    const refusal = '@darabonba/typescript xml.js does not have the expected shape: not deferring xml2js';
+    expect(() => withLazyXml2js(source.replace('var xml2js_1 = require("xml2js");', 'const xml2js_1 = require("xml2js");'))).toThrow(refusal);
+    expect(() => withLazyXml2js(`${source}\nvar y = xml2js_1.processors;`)).toThrow(refusal);
   });
 });

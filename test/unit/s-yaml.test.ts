@@ -9,6 +9,7 @@ import { buildFunctions, type BuiltFunction } from '../../scripts/build.js';
 import { loadProjectSpec, readSpecDocument, referencedEnv, splitHandler, type FunctionSpec } from '../../emulators/fc/spec.js';
 import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
+import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
 import { shareRoutes } from '../../functions/share/routes.js';
 import { unshareRoutes } from '../../functions/unshare/routes.js';
 import { describeRoutes } from '../../functions/describe/routes.js';
@@ -61,7 +62,7 @@ describe('s.yaml', () => {
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 's-yaml-build-'));
-    built = await buildFunctions({ root: ROOT, outDir });
+    built = await buildFunctions({ root: ROOT, outDir, analyze: true });
     functions = loadProjectSpec(SPEC, DEPLOYER_ENV).functions;
   }, 120_000);
 
@@ -89,6 +90,20 @@ describe('s.yaml', () => {
       // The compiled search messages are replaced by a stub that names itself if ever touched.
       expect(text, b.functionName).toContain('The Tablestore search API is not bundled');
       expect(text, b.functionName).not.toContain('SearchIndexSplitsOptions.decode');
+    }
+  });
+
+  it('ships none of the packages the ECS SDK stack loads for calls we never make, only stubs that name themselves', () => {
+    // The stubbed packages and the ones only they pulled in (the proxy agents' dependencies).
+    const leftOut = [...Object.keys(UNBUNDLED_BY_ECS), 'agent-base', 'socks', 'ip-address', 'smart-buffer'];
+    for (const b of built) {
+      const packages = b.packages!.map(([name]) => name);
+      expect(packages, b.functionName).toContain('@alicloud/openapi-core');
+      expect(packages.filter((name) => leftOut.includes(name)), b.functionName).toEqual([]);
+      // xml2js can still be needed for an XML error body: kept, loaded on first use.
+      expect(packages, b.functionName).toEqual(expect.arrayContaining(['xml2js', 'xmlbuilder', 'sax']));
+      const text = readFileSync(b.file, 'utf8');
+      for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, `${b.functionName} ${pkg}`).toContain(notBundledMessage(pkg));
     }
   });
 
