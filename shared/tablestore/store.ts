@@ -227,31 +227,19 @@ class TablestoreStore implements StorePort {
   }
 
   async updateImage(next: ImageRecord, expectedVersion: number): Promise<ImageRecord> {
-    const table = this.tables.images;
     const version = expectedVersion + 1;
     const cols = imageColumns(next, version);
     const put = columns(cols);
     const removed = Object.entries(cols).filter(([, v]) => v === undefined).map(([k]) => k);
     const update: Record<string, unknown>[] = [{ PUT: put }];
     if (removed.length > 0) update.push({ DELETE_ALL: removed });
-    await this.conditionalWrite(
-      'UpdateRow',
-      table,
-      (c) =>
-        c.updateRow({
-          tableName: table,
-          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
-          primaryKey: this.imagePk(next.regionId, next.imageId),
-          updateOfAttributeColumns: update,
-        }),
-      async () => {
-        const stored = await this.getImage(next.regionId, next.imageId);
-        if (!stored || stored.version !== version) return false;
-        const { quotaUsed: _q, quotaChangedAt: _qc, version: _v, ...rest } = stored;
-        const { quotaUsed: _nq, quotaChangedAt: _nqc, version: _nv, ...wanted } = next;
-        return canonical(rest) === canonical(wanted);
-      },
-    );
+    await this.updateImageWhere(next.regionId, next.imageId, 'version', expectedVersion, update, async () => {
+      const stored = await this.getImage(next.regionId, next.imageId);
+      if (!stored || stored.version !== version) return false;
+      const { quotaUsed: _q, quotaChangedAt: _qc, version: _v, ...rest } = stored;
+      const { quotaUsed: _nq, quotaChangedAt: _nqc, version: _nv, ...wanted } = next;
+      return canonical(rest) === canonical(wanted);
+    });
     // The counter is not part of this write (a stale quotaUsed in `next` must never overwrite it):
     // report the stored value, read after the write.
     const stored = await this.getImage(next.regionId, next.imageId);
@@ -298,6 +286,25 @@ class TablestoreStore implements StorePort {
   }
 
   async correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void> {
+    await this.updateImageWhere(
+      regionId,
+      imageId,
+      'quota_used',
+      expected,
+      [{ PUT: [{ quota_used: int(actual) }] }],
+      async () => (await this.getImage(regionId, imageId))?.quotaUsed === actual,
+    );
+  }
+
+  /** A conditional UpdateRow of an existing image row whose integer `column` still equals `expected`. */
+  private async updateImageWhere(
+    regionId: string,
+    imageId: string,
+    column: 'version' | 'quota_used',
+    expected: number,
+    updateOfAttributeColumns: Record<string, unknown>[],
+    isOurs: () => Promise<boolean>,
+  ): Promise<void> {
     const table = this.tables.images;
     await this.conditionalWrite(
       'UpdateRow',
@@ -305,11 +312,11 @@ class TablestoreStore implements StorePort {
       (c) =>
         c.updateRow({
           tableName: table,
-          condition: expect('EXPECT_EXIST', compare('quota_used', 'EQUAL', int(expected), false)),
+          condition: expect('EXPECT_EXIST', compare(column, 'EQUAL', int(expected), false)),
           primaryKey: this.imagePk(regionId, imageId),
-          updateOfAttributeColumns: [{ PUT: [{ quota_used: int(actual) }] }],
+          updateOfAttributeColumns,
         }),
-      async () => (await this.getImage(regionId, imageId))?.quotaUsed === actual,
+      isOurs,
     );
   }
 
