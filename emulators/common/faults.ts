@@ -4,6 +4,16 @@
  * What a fired rule does (its error, its latency, when it answers) stays with each emulator.
  */
 
+/** What a fault injected through either emulator's admin API can say besides its target. */
+export interface InjectedFault {
+  code?: string;
+  status?: number;
+  message?: string;
+  probability?: number;
+  count?: number;
+  latencyMs?: number;
+}
+
 export interface FaultMatch {
   /** The action or operation the rule hits; undefined hits every call. */
   target: string | undefined;

@@ -2,18 +2,12 @@
  * Runtime faults: injected errors and latency per action, and per-API flow control
  * (QPS per account, region and action over a sliding one-second window), as ECS applies it.
  */
-import { FaultRules, type FaultMatch } from '../common/faults.js';
+import { FaultRules, type FaultMatch, type InjectedFault } from '../common/faults.js';
 import { EcsApiError, defaultStatusForCode, ecsErrors } from './errors.js';
 
-export interface FaultInput {
+export interface FaultInput extends InjectedFault {
   /** Omit to hit every action. */
   action?: string;
-  code?: string;
-  status?: number;
-  message?: string;
-  probability?: number;
-  count?: number;
-  latencyMs?: number;
   /** `after`: the operation runs (and changes state) before the error is returned. */
   phase?: 'before' | 'after';
   /** `html`: the error arrives as an HTML page (a gateway's 502), not as ECS's JSON body. */

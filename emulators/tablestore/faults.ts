@@ -1,15 +1,10 @@
 // Runtime fault injection: latency and error codes per operation, by probability and/or count.
-import { FaultRules, type FaultMatch } from '../common/faults.js';
+import { FaultRules, type FaultMatch, type InjectedFault } from '../common/faults.js';
 import { errors, STATUS_BY_CODE, type OtsError } from './errors.js';
 
-export interface FaultSpec {
+export interface FaultSpec extends InjectedFault {
+  /** Omit to hit every operation. */
   operation?: string;
-  code?: string;
-  status?: number;
-  message?: string;
-  probability?: number;
-  count?: number;
-  latencyMs?: number;
 }
 
 type OtsFaultRule = FaultMatch & Omit<FaultSpec, 'operation' | 'probability' | 'count'>;
