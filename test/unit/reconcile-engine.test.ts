@@ -39,17 +39,6 @@ async function lostShare(policy: Parameters<typeof harness>[0] = {}): Promise<Ha
   return h;
 }
 
-/** A share request records `accountId` as active right after the run's first read of IMG's rows. */
-function shareTakenAfterFirstRead(h: Harness, accountId: string): void {
-  const listShares = h.store.listShares.bind(h.store);
-  let reads = 0;
-  h.store.listShares = async (regionId: string, imageId: string) => {
-    const rows = await listShares(regionId, imageId);
-    if (reads++ === 0) await seedShare(h, IMG, accountId, 'active');
-    return rows;
-  };
-}
-
 describe('reconcile engine: unmanaged shares', () => {
   it('report mode reports an unmanaged share and changes nothing', async () => {
     const h = harness({ unmanagedShares: 'adopt' });
@@ -129,15 +118,26 @@ describe('reconcile engine: an approval interrupted before its rows followed', (
 });
 
 describe('reconcile engine: unmanaged shares taken over during the run', () => {
-  it('does not revoke an account a share request took after the run read the rows', async () => {
-    const h = harness({ unmanagedShares: 'revoke' });
+  /** ECS lists A1 and the run reads no row for it; right after, an approved request's apply records A1 as active. */
+  async function reconcileWhileA1IsTaken(unmanagedShares: 'revoke' | 'adopt') {
+    const h = harness({ unmanagedShares });
     ecsImageSharedWith(h, [A1]);
     await seedImage(h, IMG, { quotaUsed: 1 });
     const ecs = await h.images.getImage(REGION, IMG);
-    // The run reads no row for A1; right after, an approved request's apply records A1 as active.
-    shareTakenAfterFirstRead(h, A1);
+    const listShares = h.store.listShares.bind(h.store);
+    let reads = 0;
+    h.store.listShares = async (regionId: string, imageId: string) => {
+      const rows = await listShares(regionId, imageId);
+      if (reads++ === 0) await seedShare(h, IMG, A1, 'active');
+      return rows;
+    };
     const env = h.env('enforce');
     await reconcileImage(env, REGION, IMG, ecs);
+    return { h, env };
+  }
+
+  it('does not revoke an account a share request took after the run read the rows', async () => {
+    const { h, env } = await reconcileWhileA1IsTaken('revoke');
     expect(env.tally.findings).toEqual({ unmanaged: 1 });
     expect(env.tally.actions).toEqual({});
     expect(h.images.callsOf('removeShares')).toEqual([]);
@@ -145,13 +145,7 @@ describe('reconcile engine: unmanaged shares taken over during the run', () => {
   });
 
   it('adopt skips an account a share request took meanwhile instead of failing the image', async () => {
-    const h = harness({ unmanagedShares: 'adopt' });
-    ecsImageSharedWith(h, [A1]);
-    await seedImage(h, IMG, { quotaUsed: 1 });
-    const ecs = await h.images.getImage(REGION, IMG);
-    shareTakenAfterFirstRead(h, A1);
-    const env = h.env('enforce');
-    await reconcileImage(env, REGION, IMG, ecs);
+    const { h, env } = await reconcileWhileA1IsTaken('adopt');
     expect(env.tally.errors).toEqual([]);
     expect(env.tally.actions).toEqual({});
     expect(h.store.allShares()).toEqual([expect.objectContaining({ accountId: A1, state: 'active', origin: 'request' })]);
