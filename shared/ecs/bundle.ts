@@ -20,7 +20,7 @@ const DARA_DIST = /[\\/]node_modules[\\/]@darabonba[\\/]typescript[\\/]dist[\\/]
 interface Unbundled {
   /** The only Dara file that requires the package. */
   readonly importer: string;
-  /** Members the importer reads from the module object, kept as throwing functions. */
+  /** Everything the importer reads from the required module (`default` for a default import). */
   readonly members: readonly string[];
   /** What would have to happen for the package to be needed. */
   readonly neededFor: string;
@@ -28,10 +28,10 @@ interface Unbundled {
 
 export const UNBUNDLED_BY_ECS: Readonly<Record<string, Unbundled>> = {
   lodash: { importer: 'func.js', members: ['merge'], neededFor: 'Dara merge()' },
-  moment: { importer: 'date.js', members: [], neededFor: 'the Dara Date class' },
-  ws: { importer: 'websocket.js', members: [], neededFor: 'a WebSocket API call' },
-  'https-proxy-agent': { importer: 'websocket.js', members: [], neededFor: 'a WebSocket call through a configured HTTPS proxy' },
-  'http-proxy-agent': { importer: 'websocket.js', members: [], neededFor: 'a WebSocket call through a configured HTTP proxy' },
+  moment: { importer: 'date.js', members: ['default'], neededFor: 'the Dara Date class' },
+  ws: { importer: 'websocket.js', members: ['default'], neededFor: 'a WebSocket API call' },
+  'https-proxy-agent': { importer: 'websocket.js', members: ['default'], neededFor: 'a WebSocket call through a configured HTTPS proxy' },
+  'http-proxy-agent': { importer: 'websocket.js', members: ['default'], neededFor: 'a WebSocket call through a configured HTTP proxy' },
   'socks-proxy-agent': { importer: 'websocket.js', members: ['SocksProxyAgent'], neededFor: 'a WebSocket call through a configured SOCKS5 proxy' },
 };
 
@@ -40,10 +40,28 @@ export const notBundledMessage = (pkg: string): string =>
   `${pkg} is not bundled with this function (needed only for ${UNBUNDLED_BY_ECS[pkg]!.neededFor})`;
 
 function stubSource(pkg: string): string {
-  const members = UNBUNDLED_BY_ECS[pkg]!.members.map((m) => `notBundled[${JSON.stringify(m)}] = notBundled;\n`).join('');
+  const named = UNBUNDLED_BY_ECS[pkg]!.members.filter((m) => m !== 'default');
+  const members = named.map((m) => `notBundled[${JSON.stringify(m)}] = notBundled;\n`).join('');
   // A function, so default imports and `new` reach the throw; named members are own enumerable
   // properties, so TypeScript's __importStar copies them.
   return `"use strict";\nfunction notBundled() { throw new Error(${JSON.stringify(notBundledMessage(pkg))}); }\n${members}module.exports = notBundled;\n`;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/**
+ * Checks that `importerSource` binds `pkg` once, at top level, and reads nothing from it beyond the
+ * members the stub provides. Refuses (rather than guesses) otherwise, e.g. after an SDK upgrade.
+ */
+export function assertStubbable(pkg: string, importerSource: string): void {
+  const binding = new RegExp(`^var (\\w+) = (?:__import(?:Star|Default)\\()?require\\("${escapeRegExp(pkg)}"\\)\\)?;$`, 'gm');
+  const bindings = [...importerSource.matchAll(binding)].map((m) => m[1]!);
+  const requires = importerSource.split(`require("${pkg}")`).length - 1;
+  const used = bindings.length === 1 ? [...importerSource.matchAll(new RegExp(`\\b${escapeRegExp(bindings[0]!)}\\.(\\w+)`, 'g'))].map((m) => m[1]!) : [];
+  const allowed = UNBUNDLED_BY_ECS[pkg]!.members;
+  if (bindings.length !== 1 || requires !== 1 || used.length === 0 || used.some((m) => !allowed.includes(m))) {
+    throw new Error(`@darabonba/typescript ${UNBUNDLED_BY_ECS[pkg]!.importer} does not use ${pkg} as expected (only ${allowed.join(', ')}): not leaving it out`);
+  }
 }
 
 const XML2JS_REQUIRE = 'var xml2js_1 = require("xml2js");';
@@ -67,10 +85,12 @@ export function withLazyXml2js(source: string): string {
 export const ecsSdkTrimmed = (): Plugin => ({
   name: 'ecs-sdk-trimmed',
   setup(b) {
-    const names = Object.keys(UNBUNDLED_BY_ECS).map((n) => n.replace(/[-/]/g, '\\$&'));
-    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) =>
-      DARA_DIST.exec(args.importer)?.[1] === UNBUNDLED_BY_ECS[args.path]!.importer ? { path: args.path, namespace: 'not-bundled-by-ecs' } : undefined,
-    );
+    const names = Object.keys(UNBUNDLED_BY_ECS).map(escapeRegExp);
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, async (args) => {
+      if (DARA_DIST.exec(args.importer)?.[1] !== UNBUNDLED_BY_ECS[args.path]!.importer) return undefined;
+      assertStubbable(args.path, await readFile(args.importer, 'utf8'));
+      return { path: args.path, namespace: 'not-bundled-by-ecs' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'not-bundled-by-ecs' }, (args) => ({ contents: stubSource(args.path), loader: 'js' }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]@darabonba[\\/]typescript[\\/]dist[\\/]xml\.js$/ }, async (args) => ({
       contents: withLazyXml2js(await readFile(args.path, 'utf8')),

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator } from '../../emulators/ecs/index.js';
-import { ecsSdkTrimmed, notBundledMessage, UNBUNDLED_BY_ECS, withLazyXml2js } from '../../shared/ecs/bundle.js';
+import { assertStubbable, ecsSdkTrimmed, notBundledMessage, UNBUNDLED_BY_ECS, withLazyXml2js } from '../../shared/ecs/bundle.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
@@ -203,8 +203,26 @@ const proxied = (url, runtime) => () => new dara.DefaultWebSocketClient(new Hand
   });
 });
 
+const DARA_DIST = join(import.meta.dirname, '../../node_modules/@darabonba/typescript/dist');
+
+describe('assertStubbable', () => {
+  it('accepts the installed SDK, whose files read from each left-out package only what its stub provides', () => {
+    for (const [pkg, { importer }] of Object.entries(UNBUNDLED_BY_ECS)) {
+      expect(() => assertStubbable(pkg, readFileSync(join(DARA_DIST, importer), 'utf8')), pkg).not.toThrow();
+    }
+  });
+
+  it('refuses an importer that reads more from the package, or requires it again, instead of guessing', () => {
+    const funcJs = readFileSync(join(DARA_DIST, 'func.js'), 'utf8');
+    const refusal = '@darabonba/typescript func.js does not use lodash as expected (only merge): not leaving it out';
+    expect(() => assertStubbable('lodash', `${funcJs}\nexports.clone = function (v) { return _.cloneDeep(v); };`)).toThrow(refusal);
+    expect(() => assertStubbable('lodash', `${funcJs}\nvar get = require("lodash").get;`)).toThrow(refusal);
+    expect(() => assertStubbable('lodash', funcJs.replace('var _ = __importStar(require("lodash"));', 'const _ = require("lodash");'))).toThrow(refusal);
+  });
+});
+
 describe('withLazyXml2js', () => {
-  const XML_JS = join(import.meta.dirname, '../../node_modules/@darabonba/typescript/dist/xml.js');
+  const XML_JS = join(DARA_DIST, 'xml.js');
 
   it('moves the SDK\'s one load-time require of xml2js into getters and leaves the rest byte for byte', () => {
     // Prepare
