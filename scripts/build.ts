@@ -14,6 +14,11 @@
 // the ES-module packages (strict by definition), with every CommonJS package left as a require;
 // then that output, as one CommonJS module that starts with "use strict", together with the CommonJS
 // packages, each in its own wrapper and its own mode.
+//
+// Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket
+// packages below, the tablestore search protocol in shared/tablestore/bundle.ts, the ECS stack's
+// lodash, moment, ws and proxy agents in shared/ecs/bundle.ts), each replaced by a stub that
+// throws, naming itself, if it is ever reached.
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
