@@ -3,6 +3,7 @@
 // candidate in fresh Node processes and reports the median wall time and peak RSS of 5 runs.
 //   npm run bench -- ecs-cold-start
 import { build } from 'esbuild';
+import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,6 +49,8 @@ async function bundleAdapter(): Promise<string> {
     minify: true,
     outfile,
     logLevel: 'error',
+    // As the function bundles ship it (scripts/build.ts).
+    plugins: [ecsSdkTrimmed()],
   });
   return outfile;
 }
