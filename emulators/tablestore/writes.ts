@@ -14,11 +14,13 @@ import {
   prepareUpdate,
   preparePut,
   returnRow,
+  requireTable,
   returnTypeOf,
   validatePk,
   type ConditionInput,
   type ParsedCondition,
 } from './rows.js';
+import type { Operation } from './operation.js';
 import { visibleRow, type Store, type StoredRow, type Table } from './store.js';
 
 export type WriteKind = 'PUT' | 'UPDATE' | 'DELETE';
@@ -118,4 +120,22 @@ export function parseWrite(store: Store, table: Table, input: WriteInput, nowMs:
     return out;
   };
   return { pkId: mutation.pkId, conditional: { rowExistence: condition.rowExistence !== 'IGNORE', columnCondition: Boolean(condition.columnFilter) }, run };
+}
+
+/**
+ * The single-row write operations (PutRow, UpdateRow, DeleteRow) differ only in their name, write
+ * kind and which request field holds the row; each operation file declares itself with this.
+ */
+export function singleRowWrite(name: 'PutRow' | 'UpdateRow' | 'DeleteRow', kind: WriteKind, rowField: 'row' | 'rowChange' | 'primaryKey'): Operation {
+  return {
+    name,
+    requestType: `${name}Request`,
+    responseType: `${name}Response`,
+    tableOf: (req) => req.tableName,
+    handle(req, { store, nowMs }) {
+      const table = requireTable(store, req.tableName);
+      const input: WriteInput = { kind, rowBytes: req[rowField], condition: req.condition, returnContent: req.returnContent };
+      return parseWrite(store, table, input, nowMs()).run();
+    },
+  };
 }
