@@ -217,10 +217,11 @@ class TablestoreStore implements StorePort {
       quota_used: int(record.quotaUsed),
       quota_changed_at: record.quotaChangedAt,
     });
-    await this.conditionalWrite(
-      'PutRow',
+    await this.conditionalPut(
       table,
-      (c) => c.putRow({ tableName: table, condition: expect('EXPECT_NOT_EXIST'), primaryKey: this.imagePk(record.regionId, record.imageId), attributeColumns }),
+      this.imagePk(record.regionId, record.imageId),
+      expect('EXPECT_NOT_EXIST'),
+      attributeColumns,
       holds(() => this.getImage(record.regionId, record.imageId), record),
       'AlreadyExists',
     );
@@ -378,16 +379,11 @@ class TablestoreStore implements StorePort {
       'OR',
       TERMINAL_STATES.map((s) => compare('state', 'EQUAL', s, true)),
     );
-    await this.conditionalWrite(
-      'PutRow',
+    await this.conditionalPut(
       table,
-      (c) =>
-        c.putRow({
-          tableName: table,
-          condition: expect('IGNORE', reusable),
-          primaryKey: this.sharePk(share.regionId, share.imageId, share.accountId),
-          attributeColumns: shareColumns(share, share.version),
-        }),
+      this.sharePk(share.regionId, share.imageId, share.accountId),
+      expect('IGNORE', reusable),
+      shareColumns(share, share.version),
       holds(() => this.getShare(share.regionId, share.imageId, share.accountId), share),
     );
     return share;
@@ -412,16 +408,11 @@ class TablestoreStore implements StorePort {
     });
     const table = this.tables.requests;
     try {
-      await this.conditionalWrite(
-        'PutRow',
+      await this.conditionalPut(
         table,
-        (c) =>
-          c.putRow({
-            tableName: table,
-            condition: expect('EXPECT_NOT_EXIST'),
-            primaryKey: [{ request_id: request.requestId }],
-            attributeColumns: requestColumns(request, request.version),
-          }),
+        [{ request_id: request.requestId }],
+        expect('EXPECT_NOT_EXIST'),
+        requestColumns(request, request.version),
         holds(() => this.getRequest(request.requestId), request),
         'AlreadyExists',
       );
@@ -528,16 +519,11 @@ class TablestoreStore implements StorePort {
     const nowMs = Date.parse(record.createdAt);
     // Absent row: the comparison sees a missing column and passes. Present: only if expired.
     const free = compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true);
-    await this.conditionalWrite(
-      'PutRow',
+    await this.conditionalPut(
       table,
-      (c) =>
-        c.putRow({
-          tableName: table,
-          condition: expect('IGNORE', free),
-          primaryKey: [{ principal: record.principal }, { idem_key: record.key }],
-          attributeColumns: idempotencyColumns(record),
-        }),
+      [{ principal: record.principal }, { idem_key: record.key }],
+      expect('IGNORE', free),
+      idempotencyColumns(record),
       holds(() => this.getIdempotency(record.principal, record.key, new Date(nowMs)), record),
       'AlreadyExists',
     );
@@ -652,6 +638,24 @@ class TablestoreStore implements StorePort {
     }
   }
 
+  /** A conditional PutRow of a whole row, resolved by re-reading when its answer was lost. */
+  private conditionalPut(
+    table: string,
+    primaryKey: PrimaryKeyInput,
+    condition: ReturnType<typeof expect>,
+    attributeColumns: AttributeColumns,
+    isOurs: () => Promise<boolean>,
+    conditionFailedAs: 'ConditionFailed' | 'AlreadyExists' = 'ConditionFailed',
+  ): Promise<void> {
+    return this.conditionalWrite(
+      'PutRow',
+      table,
+      (c) => c.putRow({ tableName: table, condition, primaryKey, attributeColumns }),
+      isOurs,
+      conditionFailedAs,
+    );
+  }
+
   /** PutRow of the whole record with version v+1, conditional on the stored version being v. */
   private async versionedPut<T extends { version: number }>(
     table: string,
@@ -662,16 +666,11 @@ class TablestoreStore implements StorePort {
     reread: () => Promise<T | null>,
   ): Promise<T> {
     const stored: T = { ...next, version: expectedVersion + 1 };
-    await this.conditionalWrite(
-      'PutRow',
+    await this.conditionalPut(
       table,
-      (c) =>
-        c.putRow({
-          tableName: table,
-          condition: expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
-          primaryKey,
-          attributeColumns: toColumns(next, stored.version),
-        }),
+      primaryKey,
+      expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expectedVersion), false)),
+      toColumns(next, stored.version),
       holds(reread, stored),
     );
     return stored;
