@@ -3,8 +3,9 @@
  * make shares "out of band", inject faults, set flow control, read state and the call log, reset.
  * Loopback callers only. Bodies are validated by schemas compiled once at load.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { ACCOUNT_ID, type AdminResponse, IMAGE_ID, REGION_ID, compileSchema, fail, parseBody, pathSegment } from './admin-body.js';
+import { type DirectoryAdminDependencies, handleDirectoryAdmin } from './admin-directory.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -28,24 +29,14 @@ export interface CallRecord {
   at: string;
 }
 
-export interface AdminDependencies {
-  store: EcsStore;
+export interface AdminDependencies extends DirectoryAdminDependencies {
   faults: FaultInjector;
   flowControl: FlowControl;
   calls: CallRecord[];
-  now: () => Date;
   /** Forget everything that is not in the store (nonces, call log, faults, limits). */
   resetRuntime: () => void;
 }
 
-export interface AdminResponse {
-  status: number;
-  body?: unknown;
-}
-
-const ACCOUNT_ID = { type: 'string', pattern: '^[0-9]{16}$' } as const;
-const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 64 } as const;
-const IMAGE_ID = { type: 'string', pattern: '^m-[a-z0-9]{8,40}$' } as const;
 const ACTION = { type: 'string', pattern: '^[A-Z][A-Za-z0-9]{1,127}$' } as const;
 const TAGS = {
   type: 'object',
@@ -138,15 +129,13 @@ const schemas = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv);
 const validators: Record<keyof typeof schemas, ValidateFunction> = {
-  account: ajv.compile(schemas.account),
-  image: ajv.compile(schemas.image),
-  imagePatch: ajv.compile(schemas.imagePatch),
-  share: ajv.compile(schemas.share),
-  fault: ajv.compile(schemas.fault),
-  throttle: ajv.compile(schemas.throttle),
+  account: compileSchema(schemas.account),
+  image: compileSchema(schemas.image),
+  imagePatch: compileSchema(schemas.imagePatch),
+  share: compileSchema(schemas.share),
+  fault: compileSchema(schemas.fault),
+  throttle: compileSchema(schemas.throttle),
 };
 
 // Body shapes of the admin routes; test/support/ecs.ts re-exports them for its typed client.
@@ -186,36 +175,12 @@ export interface ThrottleBody {
 type FaultBody = FaultInput;
 export type StateBody = ReturnType<typeof stateOf>;
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((error) => `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}${
-      error.keyword === 'additionalProperties' ? `: ${String(error.params['additionalProperty'])}` : ''
-    }`)
-    .join('; ');
-}
-
-const fail = (status: number, message: string): AdminResponse => ({ status, body: { error: message } });
-
-type Parsed<T> = { ok: true; body: T } | { ok: false; response: AdminResponse };
-
-function parseBody<T>(raw: Buffer, kind: keyof typeof schemas): Parsed<T> {
-  let value: unknown;
-  try {
-    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { ok: false, response: fail(400, 'request body is not valid JSON') };
-  }
-  if (value === undefined) return { ok: false, response: fail(400, 'request body is required') };
-  const validate = validators[kind];
-  if (!validate(value)) return { ok: false, response: fail(400, `invalid ${kind}: ${describeErrors(validate.errors)}`) };
-  return { ok: true, body: value as T };
-}
-
 function toTagList(tags: Record<string, string> | undefined): Array<{ key: string; value: string }> {
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
 
-function stateOf(store: EcsStore) {
+function stateOf(deps: DirectoryAdminDependencies) {
+  const { store, resourceShares } = deps;
   return {
     accounts: store.listAccounts().map((account) => ({ accountId: account.accountId })),
     images: store.allImages().map((image: Image) => ({
@@ -227,12 +192,13 @@ function stateOf(store: EcsStore) {
       isPublic: image.isPublic,
       deleted: image.deleted,
       shares: [...image.shares.values()].map((share) => ({ accountId: share.accountId, sharedTime: share.sharedTime })),
+      directoryShares: resourceShares.directoryTargetsOf(image),
     })),
   };
 }
 
 function addAccount(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<AccountBody>(raw, 'account');
+  const parsed = parseBody<AccountBody>(raw, validators.account, 'account');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const conflict = deps.store.upsertAccount(body.accountId, body.accessKeys ?? []);
@@ -241,7 +207,7 @@ function addAccount(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ImageBody>(raw, 'image');
+  const parsed = parseBody<ImageBody>(raw, validators.image, 'image');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const kind = body.kind ?? 'custom';
@@ -272,7 +238,7 @@ function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function patchImage(deps: AdminDependencies, regionId: string, imageId: string, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ImagePatchBody>(raw, 'imagePatch');
+  const parsed = parseBody<ImagePatchBody>(raw, validators.imagePatch, 'imagePatch');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const image = deps.store.findImage(regionId, imageId);
@@ -289,7 +255,7 @@ function patchImage(deps: AdminDependencies, regionId: string, imageId: string, 
 
 /** Parses an out-of-band share body and looks up what it names; returns the image or a failure. */
 function resolveShare(deps: AdminDependencies, raw: Buffer): { image: Image; body: ShareBody } | { response: AdminResponse } {
-  const parsed = parseBody<ShareBody>(raw, 'share');
+  const parsed = parseBody<ShareBody>(raw, validators.share, 'share');
   if (!parsed.ok) return { response: parsed.response };
   const body = parsed.body;
   const image = deps.store.findImage(body.regionId, body.imageId);
@@ -320,7 +286,7 @@ function removeShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<FaultBody>(raw, 'fault');
+  const parsed = parseBody<FaultBody>(raw, validators.fault, 'fault');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   if (body.code === undefined && body.latencyMs === undefined) return fail(400, 'invalid fault: give a code, a latencyMs, or both');
@@ -330,20 +296,11 @@ function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ThrottleBody>(raw, 'throttle');
+  const parsed = parseBody<ThrottleBody>(raw, validators.throttle, 'throttle');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   deps.flowControl.set(body.action, body.qps);
   return { status: 200, body: { action: body.action ?? null, qps: body.qps } };
-}
-
-/** A path segment, percent-decoded; undefined when its escapes are malformed. */
-function pathSegment(raw: string | undefined): string | undefined {
-  try {
-    return decodeURIComponent(raw ?? '');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Routes one admin request. Never throws for client mistakes. */
@@ -369,11 +326,14 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
       deps.flowControl.clear();
       return { status: 204 };
     case 'GET /__emulator/state':
-      return { status: 200, body: stateOf(deps.store) };
+      return { status: 200, body: stateOf(deps) };
     case 'GET /__emulator/calls':
       return { status: 200, body: deps.calls };
     case 'POST /__emulator/reset':
       deps.store.reset();
+      deps.directory.reset();
+      deps.resourceShares.reset();
+      deps.roles.reset();
       deps.resetRuntime();
       return { status: 204 };
     default:
@@ -392,5 +352,5 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
     return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
   }
-  return fail(404, `no admin route ${route}`);
+  return handleDirectoryAdmin(deps, method, pathname, raw) ?? fail(404, `no admin route ${route}`);
 }

@@ -1,19 +1,7 @@
-/** What every emulated operation receives, and the parameter readers they share. */
+/** The parameter readers and lookups the ECS operations share. */
 import { ecsErrors } from '../errors.js';
-import type { EcsStore, Image } from '../store.js';
-
-export interface OperationContext {
-  /** The authenticated caller. */
-  accountId: string;
-  /** Operation parameters (signing envelope removed), as strings. */
-  params: Record<string, string>;
-  store: EcsStore;
-  now: () => Date;
-}
-
-/** The response body without RequestId (the server adds it). */
-export type OperationBody = Record<string, unknown>;
-export type Operation = (context: OperationContext) => OperationBody;
+import type { OperationContext } from '../operation.js';
+import type { Image } from '../store.js';
 
 export function requireParam(params: Record<string, string>, name: string): string {
   const value = params[name];
