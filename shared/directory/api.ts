@@ -1,0 +1,178 @@
+// The Resource Sharing (2020-01-10), Resource Manager (2020-03-31) and STS (2015-04-01) calls this
+// adapter makes, typed with shapes of our own (wire names, as the SDK models' `names()` give them)
+// and sent through openapi-core's generic RPC `callApi` (shared/alicloud/rpc.ts): the ResourceSharing
+// SDK package is not needed. Every call goes through the same retry loop, hooks and error translation
+// as the ECS adapter's.
+import { RpcClient } from '../alicloud/rpc.js';
+import { withRetries, type CallHooks } from '../alicloud/retry.js';
+import type { UpstreamService } from '../alicloud/failure.js';
+import type { Credentials } from '../credentials.js';
+import { RESOURCE_MANAGER, RESOURCE_SHARING, STS } from './errors.js';
+
+type Paged = { MaxResults?: number; NextToken?: string };
+
+/** Request parameters by action (RegionId is added to every Resource Sharing call). */
+export interface ResourceSharingRequests {
+  ListResourceShares: Paged & { ResourceOwner: 'Self'; ResourceShareIds?: string[]; ResourceShareName?: string };
+  ListResourceShareAssociations: Paged & {
+    AssociationType: 'Resource' | 'Target';
+    ResourceId?: string;
+    ResourceShareIds?: string[];
+  };
+  CreateResourceShare: {
+    ResourceShareName: string;
+    Resources: Array<{ ResourceType: 'Image'; ResourceId: string }>;
+    Targets: string[];
+    AllowExternalTargets: false;
+    Tag: Array<{ Key: string; Value: string }>;
+  };
+  AssociateResourceShare: { ResourceShareId: string; Resources?: Array<{ ResourceType: 'Image'; ResourceId: string }>; Targets?: string[] };
+  DisassociateResourceShare: { ResourceShareId: string; Resources?: Array<{ ResourceType: 'Image'; ResourceId: string }>; Targets?: string[] };
+  DeleteResourceShare: { ResourceShareId: string };
+}
+
+export interface ResourceShareRow {
+  ResourceShareId?: string;
+  ResourceShareName?: string;
+  ResourceShareStatus?: string;
+  Tags?: Array<{ Key?: string; Value?: string }>;
+}
+
+export interface AssociationRow {
+  ResourceShareId?: string;
+  ResourceShareName?: string;
+  AssociationType?: string;
+  AssociationStatus?: string;
+  AssociationStatusMessage?: string;
+  EntityId?: string;
+  EntityType?: string;
+  AssociationFailedDetails?: Array<{ EntityId?: string; FailureReason?: string }>;
+}
+
+export interface ResourceSharingResponses {
+  ListResourceShares: { NextToken?: string; ResourceShares?: ResourceShareRow[] };
+  ListResourceShareAssociations: { NextToken?: string; ResourceShareAssociations?: AssociationRow[] };
+  CreateResourceShare: { ResourceShare?: ResourceShareRow };
+  AssociateResourceShare: { ResourceShareAssociations?: AssociationRow[] };
+  DisassociateResourceShare: { ResourceShareAssociations?: AssociationRow[] };
+  DeleteResourceShare: Record<string, never>;
+}
+
+export interface ResourceManagerRequests {
+  GetResourceDirectory: Record<string, never>;
+  GetAccount: { AccountId: string };
+  GetFolder: { FolderId: string };
+}
+
+export interface ResourceManagerResponses {
+  GetResourceDirectory: { ResourceDirectory?: { ResourceDirectoryId?: string; RootFolderId?: string } };
+  GetAccount: { Account?: { AccountId?: string; ResourceDirectoryId?: string; ResourceDirectoryPath?: string } };
+  GetFolder: { Folder?: { FolderId?: string; ResourceDirectoryPath?: string } };
+}
+
+export interface AssumeRoleRequest {
+  RoleArn: string;
+  RoleSessionName: string;
+  DurationSeconds: number;
+}
+
+export interface AssumeRoleResponse {
+  Credentials?: { AccessKeyId?: string; AccessKeySecret?: string; SecurityToken?: string; Expiration?: string };
+}
+
+export interface DirectoryApiOptions {
+  readonly endpoints: { readonly resourceSharing?: string; readonly resourceManager?: string; readonly sts?: string };
+  readonly protocol: 'https' | 'http';
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  /** The image owner's credentials: Resource Sharing calls, and the AssumeRole call when a role is set. */
+  readonly credentials: () => Credentials | Promise<Credentials>;
+  /** Credentials for Resource Manager reads; default `credentials`. */
+  readonly directoryCredentials?: () => Credentials | Promise<Credentials>;
+  readonly hooks: CallHooks;
+}
+
+/** Resource Manager and STS are not regional: their calls are reported (hooks, details) with this region. */
+export const NOT_REGIONAL = '';
+
+const VERSIONS = { resourceSharing: '2020-01-10', resourceManager: '2020-03-31', sts: '2015-04-01' } as const;
+
+export class DirectoryApi {
+  private readonly resourceSharingClient: RpcClient;
+  private readonly resourceManagerClient: RpcClient;
+  private readonly stsClient: RpcClient;
+
+  constructor(private readonly opts: DirectoryApiOptions) {
+    const common = { protocol: opts.protocol, connectTimeoutMs: opts.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs };
+    const endpoint = (value: string | undefined) => (value !== undefined ? { endpoint: value } : {});
+    this.resourceSharingClient = new RpcClient({
+      product: 'resourcesharing',
+      productName: RESOURCE_SHARING.name,
+      version: VERSIONS.resourceSharing,
+      endpointRule: 'regional',
+      ...endpoint(opts.endpoints.resourceSharing),
+      ...common,
+      credentials: opts.credentials,
+    });
+    this.resourceManagerClient = new RpcClient({
+      product: 'resourcemanager',
+      productName: RESOURCE_MANAGER.name,
+      version: VERSIONS.resourceManager,
+      endpointRule: 'central',
+      ...endpoint(opts.endpoints.resourceManager),
+      ...common,
+      credentials: opts.directoryCredentials ?? opts.credentials,
+    });
+    this.stsClient = new RpcClient({
+      product: 'sts',
+      productName: STS.name,
+      version: VERSIONS.sts,
+      endpointRule: 'central',
+      ...endpoint(opts.endpoints.sts),
+      ...common,
+      credentials: opts.credentials,
+    });
+  }
+
+  /** One Resource Sharing call in `regionId` (sent as `RegionId`, as the service accepts it), retried. */
+  resourceSharing<A extends keyof ResourceSharingRequests>(
+    regionId: string,
+    action: A,
+    query: ResourceSharingRequests[A],
+    details?: Record<string, unknown>,
+  ): Promise<ResourceSharingResponses[A]> {
+    return this.call(RESOURCE_SHARING, this.resourceSharingClient, regionId, action, { RegionId: regionId, ...query }, details);
+  }
+
+  /** One Resource Manager read, retried. */
+  resourceManager<A extends keyof ResourceManagerRequests>(
+    action: A,
+    query: ResourceManagerRequests[A],
+    details?: Record<string, unknown>,
+  ): Promise<ResourceManagerResponses[A]> {
+    return this.call(RESOURCE_MANAGER, this.resourceManagerClient, NOT_REGIONAL, action, query, details);
+  }
+
+  /** STS AssumeRole, retried. */
+  assumeRole(query: AssumeRoleRequest): Promise<AssumeRoleResponse> {
+    return this.call(STS, this.stsClient, NOT_REGIONAL, 'AssumeRole', query, { roleArn: query.RoleArn });
+  }
+
+  private call<T>(
+    service: UpstreamService,
+    client: RpcClient,
+    regionId: string,
+    action: string,
+    query: object,
+    details?: Record<string, unknown>,
+  ): Promise<T> {
+    return withRetries(
+      this.opts.hooks,
+      service,
+      action,
+      regionId,
+      async () => ((await client.call(regionId, action, query as Record<string, unknown>)).body ?? {}) as T,
+      details,
+    );
+  }
+}
