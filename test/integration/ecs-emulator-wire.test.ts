@@ -4,28 +4,15 @@
  * what the SDK cannot send (replays, tampering) is a captured SDK request re-sent over raw HTTP.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { type IncomingHttpHeaders, createServer, request as httpRequest } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
 import { isLoopback } from '../../emulators/ecs/server.js';
 import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore } from '../support/ecs.js';
+import { type CapturedRequest, type RawResponse, captureSignedRequest as captureWith, sendCaptured } from '../support/wire.js';
 
 const REGION = 'cn-hangzhou';
 const OWNER = { accountId: '9876543210987654', key: { accessKeyId: 'AK-WIRE', accessKeySecret: 'wire-secret' } };
-
-interface CapturedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-}
-
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: Record<string, unknown>;
-}
 
 let sdk: EcsSdk;
 let emulator: RunningEcsEmulator;
@@ -46,53 +33,14 @@ afterEach(async () => {
 });
 
 /** Lets the real SDK sign one DescribeImages call, captures it without delivering it. */
-async function captureSignedRequest(signing: 'acs3' | 'v2', securityToken?: string): Promise<CapturedRequest> {
-  let captured: CapturedRequest | undefined;
-  const capture = createServer((req, res) => {
-    captured = { method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers };
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"RequestId":"captured"}'));
-  });
-  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-  const endpoint = `127.0.0.1:${(capture.address() as AddressInfo).port}`;
-  try {
-    await ecsClient(endpoint, OWNER.key, { signing, securityToken }).describeImages(
-      new sdk.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' }),
-    );
-  } finally {
-    capture.closeAllConnections();
-    await new Promise<void>((resolve) => capture.close(() => resolve()));
-  }
-  if (!captured) throw new Error('nothing captured');
-  return captured;
-}
+const captureSignedRequest = (signing: 'acs3' | 'v2', securityToken?: string): Promise<CapturedRequest> =>
+  captureWith((endpoint) =>
+    ecsClient(endpoint, OWNER.key, { signing, securityToken }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' })),
+  );
 
 /** Sends a (possibly altered) captured request to the emulator, keeping its signed Host header. */
-function send(
-  captured: CapturedRequest,
-  change: { path?: string; headers?: Record<string, string>; body?: string } = {},
-  endpoint = emulator.endpoint,
-): Promise<RawResponse> {
-  const [host, port] = endpoint.split(':');
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(captured.headers)) {
-    if (value !== undefined && name !== 'connection' && name !== 'content-length') headers[name] = value;
-  }
-  Object.assign(headers, change.headers ?? {});
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host, port: Number(port), method: captured.method, path: change.path ?? captured.path, headers, agent: false },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text) as Record<string, unknown> }));
-      },
-    );
-    req.on('error', reject);
-    req.end(change.body ?? '');
-  });
-}
+const send = (captured: CapturedRequest, change: Parameters<typeof sendCaptured>[2] = {}, endpoint = emulator.endpoint): Promise<RawResponse> =>
+  sendCaptured(endpoint, captured, change);
 
 async function errorOf(promise: Promise<unknown>): Promise<{ name: string; code: string; statusCode: number }> {
   try {
