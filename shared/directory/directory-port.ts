@@ -517,9 +517,7 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
           const body = await api.resourceManager('GetFolder', { FolderId: target }, { target });
           return { kind, target, ...folderPathOf(body.Folder?.ResourceDirectoryPath, { target }) };
         } catch (error) {
-          if (isGovernorError(error) && ['EntityNotExists.Folder', 'EntityNotExists.ResourceDirectory'].includes(String(error.details['rmCode']))) {
-            throw unknown('is not a folder of the resource directory', error);
-          }
+          if (isGovernorError(error) && error.details['rmCode'] === 'EntityNotExists.Folder') throw unknown('is not a folder of the resource directory', error);
           throw error;
         }
       });
@@ -529,9 +527,8 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
         const body = await api.resourceManager('GetAccount', { AccountId: target }, { target });
         return { kind, target, member: true, ...folderPathOf(body.Account?.ResourceDirectoryPath, { target }) };
       } catch (error) {
-        if (isGovernorError(error) && ['EntityNotExists.Account', 'EntityNotExists.ResourceDirectory'].includes(String(error.details['rmCode']))) {
-          return { kind, target, member: false };
-        }
+        // Only "no such member" says something about the target; no directory at all is our configuration.
+        if (isGovernorError(error) && error.details['rmCode'] === 'EntityNotExists.Account') return { kind, target, member: false };
         throw error;
       }
     });
