@@ -5,7 +5,13 @@
  */
 import { ACCOUNT_ID, type AdminResponse, IMAGE_ID, REGION_ID, compileSchema, fail, parseBody, pathSegment } from './admin-body.js';
 import { DIRECTORY_ID, type DirectoryInput, type DirectoryStore, FOLDER_ID, ROOT_FOLDER_ID } from './resourcemanager/store.js';
-import { FAILURE_REASONS, type FailureReason, IMAGE_RESOURCE_TYPE, DEFAULT_IMAGE_PERMISSION, type ResourceShareStore } from './resourcesharing/store.js';
+import {
+  DEFAULT_IMAGE_PERMISSION,
+  FAILURE_REASONS,
+  type FailureReason,
+  IMAGE_RESOURCE_TYPE,
+  type ResourceShareStore,
+} from './resourcesharing/store.js';
 import type { EcsStore } from './store.js';
 import type { RoleStore } from './sts/store.js';
 
@@ -196,7 +202,15 @@ function addResourceShare(deps: DirectoryAdminDependencies, raw: Buffer): AdminR
   }
   if (live.some((share) => share.name === name)) return fail(409, `a resource share named ${name} already exists`);
   const share = deps.resourceShares.create(
-    { name, ownerAccountId: body.ownerAccountId, regionId: body.regionId, allowExternalTargets, tags: [], resourceGroupId: '', permissionNames: [DEFAULT_IMAGE_PERMISSION] },
+    {
+      name,
+      ownerAccountId: body.ownerAccountId,
+      regionId: body.regionId,
+      allowExternalTargets,
+      tags: [],
+      resourceGroupId: '',
+      permissionNames: [DEFAULT_IMAGE_PERMISSION],
+    },
     [
       ...imageIds.map((entityId) => ({ type: 'Resource' as const, entityId })),
       ...body.targets.map((entityId) => ({ type: 'Target' as const, entityId })),

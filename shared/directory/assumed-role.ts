@@ -52,7 +52,11 @@ export class AssumedRole {
   };
 
   private async assume(): Promise<Credentials> {
-    const answer = await this.api().assumeRole({ RoleArn: this.opts.roleArn, RoleSessionName: this.sessionName, DurationSeconds: this.durationSeconds });
+    const answer = await this.api().assumeRole({
+      RoleArn: this.opts.roleArn,
+      RoleSessionName: this.sessionName,
+      DurationSeconds: this.durationSeconds,
+    });
     const issued = answer.Credentials;
     const expiresAtMs = Date.parse(issued?.Expiration ?? '');
     if (!issued?.AccessKeyId || !issued.AccessKeySecret || !issued.SecurityToken || Number.isNaN(expiresAtMs)) {

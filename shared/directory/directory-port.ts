@@ -24,7 +24,10 @@ import { type AssociationRow, DirectoryApi, type ResourceShareRow } from './api.
 import { AssumedRole } from './assumed-role.js';
 
 export interface DirectoryPortOptions {
-  /** host[:port] without scheme, each overriding the SDK's rule (`resourcesharing.<region>.aliyuncs.com`, `resourcemanager.aliyuncs.com`, `sts.aliyuncs.com`). */
+  /**
+   * host[:port] without scheme, each overriding the SDK's rule: `resourcesharing.<region>.aliyuncs.com`,
+   * `resourcemanager.aliyuncs.com`, `sts.aliyuncs.com`.
+   */
   readonly endpoints?: { readonly resourceSharing?: string; readonly resourceManager?: string; readonly sts?: string };
   readonly protocol: 'https' | 'http';
   readonly connectTimeoutMs: number;
@@ -108,16 +111,16 @@ interface ShareState {
   readonly targets: ReadonlyMap<string, EntityState>;
 }
 
+const failureReason = (row: AssociationRow): string => row.AssociationFailedDetails?.[0]?.FailureReason || row.AssociationStatusMessage || 'Unknown';
+
 const GONE: EntityState = { status: 'disassociated', reason: 'Disassociated' };
 const entityState = (row: AssociationRow | undefined): EntityState => (row ? { status: statusOf(row), reason: failureReason(row) } : GONE);
 
-const failureReason = (row: AssociationRow): string => row.AssociationFailedDetails?.[0]?.FailureReason || row.AssociationStatusMessage || 'Unknown';
+const NOT_A_TARGET = 'Directory targets are rd-…, fd-… or 16-digit account ids';
 
 function validTargets(targets: readonly DirectoryTarget[]): DirectoryTarget[] {
   const invalid = targets.filter((target) => directoryTargetKind(target) === undefined);
-  if (invalid.length > 0) {
-    throw new GovernorError('ValidationFailed', 'Directory targets are rd-…, fd-… or 16-digit account ids', { details: { invalid } });
-  }
+  if (invalid.length > 0) throw new GovernorError('ValidationFailed', NOT_A_TARGET, { details: { invalid } });
   return [...new Set(targets)];
 }
 
@@ -143,7 +146,9 @@ const IMAGE_FAILURE_CODES: Readonly<Record<string, ErrorCode>> = {
 
 export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
   const pageSize = opts.pageSize ?? MAX_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new RangeError(`pageSize must be an integer in 1..${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    throw new RangeError(`pageSize must be an integer in 1..${MAX_PAGE_SIZE}`);
+  }
   const wait = { ...DEFAULT_WAIT, ...opts.wait };
   const sleep = opts.sleep ?? realSleep;
   const role = opts.directoryRole ? new AssumedRole(() => api, { ...opts.directoryRole, ...(opts.nowMs ? { nowMs: opts.nowMs } : {}) }) : undefined;
@@ -178,7 +183,8 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
 
   const listShares = (regionId: string, filter: { ResourceShareIds?: string[]; ResourceShareName?: string }): Promise<ShareInfo[]> =>
     listAll(async (NextToken) => {
-      const body = await api.resourceSharing(regionId, 'ListResourceShares', { ResourceOwner: 'Self', MaxResults: pageSize, ...filter, ...(NextToken ? { NextToken } : {}) });
+      const query = { ResourceOwner: 'Self' as const, MaxResults: pageSize, ...filter, ...(NextToken ? { NextToken } : {}) };
+      const body = await api.resourceSharing(regionId, 'ListResourceShares', query);
       return { items: body.ResourceShares, ...(body.NextToken ? { nextToken: body.NextToken } : {}) };
     }).then((rows) => rows.map(shareInfo).filter((share): share is ShareInfo => share !== undefined));
 
@@ -187,7 +193,8 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
     filter: { AssociationType: 'Resource' | 'Target'; ResourceId?: string; ResourceShareIds?: string[] },
   ): Promise<AssociationRow[]> =>
     listAll(async (NextToken) => {
-      const body = await api.resourceSharing(regionId, 'ListResourceShareAssociations', { ...filter, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) });
+      const query = { ...filter, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) };
+      const body = await api.resourceSharing(regionId, 'ListResourceShareAssociations', query);
       return { items: body.ResourceShareAssociations, ...(body.NextToken ? { nextToken: body.NextToken } : {}) };
     });
 
@@ -270,7 +277,10 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
    * giving up once the sleeps would exceed the wait budget. `step` acts (associates, disassociates)
    * as well as reads, so each poll moves whatever can move.
    */
-  async function untilSettled<T>(what: Record<string, unknown>, step: () => Promise<{ done: true; value: T } | { done: false; pending: unknown }>): Promise<T> {
+  async function untilSettled<T>(
+    what: Record<string, unknown>,
+    step: () => Promise<{ done: true; value: T } | { done: false; pending: unknown }>,
+  ): Promise<T> {
     let slept = 0;
     for (let interval = wait.intervalMs; ; interval = Math.min(wait.maxIntervalMs, interval * 2)) {
       const outcome = await step();
@@ -327,7 +337,11 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
     }
   }
 
-  async function addTargets(regionId: string, imageId: string, requested: readonly DirectoryTarget[]): Promise<{ resourceShareId: string; created: boolean }> {
+  async function addTargets(
+    regionId: string,
+    imageId: string,
+    requested: readonly DirectoryTarget[],
+  ): Promise<{ resourceShareId: string; created: boolean }> {
     requireImageId(imageId);
     const targets = validTargets(requested);
     if (targets.length === 0) throw new GovernorError('ValidationFailed', 'No directory targets to share with', { details: { regionId, imageId } });
@@ -354,12 +368,12 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
         if (batches.length === 0) batches.push([]);
         for (const [index, batch] of batches.entries()) {
           const withImage = imageMissing && index === 0;
-          await api.resourceSharing(
-            regionId,
-            'AssociateResourceShare',
-            { ResourceShareId: shareId, ...(withImage ? { Resources: imageResource(imageId) } : {}), ...(batch.length > 0 ? { Targets: batch } : {}) },
-            { ...details, targets: batch },
-          );
+          const query = {
+            ResourceShareId: shareId,
+            ...(withImage ? { Resources: imageResource(imageId) } : {}),
+            ...(batch.length > 0 ? { Targets: batch } : {}),
+          };
+          await api.resourceSharing(regionId, 'AssociateResourceShare', query, { ...details, targets: batch });
           if (withImage) attempted.add(imageId);
           batch.forEach((target) => attempted.add(target));
         }
@@ -383,7 +397,8 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
       // Refused (Failed), or withdrawn by someone else while we waited (Disassociated).
       const refused = failed.filter((entry) => state.targets.get(entry.target)?.status === 'failed');
       const code = refused.length > 0 ? targetFailureCode(refused.map((entry) => entry.reason)) : 'ConcurrentModification';
-      throw new GovernorError(code, `Resource Sharing did not take ${failed.length} target(s): ${failed.map((entry) => `${entry.target} (${entry.reason})`).join(', ')}`, {
+      const named = failed.map((entry) => `${entry.target} (${entry.reason})`).join(', ');
+      throw new GovernorError(code, `Resource Sharing did not take ${failed.length} target(s): ${named}`, {
         details: { ...details, failed, associated },
       });
     }
@@ -391,7 +406,12 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
   }
 
   /** Disassociates in calls of at most five; a call refused as DisassociateInvalid is retried one entity at a time. */
-  async function disassociate(regionId: string, shareId: string, entities: { targets?: string[]; imageId?: string }, details: Record<string, unknown>): Promise<void> {
+  async function disassociate(
+    regionId: string,
+    shareId: string,
+    entities: { targets?: string[]; imageId?: string },
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const send = async (query: { Targets?: string[]; Resources?: Array<{ ResourceType: 'Image'; ResourceId: string }> }): Promise<void> => {
       try {
         await api.resourceSharing(regionId, 'DisassociateResourceShare', { ResourceShareId: shareId, ...query }, details);
@@ -495,7 +515,8 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
         const directoryId = body.ResourceDirectory?.ResourceDirectoryId;
         return directoryId ? { directoryId } : undefined;
       } catch (error) {
-        if (isGovernorError(error) && ['ResourceDirectoryNotInUse', 'EntityNotExists.ResourceDirectory'].includes(String(error.details['rmCode']))) return undefined;
+        const none = ['ResourceDirectoryNotInUse', 'EntityNotExists.ResourceDirectory'];
+        if (isGovernorError(error) && none.includes(String(error.details['rmCode']))) return undefined;
         throw error;
       }
     });
@@ -503,7 +524,7 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
 
   async function resolveTarget(target: DirectoryTarget, cache: DirectoryLookupCache): Promise<ResolvedTarget> {
     const kind = directoryTargetKind(target);
-    if (kind === undefined) throw new GovernorError('ValidationFailed', 'Directory targets are rd-…, fd-… or 16-digit account ids', { details: { target } });
+    if (kind === undefined) throw new GovernorError('ValidationFailed', NOT_A_TARGET, { details: { target } });
     const unknown = (why: string, cause?: unknown) =>
       new GovernorError('UnknownAccount', `${target} ${why}`, { details: { target }, ...(cause !== undefined ? { cause } : {}) });
     if (kind === 'directory') {
@@ -517,7 +538,9 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
           const body = await api.resourceManager('GetFolder', { FolderId: target }, { target });
           return { kind, target, ...folderPathOf(body.Folder?.ResourceDirectoryPath, { target }) };
         } catch (error) {
-          if (isGovernorError(error) && error.details['rmCode'] === 'EntityNotExists.Folder') throw unknown('is not a folder of the resource directory', error);
+          if (isGovernorError(error) && error.details['rmCode'] === 'EntityNotExists.Folder') {
+            throw unknown('is not a folder of the resource directory', error);
+          }
           throw error;
         }
       });

@@ -52,7 +52,13 @@ const everyone = [WEB_MEMBER, DEV_MEMBER, OUTSIDER];
 const seenByEveryone = async (imageId: string) => Promise.all(everyone.map(async (account) => (await seenBy(account, 'others')).includes(imageId)));
 
 const shareOutOfBand = (imageId: string, targets: string[], allowExternalTargets = false) =>
-  stack.admin.addResourceShare({ ownerAccountId: MANAGEMENT.accountId, regionId: REGION, resources: [{ resourceType: 'Image', resourceId: imageId }], targets, allowExternalTargets });
+  stack.admin.addResourceShare({
+    ownerAccountId: MANAGEMENT.accountId,
+    regionId: REGION,
+    resources: [{ resourceType: 'Image', resourceId: imageId }],
+    targets,
+    allowExternalTargets,
+  });
 
 describe('A resource share in DescribeImages of the accounts it reaches', () => {
   it('reaches the members at any depth below a folder target, as others, and nobody else', async () => {

@@ -160,7 +160,8 @@ describe('Resource Manager emulator: members, paging and refusals', () => {
 
   it('answers a member for the tree and the members as an account without a directory, and an outsider for the directory', async () => {
     // Act
-    const member = await Promise.all(['ListFoldersForParent', 'ListAccountsForParent', 'ListAccounts', 'GetFolder'].map((action) => sdkErrorOf(rm(WEB_MEMBER).call(action, { FolderId: FOLDERS.web }))));
+    const actions = ['ListFoldersForParent', 'ListAccountsForParent', 'ListAccounts', 'GetFolder'];
+    const member = await Promise.all(actions.map((action) => sdkErrorOf(rm(WEB_MEMBER).call(action, { FolderId: FOLDERS.web }))));
     const outsider = await sdkErrorOf(rm(OUTSIDER).call('GetResourceDirectory'));
 
     // Assess
@@ -173,7 +174,12 @@ describe.each(['acs3', 'v2'] as const)('STS emulator: AssumeRole through the SDK
   let roleArn: string;
 
   beforeEach(async () => {
-    roleArn = await stack.admin.addRole({ accountId: MANAGEMENT.accountId, roleName: 'DirectoryReader', trustedAccountIds: [WEB_MEMBER.accountId], maxSessionDurationSeconds: 7200 });
+    roleArn = await stack.admin.addRole({
+      accountId: MANAGEMENT.accountId,
+      roleName: 'DirectoryReader',
+      trustedAccountIds: [WEB_MEMBER.accountId],
+      maxSessionDurationSeconds: 7200,
+    });
   });
 
   it('issues a temporary key of the role account that works until its Expiration', async () => {
@@ -185,7 +191,8 @@ describe.each(['acs3', 'v2'] as const)('STS emulator: AssumeRole through the SDK
     // Act
     const body = await sts(WEB_MEMBER, signing).call('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'reader', DurationSeconds: 900 });
     const credentials = body['Credentials'] as { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string; Expiration: string };
-    const session = rpcCaller(stack.emulator.endpoint, 'ResourceManager', { accessKeyId: credentials.AccessKeyId, accessKeySecret: credentials.AccessKeySecret, securityToken: credentials.SecurityToken }, { signing });
+    const issued = { accessKeyId: credentials.AccessKeyId, accessKeySecret: credentials.AccessKeySecret, securityToken: credentials.SecurityToken };
+    const session = rpcCaller(stack.emulator.endpoint, 'ResourceManager', issued, { signing });
     const asRole = await session.call('GetAccount', { AccountId: WEB_MEMBER.accountId });
     stack.clock.advance(900 * 1000 + 1);
     const expired = await sdkErrorOf(session.call('GetAccount', { AccountId: WEB_MEMBER.accountId }));

@@ -370,6 +370,9 @@ describe('Resource Sharing emulator: share lifecycle', () => {
 describe('Resource Sharing emulator: refused calls', () => {
   const six = ['fd-a', 'fd-b', 'fd-c', 'fd-d', 'fd-e', 'fd-f'];
   const sixImages = Array.from({ length: 6 }, (_, i) => image(`m-image00000${i}`));
+  const sixShares = six.map((id) => id.replace('fd', 'rs'));
+  const one = image('m-image0000001');
+  const vSwitch = { ResourceType: 'VSwitch', ResourceId: 'vsw-1' };
 
   it.each([
     ['no region', 'ListResourceShares', { ResourceOwner: 'Self', RegionId: '' }, 'MissingParameter.RegionId', 400],
@@ -381,7 +384,7 @@ describe('Resource Sharing emulator: refused calls', () => {
     ['MaxResults 101', 'ListSharedTargets', { ResourceOwner: 'Self', MaxResults: 101 }, 'InvalidParameter.MaxResults', 400],
     ['a forged NextToken', 'ListResourceShares', { ResourceOwner: 'Self', NextToken: 'bm90LWEtdG9rZW4' }, 'InvalidParameter.NextToken', 400],
     ['a NextToken over 256 characters', 'ListResourceShares', { ResourceOwner: 'Self', NextToken: 'x'.repeat(257) }, 'InvalidParameter.NextToken.Length', 400],
-    ['six share ids', 'ListResourceShares', { ResourceOwner: 'Self', ResourceShareIds: six.map((id) => id.replace('fd', 'rs')) }, 'InvalidParameter.ResourceShareIds.Length', 400],
+    ['six share ids', 'ListResourceShares', { ResourceOwner: 'Self', ResourceShareIds: sixShares }, 'InvalidParameter.ResourceShareIds.Length', 400],
     ['a share id twice', 'ListSharedTargets', { ResourceOwner: 'Self', ResourceShareIds: ['rs-a', 'rs-a'] }, 'InvalidParameter.ResourceShareIds.Duplicate', 400],
     ['six resource ids', 'ListSharedResources', { ResourceOwner: 'Self', ResourceIds: six }, 'InvalidParameter.ResourceIds.Length', 400],
     ['an unsupported resource type', 'ListSharedResources', { ResourceOwner: 'Self', ResourceType: 'VSwitch' }, 'InvalidParameter.ResourceType', 400],
@@ -396,14 +399,14 @@ describe('Resource Sharing emulator: refused calls', () => {
     ['six targets', 'CreateResourceShare', { ResourceShareName: 'x', Targets: six }, 'InvalidParameter.Targets.Length', 400],
     ['a target twice', 'CreateResourceShare', { ResourceShareName: 'x', Targets: [FOLDERS.dev, FOLDERS.dev] }, 'InvalidParameter.Targets.Duplicate', 400],
     ['six resources', 'CreateResourceShare', { ResourceShareName: 'x', Resources: sixImages }, 'InvalidParameter.Resources.Length', 400],
-    ['a resource twice', 'CreateResourceShare', { ResourceShareName: 'x', Resources: [image('m-image0000001'), image('m-image0000001')] }, 'InvalidParameter.Resources.Duplicate', 400],
+    ['a resource twice', 'CreateResourceShare', { ResourceShareName: 'x', Resources: [one, one] }, 'InvalidParameter.Resources.Duplicate', 400],
     ['a resource without its id', 'CreateResourceShare', { ResourceShareName: 'x', Resources: [{ ResourceType: 'Image' }] }, 'InvalidParameter.Resources', 400],
-    ['a VSwitch resource', 'CreateResourceShare', { ResourceShareName: 'x', Resources: [{ ResourceType: 'VSwitch', ResourceId: 'vsw-1' }] }, 'InvalidParameter.ResourceType', 400],
+    ['a VSwitch resource', 'CreateResourceShare', { ResourceShareName: 'x', Resources: [vSwitch] }, 'InvalidParameter.ResourceType', 400],
     ['an unknown folder', 'CreateResourceShare', { ResourceShareName: 'x', Targets: ['fd-missing001'] }, 'InvalidTarget', 400],
     ['another directory', 'CreateResourceShare', { ResourceShareName: 'x', Targets: ['rd-other1'] }, 'InvalidTarget', 400],
     ['an unregistered account', 'CreateResourceShare', { ResourceShareName: 'x', Targets: ['1999999999999999'], AllowExternalTargets: true }, 'InvalidTarget', 400],
     ['the owner itself', 'CreateResourceShare', { ResourceShareName: 'x', Targets: [MANAGEMENT.accountId] }, 'ShareWithYourself', 409],
-    ['a permission images do not have', 'CreateResourceShare', { ResourceShareName: 'x', PermissionNames: ['AliyunRSVSwitchFullAccess'] }, 'EntityNotExists.Permission', 404],
+    ['a permission images do not have', 'CreateResourceShare', { ResourceShareName: 'x', PermissionNames: ['AliyunRSVSwitch'] }, 'EntityNotExists.Permission', 404],
     ['no share id', 'AssociateResourceShare', { Targets: [FOLDERS.dev] }, 'MissingParameter.ResourceShareId', 400],
     ['a malformed share id', 'DisassociateResourceShare', { ResourceShareId: 'share-1', Targets: [FOLDERS.dev] }, 'InvalidParameter.ResourceShareId', 400],
     ['an unknown share', 'DeleteResourceShare', { ResourceShareId: 'rs-unknown0001' }, 'EntityNotExists.ResourceShare', 404],

@@ -40,7 +40,13 @@ describe('directorySharesOf', () => {
     // Prepare
     const holdings = [
       holding({ targets: [{ target: 'fd-a', status: 'associated' }, { target: 'rd-x', status: 'associating' }] }),
-      holding({ resourceShareId: 'rs-second0001', resourceShareName: 'isg-m-1', owner: 'service', status: 'disassociating', targets: [{ target: 'fd-b', status: 'associated' }] }),
+      holding({
+        resourceShareId: 'rs-second0001',
+        resourceShareName: 'isg-m-1',
+        owner: 'service',
+        status: 'disassociating',
+        targets: [{ target: 'fd-b', status: 'associated' }],
+      }),
       holding({ resourceShareId: 'rs-third00001', status: 'associating', targets: [{ target: 'fd-c', status: 'failed' }] }),
       holding({ resourceShareId: 'rs-empty00001', targets: [] }),
     ];

@@ -42,7 +42,10 @@ function readBound(params: Record<string, string>, name: string, range: { min: n
 }
 
 /** `PageNumber` (from 1) / `PageSize` (1..100, default 10) paging, with the totals RM answers. */
-export function pageOf<T>(items: readonly T[], params: Record<string, string>): { page: T[]; PageNumber: number; PageSize: number; TotalCount: number } {
+export function pageOf<T>(
+  items: readonly T[],
+  params: Record<string, string>,
+): { page: T[]; PageNumber: number; PageSize: number; TotalCount: number } {
   const pageNumber = readBound(params, 'PageNumber', PAGE_NUMBER);
   const pageSize = readBound(params, 'PageSize', PAGE_SIZE);
   const start = (pageNumber - 1) * pageSize;

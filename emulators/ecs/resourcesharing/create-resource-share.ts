@@ -28,7 +28,15 @@ export const createResourceShare: Operation = (context) => {
   if (taken) throw rsErrors.nameTaken(name);
 
   const share = context.resourceShares.create(
-    { name, ownerAccountId: accountId, regionId, allowExternalTargets, tags, resourceGroupId: params['ResourceGroupId'] ?? '', permissionNames: permissions },
+    {
+      name,
+      ownerAccountId: accountId,
+      regionId,
+      allowExternalTargets,
+      tags,
+      resourceGroupId: params['ResourceGroupId'] ?? '',
+      permissionNames: permissions,
+    },
     entities,
     false,
   );

@@ -12,7 +12,9 @@ export const listSharedResources: Operation = (context) => {
   readChoice(params, 'ResourceType', [IMAGE_RESOURCE_TYPE]);
   const resourceIds = readList(params, 'ResourceIds');
   const shareIds = readList(params, 'ResourceShareIds');
-  if (readList(params, 'ResourceArns').length > 0) throw rsErrors.invalidParameter('ResourceArns', 'Filter by ResourceIds; ResourceArns are not emulated.');
+  if (readList(params, 'ResourceArns').length > 0) {
+    throw rsErrors.invalidParameter('ResourceArns', 'Filter by ResourceIds; ResourceArns are not emulated.');
+  }
   const target = params['Target'] || undefined;
 
   const entries: Array<{ share: ResourceShare; association: Association; sequence: number }> = [];
