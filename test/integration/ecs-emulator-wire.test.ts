@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
 import { isLoopback } from '../../emulators/ecs/server.js';
-import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore } from '../support/ecs.js';
+import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore, sdkErrorOf } from '../support/ecs.js';
 import { type CapturedRequest, type RawResponse, captureSignedRequest as captureWith, sendCaptured } from '../support/wire.js';
 
 const REGION = 'cn-hangzhou';
@@ -41,16 +41,6 @@ const captureSignedRequest = (signing: 'acs3' | 'v2', securityToken?: string): P
 /** Sends a (possibly altered) captured request to the emulator, keeping its signed Host header. */
 const send = (captured: CapturedRequest, change: Parameters<typeof sendCaptured>[2] = {}, endpoint = emulator.endpoint): Promise<RawResponse> =>
   sendCaptured(endpoint, captured, change);
-
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; code: string; statusCode: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { name, code, statusCode } = error as { name: string; code: string; statusCode: number };
-    return { name, code, statusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const describeImages = (key: { accessKeyId: string; accessKeySecret: string }, signing: 'acs3' | 'v2', securityToken?: string) =>
   ecsClient(emulator.endpoint, key, { signing, securityToken }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION }));
@@ -122,8 +112,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
   it('refuses a wrong secret with SignatureDoesNotMatch and an unknown AccessKey with InvalidAccessKeyId.NotFound', async () => {
     // Act
-    const wrongSecret = await errorOf(describeImages({ ...OWNER.key, accessKeySecret: 'not-the-secret' }, signing));
-    const unknownKey = await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, signing));
+    const wrongSecret = await sdkErrorOf(describeImages({ ...OWNER.key, accessKeySecret: 'not-the-secret' }, signing));
+    const unknownKey = await sdkErrorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, signing));
 
     // Assess
     expect(wrongSecret).toEqual({ name: 'ClientError', code: 'SignatureDoesNotMatch', statusCode: 400 });
@@ -141,8 +131,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
     try {
       // Act
-      const stale = await errorOf(call(ahead.endpoint));
-      const future = await errorOf(call(behind.endpoint));
+      const stale = await sdkErrorOf(call(ahead.endpoint));
+      const future = await sdkErrorOf(call(behind.endpoint));
       const tolerated = await call(slightlyOff.endpoint);
 
       // Assess
@@ -161,8 +151,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
     // Act
     const withToken = await describeImages(sts, signing, 'sts-token-1');
-    const withoutToken = await errorOf(describeImages(sts, signing));
-    const otherToken = await errorOf(describeImages(sts, signing, 'sts-token-2'));
+    const withoutToken = await sdkErrorOf(describeImages(sts, signing));
+    const otherToken = await sdkErrorOf(describeImages(sts, signing, 'sts-token-2'));
 
     // Assess
     const mismatch = { name: 'ClientError', code: 'InvalidSecurityToken.MismatchWithAccessKey', statusCode: 400 };
@@ -200,8 +190,8 @@ describe('ECS emulator request parsing', () => {
       );
 
     // Act
-    const unknown = await errorOf(call('RunInstances', '2014-05-26'));
-    const wrongVersion = await errorOf(call('DescribeImages', '2016-01-01'));
+    const unknown = await sdkErrorOf(call('RunInstances', '2014-05-26'));
+    const wrongVersion = await sdkErrorOf(call('DescribeImages', '2016-01-01'));
     const known = await call('DescribeImages', '2014-05-26');
 
     // Assess
@@ -332,8 +322,8 @@ describe('ECS emulator request parsing', () => {
 
   it('logs gateway refusals without an account and operation refusals with one, oldest first', async () => {
     // Act
-    await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, 'acs3'));
-    await errorOf(
+    await sdkErrorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, 'acs3'));
+    await sdkErrorOf(
       ecsClient(emulator.endpoint, OWNER.key).describeImageSharePermission(
         new sdk.DescribeImageSharePermissionRequest({ regionId: REGION, imageId: 'm-missing0001' }),
       ),

@@ -184,19 +184,22 @@ export interface EcsClientOptions {
 /** A real ECS SDK client talking plain HTTP to the emulator at `endpoint` (host:port). */
 export function ecsClient(endpoint: string, key: EcsAccessKey, options: EcsClientOptions = {}): EcsClient {
   const { default: Client } = loadEcsSdk();
+  return new Client(clientConfig(endpoint, key, options));
+}
+
+/** The openapi-core configuration of a test client: plain HTTP to the emulator, the chosen signing. */
+function clientConfig(endpoint: string, key: EcsAccessKey, options: EcsClientOptions) {
   const { $OpenApiUtil } = loadOpenApiCore();
-  return new Client(
-    new $OpenApiUtil.Config({
-      accessKeyId: key.accessKeyId,
-      accessKeySecret: key.accessKeySecret,
-      securityToken: options.securityToken ?? key.securityToken,
-      endpoint,
-      protocol: 'http',
-      signatureAlgorithm: options.signing === 'v2' ? 'v2' : undefined,
-      connectTimeout: options.timeoutMs ?? 5000,
-      readTimeout: options.timeoutMs ?? 5000,
-    }),
-  );
+  return new $OpenApiUtil.Config({
+    accessKeyId: key.accessKeyId,
+    accessKeySecret: key.accessKeySecret,
+    securityToken: options.securityToken ?? key.securityToken,
+    endpoint,
+    protocol: 'http',
+    signatureAlgorithm: options.signing === 'v2' ? 'v2' : undefined,
+    connectTimeout: options.timeoutMs ?? 5000,
+    readTimeout: options.timeoutMs ?? 5000,
+  });
 }
 
 /** The RPC products the emulator answers beside ECS, with their API versions. */
@@ -211,18 +214,7 @@ export interface RpcCaller {
 /** A real `@alicloud/openapi-core` client calling one RPC product on the emulator at `endpoint`. */
 export function rpcCaller(endpoint: string, product: RpcProduct, key: EcsAccessKey, options: EcsClientOptions = {}): RpcCaller {
   const core = loadOpenApiCore();
-  const client = new core.default(
-    new core.$OpenApiUtil.Config({
-      accessKeyId: key.accessKeyId,
-      accessKeySecret: key.accessKeySecret,
-      securityToken: options.securityToken ?? key.securityToken,
-      endpoint,
-      protocol: 'http',
-      signatureAlgorithm: options.signing === 'v2' ? 'v2' : undefined,
-      connectTimeout: options.timeoutMs ?? 5000,
-      readTimeout: options.timeoutMs ?? 5000,
-    }),
-  );
+  const client = new core.default(clientConfig(endpoint, key, options));
   return {
     async call(action, query = {}) {
       const params = new core.$OpenApiUtil.Params({

@@ -1,5 +1,5 @@
 /** The parameter readers and lookups the ECS operations share. */
-import { ecsErrors } from '../errors.js';
+import { type ApiError, ecsErrors } from '../errors.js';
 import type { OperationContext } from '../operation.js';
 import type { Image } from '../store.js';
 
@@ -9,12 +9,17 @@ export function requireParam(params: Record<string, string>, name: string): stri
   return value;
 }
 
-export function readBoolean(params: Record<string, string>, name: string): boolean | undefined {
+/** `true` / `false`, absent or empty = undefined; anything else is `invalid` (ECS's InvalidParameter unless given). */
+export function readBoolean(
+  params: Record<string, string>,
+  name: string,
+  invalid: (name: string, detail: string) => ApiError = ecsErrors.invalidParameter,
+): boolean | undefined {
   const value = params[name];
   if (value === undefined || value === '') return undefined;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw ecsErrors.invalidParameter(name, 'Expected true or false.');
+  throw invalid(name, 'Expected true or false.');
 }
 
 export function readInteger(

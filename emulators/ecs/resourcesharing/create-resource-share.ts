@@ -2,7 +2,7 @@
 import type { Operation } from '../operation.js';
 import { permissionNames, resourceEntities, targetEntities } from './entities.js';
 import { rsErrors } from './errors.js';
-import { readBoolean, readList, readResources, readTags, requireShareRegion } from './params.js';
+import { readFlag, readList, readResources, readTags, requireShareRegion } from './params.js';
 import { createdShareView } from './views.js';
 
 /** 1 to 50 letters (Chinese included), digits, periods, underscores and hyphens. */
@@ -18,7 +18,7 @@ export const createResourceShare: Operation = (context) => {
   if (!SHARE_NAME.test(name)) throw rsErrors.invalidParameter('ResourceShareName', 'Use letters, digits, periods, underscores and hyphens.');
   const imageIds = readResources(params);
   const targets = readList(params, 'Targets');
-  const allowExternalTargets = readBoolean(params, 'AllowExternalTargets') ?? false;
+  const allowExternalTargets = readFlag(params, 'AllowExternalTargets') ?? false;
   const permissions = permissionNames(params);
   const tags = readTags(params);
   const entities = [...resourceEntities(context, regionId, imageIds), ...targetEntities(context, targets, allowExternalTargets)];

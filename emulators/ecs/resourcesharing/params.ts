@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { OperationContext } from '../operation.js';
-import { readIndexedList } from '../operations/context.js';
+import { readBoolean, readIndexedList } from '../operations/context.js';
 import { rsErrors } from './errors.js';
 import { IMAGE_RESOURCE_TYPE } from './store.js';
 
@@ -82,13 +82,7 @@ export function readTags(params: Record<string, string>): Array<{ key: string; v
   });
 }
 
-export function readBoolean(params: Record<string, string>, name: string): boolean | undefined {
-  const value = params[name];
-  if (value === undefined || value === '') return undefined;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw rsErrors.invalidParameter(name, 'Expected true or false.');
-}
+export const readFlag = (params: Record<string, string>, name: string): boolean | undefined => readBoolean(params, name, rsErrors.invalidParameter);
 
 /** An optional value from a closed set; `required` makes its absence MissingParameter.<name>. */
 export function readChoice<T extends string>(params: Record<string, string>, name: string, choices: readonly T[], required: true): T;
