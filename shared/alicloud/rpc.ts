@@ -24,6 +24,21 @@ export const dara = commonJs(daraNs);
 const OpenApiClient = openapiCore.default;
 const { $OpenApiUtil, OpenApiUtil } = openapiCore;
 
+/** The `Params` a generated `<op>WithOptions` method passes to `callApi` for an RPC action. */
+export function rpcParams(action: string, version: string, protocol: 'https' | 'http'): InstanceType<typeof $OpenApiUtil.Params> {
+  return new $OpenApiUtil.Params({
+    action,
+    version,
+    protocol: protocol.toUpperCase(),
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+}
+
 /** What `callApi` answers: the JSON body as the service sent it. */
 export interface RpcAnswer {
   readonly body?: unknown;
@@ -74,18 +89,7 @@ export class RpcClient {
   async call(regionId: string, action: string, query: Record<string, unknown>): Promise<RpcAnswer> {
     const client = await this.clientFor(regionId);
     const request = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
-    const params = new $OpenApiUtil.Params({
-      action,
-      version: this.opts.version,
-      protocol: this.opts.protocol.toUpperCase(),
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
-    return (await client.callApi(params, request, new dara.RuntimeOptions({}))) as RpcAnswer;
+    return (await client.callApi(rpcParams(action, this.opts.version, this.opts.protocol), request, new dara.RuntimeOptions({}))) as RpcAnswer;
   }
 
   private async clientFor(regionId: string): Promise<InstanceType<typeof OpenApiClient>> {

@@ -95,43 +95,42 @@ export interface DirectoryApiOptions {
 /** Resource Manager and STS are not regional: their calls are reported (hooks, details) with this region. */
 export const NOT_REGIONAL = '';
 
-const VERSIONS = { resourceSharing: '2020-01-10', resourceManager: '2020-03-31', sts: '2015-04-01' } as const;
-
 export class DirectoryApi {
   private readonly resourceSharingClient: RpcClient;
   private readonly resourceManagerClient: RpcClient;
   private readonly stsClient: RpcClient;
 
   constructor(private readonly opts: DirectoryApiOptions) {
-    const common = { protocol: opts.protocol, connectTimeoutMs: opts.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs };
-    const endpoint = (value: string | undefined) => (value !== undefined ? { endpoint: value } : {});
-    this.resourceSharingClient = new RpcClient({
-      product: 'resourcesharing',
-      productName: RESOURCE_SHARING.name,
-      version: VERSIONS.resourceSharing,
-      endpointRule: 'regional',
-      ...endpoint(opts.endpoints.resourceSharing),
-      ...common,
-      credentials: opts.credentials,
-    });
-    this.resourceManagerClient = new RpcClient({
-      product: 'resourcemanager',
-      productName: RESOURCE_MANAGER.name,
-      version: VERSIONS.resourceManager,
-      endpointRule: 'central',
-      ...endpoint(opts.endpoints.resourceManager),
-      ...common,
-      credentials: opts.directoryCredentials ?? opts.credentials,
-    });
-    this.stsClient = new RpcClient({
-      product: 'sts',
-      productName: STS.name,
-      version: VERSIONS.sts,
-      endpointRule: 'central',
-      ...endpoint(opts.endpoints.sts),
-      ...common,
-      credentials: opts.credentials,
-    });
+    const client = (
+      product: string,
+      service: UpstreamService,
+      version: string,
+      endpointRule: 'regional' | 'central',
+      endpoint: string | undefined,
+      credentials: DirectoryApiOptions['credentials'],
+    ) =>
+      new RpcClient({
+        product,
+        productName: service.name,
+        version,
+        endpointRule,
+        ...(endpoint !== undefined ? { endpoint } : {}),
+        protocol: opts.protocol,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        readTimeoutMs: opts.readTimeoutMs,
+        credentials,
+      });
+    const { endpoints } = opts;
+    this.resourceSharingClient = client('resourcesharing', RESOURCE_SHARING, '2020-01-10', 'regional', endpoints.resourceSharing, opts.credentials);
+    this.resourceManagerClient = client(
+      'resourcemanager',
+      RESOURCE_MANAGER,
+      '2020-03-31',
+      'central',
+      endpoints.resourceManager,
+      opts.directoryCredentials ?? opts.credentials,
+    );
+    this.stsClient = client('sts', STS, '2015-04-01', 'central', endpoints.sts, opts.credentials);
   }
 
   /** One Resource Sharing call in `regionId` (sent as `RegionId`, as the service accepts it), retried. */

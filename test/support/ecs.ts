@@ -10,6 +10,7 @@ import type * as DaraModule from '@darabonba/typescript';
 import type { CallRecord, ImageBody, ImagePatchBody, StateBody, ThrottleBody } from '../../emulators/ecs/admin.js';
 import type { ResourceDirectoryBody, ResourceShareBody, ResourceSharingSettingsBody, RoleBody } from '../../emulators/ecs/admin-directory.js';
 import type { FaultInput } from '../../emulators/ecs/faults.js';
+import { rpcParams } from '../../shared/alicloud/rpc.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 
 export interface EcsAccessKey {
@@ -217,17 +218,7 @@ export function rpcCaller(endpoint: string, product: RpcProduct, key: EcsAccessK
   const client = new core.default(clientConfig(endpoint, key, options));
   return {
     async call(action, query = {}) {
-      const params = new core.$OpenApiUtil.Params({
-        action,
-        version: RPC_PRODUCTS[product],
-        protocol: 'HTTP',
-        pathname: '/',
-        method: 'POST',
-        authType: 'AK',
-        style: 'RPC',
-        reqBodyType: 'formData',
-        bodyType: 'json',
-      });
+      const params = rpcParams(action, RPC_PRODUCTS[product], 'http');
       const request = new core.$OpenApiUtil.OpenApiRequest({ query: core.OpenApiUtil.query(query) });
       const answer = (await client.callApi(params, request, new (loadDara().RuntimeOptions)({}))) as { body: Record<string, unknown> };
       return answer.body;
