@@ -3,7 +3,7 @@
 // folder (`fd-…`, covering every member below it at any depth) or a member account — and every
 // image and target is in it through an association that settles asynchronously. Plain data and tiny
 // helpers only; the port is `DirectoryPort` in ports.ts.
-import type { AccountId } from './model.js';
+import { ACCOUNT_ID_PATTERN, type AccountId } from './model.js';
 
 export const DIRECTORY_ID_PATTERN = '^rd-[A-Za-z0-9]{1,32}$';
 export const FOLDER_ID_PATTERN = '^fd-[A-Za-z0-9]{1,32}$';
@@ -13,13 +13,14 @@ export const ROOT_FOLDER_ID_PATTERN = '^r-[A-Za-z0-9]{1,32}$';
 export type DirectoryTarget = string;
 export type DirectoryTargetKind = 'directory' | 'folder' | 'account';
 
+const TARGET_SHAPES: ReadonlyArray<[RegExp, DirectoryTargetKind]> = [
+  [new RegExp(DIRECTORY_ID_PATTERN), 'directory'],
+  [new RegExp(FOLDER_ID_PATTERN), 'folder'],
+  [new RegExp(ACCOUNT_ID_PATTERN), 'account'],
+];
+
 /** What a target id names, by its shape; undefined when it is none of the three. */
-export function directoryTargetKind(target: string): DirectoryTargetKind | undefined {
-  if (new RegExp(DIRECTORY_ID_PATTERN).test(target)) return 'directory';
-  if (new RegExp(FOLDER_ID_PATTERN).test(target)) return 'folder';
-  if (/^[0-9]{16}$/.test(target)) return 'account';
-  return undefined;
-}
+export const directoryTargetKind = (target: string): DirectoryTargetKind | undefined => TARGET_SHAPES.find(([shape]) => shape.test(target))?.[1];
 
 /**
  * Where an association stands. `associating` and `disassociating` are on their way; only `failed`
