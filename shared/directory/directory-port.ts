@@ -1,8 +1,7 @@
 // DirectoryPort over the real Resource Sharing and Resource Manager APIs (and STS, when the directory
 // is read through an assumed role). Every method throws GovernorError only. How the calls are made,
 // counted and waited for: README.md beside this file.
-import type { RetryPolicy } from '../alicloud/retry.js';
-import { DEFAULT_RETRY } from '../alicloud/retry.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../alicloud/retry.js';
 import type { CredentialsSource } from '../credentials.js';
 import {
   type DirectoryAssociationStatus,
@@ -18,7 +17,7 @@ import {
   serviceShareName,
 } from '../domain/directory.js';
 import { type ErrorCode, GovernorError, isGovernorError } from '../domain/errors.js';
-import { IMAGE_ID_PATTERN } from '../domain/model.js';
+import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
 import type { DirectoryPort } from '../domain/ports.js';
 import { type AssociationRow, DirectoryApi, type ResourceShareRow } from './api.js';
 import { AssumedRole } from './assumed-role.js';
@@ -58,6 +57,11 @@ const MAX_PAGE_SIZE = 100;
 const MAX_PAGES = 10_000;
 const DEFAULT_WAIT = { timeoutMs: 30_000, intervalMs: 100, maxIntervalMs: 2_000 };
 const RESOURCE_SHARE_ID = /^rs-[A-Za-z0-9]{1,64}$/;
+const IMAGE_ID = new RegExp(IMAGE_ID_PATTERN);
+const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
+const DIRECTORY_ID = new RegExp(DIRECTORY_ID_PATTERN);
+const ROOT_FOLDER_ID = new RegExp(ROOT_FOLDER_ID_PATTERN);
+const FOLDER_ID = new RegExp(FOLDER_ID_PATTERN);
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -125,7 +129,7 @@ function validTargets(targets: readonly DirectoryTarget[]): DirectoryTarget[] {
 }
 
 function requireImageId(imageId: string): void {
-  if (!new RegExp(IMAGE_ID_PATTERN).test(imageId)) throw new GovernorError('ValidationFailed', 'Not an image id', { details: { imageId } });
+  if (!IMAGE_ID.test(imageId)) throw new GovernorError('ValidationFailed', 'Not an image id', { details: { imageId } });
 }
 
 /** What a Failed target association means for the caller. */
@@ -175,10 +179,12 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const { items, nextToken } = await fetch(token);
       all.push(...(items ?? []));
-      if (!nextToken || nextToken === token) return all;
+      if (!nextToken) return all;
+      // A token that does not move would page forever.
+      if (nextToken === token) break;
       token = nextToken;
     }
-    throw new GovernorError('UpstreamUnavailable', 'Resource Sharing paging did not end', { details: { pages: MAX_PAGES } });
+    throw new GovernorError('UpstreamUnavailable', 'Resource Sharing paging did not end', { details: { nextToken: token } });
   }
 
   const listShares = (regionId: string, filter: { ResourceShareIds?: string[]; ResourceShareName?: string }): Promise<ShareInfo[]> =>
@@ -492,16 +498,10 @@ export function createDirectoryPort(opts: DirectoryPortOptions): DirectoryPort {
 
   /** `rd-…/r-…/fd-…/…` → the folder ids after the directory id, minus a trailing account id. */
   function folderPathOf(path: string | undefined, what: Record<string, unknown>): { directoryId: string; folderPath: string[] } {
-    const parts = (path ?? '').split('/');
-    const [directoryId, ...rest] = parts;
-    const folderPath = rest.filter((part) => !/^[0-9]{16}$/.test(part));
-    const valid =
-      directoryId !== undefined &&
-      new RegExp(DIRECTORY_ID_PATTERN).test(directoryId) &&
-      folderPath.length > 0 &&
-      new RegExp(ROOT_FOLDER_ID_PATTERN).test(folderPath[0]!) &&
-      folderPath.slice(1).every((id) => new RegExp(FOLDER_ID_PATTERN).test(id));
-    if (!valid || directoryId === undefined) {
+    const [directoryId = '', ...rest] = (path ?? '').split('/');
+    const folderPath = rest.filter((part) => !ACCOUNT_ID.test(part));
+    const [root = '', ...folders] = folderPath;
+    if (!DIRECTORY_ID.test(directoryId) || !ROOT_FOLDER_ID.test(root) || !folders.every((id) => FOLDER_ID.test(id))) {
       throw new GovernorError('UpstreamUnavailable', 'Resource Manager answered an unreadable ResourceDirectoryPath', { details: { ...what, path } });
     }
     return { directoryId, folderPath };

@@ -4,6 +4,8 @@
  * images), the service's own share with waits for the real association state, removals, target
  * resolution with its per-invocation cache and assumed role, retries and hooks.
  */
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DirectoryPortOptions, createDirectoryPort } from '../../shared/directory/index.js';
 import { DirectoryLookupCache, SERVICE_SHARE_TAG, directorySharesOf, serviceShareName } from '../../shared/domain/directory.js';
@@ -663,5 +665,60 @@ describe('createDirectoryPort retries, hooks and errors', () => {
     expect(() => portFor({ pageSize: 101 })).toThrow(RangeError);
     expect(() => portFor({ directoryRole: { roleArn: 'reader' } })).toThrow(RangeError);
     expect(() => portFor({ directoryRole: { roleArn: `acs:ram::${MANAGEMENT.accountId}:role/r`, durationSeconds: 900 } })).toThrow(RangeError);
+  });
+});
+
+describe('createDirectoryPort against answers it cannot use', () => {
+  let server: Server;
+  let endpoint: string;
+
+  beforeEach(async () => {
+    // Well-formed HTTP and JSON, nonsense content: a token that never moves, a path that is no path, no credentials.
+    const answers: Record<string, unknown> = {
+      ListResourceShareAssociations: { ResourceShareAssociations: [], NextToken: 'again' },
+      GetAccount: { Account: { AccountId: WEB_MEMBER.accountId, ResourceDirectoryPath: 'somewhere/else' } },
+      AssumeRole: { Credentials: { AccessKeyId: 'STS.only-an-id' } },
+    };
+    server = createServer((request, response) => {
+      request.resume();
+      const action = String(request.headers['x-acs-action']);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ RequestId: 'nonsense', ...(answers[action] as object) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const nonsensePort = (overrides: Partial<DirectoryPortOptions> = {}) =>
+    portFor({ endpoints: { resourceSharing: endpoint, resourceManager: endpoint, sts: endpoint }, ...overrides });
+
+  it('stops paging when NextToken does not move', async () => {
+    // Act
+    const error = await caught(nonsensePort().imageShares(REGION, 'm-image0000001'));
+
+    // Assess
+    expect([error.code, error.details['nextToken']]).toEqual(['UpstreamUnavailable', 'again']);
+  });
+
+  it('refuses a ResourceDirectoryPath it cannot read', async () => {
+    // Act
+    const error = await caught(nonsensePort().resolveTarget(WEB_MEMBER.accountId, new DirectoryLookupCache()));
+
+    // Assess
+    expect([error.code, error.details['path']]).toEqual(['UpstreamUnavailable', 'somewhere/else']);
+  });
+
+  it('refuses an AssumeRole answer without usable credentials', async () => {
+    // Act
+    const port = nonsensePort({ directoryRole: { roleArn: `acs:ram::${MANAGEMENT.accountId}:role/reader` } });
+    const error = await caught(port.resolveTarget(FOLDERS.dev, new DirectoryLookupCache()));
+
+    // Assess
+    expect([error.code, error.details['action']]).toEqual(['UpstreamUnavailable', 'AssumeRole']);
+    expect(error.message).toContain('without usable credentials');
   });
 });
