@@ -9,6 +9,7 @@ import { buildFunctions, type BuiltFunction } from '../../scripts/build.js';
 import { loadProjectSpec, readSpecDocument, referencedEnv, splitHandler, type FunctionSpec } from '../../emulators/fc/spec.js';
 import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
+import { deployedValue } from '../../shared/environment.js';
 import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
 import { shareRoutes } from '../../functions/share/routes.js';
 import { unshareRoutes } from '../../functions/unshare/routes.js';
@@ -133,6 +134,13 @@ describe('s.yaml', () => {
     const config = loadConfig(functions[0]!.environmentVariables);
     expect(config.policy.approvalRequired).toBe(true);
     expect(config.reconcile.functionName).toBe('image-share-reconcile');
+  });
+
+  it('passes every variable as its declaration says: required ones from the deployer, the rest with their fallback', () => {
+    const doc = readSpecDocument(SPEC) as { vars: { environment: Record<string, unknown> } };
+    const written = doc.vars.environment;
+    expect(Object.keys(written).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    for (const name of CONFIG_VARIABLES) expect(written[name], name).toBe(deployedValue(name));
   });
 
   it('writes every environment value as a string in the file itself, deployer values through ${env()}', () => {
