@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { seededRandom } from '../common/faults.js';
+import { isLoopback } from '../common/http.js';
 import { type AdminDependencies, type CallRecord, handleAdmin } from './admin.js';
 import { EcsApiError, ecsErrors } from './errors.js';
 import { FaultInjector, FlowControl } from './faults.js';
@@ -21,18 +23,6 @@ export interface EcsEmulatorOptions {
   random?: () => number;
   /** Seed for a reproducible built-in generator when `random` is not given. */
   seed?: number;
-}
-
-/** mulberry32: a small, fast, seedable generator; plenty for deciding injected faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** ECS rejects requests signed more than 15 minutes from its own clock. */
@@ -69,11 +59,6 @@ class NonceCache {
     this.expiries.clear();
     this.nextSweepMs = 0;
   }
-}
-
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
