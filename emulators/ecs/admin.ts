@@ -3,8 +3,9 @@
  * make shares "out of band", inject faults, set flow control, read state and the call log, reset.
  * Loopback callers only. Bodies are validated by schemas compiled once at load.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment } from '../common/admin.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -36,11 +37,6 @@ export interface AdminDependencies {
   now: () => Date;
   /** Forget everything that is not in the store (nonces, call log, faults, limits). */
   resetRuntime: () => void;
-}
-
-export interface AdminResponse {
-  status: number;
-  body?: unknown;
 }
 
 const ACCOUNT_ID = { type: 'string', pattern: '^[0-9]{16}$' } as const;
@@ -186,29 +182,8 @@ export interface ThrottleBody {
 type FaultBody = FaultInput;
 export type StateBody = ReturnType<typeof stateOf>;
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((error) => `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}${
-      error.keyword === 'additionalProperties' ? `: ${String(error.params['additionalProperty'])}` : ''
-    }`)
-    .join('; ');
-}
-
-const fail = (status: number, message: string): AdminResponse => ({ status, body: { error: message } });
-
-type Parsed<T> = { ok: true; body: T } | { ok: false; response: AdminResponse };
-
 function parseBody<T>(raw: Buffer, kind: keyof typeof schemas): Parsed<T> {
-  let value: unknown;
-  try {
-    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { ok: false, response: fail(400, 'request body is not valid JSON') };
-  }
-  if (value === undefined) return { ok: false, response: fail(400, 'request body is required') };
-  const validate = validators[kind];
-  if (!validate(value)) return { ok: false, response: fail(400, `invalid ${kind}: ${describeErrors(validate.errors)}`) };
-  return { ok: true, body: value as T };
+  return parseJsonBody<T>(raw, validators[kind], kind);
 }
 
 function toTagList(tags: Record<string, string> | undefined): Array<{ key: string; value: string }> {
@@ -335,15 +310,6 @@ function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
   const body = parsed.body;
   deps.flowControl.set(body.action, body.qps);
   return { status: 200, body: { action: body.action ?? null, qps: body.qps } };
-}
-
-/** A path segment, percent-decoded; undefined when its escapes are malformed. */
-function pathSegment(raw: string | undefined): string | undefined {
-  try {
-    return decodeURIComponent(raw ?? '');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Routes one admin request. Never throws for client mistakes. */
