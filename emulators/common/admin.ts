@@ -42,3 +42,12 @@ export function pathSegment(raw: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** `DELETE /__emulator/faults/{id}`, which every emulator answers alike; undefined for any other route. */
+export function removeFaultRoute(method: string, pathname: string, remove: (id: string) => boolean): AdminResponse | undefined {
+  const match = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
+  if (!match || method !== 'DELETE') return undefined;
+  const id = pathSegment(match[1]);
+  if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
+  return remove(id) ? { status: 204 } : fail(404, 'no such fault');
+}

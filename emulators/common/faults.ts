@@ -26,6 +26,16 @@ export interface InjectedFault {
   latencyMs?: number;
 }
 
+/** The admin schema of InjectedFault's fields, for the fault routes that accept them. */
+export const INJECTED_FAULT_PROPERTIES = {
+  code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
+  status: { type: 'integer', minimum: 400, maximum: 599 },
+  message: { type: 'string', maxLength: 1024 },
+  probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  count: { type: 'integer', minimum: 1 },
+  latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+} as const;
+
 export interface FaultMatch {
   /** The action or operation the rule hits; undefined hits every call. */
   target: string | undefined;

@@ -1,9 +1,63 @@
 /**
- * The HTTP plumbing every emulator shares: listening on a port and naming the endpoint, closing
- * despite SDK keep-alive connections, reading a bounded body, and telling loopback admin callers apart.
+ * The HTTP plumbing every emulator shares: the server front (admin routes for loopback callers, the
+ * API for everything else, a crash answered 500 and written to stderr), listening on a port and naming
+ * the endpoint, closing despite SDK keep-alive connections, and reading a bounded body.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AdminResponse } from './admin.js';
+
+export interface EmulatorFront {
+  /** Names the emulator in the line an unexpected failure writes to stderr. */
+  readonly service: string;
+  /** `/__emulator/...` for a loopback caller, with the whole body. */
+  admin(method: string, pathname: string, body: Buffer): AdminResponse;
+  /** Every other request; `url` is undefined when the request target does not parse. */
+  api(request: IncomingMessage, response: ServerResponse, url: URL | undefined): Promise<void>;
+}
+
+const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
+async function serveAdmin(front: EmulatorFront, request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+  const send = (status: number, body?: unknown) => {
+    if (body === undefined) response.writeHead(status).end();
+    else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  if (!isLoopback(request.socket.remoteAddress)) {
+    send(403, { error: 'admin routes answer loopback callers only' });
+    return;
+  }
+  const { body, tooLarge } = await readBody(request, MAX_ADMIN_BODY_BYTES);
+  if (tooLarge) {
+    send(400, { error: 'request body too large' });
+    return;
+  }
+  const result = front.admin(request.method ?? 'GET', pathname, body);
+  send(result.status, result.body);
+}
+
+export function createEmulatorServer(front: EmulatorFront): Server {
+  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    let url: URL | undefined;
+    try {
+      url = new URL(request.url ?? '/', 'http://emulator.local');
+    } catch {
+      // A request target the URL parser refuses (e.g. `http://[`): no such API, not a crash.
+      url = undefined;
+    }
+    if (url && (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/'))) await serveAdmin(front, request, response, url.pathname);
+    else await front.api(request, response, url);
+  };
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      process.stderr.write(`${JSON.stringify({ level: 'error', msg: `${front.service} emulator failure`, error: String(error) })}\n`);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'internal emulator error' }));
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
 
 /** Admin routes answer these callers only: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(address: string | undefined): boolean {

@@ -5,7 +5,8 @@
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment } from '../common/admin.js';
+import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment, removeFaultRoute } from '../common/admin.js';
+import { INJECTED_FAULT_PROPERTIES } from '../common/faults.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -116,12 +117,7 @@ const schemas = {
     additionalProperties: false,
     properties: {
       action: ACTION,
-      code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
-      status: { type: 'integer', minimum: 400, maximum: 599 },
-      message: { type: 'string', maxLength: 1024 },
-      probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      count: { type: 'integer', minimum: 1 },
-      latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      ...INJECTED_FAULT_PROPERTIES,
       phase: { enum: ['before', 'after'] },
       format: { enum: ['json', 'html'] },
     },
@@ -352,11 +348,5 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     if (regionId === undefined || imageId === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
     return patchImage(deps, regionId, imageId, raw);
   }
-  const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
-  if (faultRoute && method === 'DELETE') {
-    const id = pathSegment(faultRoute[1]);
-    if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
-    return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
-  }
-  return fail(404, `no admin route ${route}`);
+  return removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ?? fail(404, `no admin route ${route}`);
 }
