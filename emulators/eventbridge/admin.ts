@@ -4,7 +4,8 @@
  * Bodies are validated by schemas compiled once at load.
  */
 import Ajv from 'ajv';
-import { type AdminResponse, fail, parseJsonBody, pathSegment } from '../common/admin.js';
+import { type AdminResponse, fail, parseJsonBody, removeFaultRoute } from '../common/admin.js';
+import { INJECTED_FAULT_PROPERTIES } from '../common/faults.js';
 import type { FaultInjector, FaultInput } from './faults.js';
 import { BUS_NAME_PATTERN, type EventBridgeStore } from './store.js';
 
@@ -40,12 +41,7 @@ const schemas = {
     properties: {
       bus: BUS_NAME,
       scope: { enum: ['request', 'entry'] },
-      code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
-      status: { type: 'integer', minimum: 400, maximum: 599 },
-      message: { type: 'string', maxLength: 1024 },
-      probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      count: { type: 'integer', minimum: 1 },
-      latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      ...INJECTED_FAULT_PROPERTIES,
     },
   },
 } as const;
@@ -104,11 +100,5 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     default:
       break;
   }
-  const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
-  if (faultRoute && method === 'DELETE') {
-    const id = pathSegment(faultRoute[1]);
-    if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
-    return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
-  }
-  return fail(404, `no admin route ${route}`);
+  return removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ?? fail(404, `no admin route ${route}`);
 }

@@ -4,9 +4,9 @@
  * signature, Date, security token, version and media type — then the operation (faults included).
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { seededRandom } from '../common/faults.js';
-import { isLoopback, readBody } from '../common/http.js';
+import { createEmulatorServer, readBody } from '../common/http.js';
 import { type AdminDependencies, type CallRecord, handleAdmin } from './admin.js';
 import { EventBridgeApiError, ebErrors } from './errors.js';
 import { FaultInjector } from './faults.js';
@@ -43,7 +43,6 @@ export const DEFAULT_ACCOUNT_ID = '1000000000000001';
 const DATE_TOLERANCE_MS = 15 * 60 * 1000;
 /** Well above the batch limit, so an oversized batch gets PutEvents' own answer; larger bodies are cut off. */
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
-const MAX_ADMIN_BYTES = 64 * 1024;
 const MAX_CALL_RECORDS = 100_000;
 
 /** One value per header name (the last sent), lower-case names. */
@@ -75,46 +74,11 @@ export class EventBridgeEmulator {
     this.faults = new FaultInjector(options.random ?? (options.seed !== undefined ? seededRandom(options.seed) : Math.random));
     for (const bus of options.buses ?? []) this.store.createBus(bus, this.now());
     this.admin = { store: this.store, faults: this.faults, calls: this.calls, now: this.now };
-    this.server = createServer((request, response) => {
-      this.route(request, response).catch((error: unknown) => {
-        process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'eventbridge emulator failure', error: String(error) })}\n`);
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: 'internal emulator error' }));
-      });
+    this.server = createEmulatorServer({
+      service: 'eventbridge',
+      admin: (method, pathname, body) => handleAdmin(this.admin, method, pathname, body),
+      api: (request, response, url) => this.routeApi(request, response, url),
     });
-    this.server.keepAliveTimeout = 5_000;
-  }
-
-  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let url: URL | undefined;
-    try {
-      url = new URL(request.url ?? '/', 'http://emulator.local');
-    } catch {
-      url = undefined;
-    }
-    if (url && (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/'))) {
-      await this.routeAdmin(request, response, url.pathname);
-      return;
-    }
-    await this.routeApi(request, response, url);
-  }
-
-  private async routeAdmin(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
-    const send = (status: number, body?: unknown) => {
-      if (body === undefined) response.writeHead(status).end();
-      else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (!isLoopback(request.socket.remoteAddress)) {
-      send(403, { error: 'admin routes answer loopback callers only' });
-      return;
-    }
-    const { body, tooLarge } = await readBody(request, MAX_ADMIN_BYTES);
-    if (tooLarge) {
-      send(400, { error: 'request body too large' });
-      return;
-    }
-    const result = handleAdmin(this.admin, request.method ?? 'GET', pathname, body);
-    send(result.status, result.body);
   }
 
   private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL | undefined): Promise<void> {

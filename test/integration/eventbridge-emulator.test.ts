@@ -144,7 +144,8 @@ describe('EventBridge emulator gateway', () => {
     const nonce = await put([entry()], { afterSigning: { 'x-acs-signature-nonce': 'changed' } });
     const addedAcsHeader = await put([entry()], { afterSigning: { 'x-acs-extra': 'smuggled' } });
     const contentType = await put([entry()], { afterSigning: { 'content-type': 'application/cloudevents-batch+json' } });
-    const date = await put([entry()], { afterSigning: { date: new Date(NOW.getTime() + 1000).toUTCString() } });
+    // Signed with the current time, which is NOW or later: two minutes before NOW is another Date, still within the tolerance.
+    const date = await put([entry()], { afterSigning: { date: new Date(NOW.getTime() - 120_000).toUTCString() } });
     const md5 = await put([entry()], { headers: { 'content-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' } });
     // Neither the body nor x-eventbridge-* headers are signed (as the SDK computes it).
     const version = await put([entry({ id: 'unsigned-version' })], { afterSigning: { 'x-eventbridge-version': '2020-04-01' } });

@@ -7,17 +7,9 @@ import { createRequire } from 'node:module';
 import type * as EventBridgeSdkModule from '@alicloud/eventbridge';
 import type { CallRecord, EventsBody } from '../../emulators/eventbridge/admin.js';
 import type { FaultInput } from '../../emulators/eventbridge/faults.js';
+import { AdminCallError, adminCaller, faultMethods } from './admin.js';
 
-export class EventBridgeAdminError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    route: string,
-  ) {
-    super(`${route} answered ${status}: ${JSON.stringify(body)}`);
-    this.name = 'EventBridgeAdminError';
-  }
-}
+export class EventBridgeAdminError extends AdminCallError {}
 
 export interface EventBridgeAdmin {
   createBus(name: string): Promise<void>;
@@ -32,18 +24,7 @@ export interface EventBridgeAdmin {
 }
 
 export function eventbridgeAdmin(endpoint: string): EventBridgeAdmin {
-  const base = `http://${endpoint}/__emulator`;
-  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed: unknown = text.length > 0 ? JSON.parse(text) : undefined;
-    if (!response.ok) throw new EventBridgeAdminError(response.status, parsed, `${method} ${path}`);
-    return parsed;
-  }
+  const call = adminCaller(`http://${endpoint}/__emulator`, EventBridgeAdminError);
   return {
     async createBus(name) {
       await call('POST', '/buses', { name });
@@ -54,15 +35,7 @@ export function eventbridgeAdmin(endpoint: string): EventBridgeAdmin {
     async calls() {
       return (await call('GET', '/calls')) as CallRecord[];
     },
-    async addFault(fault) {
-      return ((await call('POST', '/faults', fault)) as { id: string }).id;
-    },
-    async removeFault(id) {
-      await call('DELETE', `/faults/${encodeURIComponent(id)}`);
-    },
-    async clearFaults() {
-      await call('DELETE', '/faults');
-    },
+    ...faultMethods<FaultInput>(call),
     async reset() {
       await call('POST', '/reset');
     },
