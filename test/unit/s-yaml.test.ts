@@ -77,27 +77,37 @@ describe('s.yaml', () => {
     expect(built.map((b) => [b.functionName, b.file])).toEqual(FUNCTIONS.map((f) => [f.functionName, join(outDir, f.resource, `${ENTRY.file}.js`)]));
   });
 
-  it('is served by the local FC runtime with the route tables of the registry, HTTP functions only', async () => {
-    // Act: the runtime learns each HTTP function's routes from its bundle, as npm start does
-    const rt = await startFcRuntime({
-      specFile: join(project, 's.yaml'),
-      specEnv: DEPLOYER_ENV,
-      port: 0,
-      accountId: DEPLOYER_ENV.OWNER_ACCOUNT_ID!,
-      roleCredentials: { accessKeyId: 'STS.registry', accessKeySecret: 'secret', securityToken: 'token' },
-      timers: 'off',
-      log: () => undefined,
-    });
-    try {
-      const served = (await (await fetch(`${rt.url}/__emulator/functions`)).json()) as { name: string; routes: { method: string; path: string }[] }[];
-      // Assess
-      expect(served.map((f) => [f.name, f.routes])).toEqual(
-        FUNCTIONS.map((f) => [f.functionName, (f.routes ?? []).map(({ method, path }) => ({ method, path }))]),
-      );
-    } finally {
-      await rt.close();
-    }
-  }, 60_000);
+  it.each(['http-trigger', 'apigateway'] as const)(
+    'is served by the local FC runtime (%s events) with the route tables of the registry, HTTP functions only',
+    async (httpEventFormat) => {
+      // Act: the runtime learns each HTTP function's routes from its bundle, as npm start does
+      const rt = await startFcRuntime({
+        specFile: join(project, 's.yaml'),
+        specEnv: DEPLOYER_ENV,
+        port: 0,
+        accountId: DEPLOYER_ENV.OWNER_ACCOUNT_ID!,
+        roleCredentials: { accessKeyId: 'STS.registry', accessKeySecret: 'secret', securityToken: 'token' },
+        timers: 'off',
+        httpEventFormat,
+        log: () => undefined,
+      });
+      try {
+        const served = (await (await fetch(`${rt.url}/__emulator/functions`)).json()) as { name: string; routes: { method: string; path: string }[] }[];
+        // A request without a token reaches the function, which parses the event and refuses it.
+        const res = await fetch(`${rt.url}/v1/reconcile-runs?limit=5`);
+        // Assess
+        expect(served.map((f) => [f.name, f.routes])).toEqual(
+          FUNCTIONS.map((f) => [f.functionName, (f.routes ?? []).map(({ method, path }) => ({ method, path }))]),
+        );
+        expect(res.status).toBe(401);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(((await res.json()) as { code: string }).code).toBe('Unauthenticated');
+      } finally {
+        await rt.close();
+      }
+    },
+    60_000,
+  );
 
   it('ships no part of the tablestore SDK a function never calls (its search-index protocol)', () => {
     for (const b of built) {
