@@ -72,7 +72,9 @@ export function renderForDeployment(args: readonly string[], env: Env): string {
   if (infoFile !== undefined) {
     let info: unknown;
     try {
-      info = JSON.parse(readFileSync(infoFile, 'utf8'));
+      // `s` prints a warning line before the document when run as root: the document starts at the first "{" line.
+      const text = readFileSync(infoFile, 'utf8');
+      info = JSON.parse(text.slice(Math.max(0, text.search(/^\{/m))));
     } catch (err) {
       throw new UsageError(`cannot read ${infoFile} as JSON: ${(err as Error).message}`);
     }

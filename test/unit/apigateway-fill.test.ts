@@ -44,6 +44,12 @@ describe('npm run apigateway', () => {
     expect(b['post /v1/images/{regionId}/{imageId}/unshare']!.fcBaseUrl).toBe(INFO.unshare!.triggers![0]!.httpTrigger!.urlInternet);
   });
 
+  it('reads s info output that starts with the warning line s prints when run as root', () => {
+    const file = join(dir, 'warned.json');
+    writeFileSync(file, `[2026-12-04 01:29:30][WARN][s_cli] It is not recommended to run the command as root user.\n${JSON.stringify(INFO, null, 2)}\n`);
+    expect(backends(renderForDeployment(['--from-s-info', file], {}))['get /v1/images']!.fcBaseUrl).toBe(intranet('describe'));
+  });
+
   it('works from the environment alone', () => {
     const env = {
       FC_REGION_ID: 'cn-hangzhou',
