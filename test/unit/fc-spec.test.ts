@@ -61,6 +61,15 @@ describe('renderSpec, cross-checked with `s preview -o json`', () => {
     });
   }
 
+  it('runs the pinned Serverless Devs 3 (npx s resolves to @serverless-devs/s 3.1.10)', async () => {
+    const out = await new Promise<string>((done, fail) =>
+      execFile(join(ROOT, 'node_modules/.bin/s'), ['-v'], { env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(dir, 'home-')) } }, (err, stdout) =>
+        err ? fail(err) : done(stdout),
+      ),
+    );
+    expect(out).toMatch(/@serverless-devs\/s: 3\.1\.10,/);
+  });
+
   it("renders this project's s.yaml exactly as s does", async () => {
     const env = {
       FC_ROLE_ARN: 'acs:ram::1234567890123456:role/image-share-governor',
