@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpecError, renderSpec, splitHandler, substitute } from '../../emulators/fc/spec.js';
+import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
 
 describe('substitute', () => {
   const vars = { region: 'cn-hangzhou', nested: { name: 'isg' }, env: { A: '1' } };
@@ -71,17 +72,8 @@ describe('renderSpec, cross-checked with `s preview -o json`', () => {
   });
 
   it("renders this project's s.yaml exactly as s does", async () => {
-    const env = {
-      FC_ROLE_ARN: 'acs:ram::1234567890123456:role/image-share-governor',
-      REGIONS: 'cn-hangzhou,cn-shanghai',
-      OWNER_ACCOUNT_ID: '1234567890123456',
-      TABLESTORE_ENDPOINT: 'https://isg-prod.cn-hangzhou.ots.aliyuncs.com',
-      TABLESTORE_INSTANCE: 'isg-prod',
-      JWT_ISSUER: 'https://idp.example.com/',
-      JWT_AUDIENCE: 'image-share-governor',
-      JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
-      RECONCILE_MODE: 'enforce',
-    };
+    // A JWKS URL instead of the inline JWKS, and a non-default policy value, on top of the deployer's values.
+    const env = { ...DEPLOYER_ENV, JWT_JWKS: '', JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', RECONCILE_MODE: 'enforce' };
     const file = join(ROOT, 's.yaml');
     expect(renderSpec(file, env)).toEqual(await sPreview(file, env));
   });

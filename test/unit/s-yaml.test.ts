@@ -13,23 +13,12 @@ import { deployedValue } from '../../shared/environment.js';
 import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
 import { ENTRY, FUNCTIONS, HTTP_FUNCTIONS } from '../../functions/registry.js';
 import { startFcRuntime } from '../../emulators/fc/runtime.js';
+import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SPEC = join(ROOT, 's.yaml');
 const require = createRequire(import.meta.url);
 
-// Placeholder deployer values, shaped like real ones (a JWKS the size of one RSA-2048 key).
-const RSA_N = 'x'.repeat(342);
-const DEPLOYER_ENV: Record<string, string> = {
-  FC_ROLE_ARN: 'acs:ram::1234567890123456:role/image-share-governor',
-  REGIONS: 'cn-hangzhou,cn-shanghai',
-  OWNER_ACCOUNT_ID: '1234567890123456',
-  TABLESTORE_ENDPOINT: 'https://isg-prod.cn-hangzhou.ots.aliyuncs.com',
-  TABLESTORE_INSTANCE: 'isg-prod',
-  JWT_ISSUER: 'https://idp.example.com/',
-  JWT_AUDIENCE: 'image-share-governor',
-  JWT_JWKS: JSON.stringify({ keys: [{ kty: 'RSA', kid: 'k1', use: 'sig', alg: 'RS256', e: 'AQAB', n: RSA_N }] }),
-};
 
 // Property names the fc3 component knows (its props schema); anything else is silently ignored on deploy.
 const FC3_PROPS = new Set([
