@@ -55,7 +55,9 @@ export interface EcsSdkOptions {
   readonly credentials: CredentialsSource;
 }
 
-type Action = 'DescribeImages' | 'DescribeImageSharePermission' | 'ModifyImageSharePermission' | 'DeleteImage';
+/** The ECS API actions (RAM actions `ecs:<Action>`) the adapter calls: `call` takes no other. */
+export const ECS_ACTIONS = ['DescribeImages', 'DescribeImageSharePermission', 'ModifyImageSharePermission', 'DeleteImage'] as const;
+type Action = (typeof ECS_ACTIONS)[number];
 
 interface RegionClient {
   readonly client: InstanceType<typeof OpenApiClient>;
