@@ -7,6 +7,7 @@ import { ConfigError } from '../config.js';
 import { type Credentials, type CredentialsSource, sameCredentials } from '../credentials.js';
 import { isLoopbackHost } from '../loopback.js';
 import type { CloudEvent } from './envelope.js';
+import { checkedTimeout } from './options.js';
 import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, permanent, retryable } from './sink.js';
 
 const sdk = commonJs(eventbridgeNs);
@@ -24,7 +25,6 @@ export const PUT_EVENTS_LIMITS = { maxEntries: 16, maxBatchBytes: 256 * 1024, ma
 const BUS_ATTRIBUTE = 'aliyuneventbusname';
 const BUS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/;
 const ENDPOINT_PATTERN = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
-const TIMEOUT_LIMITS = { min: 100, max: 120_000 };
 const MAX_REASON_LENGTH = 300;
 
 /**
@@ -60,14 +60,6 @@ export interface EventBridgeSinkOptions {
   readonly connectTimeoutMs?: number;
   /** Default 10000. */
   readonly readTimeoutMs?: number;
-}
-
-function checkedTimeout(variable: string, value: number | undefined, fallback: number): number {
-  const ms = value ?? fallback;
-  if (!Number.isInteger(ms) || ms < TIMEOUT_LIMITS.min || ms > TIMEOUT_LIMITS.max) {
-    throw new ConfigError(variable, `must be an integer from ${TIMEOUT_LIMITS.min} to ${TIMEOUT_LIMITS.max} milliseconds`);
-  }
-  return ms;
 }
 
 const clip = (text: string): string => (text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text);

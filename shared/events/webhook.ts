@@ -9,6 +9,7 @@ import type { Clock } from '../domain/ports.js';
 import { mapLimit } from '../domain/util.js';
 import { isLoopbackHost } from '../loopback.js';
 import type { CloudEvent } from './envelope.js';
+import { checkedTimeout } from './options.js';
 import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, permanent, retryable } from './sink.js';
 
 export const DELIVERY_HEADER = 'x-isg-delivery';
@@ -17,7 +18,6 @@ export const WEBHOOK_CONTENT_TYPE = 'application/cloudevents+json';
 
 /** Shorter secrets are refused: an HMAC key guessed is a forged event. */
 export const MIN_SECRET_LENGTH = 16;
-const TIMEOUT_LIMITS = { min: 100, max: 120_000 };
 /** Retry-After hints beyond a day are taken as a day: the dispatcher's own cap decides anyway. */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 const USER_AGENT = 'image-share-governor-webhook/1';
@@ -56,14 +56,6 @@ function checkedUrl(raw: string): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('WEBHOOK_URL', `must use https, got ${url.protocol}`);
   return url;
-}
-
-function checkedTimeout(variable: string, value: number | undefined, fallback: number): number {
-  const ms = value ?? fallback;
-  if (!Number.isInteger(ms) || ms < TIMEOUT_LIMITS.min || ms > TIMEOUT_LIMITS.max) {
-    throw new ConfigError(variable, `must be an integer from ${TIMEOUT_LIMITS.min} to ${TIMEOUT_LIMITS.max} milliseconds`);
-  }
-  return ms;
 }
 
 /** Retry-After as milliseconds from now: delay-seconds or an HTTP date; undefined when absent or unreadable. */
