@@ -13,6 +13,7 @@ import {
   eventbridgeClient,
   rawPutEvents,
   sdkEvent,
+  wireEntry,
 } from '../support/eventbridge.js';
 
 // The emulator's clock stands still at the start of the run: the SDK signs with the real time, which stays well within 15 minutes of it.
@@ -23,25 +24,7 @@ const KEY = { accessKeyId: 'LTAIeventbridge01', accessKeySecret: 'eventbridge-se
 let emulator: RunningEventBridgeEmulator;
 let admin: EventBridgeAdmin;
 
-/** A valid wire entry (what the SDK sends for sdkEvent), with overrides; `undefined` removes an attribute. */
-function entry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const base: Record<string, unknown> = {
-    id: 'evt-0001',
-    source: 'image-share-governor',
-    specversion: '1.0',
-    type: 'image-share-governor.share.requested',
-    subject: 'images/cn-hangzhou/m-abcdefgh12',
-    time: '2026-03-01T10:00:00.000Z',
-    datacontenttype: 'application/json',
-    data: { eventId: 'evt-0001' },
-    aliyuneventbusname: BUS,
-  };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete base[name];
-    else base[name] = value;
-  }
-  return base;
-}
+const entry = (overrides: Record<string, unknown> = {}) => wireEntry(BUS, overrides);
 
 const put = (entries: unknown, options: Partial<Parameters<typeof rawPutEvents>[2]> = {}) =>
   rawPutEvents(emulator.endpoint, entries, { ...KEY, ...options });

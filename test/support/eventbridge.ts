@@ -103,17 +103,32 @@ export function eventbridgeClient(endpoint: string, key: { accessKeyId: string; 
   return new sdk.default(new sdk.Config({ ...key, endpoint, protocol: 'http', connectTimeout: 2000, readTimeout: 5000 }));
 }
 
+/** The context attributes of a valid event (a share.requested), shared by the wire entries and SDK events below. */
+const VALID_ATTRIBUTES = {
+  source: 'image-share-governor',
+  specversion: '1.0',
+  type: 'image-share-governor.share.requested',
+  subject: 'images/cn-hangzhou/m-abcdefgh12',
+  time: '2026-03-01T10:00:00.000Z',
+  datacontenttype: 'application/json',
+} as const;
+
+/** A valid entry for `bus` as it travels on the wire, with overrides; an override of `undefined` removes the attribute. */
+export function wireEntry(bus: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const entry: Record<string, unknown> = { id: 'evt-0001', ...VALID_ATTRIBUTES, data: { eventId: 'evt-0001' }, aliyuneventbusname: bus };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete entry[name];
+    else entry[name] = value;
+  }
+  return entry;
+}
+
 /** An SDK CloudEvent for `bus`, valid unless `overrides` make it otherwise. */
 export function sdkEvent(bus: string, overrides: Record<string, unknown> = {}): InstanceType<EventBridgeSdk['CloudEvent']> {
   const sdk = loadEventBridgeSdk();
   return new sdk.CloudEvent({
     id: `ev-${Math.random().toString(16).slice(2)}`,
-    source: 'image-share-governor',
-    specversion: '1.0',
-    type: 'image-share-governor.share.requested',
-    subject: 'images/cn-hangzhou/m-abcdefgh12',
-    time: '2026-03-01T10:00:00.000Z',
-    datacontenttype: 'application/json',
+    ...VALID_ATTRIBUTES,
     data: Buffer.from(JSON.stringify({ hello: 'world' })),
     extensions: { aliyuneventbusname: bus },
     ...overrides,
