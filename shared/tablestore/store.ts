@@ -15,7 +15,7 @@ import type {
 } from '../domain/model.js';
 import { TERMINAL_STATES } from '../domain/model.js';
 import type { StorePort } from '../domain/ports.js';
-import type { CredentialsSource } from '../credentials.js';
+import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
   TableStore,
   attributesOf,
@@ -123,14 +123,7 @@ class TablestoreStore implements StorePort {
       throw new StoreError('Unavailable', 'No credentials for Tablestore', { cause: err });
     }
     const c = this.cached;
-    if (
-      c &&
-      c.accessKeyId === creds.accessKeyId &&
-      c.accessKeySecret === creds.accessKeySecret &&
-      c.securityToken === creds.securityToken
-    ) {
-      return c.client;
-    }
+    if (c && sameCredentials(c, creds)) return c.client;
     const client = createSdkClient({
       endpoint: this.opts.endpoint,
       instance: this.opts.instance,
