@@ -3,7 +3,8 @@
  * made out of band (as the console would), how Resource Sharing settles associations, and roles STS
  * lets callers assume. Every body is validated; a refused one changes nothing.
  */
-import { ACCOUNT_ID, type AdminResponse, IMAGE_ID, REGION_ID, compileSchema, fail, parseBody, pathSegment } from './admin-body.js';
+import { type AdminResponse, fail, parseJsonBody, pathSegment } from '../common/admin.js';
+import { ACCOUNT_ID, IMAGE_ID, REGION_ID, compileSchema } from './admin-schemas.js';
 import { DIRECTORY_ID, type DirectoryInput, type DirectoryStore, FOLDER_ID, ROOT_FOLDER_ID } from './resourcemanager/store.js';
 import {
   DEFAULT_IMAGE_PERMISSION,
@@ -143,7 +144,7 @@ export interface RoleBody {
 }
 
 function putDirectory(deps: DirectoryAdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ResourceDirectoryBody>(raw, validators.directory, 'resource directory');
+  const parsed = parseJsonBody<ResourceDirectoryBody>(raw, validators.directory, 'resource directory');
   if (!parsed.ok) return parsed.response;
   const problem = deps.directory.replace(
     { ...parsed.body, folders: parsed.body.folders ?? [], members: parsed.body.members ?? [] },
@@ -156,7 +157,7 @@ function putDirectory(deps: DirectoryAdminDependencies, raw: Buffer): AdminRespo
 }
 
 function moveMember(deps: DirectoryAdminDependencies, accountId: string, raw: Buffer): AdminResponse {
-  const parsed = parseBody<{ folderId: string | null }>(raw, validators.memberMove, 'member move');
+  const parsed = parseJsonBody<{ folderId: string | null }>(raw, validators.memberMove, 'member move');
   if (!parsed.ok) return parsed.response;
   const problem = deps.directory.moveMember(accountId, parsed.body.folderId, deps.now());
   return problem ? fail(404, problem) : { status: 200, body: { accountId, folderId: deps.directory.member(accountId)?.folderId } };
@@ -168,7 +169,7 @@ function removeMember(deps: DirectoryAdminDependencies, accountId: string): Admi
 }
 
 function addResourceShare(deps: DirectoryAdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ResourceShareBody>(raw, validators.resourceShare, 'resource share');
+  const parsed = parseJsonBody<ResourceShareBody>(raw, validators.resourceShare, 'resource share');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const allowExternalTargets = body.allowExternalTargets ?? false;
@@ -221,14 +222,14 @@ function addResourceShare(deps: DirectoryAdminDependencies, raw: Buffer): AdminR
 }
 
 function configureResourceSharing(deps: DirectoryAdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ResourceSharingSettingsBody>(raw, validators.resourceSharing, 'resource sharing settings');
+  const parsed = parseJsonBody<ResourceSharingSettingsBody>(raw, validators.resourceSharing, 'resource sharing settings');
   if (!parsed.ok) return parsed.response;
   deps.resourceShares.configure(parsed.body);
   return { status: 200, body: deps.resourceShares.settings() };
 }
 
 function addRole(deps: DirectoryAdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<RoleBody>(raw, validators.role, 'role');
+  const parsed = parseJsonBody<RoleBody>(raw, validators.role, 'role');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   for (const accountId of [body.accountId, ...body.trustedAccountIds]) {

@@ -4,8 +4,10 @@
  * Loopback callers only. Bodies are validated by schemas compiled once at load.
  */
 import type { ValidateFunction } from 'ajv';
-import { ACCOUNT_ID, type AdminResponse, IMAGE_ID, REGION_ID, compileSchema, fail, parseBody, pathSegment } from './admin-body.js';
+import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment, removeFaultRoute } from '../common/admin.js';
+import { INJECTED_FAULT_PROPERTIES } from '../common/faults.js';
 import { type DirectoryAdminDependencies, handleDirectoryAdmin } from './admin-directory.js';
+import { ACCOUNT_ID, IMAGE_ID, REGION_ID, compileSchema } from './admin-schemas.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -111,12 +113,7 @@ const schemas = {
     additionalProperties: false,
     properties: {
       action: ACTION,
-      code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
-      status: { type: 'integer', minimum: 400, maximum: 599 },
-      message: { type: 'string', maxLength: 1024 },
-      probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      count: { type: 'integer', minimum: 1 },
-      latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      ...INJECTED_FAULT_PROPERTIES,
       phase: { enum: ['before', 'after'] },
       format: { enum: ['json', 'html'] },
     },
@@ -175,6 +172,10 @@ export interface ThrottleBody {
 type FaultBody = FaultInput;
 export type StateBody = ReturnType<typeof stateOf>;
 
+function parseBody<T>(raw: Buffer, kind: keyof typeof schemas): Parsed<T> {
+  return parseJsonBody<T>(raw, validators[kind], kind);
+}
+
 function toTagList(tags: Record<string, string> | undefined): Array<{ key: string; value: string }> {
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
@@ -198,7 +199,7 @@ function stateOf(deps: DirectoryAdminDependencies) {
 }
 
 function addAccount(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<AccountBody>(raw, validators.account, 'account');
+  const parsed = parseBody<AccountBody>(raw, 'account');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const conflict = deps.store.upsertAccount(body.accountId, body.accessKeys ?? []);
@@ -207,7 +208,7 @@ function addAccount(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ImageBody>(raw, validators.image, 'image');
+  const parsed = parseBody<ImageBody>(raw, 'image');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const kind = body.kind ?? 'custom';
@@ -238,7 +239,7 @@ function addImage(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function patchImage(deps: AdminDependencies, regionId: string, imageId: string, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ImagePatchBody>(raw, validators.imagePatch, 'imagePatch');
+  const parsed = parseBody<ImagePatchBody>(raw, 'imagePatch');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   const image = deps.store.findImage(regionId, imageId);
@@ -255,7 +256,7 @@ function patchImage(deps: AdminDependencies, regionId: string, imageId: string, 
 
 /** Parses an out-of-band share body and looks up what it names; returns the image or a failure. */
 function resolveShare(deps: AdminDependencies, raw: Buffer): { image: Image; body: ShareBody } | { response: AdminResponse } {
-  const parsed = parseBody<ShareBody>(raw, validators.share, 'share');
+  const parsed = parseBody<ShareBody>(raw, 'share');
   if (!parsed.ok) return { response: parsed.response };
   const body = parsed.body;
   const image = deps.store.findImage(body.regionId, body.imageId);
@@ -286,7 +287,7 @@ function removeShare(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<FaultBody>(raw, validators.fault, 'fault');
+  const parsed = parseBody<FaultBody>(raw, 'fault');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   if (body.code === undefined && body.latencyMs === undefined) return fail(400, 'invalid fault: give a code, a latencyMs, or both');
@@ -296,7 +297,7 @@ function addFault(deps: AdminDependencies, raw: Buffer): AdminResponse {
 }
 
 function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
-  const parsed = parseBody<ThrottleBody>(raw, validators.throttle, 'throttle');
+  const parsed = parseBody<ThrottleBody>(raw, 'throttle');
   if (!parsed.ok) return parsed.response;
   const body = parsed.body;
   deps.flowControl.set(body.action, body.qps);
@@ -346,11 +347,9 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     if (regionId === undefined || imageId === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
     return patchImage(deps, regionId, imageId, raw);
   }
-  const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
-  if (faultRoute && method === 'DELETE') {
-    const id = pathSegment(faultRoute[1]);
-    if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
-    return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
-  }
-  return handleDirectoryAdmin(deps, method, pathname, raw) ?? fail(404, `no admin route ${route}`);
+  return (
+    removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ??
+    handleDirectoryAdmin(deps, method, pathname, raw) ??
+    fail(404, `no admin route ${route}`)
+  );
 }

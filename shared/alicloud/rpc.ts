@@ -5,19 +5,9 @@
 // Signing (ACS3-HMAC-SHA256), headers and error raising are the SDK's.
 import * as openapiCoreNs from '@alicloud/openapi-core';
 import * as daraNs from '@darabonba/typescript';
-import type { Credentials } from '../credentials.js';
+import { commonJs } from '../commonjs.js';
+import { type Credentials, sameCredentials } from '../credentials.js';
 import { GovernorError } from '../domain/errors.js';
-
-/**
- * CommonJS interop, done once. Native Node ESM (tsx, vitest), and esbuild when it treats the
- * importer as Node ESM ("type": "module"), hand a namespace whose `default` is the whole
- * `module.exports`; esbuild otherwise hands a namespace that already carries the named exports,
- * with `default` = `module.exports.default` (the class). Either way, return `module.exports`.
- */
-export function commonJs<T>(ns: T): T {
-  const fallback = (ns as { default?: unknown }).default;
-  return fallback !== null && typeof fallback === 'object' ? (fallback as T) : ns;
-}
 
 const openapiCore = commonJs(openapiCoreNs);
 export const dara = commonJs(daraNs);
@@ -66,9 +56,6 @@ interface CachedClient {
   readonly client: InstanceType<typeof OpenApiClient>;
   readonly credentials: Credentials;
 }
-
-const sameCredentials = (a: Credentials, b: Credentials): boolean =>
-  a.accessKeyId === b.accessKeyId && a.accessKeySecret === b.accessKeySecret && a.securityToken === b.securityToken;
 
 /**
  * One openapi-core client per endpoint and region, rebuilt when the credentials change (FC hands every

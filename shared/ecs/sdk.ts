@@ -16,7 +16,8 @@ import * as modifySharesResponseNs from '@alicloud/ecs20140526/dist/models/Modif
 import * as deleteImageRequestNs from '@alicloud/ecs20140526/dist/models/DeleteImageRequest.js';
 import * as deleteImageResponseNs from '@alicloud/ecs20140526/dist/models/DeleteImageResponse.js';
 import type { CredentialsSource } from '../credentials.js';
-import { RpcClient, commonJs, dara } from '../alicloud/rpc.js';
+import { RpcClient, dara } from '../alicloud/rpc.js';
+import { commonJs } from '../commonjs.js';
 
 export const { DescribeImagesRequest } = commonJs(describeImagesRequestNs);
 const { DescribeImagesResponse } = commonJs(describeImagesResponseNs);
@@ -47,7 +48,9 @@ export interface EcsSdkOptions {
   readonly credentials: CredentialsSource;
 }
 
-type Action = 'DescribeImages' | 'DescribeImageSharePermission' | 'ModifyImageSharePermission' | 'DeleteImage';
+/** The ECS API actions (RAM actions `ecs:<Action>`) the adapter calls: `call` takes no other. */
+export const ECS_ACTIONS = ['DescribeImages', 'DescribeImageSharePermission', 'ModifyImageSharePermission', 'DeleteImage'] as const;
+type Action = (typeof ECS_ACTIONS)[number];
 
 interface SdkRequestModel {
   validate(): void;

@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
-import { isLoopback } from '../../emulators/ecs/server.js';
+import { isLoopback } from '../../emulators/common/http.js';
 import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore, sdkErrorOf } from '../support/ecs.js';
 import { type CapturedRequest, type RawResponse, captureSignedRequest as captureWith, sendCaptured } from '../support/wire.js';
 
