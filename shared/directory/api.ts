@@ -9,6 +9,21 @@ import type { UpstreamService } from '../alicloud/failure.js';
 import type { Credentials } from '../credentials.js';
 import { RESOURCE_MANAGER, RESOURCE_SHARING, STS } from './errors.js';
 
+/**
+ * The API actions (RAM actions `resourcesharing:<Action>`, `resourcemanager:<Action>`, `sts:<Action>`) the
+ * adapter calls: the calls below take no other.
+ */
+export const RESOURCE_SHARING_ACTIONS = [
+  'ListResourceShares',
+  'ListResourceShareAssociations',
+  'CreateResourceShare',
+  'AssociateResourceShare',
+  'DisassociateResourceShare',
+  'DeleteResourceShare',
+] as const;
+export const RESOURCE_MANAGER_ACTIONS = ['GetResourceDirectory', 'GetAccount', 'GetFolder'] as const;
+export const STS_ACTIONS = ['AssumeRole'] as const;
+
 type Paged = { MaxResults?: number; NextToken?: string };
 
 /** Request parameters by action (RegionId is added to every Resource Sharing call). */
@@ -134,7 +149,7 @@ export class DirectoryApi {
   }
 
   /** One Resource Sharing call in `regionId` (sent as `RegionId`, as the service accepts it), retried. */
-  resourceSharing<A extends keyof ResourceSharingRequests>(
+  resourceSharing<A extends (typeof RESOURCE_SHARING_ACTIONS)[number]>(
     regionId: string,
     action: A,
     query: ResourceSharingRequests[A],
@@ -144,7 +159,7 @@ export class DirectoryApi {
   }
 
   /** One Resource Manager read, retried. */
-  resourceManager<A extends keyof ResourceManagerRequests>(
+  resourceManager<A extends (typeof RESOURCE_MANAGER_ACTIONS)[number]>(
     action: A,
     query: ResourceManagerRequests[A],
     details?: Record<string, unknown>,
@@ -154,7 +169,8 @@ export class DirectoryApi {
 
   /** STS AssumeRole, retried. */
   assumeRole(query: AssumeRoleRequest): Promise<AssumeRoleResponse> {
-    return this.call(STS, this.stsClient, NOT_REGIONAL, 'AssumeRole', query, { roleArn: query.RoleArn });
+    const action: (typeof STS_ACTIONS)[number] = 'AssumeRole';
+    return this.call(STS, this.stsClient, NOT_REGIONAL, action, query, { roleArn: query.RoleArn });
   }
 
   private call<T>(

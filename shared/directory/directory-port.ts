@@ -38,7 +38,7 @@ export interface DirectoryPortOptions {
   readonly retry?: RetryPolicy;
   /** Injectable so tests need neither wait out backoff nor association delays. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Awaited before every API call, retries included (the caller's per-API/region token bucket); region '' for Resource Manager and STS. */
+  /** Awaited before every API call, retries included (the caller's per-API/region rate limiter); region '' for Resource Manager and STS. */
   readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
   /** Told the outcome of every API call: 'ok', the service's error code, or the transport error. */
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
