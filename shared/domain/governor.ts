@@ -47,12 +47,10 @@ import {
   shareEvent,
   sharesOfRequest,
 } from './transitions.js';
+import { PAGE_SIZE } from './limits.js';
 import { compact, mapLimit, storeFailure, updateImageRecord, updateRequestRecord } from './util.js';
 import {
   FieldErrors,
-  MAX_COMMENT_LENGTH,
-  MAX_REASON_LENGTH,
-  MAX_TICKET_LENGTH,
   checkAccountIds,
   checkImageRef,
   checkText,
@@ -156,8 +154,6 @@ export interface Governor {
 export const UNSHARE_WARNING =
   'Instances that these accounts created from the image can no longer re-initialize their system disks.';
 
-/** Page sizes the listings accept (the HTTP layer validates the same range). */
-export const MAX_PAGE_SIZE = 100;
 
 /**
  * The request id a retry with the same idempotency material resumes. The HTTP layer derives
@@ -233,7 +229,7 @@ function conflictError(imageId: string, accounts: AccountId[]): GovernorError {
 const sameAccounts = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 
-const clampLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(limit) || 1));
+const clampLimit = (limit: number): number => Math.max(PAGE_SIZE.min, Math.min(PAGE_SIZE.max, Math.floor(limit) || PAGE_SIZE.min));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -273,8 +269,8 @@ export function createGovernor(input: GovernorDeps): Governor {
     const errors = new FieldErrors();
     checkImageRef(errors, body.regionId, body.imageId);
     checkAccountIds(errors, body.accountIds);
-    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
-    checkText(errors, '/ticket', body.ticket, { required: false, max: MAX_TICKET_LENGTH });
+    checkText(errors, 'reason', body.reason, { required: true });
+    checkText(errors, 'ticket', body.ticket, { required: false });
     if (typeof body.attestation !== 'object' || body.attestation === null || typeof body.attestation.sensitiveDataRemoved !== 'boolean') {
       errors.add('/attestation/sensitiveDataRemoved', 'must be a boolean');
     }
@@ -550,7 +546,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
   async function approve(ctx: Ctx, requestId: string, body: { comment?: string }): Promise<{ request: ShareRequest; shares: Share[] }> {
     const errors = new FieldErrors();
-    checkText(errors, '/comment', body.comment, { required: false, max: MAX_COMMENT_LENGTH });
+    checkText(errors, 'comment', body.comment, { required: false });
     errors.throwIfAny();
     const request = await decidable(ctx, requestId);
 
@@ -602,7 +598,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
   async function reject(ctx: Ctx, requestId: string, body: { comment: string }): Promise<{ request: ShareRequest }> {
     const errors = new FieldErrors();
-    checkText(errors, '/comment', body.comment, { required: true, max: MAX_COMMENT_LENGTH });
+    checkText(errors, 'comment', body.comment, { required: true });
     errors.throwIfAny();
     const request = await decidable(ctx, requestId);
     if (request.status !== 'pending_approval') throw notPending(request);
@@ -617,7 +613,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const errors = new FieldErrors();
     checkImageRef(errors, body.regionId, body.imageId);
     checkAccountIds(errors, body.accountIds);
-    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
+    checkText(errors, 'reason', body.reason, { required: true });
     errors.throwIfAny();
     const { regionId, imageId, reason } = body;
     checkRegion(policy, regionId);
@@ -752,7 +748,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const errors = new FieldErrors();
     checkImageRef(errors, regionId, imageId);
     if (body.mode !== 'guard' && body.mode !== 'drain') errors.add('/mode', 'must be guard or drain');
-    checkText(errors, '/reason', body.reason, { required: true, max: MAX_REASON_LENGTH });
+    checkText(errors, 'reason', body.reason, { required: true });
     if (body.force !== undefined && typeof body.force !== 'boolean') errors.add('/force', 'must be a boolean');
     errors.throwIfAny();
     checkRegion(policy, regionId);

@@ -1,21 +1,23 @@
 // Every JSON schema of HTTP API v1, in one module: the functions compile the request schemas with
 // ajv at load, and openapi.yaml is generated from this module (shared/http/openapi.ts), so the
 // published contract and the enforced one cannot drift apart.
+import { ACCOUNT_IDS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
 import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
 const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const MAX_BODY_BYTES = 64 * 1024;
-export const DEFAULT_PAGE_LIMIT = 50;
-const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = PAGE_SIZE.default;
 
 export type JsonSchema = Record<string, unknown>;
 
 const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Alibaba Cloud account id (16 digits)' };
-const accountIds = { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: accountId };
-const reason = { type: 'string', minLength: 1, maxLength: 1024 };
-const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT };
+const accountIds = { type: 'array', minItems: ACCOUNT_IDS_PER_REQUEST.min, maxItems: ACCOUNT_IDS_PER_REQUEST.max, uniqueItems: true, items: accountId };
+/** A free-text field as limits.ts defines it: not blank (which implies not empty), at most its length. */
+const text = (field: TextField) => ({ type: 'string', pattern: NOT_BLANK_PATTERN, maxLength: TEXT_LIMITS[field] });
+const reason = text('reason');
+const limit = { type: 'integer', minimum: PAGE_SIZE.min, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default };
 const cursor = { type: 'string', minLength: 1, maxLength: 2048 };
 const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_applied', 'rejected', 'expired', 'cancelled', 'failed'];
 const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
@@ -38,7 +40,7 @@ export const REQUEST_BODIES = {
     properties: {
       accountIds,
       reason,
-      ticket: { type: 'string', minLength: 1, maxLength: 128 },
+      ticket: text('ticket'),
       expiresAt: { type: 'string', format: 'date-time', description: 'When the shares expire (ISO-8601)' },
       attestation: {
         type: 'object',
@@ -58,14 +60,14 @@ export const REQUEST_BODIES = {
   ApproveBody: {
     type: 'object',
     additionalProperties: false,
-    properties: { comment: { type: 'string', maxLength: 1024 } },
+    properties: { comment: text('comment') },
     example: { comment: 'Looks good' },
   },
   RejectBody: {
     type: 'object',
     additionalProperties: false,
     required: ['comment'],
-    properties: { comment: { type: 'string', minLength: 1, maxLength: 1024 } },
+    properties: { comment: text('comment') },
     example: { comment: 'Not for production accounts' },
   },
   UnshareBody: {

@@ -39,7 +39,7 @@ describe('HTTP functions refuse forged cursors and ill-formed text (real adapter
       expect(problemOf(res), listing.rawPath).toMatchObject({
         status: 400,
         code: 'ValidationFailed',
-        errors: [{ path: '/cursor', message: 'is not a cursor returned by this listing' }],
+        errors: [{ path: '/query/cursor', message: 'is not a cursor returned by this listing' }],
       });
     }
     const tablestoreCalls = await stack.tablestore.admin.calls();

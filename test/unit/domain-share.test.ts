@@ -37,6 +37,8 @@ describe('governor.requestShare: rules in order', () => {
     ['no account ids', { accountIds: [] }, '/accountIds'],
     ['51 account ids', { accountIds: Array.from({ length: 51 }, (_, i) => account(i)) }, '/accountIds'],
     ['an empty reason', { reason: '   ' }, '/reason'],
+    ['a reason over 1024 characters', { reason: 'r'.repeat(1025) }, '/reason'],
+    ['a ticket over 128 characters', { ticket: 't'.repeat(129) }, '/ticket'],
     ['an expiry that is not a date-time', { expiresAt: 'next tuesday' }, '/expiresAt'],
     ['an expiry without a time zone', { expiresAt: '2026-03-05T10:00:00' }, '/expiresAt'],
     ['an expiry on a day the month does not have', { expiresAt: '2026-04-31T10:00:00Z' }, '/expiresAt'],
