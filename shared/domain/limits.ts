@@ -22,6 +22,12 @@ export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 export const NOT_BLANK_PATTERN = '\\S';
 export const NOT_BLANK_MESSAGE = 'must contain a non-whitespace character';
 
+/**
+ * A lone surrogate cannot be stored as sent (Tablestore keeps UTF-8, which replaces it with U+FFFD):
+ * such text is refused rather than acknowledged as one value and stored as another.
+ */
+export const WELL_FORMED_MESSAGE = 'must be well-formed Unicode (no lone surrogates)';
+
 /** The length JSON Schema's maxLength measures: code points, so "😀" counts once, not twice. */
 export const textLength = (value: string): number => {
   let n = 0;
@@ -31,6 +37,7 @@ export const textLength = (value: string): number => {
 
 /** The message for a text value that breaks a rule above, or null when it keeps them all. */
 export function textProblem(value: string, max: number): string | null {
+  if (!value.isWellFormed()) return WELL_FORMED_MESSAGE;
   if (!new RegExp(NOT_BLANK_PATTERN, 'u').test(value)) return NOT_BLANK_MESSAGE;
   if (textLength(value) > max) return `must NOT have more than ${max} characters`;
   return null;

@@ -94,6 +94,8 @@ function replay(record: IdempotencyRecord, requestId: string, log: Record<string
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * The domain names a refused field by its pointer into the use case's input (`/reason`, `/imageId`,
  * `/cursor`); the client is told where in the request it sent it (`/body/reason`, `/path/imageId`,
@@ -121,7 +123,13 @@ function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
       details: { limit: MAX_BODY_BYTES },
     });
   }
-  const text = req.body.toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(req.body);
+  } catch {
+    // Replacing the bad bytes with U+FFFD would store something the client never sent.
+    throw validationFailed([{ path: '/body', message: 'must be UTF-8' }], 'The body is not valid UTF-8');
+  }
   if (!hasSchema) {
     if (text.trim() !== '') throw validationFailed([{ path: '/body', message: 'must be empty' }]);
     return {};
@@ -220,7 +228,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
       if (!q.ok) throw validationFailed(q.errors);
       query = q.value;
     } else if (Object.keys(req.query).length) {
-      throw validationFailed(Object.keys(req.query).map((k) => ({ path: `/query/${pointerToken(k)}`, message: 'is not allowed' })));
+      throw validationFailed(Object.keys(req.query).map((k) => ({ path: `/query/${pointerToken(k.toWellFormed())}`, message: 'is not allowed' })));
     }
     // A region, in the path or as a filter, must be one this service manages (checked once, here).
     const regionId = params.regionId ?? (typeof query.regionId === 'string' ? query.regionId : undefined);

@@ -5,7 +5,7 @@
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { NOT_BLANK_MESSAGE, NOT_BLANK_PATTERN } from '../domain/limits.js';
+import { NOT_BLANK_MESSAGE, NOT_BLANK_PATTERN, WELL_FORMED_MESSAGE } from '../domain/limits.js';
 import type { FieldError } from '../domain/validate.js';
 import { PATH_PARAMETERS, QUERIES, REQUEST_BODIES } from './schemas.js';
 import type { JsonSchema, QueryName, RequestBodyName } from './schemas.js';
@@ -55,14 +55,36 @@ function toFieldErrors(root: string, errors: readonly ErrorObject[] | null | und
   return out;
 }
 
+/**
+ * Every string of a JSON value, property names included, that is not well-formed UTF-16 (a lone
+ * surrogate, e.g. from the escape `\\ud800`). Checked before any schema, on every body and query.
+ */
+export function illFormedText(value: unknown, pointer: string): FieldError[] {
+  if (typeof value === 'string') return value.isWellFormed() ? [] : [{ path: pointer, message: WELL_FORMED_MESSAGE }];
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [String(i), v])
+    : value !== null && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
+  return entries.flatMap(([name, v]) => {
+    const path = `${pointer}/${pointerToken(name.toWellFormed())}`;
+    const ownName: FieldError[] = name.isWellFormed() ? [] : [{ path, message: `property name ${WELL_FORMED_MESSAGE}` }];
+    return [...ownName, ...illFormedText(v, path)];
+  });
+}
+
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 export function validateBody(name: RequestBodyName, body: unknown): Validated<Record<string, unknown>> {
+  const illFormed = illFormedText(body, '/body');
+  if (illFormed.length > 0) return { ok: false, errors: illFormed };
   const v = bodyValidators[name];
   return v(body) ? { ok: true, value: body as Record<string, unknown> } : { ok: false, errors: toFieldErrors('/body', v.errors) };
 }
 
 export function validateQuery(name: QueryName, query: Readonly<Record<string, string>>): Validated<Record<string, unknown>> {
+  const illFormed = illFormedText(query, '/query');
+  if (illFormed.length > 0) return { ok: false, errors: illFormed };
   const copy: Record<string, unknown> = { ...query };
   const v = queryValidators[name];
   return v(copy) ? { ok: true, value: copy } : { ok: false, errors: toFieldErrors('/query', v.errors) };

@@ -45,4 +45,23 @@ describe('HTTP functions refuse forged cursors and ill-formed text (real adapter
     const tablestoreCalls = await stack.tablestore.admin.calls();
     expect(tablestoreCalls.filter((c) => c.code !== null)).toEqual([]);
   });
+
+  it('answers 400 for a lone surrogate in a body, and stores nothing: no request, share, audit event or ECS call', async () => {
+    // What the adversarial client sent: JSON text whose escape decodes to a lone surrogate.
+    const body = '{"accountIds":["2000000000000001"],"reason":"needs \\ud800 review","ticket":"CHG-1","attestation":{"sensitiveDataRemoved":true}}';
+    const ecsCallsBefore = (await stack.ecs.admin.calls()).length;
+    const res = await stack.invoke(
+      'share',
+      eventObject('share-request', { token: stack.tokens.requester, path: `/v1/images/${STACK_REGION}/${IMAGE}/share-requests`, body, headers: { 'Idempotency-Key': 'lone-1' } }),
+      'lone-surrogate',
+    );
+    expect(problemOf(res)).toMatchObject({
+      status: 400,
+      code: 'ValidationFailed',
+      errors: [{ path: '/body/reason', message: 'must be well-formed Unicode (no lone surrogates)' }],
+    });
+    const rows = Object.fromEntries((await stack.tablestore.admin.state()).tables.map((t) => [t.name, t.rows]));
+    expect(rows).toMatchObject({ isg_images: 0, isg_shares: 0, isg_requests: 0, isg_requests_by_time: 0, isg_audit: 0, isg_idempotency: 0 });
+    expect((await stack.ecs.admin.calls()).length).toBe(ecsCallsBefore);
+  });
 });
