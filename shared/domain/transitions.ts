@@ -240,6 +240,8 @@ async function closeShares(
     ctx,
     moved.map((s) => shareEvent(s, { action: close.action, before: before(s), after: close.to, reason: close.reason, detail: close.detail })),
   );
+  // A closed pending or in-flight row may have been its approved request's last unsettled one.
+  await refreshRequests(deps, shares);
   return moved;
 }
 
@@ -287,7 +289,6 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
   if (!image || image.lifecycle !== 'active') {
     const refusal = new GovernorError('ImageDeletionPending', `Image ${imageId} is being deleted and accepts no new shares`);
     await resolveApplyingFromEcs(deps, ctx, intents, refusal.code);
-    await refreshRequests(deps, ctx, intents);
     throw refusal;
   }
 
@@ -302,7 +303,6 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
     }
     // ECS gave a definitive answer (e.g. quota, unknown account): settle every intent from ECS truth.
     const settled = await resolveApplyingFromEcs(deps, ctx, intents, errorCode(e));
-    await refreshRequests(deps, ctx, intents);
     if (!isGovernorError(e) || settled.active.length + settled.failed.length === 0) throw e;
     // Same code and status; the details say which accounts ECS took and which it refused.
     throw new GovernorError(e.code, e.message, {
@@ -357,30 +357,25 @@ async function resolveApplyingFromEcs(deps: DomainDeps, ctx: Ctx, intents: reado
     }
     listed = new Set();
   }
-  const active = await markApplied(deps, ctx, intents.filter((s) => listed.has(s.accountId)), { refresh: false });
-  const failed = await markApplyFailed(deps, ctx, intents.filter((s) => !listed.has(s.accountId)), error, { refresh: false });
+  const active = await markApplied(deps, ctx, intents.filter((s) => listed.has(s.accountId)));
+  const failed = await markApplyFailed(deps, ctx, intents.filter((s) => !listed.has(s.accountId)), error);
   return { active, failed };
 }
 
-/** Reconciler/apply: ECS lists these `applying` shares → active. */
-export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], opts: { refresh?: boolean } = {}): Promise<Share[]> {
+/**
+ * Reconciler/apply: ECS lists these `applying` shares → active. Their requests are refreshed even
+ * when no row moved here: another call may have moved the last one and stopped before its request.
+ */
+export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
   const { moved } = await transitionAll(deps, shares, ['applying'], { state: 'active', lastError: undefined });
   await audit(deps, ctx, moved.map((s) => shareEvent(s, { action: 'share.applied', before: 'applying', after: 'active' })));
-  if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
+  await refreshRequests(deps, shares);
   return moved;
 }
 
 /** Reconciler/apply: these `applying` (or `approved`) shares are not in ECS and will not be → failed, quota released. */
-export async function markApplyFailed(
-  deps: DomainDeps,
-  ctx: Ctx,
-  shares: readonly Share[],
-  error: string,
-  opts: { refresh?: boolean } = {},
-): Promise<Share[]> {
-  const moved = await closeShares(deps, ctx, shares, ['approved', 'applying'], { to: 'failed', action: 'share.failed', detail: error, lastError: error });
-  if (opts.refresh !== false) await refreshRequests(deps, ctx, moved);
-  return moved;
+export async function markApplyFailed(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], error: string): Promise<Share[]> {
+  return closeShares(deps, ctx, shares, ['approved', 'applying'], { to: 'failed', action: 'share.failed', detail: error, lastError: error });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,23 +615,58 @@ export async function resumeApprovedRequest(deps: DomainDeps, ctx: Ctx, request:
       shareEvent(s, { action: 'share.approved', before: 'pending_approval', after: 'approved', reason: request.reason, ticket: request.ticket, detail: comment }),
     ),
   );
-  return applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
+  const result = await applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
+  // Nothing may have been left to apply (a call that stopped after its rows moved): settle the request.
+  await refreshRequestStatus(deps, request.requestId);
+  return result;
 }
 
-/** Re-derives the status of an `approved` request from its share rows once none is in flight. */
-export async function refreshRequestStatus(deps: DomainDeps, ctx: Ctx, requestId: string): Promise<ShareRequest | null> {
-  void ctx;
+/** Row states of an approved request that have not reached their outcome yet. */
+const UNSETTLED_STATES: readonly ShareState[] = ['pending_approval', 'approved', 'applying'];
+
+/**
+ * The status an approved request ends in, from its rows alone — whoever moved them: null while any
+ * row is pending or in flight. A share that reached ECS (active, or revoked or expired since) counts
+ * as applied, a failed one as failed. An account with no row yet is unsettled, unless `rowless` is
+ * 'failed': the reconciler's verdict once the call that should have written the row is past its grace.
+ */
+export function settledRequestStatus(
+  request: ShareRequest,
+  rows: readonly Share[],
+  opts: { rowless?: 'unsettled' | 'failed' } = {},
+): 'applied' | 'partially_applied' | 'failed' | null {
+  const own = new Map(rows.filter((s) => s.requestId === request.requestId).map((s) => [s.accountId, s]));
+  let failed = 0;
+  for (const accountId of request.accountIds) {
+    const row = own.get(accountId);
+    if (!row) {
+      if (opts.rowless !== 'failed') return null;
+      failed += 1;
+    } else if (UNSETTLED_STATES.includes(row.state)) {
+      return null;
+    } else if (row.state === 'failed') {
+      failed += 1;
+    }
+  }
+  return failed === 0 ? 'applied' : failed === request.accountIds.length ? 'failed' : 'partially_applied';
+}
+
+/** Moves an `approved` request to the status its rows say (settledRequestStatus), if they are all settled. */
+export async function refreshRequestStatus(
+  deps: DomainDeps,
+  requestId: string,
+  opts: { rowless?: 'unsettled' | 'failed' } = {},
+): Promise<ShareRequest | null> {
   const request = await deps.store.getRequest(requestId);
   if (!request || request.status !== 'approved') return request;
-  const shares = await sharesOfRequest(deps, request);
-  if (shares.some((s) => s.state === 'pending_approval' || s.state === 'approved' || s.state === 'applying')) return request;
-  const failed = shares.filter((s) => s.state === 'failed').length;
-  const status = failed === 0 ? 'applied' : failed === shares.length ? 'failed' : 'partially_applied';
-  return (await updateRequestRecord(deps, request, (fresh) => (fresh.status === 'approved' ? { ...fresh, status } : null))) ?? (await deps.store.getRequest(requestId));
+  const status = settledRequestStatus(request, await sharesOfRequest(deps, request), opts);
+  if (status === null) return request;
+  const moved = await updateRequestRecord(deps, request, (fresh) => (fresh.status === 'approved' ? { ...fresh, status } : null));
+  return moved ?? (await deps.store.getRequest(requestId));
 }
 
-async function refreshRequests(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<void> {
-  for (const id of requestIdsOf(shares)) await refreshRequestStatus(deps, ctx, id);
+async function refreshRequests(deps: DomainDeps, shares: readonly Share[]): Promise<void> {
+  for (const id of requestIdsOf(shares)) await refreshRequestStatus(deps, id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -676,7 +706,6 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
   let perms;
   try {
     const settled = await resolveApplyingFromEcs(deps, ctx, stopped, 'ImageDeletionPending');
-    await refreshRequests(deps, ctx, stopped);
     await revokeShares(deps, ctx, [...rows.filter((s) => REVOCABLE_STATES.includes(s.state)), ...settled.active], { reason });
     perms = await deps.images.getSharePermissions(regionId, imageId);
     const applying = new Set(inFlight.map((s) => s.accountId));

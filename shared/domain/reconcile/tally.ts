@@ -27,6 +27,7 @@ export type ReconcileAction =
   | 'image_marked_deleted'
   | 'quota_corrected'
   | 'request_expired'
+  | 'request_finished'
   | 'pending_settled'
   | 'fanned_out'
   | 'continued';
