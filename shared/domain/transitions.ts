@@ -59,23 +59,55 @@ export const isUpstreamFailure = (e: unknown): boolean =>
 // ---------------------------------------------------------------------------------------------
 // audit and quota
 
-/** Appends audit events stamped with ctx (principal, requestId) and the clock. Never throws: logs instead. */
+/** Waits before the 2nd and 3rd append attempts: short, because the caller's response waits too. */
+export const AUDIT_RETRY_DELAYS_MS: readonly number[] = [20, 100];
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Appends audit events stamped with ctx (principal, requestId) and the clock. Never throws: the state
+ * change has already happened, and failing the caller now would invite a retry of a done action.
+ * The append is retried with a short capped backoff; events it still cannot write are held in the
+ * store (pending audit, moved into the trail by the reconciler). Logs carry ids and counts only —
+ * never an event's text (reason, ticket), which may hold what a client wrote.
+ */
 export async function audit(deps: DomainDeps, ctx: Ctx, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const at = nowIso(deps);
   const events: AuditEvent[] = entries.map((e) =>
     compact({ ...e, eventId: deps.newId(), at, principal: ctx.principal.id, requestId: ctx.requestId }),
   );
-  // The state change has already happened; failing the caller now would invite a retry of a done
-  // action. Retry once, then put the events in the log so the trail can be rebuilt from it.
-  for (let attempt = 0; attempt < 2; attempt++) {
+  let error: unknown;
+  for (let attempt = 0; attempt <= AUDIT_RETRY_DELAYS_MS.length; attempt++) {
+    if (attempt > 0) await pause(AUDIT_RETRY_DELAYS_MS[attempt - 1] as number);
     try {
       await deps.store.appendAudit(events);
       return;
     } catch (e) {
-      if (attempt === 1) deps.logger.error({ msg: 'audit append failed', error: errorCode(e), events });
+      error = e;
     }
   }
+  const what = { count: events.length, eventIds: events.map((e) => e.eventId), error: errorCode(error) };
+  try {
+    await deps.store.holdPendingAudit(events);
+    deps.logger.warn({ msg: 'audit append failed; events held for the reconciler', ...what });
+  } catch (e) {
+    deps.logger.error({ msg: 'audit append failed and the events could not be held', ...what, holdError: errorCode(e) });
+  }
+}
+
+/**
+ * Reconciler: moves audit events that appends could not write into the trail, a bounded number per
+ * run (the rest wait for the next). Returns how many moved.
+ */
+export async function recoverPendingAudit(deps: DomainDeps, opts: { pageSize: number; maxPages: number }): Promise<number> {
+  let moved = 0;
+  for (let page = 0; page < opts.maxPages; page++) {
+    const n = await deps.store.flushPendingAudit(opts.pageSize);
+    moved += n;
+    if (n < opts.pageSize) break;
+  }
+  return moved;
 }
 
 /** Gives back `count` quota units of an image (one per share leaving QUOTA_STATES). */

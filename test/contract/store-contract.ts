@@ -603,6 +603,32 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(all[249]).toEqual(events[0]);
     });
 
+    it('holds events out of every listing until flushed, then lists them in their place, once', async () => {
+      const imageId = newImageId();
+      const [first, second, third] = [0, 1, 2].map((i) => anEvent({ imageId, at: iso(i * 1000) })) as [AuditEvent, AuditEvent, AuditEvent];
+      const elsewhere = anEvent({ imageId: newImageId(), at: iso(500) });
+      await store().appendAudit([first]);
+      await store().holdPendingAudit([third, second, elsewhere]);
+      // Held again (a second failed append of the same events): still one copy each.
+      await store().holdPendingAudit([second]);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [first] });
+
+      expect(await store().flushPendingAudit(2)).toBe(2);
+      expect(await store().flushPendingAudit(10)).toBe(1);
+      expect(await store().flushPendingAudit(10)).toBe(0);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [third, second, first] });
+      expect(await store().listAudit('cn-hangzhou', elsewhere.imageId, 10)).toEqual({ items: [elsewhere] });
+    });
+
+    it('flushes an event whose append had landed (the answer was lost) without doubling it', async () => {
+      const imageId = newImageId();
+      const event = anEvent({ imageId, reason: 'partner onboarding', ticket: 'CHG-7' });
+      await store().appendAudit([event]);
+      await store().holdPendingAudit([event]);
+      expect(await store().flushPendingAudit(10)).toBe(1);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [event] });
+    });
+
     it('accepts an empty append and lists nothing for an image without events', async () => {
       await store().appendAudit([]);
       expect(await store().listAudit('cn-hangzhou', newImageId(), 10)).toEqual({ items: [] });

@@ -71,6 +71,8 @@ export class MemoryStore implements StorePort {
   private readonly shares = new Map<string, Share>();
   private readonly requests = new Map<string, { readonly seq: number; row: ShareRequest }>();
   private readonly auditTrail: { readonly seq: number; row: AuditEvent }[] = [];
+  /** Held events by id, in hold order. */
+  private readonly pendingAudit = new Map<string, AuditEvent>();
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly runs = new Map<string, ReconcileRun>();
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
@@ -101,6 +103,11 @@ export class MemoryStore implements StorePort {
   /** Every audit event, oldest first. */
   allEvents(): AuditEvent[] {
     return this.auditTrail.map((e) => clone(e.row));
+  }
+
+  /** Events held for the reconciler, in hold order. */
+  heldEvents(): AuditEvent[] {
+    return [...this.pendingAudit.values()].map(clone);
   }
 
   // ---- plumbing ----
@@ -277,12 +284,30 @@ export class MemoryStore implements StorePort {
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     await this.enter('appendAudit');
+    this.writeAudit(events);
+  }
+
+  private writeAudit(events: readonly AuditEvent[]): void {
     for (const event of events) {
       // Appending an event again (a retry) rewrites it in place, as the adapter's put of the same key does.
       const same = this.auditTrail.find((e) => e.row.eventId === event.eventId && e.row.at === event.at && e.row.regionId === event.regionId && e.row.imageId === event.imageId);
       if (same) same.row = clone(event);
       else this.auditTrail.push({ seq: this.seq++, row: clone(event) });
     }
+  }
+
+  async holdPendingAudit(events: readonly AuditEvent[]): Promise<void> {
+    await this.enter('holdPendingAudit');
+    for (const event of events) this.pendingAudit.set(event.eventId, clone(event));
+  }
+
+  async flushPendingAudit(limit: number): Promise<number> {
+    await this.enter('flushPendingAudit');
+    const batch = [...this.pendingAudit.values()].slice(0, clampLimit(limit));
+    // Rewrites an event a partly landed append already wrote, in its first place (see appendAudit).
+    this.writeAudit(batch);
+    for (const event of batch) this.pendingAudit.delete(event.eventId);
+    return batch.length;
   }
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {

@@ -169,10 +169,10 @@ async function guarded(env: ReconcileEnv, regionId: string, imageId: string, wor
   }
 }
 
-export function recordError(env: ReconcileEnv, regionId: string, imageId: string | undefined, error: unknown): void {
+export function recordError(env: ReconcileEnv, regionId: string | undefined, imageId: string | undefined, error: unknown): void {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  env.tally.error({ regionId, ...(imageId ? { imageId } : {}), code, message });
+  env.tally.error({ ...(regionId ? { regionId } : {}), ...(imageId ? { imageId } : {}), code, message });
   env.deps.logger.warn({ msg: 'reconcile.image_failed', regionId, imageId, code, message, runId: env.ctx.requestId });
 }
 

@@ -29,6 +29,7 @@ export type ReconcileAction =
   | 'request_expired'
   | 'request_finished'
   | 'pending_settled'
+  | 'audit_recovered'
   | 'fanned_out'
   | 'continued';
 
