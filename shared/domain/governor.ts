@@ -48,6 +48,7 @@ import {
   sharesOfRequest,
 } from './transitions.js';
 import { PAGE_SIZE } from './limits.js';
+import { driftEntries, driftOf, type Drift } from './drift.js';
 import { compact, mapLimit, storeFailure, updateImageRecord, updateRequestRecord } from './util.js';
 import {
   FieldErrors,
@@ -81,16 +82,7 @@ export type ShareOutcome =
   | { readonly outcome: 'pending'; readonly request: ShareRequest }
   | { readonly outcome: 'applied'; readonly request: ShareRequest; readonly shares: Share[] };
 
-/** A difference between the stored state and ECS. */
-export interface Drift {
-  /**
-   * unmanaged: ECS lists the account, the store has no active/applying share for it;
-   * missing: the store says active, ECS does not list the account;
-   * public: the image is a community image while policy forbids public images.
-   */
-  readonly kind: 'unmanaged' | 'missing' | 'public';
-  readonly accountId?: AccountId;
-}
+export type { Drift } from './drift.js';
 
 /** What describe reports about one image: the stored record (if managed) joined with ECS (if live). */
 export interface ImageView {
@@ -708,14 +700,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     if (!record && !ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} is not known in ${regionId}`);
 
     const shares = rows.filter((s) => !isTerminal(s.state));
-    const drift: Drift[] = [];
-    if (perms) {
-      const listed = new Set(perms.accounts.map((a) => a.accountId));
-      const claimed = new Set(shares.filter((s) => s.state === 'active' || s.state === 'applying').map((s) => s.accountId));
-      for (const id of [...listed].sort()) if (!claimed.has(id)) drift.push({ kind: 'unmanaged', accountId: id });
-      for (const s of shares) if (s.state === 'active' && !listed.has(s.accountId)) drift.push({ kind: 'missing', accountId: s.accountId });
-      if (perms.isPublic && !policy.allowPublicImages) drift.push({ kind: 'public' });
-    }
+    const drift = perms ? driftEntries(driftOf(rows, perms, policy, ecsImage?.isPublic)) : [];
     const image: ImageView = compact({
       regionId,
       imageId,

@@ -26,6 +26,7 @@ import {
   settlePendingShares,
 } from '../transitions.js';
 import { accountAllowed, imageShareable } from './policy-checks.js';
+import { claimedAccounts, driftOf } from '../drift.js';
 import type { RunTally } from './tally.js';
 import type { ReconcileMode } from '../model.js';
 
@@ -80,10 +81,12 @@ async function reconcileLiveImage(
   const now = clock.now();
   const graceMs = policy.intentGraceSeconds * 1000;
   const inEcs = new Set(permissions.accounts.map((a) => a.accountId));
+  // The same differences describe reports, from the same function.
+  const drift = driftOf(shares, permissions, policy, ecs.isPublic);
   let changed = false;
 
   // Community exposure first: a drain must not delete, and nothing else should wait on, a public image.
-  if ((permissions.isPublic || ecs.isPublic) && !policy.allowPublicImages) {
+  if (drift.public) {
     tally.finding('public');
     if (enforce) {
       await images.unpublish(regionId, imageId);
@@ -129,9 +132,6 @@ async function reconcileLiveImage(
     changed = true;
   }
 
-  const rowFor = new Map<AccountId, Share>();
-  for (const share of shares) rowFor.set(share.accountId, share);
-
   for (const share of shares) {
     const listed = inEcs.has(share.accountId);
     const expired = hasPassed(share.expiresAt, now);
@@ -143,7 +143,7 @@ async function reconcileLiveImage(
           tally.action('share_expired');
           changed = true;
         }
-      } else if (!listed) {
+      } else if (drift.missing.includes(share)) {
         tally.finding('missing');
         if (enforce) {
           await repairMissing(env, ecs, share, shareable);
@@ -171,15 +171,11 @@ async function reconcileLiveImage(
     }
   }
 
-  // Accounts ECS lists with no live row: shares made outside the service (or left by a failed apply).
-  const unmanaged = [...inEcs].filter((accountId) => {
-    const row = rowFor.get(accountId);
-    return row === undefined || isTerminal(row.state);
-  });
-  if (unmanaged.length > 0) {
-    tally.finding('unmanaged', unmanaged.length);
+  // Accounts ECS lists that no row claims: shares made outside the service (or left by a failed apply).
+  if (drift.unmanaged.length > 0) {
+    tally.finding('unmanaged', drift.unmanaged.length);
     if (enforce && policy.unmanagedShares !== 'report') {
-      await handleUnmanaged(env, ecs, unmanaged);
+      await handleUnmanaged(env, ecs, drift.unmanaged);
       changed = true;
     }
   }
@@ -289,7 +285,7 @@ async function handleUnmanaged(
   if (revoke.length === 0) return;
   // Look again right before the irreversible call: an account a share request has taken since this
   // run read the rows (its apply found the account already listed) is no longer unmanaged.
-  const claimed = new Set((await deps.store.listShares(regionId, imageId)).filter((s) => !isTerminal(s.state)).map((s) => s.accountId));
+  const claimed = claimedAccounts(await deps.store.listShares(regionId, imageId));
   const strays = revoke.filter((accountId) => !claimed.has(accountId));
   if (strays.length === 0) return;
   await deps.images.removeShares(regionId, imageId, strays);
