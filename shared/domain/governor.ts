@@ -23,7 +23,7 @@ import { isTerminal } from './model.js';
 import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
 import { resolveDeps, shareLimit } from './context.js';
 import type { Policy } from './policy.js';
-import { disallowedAccounts, notShareableReason } from './policy.js';
+import { checkManagedRegion, disallowedAccounts, notShareableReason } from './policy.js';
 import {
   LIVE_STATES,
   PENDING_STATES,
@@ -161,18 +161,12 @@ const HOUR_MS = 3_600_000;
 // ---------------------------------------------------------------------------------------------
 // policy checks (pure)
 
-function checkRegion(policy: Policy, regionId: string): void {
-  if (!policy.regions.includes(regionId)) {
-    throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
-  }
-}
-
 /** The `{regionId}/{imageId}` of a path: a well-formed image id in a managed region. */
 function checkImagePath(policy: Policy, regionId: string, imageId: string): void {
   const errors = new FieldErrors();
   checkImageRef(errors, regionId, imageId);
   errors.throwIfAny();
-  checkRegion(policy, regionId);
+  checkManagedRegion(policy, regionId);
 }
 
 /** ECS must know the image, policy must let it be shared, and it must be Available. */
@@ -279,7 +273,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     validateShareInput(body);
     const { regionId, imageId } = body;
     const accountIds = [...body.accountIds];
-    checkRegion(policy, regionId);
+    checkManagedRegion(policy, regionId);
     if (accountIds.includes(policy.ownerAccountId)) {
       throw new GovernorError('CannotShareWithOwner', 'An image cannot be shared with the account that owns it', {
         details: { accounts: [policy.ownerAccountId] },
@@ -573,7 +567,7 @@ export function createGovernor(input: GovernorDeps): Governor {
    * stays pending for a reject or its expiry) rather than apply what would be refused today.
    */
   async function recheckBeforeApproval(request: ShareRequest): Promise<void> {
-    checkRegion(policy, request.regionId);
+    checkManagedRegion(policy, request.regionId);
     const refused = disallowedAccounts(policy, request.accountIds);
     if (refused.length > 0) {
       throw new GovernorError('AccountNotAllowed', `Policy no longer allows sharing with ${refused.join(', ')}; reject the request`, {
@@ -608,7 +602,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     checkText(errors, 'reason', body.reason, { required: true });
     errors.throwIfAny();
     const { regionId, imageId, reason } = body;
-    checkRegion(policy, regionId);
+    checkManagedRegion(policy, regionId);
 
     const wanted = new Set(body.accountIds);
     const rows = (await liveOrPendingShares(regionId, imageId)).filter((s) => wanted.has(s.accountId));
@@ -736,7 +730,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     checkText(errors, 'reason', body.reason, { required: true });
     if (body.force !== undefined && typeof body.force !== 'boolean') errors.add('/force', 'must be a boolean');
     errors.throwIfAny();
-    checkRegion(policy, regionId);
+    checkManagedRegion(policy, regionId);
     const force = body.force ?? false;
 
     let record = await store.getImage(regionId, imageId);
@@ -837,7 +831,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     describeImage: (ctx, regionId, imageId, opts) => boundary(() => describeImage(ctx, regionId, imageId, opts)),
     listImages: (_ctx, q) =>
       boundary(async () => {
-        if (q.regionId !== undefined) checkRegion(policy, q.regionId);
+        if (q.regionId !== undefined) checkManagedRegion(policy, q.regionId);
         return store.listImages(compact({ regionId: q.regionId }), clampLimit(q.limit), q.cursor);
       }),
     listRequests: (_ctx, q) => boundary(() => store.listRequests(compact({ status: q.status }), clampLimit(q.limit), q.cursor)),

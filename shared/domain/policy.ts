@@ -1,5 +1,6 @@
 // Governance policy, loaded from config at cold start (see shared/config.ts): the data, and the pure
 // eligibility rules the share path and the reconciler both apply.
+import { GovernorError } from './errors.js';
 import type { AccountId, EcsImage, EcsImageKind, ReconcileMode } from './model.js';
 
 export interface Policy {
@@ -32,6 +33,16 @@ export interface Policy {
   readonly unmanagedShares: 'report' | 'adopt' | 'revoke';
   /** Intents (`applying`/`revoking`) older than this are resolved from ECS truth. */
   readonly intentGraceSeconds: number;
+}
+
+/** Whether this service manages the region: the one check the HTTP layer, the use cases and the reconciler share. */
+export const isManagedRegion = (policy: Pick<Policy, 'regions'>, regionId: string): boolean => policy.regions.includes(regionId);
+
+/** RegionNotManaged (404) unless the region is managed. */
+export function checkManagedRegion(policy: Pick<Policy, 'regions'>, regionId: string): void {
+  if (!isManagedRegion(policy, regionId)) {
+    throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
+  }
 }
 
 const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {

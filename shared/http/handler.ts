@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GovernorError, StoreError, isGovernorError } from '../domain/errors.js';
 import type { IdempotencyRecord, Principal } from '../domain/model.js';
+import { checkManagedRegion } from '../domain/policy.js';
 import { collectingDomainLogs } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { AuthError, createAuthenticator } from './auth.js';
@@ -232,9 +233,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
     }
     // A region, in the path or as a filter, must be one this service manages (checked once, here).
     const regionId = params.regionId ?? (typeof query.regionId === 'string' ? query.regionId : undefined);
-    if (regionId !== undefined && !rt.config.policy.regions.includes(regionId)) {
-      throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
-    }
+    if (regionId !== undefined) checkManagedRegion(rt.config.policy, regionId);
 
     const raw = req.method === 'GET' ? {} : parseJsonBody(req, route.body !== undefined);
     let body: Record<string, unknown> = {};
