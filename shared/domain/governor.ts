@@ -23,7 +23,7 @@ import { isTerminal } from './model.js';
 import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
 import { resolveDeps, shareLimit } from './context.js';
 import type { Policy } from './policy.js';
-import { checkManagedRegion, disallowedAccounts, notShareableReason } from './policy.js';
+import { checkManagedRegion, disallowedAccounts, notShareable } from './policy.js';
 import {
   LIVE_STATES,
   PENDING_STATES,
@@ -78,6 +78,16 @@ export interface UnshareInput {
   readonly reason: string;
 }
 
+export interface UnshareOutcome {
+  /** The service's shares this call revoked or withdrew, in account order. */
+  readonly shares: Share[];
+  /** Named accounts that had nothing to remove. */
+  readonly notShared: AccountId[];
+  /** Named accounts whose ECS share was made outside the service, revoked as well (account order). */
+  readonly revokedOutsideService: AccountId[];
+  readonly warning: string;
+}
+
 export type ShareOutcome =
   | { readonly outcome: 'pending'; readonly request: ShareRequest }
   | { readonly outcome: 'applied'; readonly request: ShareRequest; readonly shares: Share[] };
@@ -122,7 +132,7 @@ export interface Governor {
   requestShare(ctx: Ctx, input: ShareInput, opts?: { requestKey?: string }): Promise<ShareOutcome>;
   approve(ctx: Ctx, requestId: string, input: { comment?: string }): Promise<{ request: ShareRequest; shares: Share[] }>;
   reject(ctx: Ctx, requestId: string, input: { comment: string }): Promise<{ request: ShareRequest }>;
-  unshare(ctx: Ctx, input: UnshareInput): Promise<{ shares: Share[]; notShared: AccountId[]; warning: string }>;
+  unshare(ctx: Ctx, input: UnshareInput): Promise<UnshareOutcome>;
   describeImage(ctx: Ctx, regionId: string, imageId: string, opts: { live: boolean }): Promise<ImageDescription>;
   listImages(ctx: Ctx, q: { regionId?: string; limit: number; cursor?: string }): Promise<Page<ImageRecord>>;
   listRequests(ctx: Ctx, q: { status?: RequestStatus; limit: number; cursor?: string }): Promise<Page<ShareRequest>>;
@@ -172,8 +182,11 @@ function checkImagePath(policy: Policy, regionId: string, imageId: string): void
 /** ECS must know the image, policy must let it be shared, and it must be Available. */
 function checkEcsImage(policy: Policy, imageId: string, regionId: string, ecsImage: EcsImage | null): EcsImage {
   if (!ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} does not exist in ${regionId}`);
-  const notShareable = notShareableReason(policy, ecsImage);
-  if (notShareable) throw new GovernorError('ImageNotShareable', notShareable, { details: { kind: ecsImage.kind } });
+  const refused = notShareable(policy, ecsImage);
+  if (refused) {
+    const { message, ...why } = refused;
+    throw new GovernorError('ImageNotShareable', message, { details: { kind: ecsImage.kind, ...why } });
+  }
   if (ecsImage.status !== 'Available') {
     throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${ecsImage.status}; only Available images can be shared`, {
       details: { imageStatus: ecsImage.status },
@@ -595,7 +608,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
   // ---- unshare -------------------------------------------------------------------------------
 
-  async function unshare(ctx: Ctx, body: UnshareInput): Promise<{ shares: Share[]; notShared: AccountId[]; warning: string }> {
+  async function unshare(ctx: Ctx, body: UnshareInput): Promise<UnshareOutcome> {
     const errors = new FieldErrors();
     checkImageRef(errors, body.regionId, body.imageId);
     checkAccountIds(errors, body.accountIds);
@@ -664,7 +677,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     const done = new Set([...closed, ...revoked].map((s) => s.accountId).concat(strays));
     const notShared = body.accountIds.filter((id) => !done.has(id));
     const shares = [...closed, ...revoked].sort((a, b) => a.accountId.localeCompare(b.accountId));
-    return { shares, notShared, warning: UNSHARE_WARNING };
+    return { shares, notShared, revokedOutsideService: [...strays].sort(), warning: UNSHARE_WARNING };
   }
 
   // ---- describe ------------------------------------------------------------------------------

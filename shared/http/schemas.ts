@@ -144,6 +144,12 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       requested: { type: 'integer', description: 'ShareQuotaExceeded' },
       shares: { type: 'array', description: 'ImageStillShared: the accounts ECS or the store still shows', items: accountId },
       accounts: { type: 'array', description: 'AccountNotAllowed, CannotShareWithOwner, ShareAlreadyExists: the accounts concerned', items: accountId },
+      reason: {
+        enum: ['kind', 'owner', 'denied_tag', 'required_tag_missing'],
+        description: 'ImageNotShareable: not a custom image, owned by another account, a tag policy denies, or no required tag',
+      },
+      kind: { enum: ['custom', 'marketplace-derived', 'system', 'shared-to-us', 'community'], description: 'ImageNotShareable: the image kind' },
+      tags: { type: 'array', description: 'ImageNotShareable by tag: the deny tag the image carries, or the required tags it lacks (key=value)', items: { type: 'string' } },
     },
     additionalProperties: true,
   },
@@ -304,8 +310,17 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   UnshareResult: {
     type: 'object',
-    required: ['shares', 'notShared', 'warning'],
-    properties: { shares: { type: 'array', items: ref('Share') }, notShared: { type: 'array', items: accountId }, warning: { type: 'string' } },
+    required: ['shares', 'notShared', 'revokedOutsideService', 'warning'],
+    properties: {
+      shares: { type: 'array', items: ref('Share') },
+      notShared: { type: 'array', items: accountId },
+      revokedOutsideService: {
+        type: 'array',
+        items: accountId,
+        description: 'Named accounts whose share in ECS was made outside the service (console, another tool); revoked as well',
+      },
+      warning: { type: 'string' },
+    },
   },
   DeletionOutcome: {
     type: 'object',

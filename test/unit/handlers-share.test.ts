@@ -192,6 +192,33 @@ describe('share function (handler over the governor with in-memory store and ECS
       expect([res.statusCode, JSON.parse(res.body).code, JSON.parse(res.body).kind]).toEqual([422, 'ImageNotShareable', 'system']);
     });
 
+    it('422 ImageNotShareable for a tag-denied image says it is denied by tag, not that it is not a custom image', async () => {
+      h.images.addImage({ regionId: REGION, imageId: 'm-tagdenied001', tags: { 'share-policy': 'deny', team: 'b' } });
+      const res = await h.handler(event('share-request', { token: h.tokens.requester, body: body(), path: `/v1/images/${REGION}/m-tagdenied001/share-requests` }), { requestId: 'e4' });
+      expect(res).toEqual(
+        problem(
+          'e4',
+          422,
+          'ImageNotShareable',
+          'The image may not be shared: its kind, its owner or its tags do not allow it',
+          'Image m-tagdenied001 cannot be shared: it carries the tag share-policy=deny, which the sharing policy denies',
+          { kind: 'custom', reason: 'denied_tag', tags: ['share-policy=deny'] },
+        ),
+      );
+    });
+
+    it('422 ImageNotShareable without a required tag names the tags it lacks', async () => {
+      h = await createDomainHarness(shareRoutes, { idp, env: { REQUIRE_IMAGE_TAGS: 'shareable=yes,tier=golden' } });
+      const res = await ask(body());
+      expect(JSON.parse(res.body)).toMatchObject({
+        status: 422,
+        code: 'ImageNotShareable',
+        detail: `Image ${IMAGE} cannot be shared: it carries none of the required tags (shareable=yes, tier=golden)`,
+        reason: 'required_tag_missing',
+        tags: ['shareable=yes', 'tier=golden'],
+      });
+    });
+
     it('409 ImageNotAvailable for an image still being created', async () => {
       h.images.setStatus(REGION, IMAGE, 'Creating');
       const res = await ask(body());
