@@ -82,6 +82,10 @@ export class StoreError extends Error {
   }
 }
 
+/** Upstream (retryable) failures leave intents in place; anything else from ECS is a definitive answer. */
+export const isUpstreamFailure = (e: unknown): boolean =>
+  !isGovernorError(e) || e.code === 'UpstreamThrottled' || e.code === 'UpstreamUnavailable' || e.code === 'Internal';
+
 export const isConditionFailed = (e: unknown): boolean => e instanceof StoreError && e.kind === 'ConditionFailed';
 
 /** A short code for logs, run reports and `lastError`: the GovernorError code, `Store<kind>`, or Internal. */

@@ -36,6 +36,7 @@ import {
   ensureImageRecord,
   expireRequest,
   finishDrain,
+  initialState,
   markDeleted,
   pendingRequestsOf,
   rejectRequest,
@@ -400,7 +401,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     accountIds: readonly AccountId[],
     opts: { resuming: boolean; concurrent: boolean },
   ): Promise<Share[]> {
-    const state = request.status === 'pending_approval' ? 'pending_approval' : 'approved';
+    const state = initialState(ctx, request.status === 'pending_approval' ? 'request' : 'request_preapproved');
     const conflicts: AccountId[] = [];
     const written: Share[] = [];
     const created = await mapLimit(accountIds, WRITE_CONCURRENCY, async (accountId) => {
@@ -456,7 +457,7 @@ export function createGovernor(input: GovernorDeps): Governor {
       // The call that failed the request gives back its whole reservation, once: the units of its
       // pending rows (closing them releases them) and of every account that has no row of it.
       const own = opts.concurrent || opts.resuming ? await sharesOfRequest(deps, request) : rows;
-      await closePendingShares(deps, ctx, own, { to: 'failed', action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
+      await closePendingShares(deps, ctx, own, 'conflict', { action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
       const rowless = request.accountIds.filter((id) => !own.some((s) => s.accountId === id)).length;
       await releaseQuota(deps, request.regionId, request.imageId, rowless);
     } else {
@@ -475,8 +476,7 @@ export function createGovernor(input: GovernorDeps): Governor {
    * until the reconciler's recount; it never under-counts.)
    */
   async function closeWrittenRows(ctx: Ctx, rows: readonly Share[], holdsQuota: boolean): Promise<void> {
-    await closePendingShares(deps, ctx, rows, {
-      to: 'failed',
+    await closePendingShares(deps, ctx, rows, 'conflict', {
       action: 'share.failed',
       detail: 'ShareAlreadyExists',
       lastError: 'ShareAlreadyExists',
@@ -500,7 +500,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     }
     if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
     if (request.status === 'approved') {
-      await resumeApprovedRequest(deps, ctx, request);
+      await resumeApprovedRequest(deps, ctx, request, { event: 'complete_approval' });
       return appliedOutcome(request.requestId);
     }
     if (request.status === 'failed') await replayFailure(request);
@@ -551,7 +551,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
     // A retried approval of a request whose apply was interrupted finishes the apply.
     if (request.status === 'approved') {
-      await resumeApprovedRequest(deps, ctx, request);
+      await resumeApprovedRequest(deps, ctx, request, { event: 'approve' });
       return decidedOutcome(requestId);
     }
     if (request.status !== 'pending_approval') throw notPending(request);
@@ -571,7 +571,7 @@ export function createGovernor(input: GovernorDeps): Governor {
     );
     if (!approved) throw notPending((await store.getRequest(requestId)) ?? request);
 
-    await resumeApprovedRequest(deps, ctx, approved, body.comment);
+    await resumeApprovedRequest(deps, ctx, approved, compact({ event: 'approve' as const, comment: body.comment }));
     return decidedOutcome(requestId);
   }
 
@@ -641,7 +641,7 @@ export function createGovernor(input: GovernorDeps): Governor {
 
     // Pending asks for these accounts are withdrawn; a request left without pending shares is cancelled.
     const pending = rows.filter((s) => PENDING_STATES.includes(s.state));
-    const closed = await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason });
+    const closed = await closePendingShares(deps, ctx, pending, 'withdraw', { action: 'request.cancelled', reason });
     for (const id of new Set(closed.map((s) => s.requestId).filter((x): x is string => x !== undefined))) {
       const request = await store.getRequest(id);
       if (request && request.status === 'pending_approval') {

@@ -72,8 +72,8 @@ describe('transitions: settling apply intents (reconciler)', () => {
     await applyingIntents(w, [1], { landed: true });
     const intent = await w.share(account(1));
     const [a, b] = await Promise.all([
-      transitionShare(w.deps, intent, ['applying'], { state: 'active' }),
-      transitionShare(w.deps, intent, ['applying'], { state: 'failed', lastError: 'x' }),
+      transitionShare(w.deps, reconciler, intent, 'confirm_applied'),
+      transitionShare(w.deps, reconciler, intent, 'apply_failed', { lastError: 'x' }),
     ]);
     expect([a, b].filter((s) => s !== null)).toHaveLength(1);
     expect((await w.share(account(1))).version).toBe(intent.version + 1);

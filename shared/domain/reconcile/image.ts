@@ -4,26 +4,25 @@
 import type { AccountId, EcsImage, EcsSharePermissions, ImageRecord, Share } from '../model.js';
 import { holdsQuota, isTerminal } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
-import { isGovernorError } from '../errors.js';
+import { isGovernorError, isUpstreamFailure } from '../errors.js';
 import {
   adoptShare,
   applyShares,
   audit,
-  expireShares,
-  finishDrain,
-  isUpstreamFailure,
-  PENDING_STATES,
-  markApplied,
-  markApplyFailed,
-  markRevoked,
-  releaseQuota,
-  revokeShares,
-  transitionShare,
   cancelRequest,
   closePendingShares,
+  closeShares,
+  expireShares,
+  finishDrain,
+  markApplied,
+  markApplyFailed,
   markDeleted,
+  markRevoked,
+  PENDING_STATES,
   pendingRequestsOf,
+  revokeShares,
   settlePendingShares,
+  transitionShare,
 } from '../transitions.js';
 import { accountAllowed, imageShareable } from './policy-checks.js';
 import { claimedAccounts, driftOf } from '../drift.js';
@@ -208,20 +207,13 @@ async function reconcileLiveImage(
  */
 async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, shareable: boolean): Promise<void> {
   const { deps, ctx, tally } = env;
-  const { regionId, imageId } = ecs;
   if (!shareable || !accountAllowed(deps.policy, share.accountId)) {
     const why = shareable ? 'account no longer allowed by policy' : `image not shareable (${ecs.kind}, ${ecs.status})`;
-    const closed = await transitionShare(deps, share, ['active'], { state: 'revoked', lastError: why });
-    if (closed) {
-      await releaseQuota(deps, regionId, imageId, 1);
-      await audit(deps, ctx, [
-        { regionId, imageId, accountId: share.accountId, action: 'reconcile.missing_closed', before: 'active', after: 'revoked', reason: why },
-      ]);
-      tally.action('share_revoked');
-    }
+    const closed = await closeShares(deps, ctx, [share], 'close_missing', { action: 'reconcile.missing_closed', reason: why, lastError: why });
+    tally.action('share_revoked', closed.length);
     return;
   }
-  const intent = await transitionShare(deps, share, ['active'], { state: 'applying' });
+  const intent = await transitionShare(deps, ctx, share, 'reapply');
   if (intent) await reapply(env, intent);
 }
 
@@ -318,19 +310,10 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
     await cancelRequest(deps, ctx, request, 'image deleted');
   }
   const pending = live.filter((s) => PENDING_STATES.includes(s.state));
-  await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason: 'image deleted' });
-  // Shares ECS had (or was being asked to have) end with the image; quota is zeroed below at once.
-  const sent = live.filter((s) => !pending.includes(s));
-  const closed: Share[] = [];
-  for (const share of sent) {
-    const moved = await transitionShare(deps, share, ['applying', 'active', 'revoking'], { state: 'revoked', lastError: 'image deleted' });
-    if (moved) closed.push(moved);
-  }
-  await audit(
-    deps,
-    ctx,
-    closed.map((s) => ({ regionId, imageId, accountId: s.accountId, action: 'share.revoked', after: 'revoked', reason: 'image deleted', shareRequestId: s.requestId })),
-  );
+  await closePendingShares(deps, ctx, pending, 'withdraw', { action: 'request.cancelled', reason: 'image deleted' });
+  // Shares ECS had (or was being asked to have) end with the image.
+  await closeShares(deps, ctx, live.filter((s) => !pending.includes(s)), 'image_vanished', { action: 'share.revoked', reason: 'image deleted', lastError: 'image deleted' });
+  // Whatever the counter still holds beyond the rows (drift) goes too: a deleted image holds no quota.
   const current = await store.getImage(regionId, imageId);
   if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);
   if ((current ?? record).lifecycle !== 'deleted') {
