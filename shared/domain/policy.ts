@@ -71,7 +71,10 @@ export function notShareable(policy: Policy, image: EcsImage): NotShareable | nu
     return { reason: 'owner', message: `${cannot}: it is owned by another account` };
   }
   const denied = policy.denyImageTags.find((t) => image.tags[t.key] === t.value);
-  if (denied) return { reason: 'denied_tag', message: `${cannot}: it carries the tag ${tagText(denied)}, which the sharing policy denies`, tags: [tagText(denied)] };
+  if (denied) {
+    const tag = tagText(denied);
+    return { reason: 'denied_tag', message: `${cannot}: it carries the tag ${tag}, which the sharing policy denies`, tags: [tag] };
+  }
   if (policy.requireImageTags.length > 0 && !policy.requireImageTags.some((t) => image.tags[t.key] === t.value)) {
     const wanted = policy.requireImageTags.map(tagText);
     return { reason: 'required_tag_missing', message: `${cannot}: it carries none of the required tags (${wanted.join(', ')})`, tags: wanted };

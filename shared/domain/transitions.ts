@@ -8,7 +8,14 @@ export { refreshRequestStatus, settledRequestStatus, sharesOfRequest } from './t
 export { closePendingShares, closeShares } from './transitions/close.js';
 export { applyShares, markApplied, markApplyFailed, type ApplyResult } from './transitions/apply.js';
 export { expireShares, markRevoked, revokeShares } from './transitions/revoke.js';
-export { cancelRequest, expireRequest, pendingRequestsOf, rejectRequest, resumeApprovedRequest, settlePendingShares } from './transitions/requests.js';
+export {
+  cancelRequest,
+  expireRequest,
+  pendingRequestsOf,
+  rejectRequest,
+  resumeApprovedRequest,
+  settlePendingShares,
+} from './transitions/requests.js';
 export { finishDrain, markDeleted, type DrainProgress } from './transitions/drain.js';
 export { adoptShare } from './transitions/adopt.js';
 export {

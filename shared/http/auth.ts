@@ -81,7 +81,10 @@ export function createAuthenticator(auth: Config['auth']): Authenticator {
         throw new AuthError('invalid', 'The bearer token is not valid');
       }
       const sub = payload.sub;
-      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !sub.isWellFormed()) throw new AuthError('invalid', 'The bearer token has no usable subject');
+      // The subject becomes the stored principal: it must be stored as it was signed.
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !sub.isWellFormed()) {
+        throw new AuthError('invalid', 'The bearer token has no usable subject');
+      }
       return { id: sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
     },
   };

@@ -13,7 +13,8 @@ export const DEFAULT_PAGE_LIMIT = PAGE_SIZE.default;
 export type JsonSchema = Record<string, unknown>;
 
 const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Alibaba Cloud account id (16 digits)' };
-const accountIds = { type: 'array', minItems: ACCOUNT_IDS_PER_REQUEST.min, maxItems: ACCOUNT_IDS_PER_REQUEST.max, uniqueItems: true, items: accountId };
+const { min: minAccounts, max: maxAccounts } = ACCOUNT_IDS_PER_REQUEST;
+const accountIds = { type: 'array', minItems: minAccounts, maxItems: maxAccounts, uniqueItems: true, items: accountId };
 /** A free-text field as limits.ts defines it: not blank (which implies not empty), at most its length. */
 const text = (field: TextField) => ({ type: 'string', pattern: NOT_BLANK_PATTERN, maxLength: TEXT_LIMITS[field] });
 const reason = text('reason');
@@ -149,7 +150,11 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
         description: 'ImageNotShareable: not a custom image, owned by another account, a tag policy denies, or no required tag',
       },
       kind: { enum: ['custom', 'marketplace-derived', 'system', 'shared-to-us', 'community'], description: 'ImageNotShareable: the image kind' },
-      tags: { type: 'array', description: 'ImageNotShareable by tag: the deny tag the image carries, or the required tags it lacks (key=value)', items: { type: 'string' } },
+      tags: {
+        type: 'array',
+        description: 'ImageNotShareable by tag: the deny tag the image carries, or the required tags it lacks (key=value)',
+        items: { type: 'string' },
+      },
     },
     additionalProperties: true,
   },

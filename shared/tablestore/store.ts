@@ -479,12 +479,10 @@ class TablestoreStore implements StorePort {
     // the flush writes exactly the row a partly landed append may already have written.
     await this.batchWrite(
       this.tables.pending_audit,
-      events.map((e) =>
-        put(
-          [{ event_id: e.eventId }],
-          [...auditColumns(e).filter((c) => !('event_id' in c)), ...columns({ image_key: imageKey(e.regionId, e.imageId), event_key: auditKey(e.at, e.eventId) })],
-        ),
-      ),
+      events.map((e) => {
+        const where = columns({ image_key: imageKey(e.regionId, e.imageId), event_key: auditKey(e.at, e.eventId) });
+        return put([{ event_id: e.eventId }], [...auditColumns(e).filter((c) => !('event_id' in c)), ...where]);
+      }),
     );
   }
 
@@ -499,10 +497,12 @@ class TablestoreStore implements StorePort {
     });
     // Trail first: a crash between the two writes leaves held rows that the next flush rewrites in place.
     await this.batchWrite(this.tables.audit, audit);
-    await this.batchWrite(
-      this.tables.pending_audit,
-      held.map((row) => ({ type: 'DELETE' as const, condition: expect('IGNORE'), primaryKey: [{ event_id: String(primaryKeyOf(row).get('event_id')) }] })),
-    );
+    const forget = (row: SdkRow): BatchRow => ({
+      type: 'DELETE',
+      condition: expect('IGNORE'),
+      primaryKey: [{ event_id: String(primaryKeyOf(row).get('event_id')) }],
+    });
+    await this.batchWrite(this.tables.pending_audit, held.map(forget));
     return held.length;
   }
 
@@ -805,7 +805,12 @@ type BatchRow =
   | { readonly type: 'PUT'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns: AttributeColumns }
   | { readonly type: 'DELETE'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns?: undefined };
 
-const put = (primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({ type: 'PUT', condition: expect('IGNORE'), primaryKey, attributeColumns });
+const put = (primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({
+  type: 'PUT',
+  condition: expect('IGNORE'),
+  primaryKey,
+  attributeColumns,
+});
 
 /** For conditionalWrite's `isOurs`: the row, read again, holds exactly `wanted`. */
 function holds<T>(reread: () => Promise<T | null>, wanted: T): () => Promise<boolean> {

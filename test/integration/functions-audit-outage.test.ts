@@ -26,7 +26,10 @@ describe('audit outage (real adapters, both emulators)', () => {
 
   const rowsOf = async (table: string) => (await stack.tablestore.admin.state()).tables.find((t) => t.name === table)?.rows;
   const events = async () => {
-    const res = await stack.invoke('describe', eventObject('list-events', { token: stack.tokens.auditor, path: `/v1/images/${STACK_REGION}/${IMAGE}/events`, query: {} }));
+    const res = await stack.invoke(
+      'describe',
+      eventObject('list-events', { token: stack.tokens.auditor, path: `/v1/images/${STACK_REGION}/${IMAGE}/events`, query: {} }),
+    );
     return (JSON.parse(res.body) as { items: { action: string; reason?: string; ticket?: string; requestId: string }[] }).items;
   };
 
@@ -53,7 +56,9 @@ describe('audit outage (real adapters, both emulators)', () => {
     expect(line).toMatchObject({
       level: 'warn',
       status: 202,
-      notes: [{ level: 'warn', msg: 'audit append failed; events held for the reconciler', count: 1, eventIds: [expect.any(String)], error: 'StoreBusy' }],
+      notes: [
+        { level: 'warn', msg: 'audit append failed; events held for the reconciler', count: 1, eventIds: [expect.any(String)], error: 'StoreBusy' },
+      ],
     });
     expect(JSON.stringify(logs)).not.toContain(REASON);
     expect(JSON.stringify(logs)).not.toContain(TICKET);
@@ -61,7 +66,10 @@ describe('audit outage (real adapters, both emulators)', () => {
     // Act 2: the store recovers; the scheduled reconcile run comes by.
     await stack.tablestore.admin.clearFaults();
     expect(fault).toMatch(/^fault-/);
-    const reconcile = createReconcileHandler({ ...stack.env, RECONCILE_MODE: 'report' }, { logger: createJsonLogger('info', { write: (l) => logs.push(JSON.parse(l)) }) });
+    const reconcile = createReconcileHandler(
+      { ...stack.env, RECONCILE_MODE: 'report' },
+      { logger: createJsonLogger('info', { write: (l) => logs.push(JSON.parse(l)) }) },
+    );
     const timer = { triggerTime: new Date().toISOString(), triggerName: 'every-10m', payload: JSON.stringify({ regions: [STACK_REGION] }) };
     const result = await reconcile.handler(Buffer.from(JSON.stringify(timer)), {
       requestId: 'fc-reconcile-1',

@@ -19,14 +19,17 @@ describe('HTTP functions refuse forged cursors and ill-formed text (real adapter
 
   const problemOf = (res: { statusCode: number; body: string }) => ({ status: res.statusCode, ...(JSON.parse(res.body) as Record<string, unknown>) });
 
-  it('answers 400 for a cursor whose key is short in UTF-16 but over Tablestore\'s 1 KB of UTF-8, on every paged listing', async () => {
+  it("answers 400 for a cursor whose key is short in UTF-16 but over Tablestore's 1 KB of UTF-8, on every paged listing", async () => {
     // 400 × "€": 400 UTF-16 units (what the old check counted), 1,200 UTF-8 bytes (what Tablestore counts).
     const wide = '€'.repeat(400);
     const token = stack.tokens.auditor;
     const listings = [
       eventObject('list-requests', { token, query: { limit: '1', cursor: encodeCursor('requests', [wide]) } }),
       eventObject('list-images', { token, query: { limit: '1', cursor: encodeCursor('images', [STACK_REGION, wide]) } }),
-      eventObject('list-images', { token, query: { regionId: STACK_REGION, limit: '1', cursor: encodeCursor(`images:${STACK_REGION}`, [STACK_REGION, wide]) } }),
+      eventObject('list-images', {
+        token,
+        query: { regionId: STACK_REGION, limit: '1', cursor: encodeCursor(`images:${STACK_REGION}`, [STACK_REGION, wide]) },
+      }),
       eventObject('list-events', {
         token,
         path: `/v1/images/${STACK_REGION}/${IMAGE}/events`,
@@ -52,7 +55,12 @@ describe('HTTP functions refuse forged cursors and ill-formed text (real adapter
     const ecsCallsBefore = (await stack.ecs.admin.calls()).length;
     const res = await stack.invoke(
       'share',
-      eventObject('share-request', { token: stack.tokens.requester, path: `/v1/images/${STACK_REGION}/${IMAGE}/share-requests`, body, headers: { 'Idempotency-Key': 'lone-1' } }),
+      eventObject('share-request', {
+        token: stack.tokens.requester,
+        path: `/v1/images/${STACK_REGION}/${IMAGE}/share-requests`,
+        body,
+        headers: { 'Idempotency-Key': 'lone-1' },
+      }),
       'lone-surrogate',
     );
     expect(problemOf(res)).toMatchObject({

@@ -8,7 +8,13 @@ describe('policy: managed regions', () => {
   const policy = testPolicy({ regions: ['cn-hangzhou', 'cn-shanghai'] });
 
   it('manages exactly the configured regions', () => {
-    expect(['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'CN-HANGZHOU', ''].map((r) => isManagedRegion(policy, r))).toEqual([true, true, false, false, false]);
+    expect(['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'CN-HANGZHOU', ''].map((r) => isManagedRegion(policy, r))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('refuses any other region with RegionNotManaged (404), naming it', async () => {

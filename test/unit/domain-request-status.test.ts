@@ -68,7 +68,12 @@ describe('settledRequestStatus: the final status is a function of the rows', () 
     [['active', 'approved'], null],
     [['pending_approval', 'active'], null],
   ] as [ShareState[], string | null][])('%j → %s', (states, expected) => {
-    expect(settledRequestStatus(request, states.map((s, i) => row(i + 1, s)))).toBe(expected);
+    expect(
+      settledRequestStatus(
+        request,
+        states.map((s, i) => row(i + 1, s)),
+      ),
+    ).toBe(expected);
   });
 
   it('ignores rows of other requests and treats an account without a row as unsettled, or failed when told', () => {

@@ -52,7 +52,7 @@ describe('share state machine: enforced by the one share write', () => {
     expect([moved?.state, (await w.store.getShare(REGION, IMAGE, account(1)))?.state]).toEqual(['approved', 'approved']);
   });
 
-  it('writes nothing for an event the table has no transition for from the row\'s state', async () => {
+  it("writes nothing for an event the table has no transition for from the row's state", async () => {
     const w = await pendingRow();
     const writes = w.store.calls.length;
     // A pending row cannot be confirmed applied, nor start a revoke: it never reached ECS.

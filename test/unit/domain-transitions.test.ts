@@ -197,7 +197,13 @@ describe('transitions: adoption, drain and quota', () => {
     w.store.failNext('holdPendingAudit', new StoreError('Unavailable'));
     await audit(w.deps, reconciler, [reported]);
     expect(w.logged).toEqual([
-      { msg: 'audit append failed and the events could not be held', count: 1, eventIds: ['id000000'], error: 'StoreUnavailable', holdError: 'StoreUnavailable' },
+      {
+        msg: 'audit append failed and the events could not be held',
+        count: 1,
+        eventIds: ['id000000'],
+        error: 'StoreUnavailable',
+        holdError: 'StoreUnavailable',
+      },
     ]);
   });
 

@@ -19,14 +19,38 @@ const B = account(2);
 async function fixture(state: ShareState, listed: boolean, opts: { isPublic?: boolean } = {}) {
   const w = domainWorld({ reconcileMode: 'report' });
   const image = w.images.addImage({ regionId: REGION, isPublic: opts.isPublic ?? false });
-  await w.store.createImage({ regionId: REGION, imageId: image.imageId, lifecycle: 'active', quotaUsed: 0, deletion: { status: 'none' }, createdAt: T0, updatedAt: T0, version: 1 });
-  await w.store.createShare({ regionId: REGION, imageId: image.imageId, accountId: A, state, origin: 'request', requestId: 'sr-x', createdAt: T0, updatedAt: T0, version: 1 });
+  await w.store.createImage({
+    regionId: REGION,
+    imageId: image.imageId,
+    lifecycle: 'active',
+    quotaUsed: 0,
+    deletion: { status: 'none' },
+    createdAt: T0,
+    updatedAt: T0,
+    version: 1,
+  });
+  await w.store.createShare({
+    regionId: REGION,
+    imageId: image.imageId,
+    accountId: A,
+    state,
+    origin: 'request',
+    requestId: 'sr-x',
+    createdAt: T0,
+    updatedAt: T0,
+    version: 1,
+  });
   if (listed) w.images.shareOutOfBand(REGION, image.imageId, A);
   w.images.shareOutOfBand(REGION, image.imageId, B);
 
   const described = await w.governor.describeImage(alice, REGION, image.imageId, { live: true });
   const tally = new RunTally();
-  await reconcileImage({ deps: w.deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run-d' }, mode: 'report', tally }, REGION, image.imageId, image);
+  await reconcileImage(
+    { deps: w.deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run-d' }, mode: 'report', tally },
+    REGION,
+    image.imageId,
+    image,
+  );
   const count = (kind: string) => described.drift.filter((d) => d.kind === kind).length;
   return {
     describe: { unmanaged: count('unmanaged'), missing: count('missing'), public: count('public') },
@@ -36,17 +60,20 @@ async function fixture(state: ShareState, listed: boolean, opts: { isPublic?: bo
 }
 
 describe('drift: describe and the reconciler classify the same ECS state the same way', () => {
-  it.each(STATES.flatMap((state) => [true, false].map((listed) => [state, listed] as const)))('a %s row, ECS listing the account: %s', async (state, listed) => {
-    const { describe: d, reconcile: r, drift } = await fixture(state, listed);
-    const unmanagedA = listed && !CLAIMING_STATES.includes(state);
-    const missingA = !listed && state === 'active';
-    expect(d).toEqual(r);
-    // B (listed, no row) is always unmanaged; A as the definition says.
-    expect(drift).toEqual([
-      ...[...(unmanagedA ? [A] : []), B].sort().map((accountId) => ({ kind: 'unmanaged', accountId })),
-      ...(missingA ? [{ kind: 'missing', accountId: A }] : []),
-    ]);
-  });
+  it.each(STATES.flatMap((state) => [true, false].map((listed) => [state, listed] as const)))(
+    'a %s row, ECS listing the account: %s',
+    async (state, listed) => {
+      const { describe: d, reconcile: r, drift } = await fixture(state, listed);
+      const unmanagedA = listed && !CLAIMING_STATES.includes(state);
+      const missingA = !listed && state === 'active';
+      expect(d).toEqual(r);
+      // B (listed, no row) is always unmanaged; A as the definition says.
+      expect(drift).toEqual([
+        ...[...(unmanagedA ? [A] : []), B].sort().map((accountId) => ({ kind: 'unmanaged', accountId })),
+        ...(missingA ? [{ kind: 'missing', accountId: A }] : []),
+      ]);
+    },
+  );
 
   it('reports a community image as public in both', async () => {
     const { describe: d, reconcile: r } = await fixture('active', true, { isPublic: true });
@@ -55,7 +82,16 @@ describe('drift: describe and the reconciler classify the same ECS state the sam
   });
 
   it('driftOf: a pending_approval row does not claim a listing; approved, applying, active and revoking do', () => {
-    const row = (accountId: string, state: ShareState) => ({ regionId: REGION, imageId: 'm-x', accountId, state, origin: 'request' as const, createdAt: T0, updatedAt: T0, version: 1 });
+    const row = (accountId: string, state: ShareState) => ({
+      regionId: REGION,
+      imageId: 'm-x',
+      accountId,
+      state,
+      origin: 'request' as const,
+      createdAt: T0,
+      updatedAt: T0,
+      version: 1,
+    });
     const report = driftOf(
       [row(account(1), 'pending_approval'), row(account(2), 'approved'), row(account(3), 'revoking'), row(account(4), 'active')],
       { accounts: [1, 2, 3, 5].map((n) => ({ accountId: account(n) })), isPublic: false },

@@ -140,7 +140,9 @@ describe('share function (handler over the governor with in-memory store and ECS
       requestId: 'req-note',
       status: 202,
       outcome: 'ok',
-      notes: [{ level: 'warn', msg: 'audit append failed; events held for the reconciler', count: 2, eventIds: held.map((e) => e.eventId), error: 'StoreBusy' }],
+      notes: [
+        { level: 'warn', msg: 'audit append failed; events held for the reconciler', count: 2, eventIds: held.map((e) => e.eventId), error: 'StoreBusy' },
+      ],
     });
     expect(JSON.stringify(h.logs)).not.toMatch(/Staging for team B|CHG-1234/);
   });
@@ -194,7 +196,8 @@ describe('share function (handler over the governor with in-memory store and ECS
 
     it('422 ImageNotShareable for a tag-denied image says it is denied by tag, not that it is not a custom image', async () => {
       h.images.addImage({ regionId: REGION, imageId: 'm-tagdenied001', tags: { 'share-policy': 'deny', team: 'b' } });
-      const res = await h.handler(event('share-request', { token: h.tokens.requester, body: body(), path: `/v1/images/${REGION}/m-tagdenied001/share-requests` }), { requestId: 'e4' });
+      const path = `/v1/images/${REGION}/m-tagdenied001/share-requests`;
+      const res = await h.handler(event('share-request', { token: h.tokens.requester, body: body(), path }), { requestId: 'e4' });
       expect(res).toEqual(
         problem(
           'e4',

@@ -62,11 +62,10 @@ describe('unshare function', () => {
   it('200: says which accounts it revoked although their share was made outside the service', async () => {
     const OUTSIDE = '2000000000000007';
     h.images.shareOutOfBand(REGION, IMAGE, OUTSIDE);
-    const res = await h.handler(event('unshare', { token: h.tokens.requester, body: { accountIds: [A2, OUTSIDE, '2000000000000009'], reason: 'clean up' } }), {
-      requestId: 'req-o',
-    });
-    const body = JSON.parse(res.body) as { shares: { accountId: string; state: string }[]; notShared: string[]; revokedOutsideService: string[] };
-    expect([res.statusCode, body.shares.map((s) => `${s.accountId}:${s.state}`), body.notShared, body.revokedOutsideService]).toEqual([
+    const body = { accountIds: [A2, OUTSIDE, '2000000000000009'], reason: 'clean up' };
+    const res = await h.handler(event('unshare', { token: h.tokens.requester, body }), { requestId: 'req-o' });
+    const out = JSON.parse(res.body) as { shares: { accountId: string; state: string }[]; notShared: string[]; revokedOutsideService: string[] };
+    expect([res.statusCode, out.shares.map((s) => `${s.accountId}:${s.state}`), out.notShared, out.revokedOutsideService]).toEqual([
       200,
       [`${A2}:revoked`],
       ['2000000000000009'],
@@ -74,7 +73,11 @@ describe('unshare function', () => {
     ]);
     expect(h.images.sharedWith(REGION, IMAGE)).toEqual([A1]);
     const events = (await h.store.listAudit(REGION, IMAGE, 10)).items;
-    expect(events.find((e) => e.accountId === OUTSIDE)).toMatchObject({ action: 'share.revoked', detail: 'share not managed by the service', reason: 'clean up' });
+    expect(events.find((e) => e.accountId === OUTSIDE)).toMatchObject({
+      action: 'share.revoked',
+      detail: 'share not managed by the service',
+      reason: 'clean up',
+    });
   });
 
   it('replays a retried unshare (same Idempotency-Key) without touching ECS again', async () => {

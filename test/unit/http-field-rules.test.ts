@@ -17,8 +17,16 @@ import type { TestIdp } from '../support/jwt.js';
 import { failure } from '../support/domain.js';
 
 const A1 = '2000000000000001';
-const shareBody = (over: Record<string, unknown> = {}) => ({ accountIds: [A1], reason: 'rollout', attestation: { sensitiveDataRemoved: true }, ...over });
-const errorsOf = (res: { statusCode: number; body: string }) => ({ status: res.statusCode, errors: (JSON.parse(res.body) as { errors?: unknown }).errors });
+const shareBody = (over: Record<string, unknown> = {}) => ({
+  accountIds: [A1],
+  reason: 'rollout',
+  attestation: { sensitiveDataRemoved: true },
+  ...over,
+});
+const errorsOf = (res: { statusCode: number; body: string }) => ({
+  status: res.statusCode,
+  errors: (JSON.parse(res.body) as { errors?: unknown }).errors,
+});
 
 describe('field rules: the published schema and the domain check are one rule', () => {
   let idp: TestIdp;
@@ -30,7 +38,10 @@ describe('field rules: the published schema and the domain check are one rule', 
     h = await createDomainHarness([...shareRoutes, ...unshareRoutes, ...describeRoutes, ...deleteGuardRoutes], { idp });
   });
   const ask = (body: unknown) =>
-    h.handler(event('share-request', { token: h.tokens.requester, body, headers: { 'Idempotency-Key': null } }), { requestId: 'req-f', credentials: {} });
+    h.handler(event('share-request', { token: h.tokens.requester, body, headers: { 'Idempotency-Key': null } }), {
+      requestId: 'req-f',
+      credentials: {},
+    });
   const ctx = { principal: { id: 'requester-1', roles: ['requester' as const] }, requestId: 'direct' };
   const direct = (over: Record<string, unknown>) =>
     failure(h.runtime.governor.requestShare(ctx, { regionId: REGION, imageId: IMAGE, ...shareBody(over) } as never));
@@ -49,7 +60,9 @@ describe('field rules: the published schema and the domain check are one rule', 
   it('counts characters as the schema does: 1024 emoji (2048 UTF-16 units) are 1024 characters', async () => {
     const res = await ask(shareBody({ reason: '😀'.repeat(1024) }));
     expect(res.statusCode).toBe(202);
-    expect((await direct({ reason: '😀'.repeat(1025) })).details.errors).toEqual([{ path: '/reason', message: 'must NOT have more than 1024 characters' }]);
+    expect((await direct({ reason: '😀'.repeat(1025) })).details.errors).toEqual([
+      { path: '/reason', message: 'must NOT have more than 1024 characters' },
+    ]);
   });
 
   it.each([
@@ -68,8 +81,14 @@ describe('field rules: the published schema and the domain check are one rule', 
   it('roots what the use case refuses at the request part that carried it', async () => {
     // Past expiry: only the use case knows the time. A forged cursor: only the store can tell.
     const past = await ask(shareBody({ expiresAt: '2020-01-01T00:00:00Z' }));
-    const cursor = await h.handler(event('list-requests', { token: h.tokens.auditor, query: { cursor: 'bm90LWEtY3Vyc29y' } }), { requestId: 'req-c' });
-    expect(JSON.parse(past.body)).toMatchObject({ status: 400, detail: '/body/expiresAt: must be in the future', errors: [{ path: '/body/expiresAt', message: 'must be in the future' }] });
+    const cursor = await h.handler(event('list-requests', { token: h.tokens.auditor, query: { cursor: 'bm90LWEtY3Vyc29y' } }), {
+      requestId: 'req-c',
+    });
+    expect(JSON.parse(past.body)).toMatchObject({
+      status: 400,
+      detail: '/body/expiresAt: must be in the future',
+      errors: [{ path: '/body/expiresAt', message: 'must be in the future' }],
+    });
     expect(errorsOf(cursor)).toEqual({ status: 400, errors: [{ path: '/query/cursor', message: 'is not a cursor returned by this listing' }] });
   });
 });
@@ -88,8 +107,18 @@ describe('ill-formed Unicode is refused before anything happens', () => {
   const rawBody = (template: string) => template.replace('LONE', '\\ud800');
 
   it.each([
-    ['a string value', rawBody('{"accountIds":["2000000000000001"],"reason":"LONE","attestation":{"sensitiveDataRemoved":true}}'), '/body/reason', WELL_FORMED_MESSAGE],
-    ['an array item', rawBody('{"accountIds":["2000000000000001","LONE"],"reason":"r","attestation":{"sensitiveDataRemoved":true}}'), '/body/accountIds/1', WELL_FORMED_MESSAGE],
+    [
+      'a string value',
+      rawBody('{"accountIds":["2000000000000001"],"reason":"LONE","attestation":{"sensitiveDataRemoved":true}}'),
+      '/body/reason',
+      WELL_FORMED_MESSAGE,
+    ],
+    [
+      'an array item',
+      rawBody('{"accountIds":["2000000000000001","LONE"],"reason":"r","attestation":{"sensitiveDataRemoved":true}}'),
+      '/body/accountIds/1',
+      WELL_FORMED_MESSAGE,
+    ],
     ['a property name', rawBody('{"accountIds":["2000000000000001"],"reason":"r","LONE":1}'), '/body/\ufffd', `property name ${WELL_FORMED_MESSAGE}`],
   ])('refuses a lone surrogate in %s of a body (400, nothing stored, the use case never called)', async (_name, body, path, message) => {
     const res = await invoke(eventObject('share-request', { token: h.tokens.requester, body, headers: { 'Idempotency-Key': null } }));
@@ -105,7 +134,11 @@ describe('ill-formed Unicode is refused before anything happens', () => {
   });
 
   it('refuses a body that is not UTF-8 rather than storing U+FFFD in its place', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"accountIds":["2000000000000001"],"reason":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","attestation":{"sensitiveDataRemoved":true}}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"accountIds":["2000000000000001"],"reason":"'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from('","attestation":{"sensitiveDataRemoved":true}}'),
+    ]);
     const e = eventObject('share-request', { token: h.tokens.requester, headers: { 'Idempotency-Key': null } });
     const res = await invoke({ ...e, body: bytes.toString('base64'), isBase64Encoded: true });
     expect(errorsOf(res)).toEqual({ status: 400, errors: [{ path: '/body', message: 'must be UTF-8' }] });
@@ -120,9 +153,28 @@ describe('ill-formed Unicode is refused before anything happens', () => {
   });
 
   it('refuses the comment of an approval and the reason of an unshare or a deletion the same way', async () => {
-    const approve = await invoke(eventObject('approve', { token: h.tokens.approver, requestId: 'sr-1', body: rawBody('{"comment":"ok LONE"}'), headers: { 'Idempotency-Key': null } }));
-    const unshare = await invoke(eventObject('unshare', { token: h.tokens.requester, body: rawBody('{"accountIds":["2000000000000001"],"reason":"LONE"}'), headers: { 'Idempotency-Key': null } }));
-    const deletion = await invoke(eventObject('deletion-request', { token: h.tokens.admin, body: rawBody('{"mode":"guard","reason":"LONE"}'), headers: { 'Idempotency-Key': null } }));
+    const approve = await invoke(
+      eventObject('approve', {
+        token: h.tokens.approver,
+        requestId: 'sr-1',
+        body: rawBody('{"comment":"ok LONE"}'),
+        headers: { 'Idempotency-Key': null },
+      }),
+    );
+    const unshare = await invoke(
+      eventObject('unshare', {
+        token: h.tokens.requester,
+        body: rawBody('{"accountIds":["2000000000000001"],"reason":"LONE"}'),
+        headers: { 'Idempotency-Key': null },
+      }),
+    );
+    const deletion = await invoke(
+      eventObject('deletion-request', {
+        token: h.tokens.admin,
+        body: rawBody('{"mode":"guard","reason":"LONE"}'),
+        headers: { 'Idempotency-Key': null },
+      }),
+    );
     expect([errorsOf(approve), errorsOf(unshare), errorsOf(deletion)]).toEqual([
       { status: 400, errors: [{ path: '/body/comment', message: WELL_FORMED_MESSAGE }] },
       { status: 400, errors: [{ path: '/body/reason', message: WELL_FORMED_MESSAGE }] },

@@ -312,7 +312,8 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
   const pending = live.filter((s) => PENDING_STATES.includes(s.state));
   await closePendingShares(deps, ctx, pending, 'withdraw', { action: 'request.cancelled', reason: 'image deleted' });
   // Shares ECS had (or was being asked to have) end with the image.
-  await closeShares(deps, ctx, live.filter((s) => !pending.includes(s)), 'image_vanished', { action: 'share.revoked', reason: 'image deleted', lastError: 'image deleted' });
+  const sent = live.filter((s) => !pending.includes(s));
+  await closeShares(deps, ctx, sent, 'image_vanished', { action: 'share.revoked', reason: 'image deleted', lastError: 'image deleted' });
   // Whatever the counter still holds beyond the rows (drift) goes too: a deleted image holds no quota.
   const current = await store.getImage(regionId, imageId);
   if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);

@@ -26,7 +26,8 @@ export async function adoptShare(deps: DomainDeps, ctx: Ctx, regionId: string, i
     });
   } catch (e) {
     await releaseQuota(deps, regionId, imageId, 1);
-    if (isConditionFailed(e)) throw new GovernorError('ShareAlreadyExists', `${accountId} already has a share of ${imageId}`, { details: { accounts: [accountId] } });
+    if (isConditionFailed(e))
+      throw new GovernorError('ShareAlreadyExists', `${accountId} already has a share of ${imageId}`, { details: { accounts: [accountId] } });
     throw e;
   }
   await audit(deps, ctx, [{ regionId, imageId, action: 'reconcile.adopted', accountId, before: 'unmanaged', after: 'active' }]);

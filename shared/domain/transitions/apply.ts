@@ -39,7 +39,12 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
 
   // Write-ahead intent: after this write a crash is repaired from ECS truth by the reconciler.
   const resumed = group.filter((s) => s.state === 'applying');
-  const { moved } = await transitionAll(deps, ctx, group.filter((s) => s.state === 'approved'), 'start_apply');
+  const { moved } = await transitionAll(
+    deps,
+    ctx,
+    group.filter((s) => s.state === 'approved'),
+    'start_apply',
+  );
   const intents = [...resumed, ...moved];
   if (intents.length === 0) return { active: [], failed: [] };
 
@@ -52,7 +57,11 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
   }
 
   try {
-    await deps.images.addShares(regionId, imageId, intents.map((s) => s.accountId));
+    await deps.images.addShares(
+      regionId,
+      imageId,
+      intents.map((s) => s.accountId),
+    );
   } catch (e) {
     if (isUpstreamFailure(e)) {
       // Intents stay `applying`: ECS may or may not have applied them; the next attempt or the
@@ -75,7 +84,11 @@ async function applyImageShares(deps: DomainDeps, ctx: Ctx, group: readonly Shar
     });
   }
   const applied = await markApplied(deps, ctx, intents);
-  if (applied.length < intents.length) await withdrawOrphans(deps, intents.filter((s) => !applied.some((a) => a.accountId === s.accountId)));
+  if (applied.length < intents.length)
+    await withdrawOrphans(
+      deps,
+      intents.filter((s) => !applied.some((a) => a.accountId === s.accountId)),
+    );
   return { active: applied, failed: [] };
 }
 
@@ -93,9 +106,15 @@ async function withdrawOrphans(deps: DomainDeps, intents: readonly Share[]): Pro
   const first = intents[0];
   if (!first || orphans.length === 0) return;
   deps.logger.warn({ msg: 'withdrawing ECS shares whose rows were settled during the apply', imageId: first.imageId, accounts: orphans });
-  await deps.images.removeShares(first.regionId, first.imageId, orphans).catch((e: unknown) =>
-    deps.logger.error({ msg: 'could not withdraw orphan shares; the reconciler reports them as unmanaged', imageId: first.imageId, error: errorCode(e) }),
-  );
+  await deps.images
+    .removeShares(first.regionId, first.imageId, orphans)
+    .catch((e: unknown) =>
+      deps.logger.error({
+        msg: 'could not withdraw orphan shares; the reconciler reports them as unmanaged',
+        imageId: first.imageId,
+        error: errorCode(e),
+      }),
+    );
 }
 
 /**
@@ -116,8 +135,17 @@ export async function resolveApplyingFromEcs(deps: DomainDeps, ctx: Ctx, intents
     }
     listed = new Set();
   }
-  const active = await markApplied(deps, ctx, intents.filter((s) => listed.has(s.accountId)));
-  const failed = await markApplyFailed(deps, ctx, intents.filter((s) => !listed.has(s.accountId)), error);
+  const active = await markApplied(
+    deps,
+    ctx,
+    intents.filter((s) => listed.has(s.accountId)),
+  );
+  const failed = await markApplyFailed(
+    deps,
+    ctx,
+    intents.filter((s) => !listed.has(s.accountId)),
+    error,
+  );
   return { active, failed };
 }
 
@@ -127,7 +155,11 @@ export async function resolveApplyingFromEcs(deps: DomainDeps, ctx: Ctx, intents
  */
 export async function markApplied(deps: DomainDeps, ctx: Ctx, shares: readonly Share[]): Promise<Share[]> {
   const { moved } = await transitionAll(deps, ctx, shares, 'confirm_applied', { lastError: undefined });
-  await audit(deps, ctx, moved.map((s) => shareEvent(s, { action: 'share.applied', before: 'applying', after: 'active' })));
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => shareEvent(s, { action: 'share.applied', before: 'applying', after: 'active' })),
+  );
   await refreshRequests(deps, shares);
   return moved;
 }

@@ -38,10 +38,16 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
     await cancelRequest(deps, ctx, request, 'image is being deleted');
   }
   const rows = await deps.store.listShares(regionId, imageId);
-  await closePendingShares(deps, ctx, rows.filter((s) => PENDING_STATES.includes(s.state)), 'withdraw', {
-    action: 'request.cancelled',
-    reason: 'image is being deleted',
-  });
+  await closePendingShares(
+    deps,
+    ctx,
+    rows.filter((s) => PENDING_STATES.includes(s.state)),
+    'withdraw',
+    {
+      action: 'request.cancelled',
+      reason: 'image is being deleted',
+    },
+  );
 
   // An apply in flight finishes on its own (the next pass revokes it); one that stopped after its
   // intent never would, and would keep its account listed forever: settle it from ECS truth.
@@ -83,7 +89,9 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
   const latest = await deps.store.getImage(regionId, imageId);
   if (latest?.lifecycle === 'deleted') return { image: latest, status: 'deleted', remaining: 0 };
   if (!latest || latest.lifecycle !== 'draining') {
-    throw new GovernorError('DeletionNotInProgress', `The drain of image ${imageId} was cancelled`, { details: { deletionStatus: latest?.deletion.status ?? 'none' } });
+    throw new GovernorError('DeletionNotInProgress', `The drain of image ${imageId} was cancelled`, {
+      details: { deletionStatus: latest?.deletion.status ?? 'none' },
+    });
   }
   try {
     await deps.images.deleteImage(regionId, imageId, { force: opts.force ?? image.deletion.force ?? false });

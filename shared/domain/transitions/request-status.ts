@@ -53,8 +53,9 @@ export async function refreshRequestStatus(
   return moved ?? (await deps.store.getRequest(requestId));
 }
 
-const requestIdsOf = (shares: readonly Share[]): string[] =>
-  [...new Set(shares.map((s) => s.requestId).filter((id): id is string => id !== undefined))];
+const requestIdsOf = (shares: readonly Share[]): string[] => [
+  ...new Set(shares.map((s) => s.requestId).filter((id): id is string => id !== undefined)),
+];
 
 /** refreshRequestStatus for the request of every row given (each once). */
 export async function refreshRequests(deps: DomainDeps, shares: readonly Share[]): Promise<void> {

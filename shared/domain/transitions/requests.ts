@@ -142,12 +142,24 @@ export async function resumeApprovedRequest(
 ): Promise<ApplyResult> {
   if (request.status !== 'approved') return { active: [], failed: [] };
   const rows = await sharesOfRequest(deps, request);
-  const { moved } = await transitionAll(deps, ctx, rows.filter((s) => s.state === 'pending_approval'), decision.event);
+  const { moved } = await transitionAll(
+    deps,
+    ctx,
+    rows.filter((s) => s.state === 'pending_approval'),
+    decision.event,
+  );
   await audit(
     deps,
     ctx,
     moved.map((s) =>
-      shareEvent(s, { action: 'share.approved', before: 'pending_approval', after: 'approved', reason: request.reason, ticket: request.ticket, detail: decision.comment }),
+      shareEvent(s, {
+        action: 'share.approved',
+        before: 'pending_approval',
+        after: 'approved',
+        reason: request.reason,
+        ticket: request.ticket,
+        detail: decision.comment,
+      }),
     ),
   );
   const result = await applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);

@@ -31,7 +31,12 @@ async function revokeImageShares(
   const first = group[0];
   if (!first) return [];
   const resumed = group.filter((s) => s.state === 'revoking');
-  const { moved } = await transitionAll(deps, ctx, group.filter((s) => s.state === 'active'), 'start_revoke');
+  const { moved } = await transitionAll(
+    deps,
+    ctx,
+    group.filter((s) => s.state === 'active'),
+    'start_revoke',
+  );
   // `revoking` is outside QUOTA_STATES: the unit is released with the intent (revoking only moves forward).
   await releaseQuota(deps, first.regionId, first.imageId, moved.length);
   const intents = [...resumed, ...moved];
@@ -39,7 +44,11 @@ async function revokeImageShares(
   const before = new Map<string, ShareState>(intents.map((s) => [shareKey(s), moved.includes(s) ? 'active' : 'revoking']));
 
   try {
-    await deps.images.removeShares(first.regionId, first.imageId, intents.map((s) => s.accountId));
+    await deps.images.removeShares(
+      first.regionId,
+      first.imageId,
+      intents.map((s) => s.accountId),
+    );
   } catch (e) {
     // An image ECS no longer has is shared with nobody: the removal is complete.
     if (!isGovernorError(e, 'ImageNotFound')) {
@@ -58,9 +67,15 @@ async function finishRevoke(
   opts: { reason: string; finalState?: 'revoked' | 'expired' },
 ): Promise<Share[]> {
   const finalState = opts.finalState ?? 'revoked';
-  const { moved } = await transitionAll(deps, ctx, intents, finalState === 'expired' ? 'confirm_expired' : 'confirm_revoked', { lastError: undefined });
+  const { moved } = await transitionAll(deps, ctx, intents, finalState === 'expired' ? 'confirm_expired' : 'confirm_revoked', {
+    lastError: undefined,
+  });
   const action = finalState === 'expired' ? 'share.expired' : 'share.revoked';
-  await audit(deps, ctx, moved.map((s) => shareEvent(s, { action, before: before.get(shareKey(s)) ?? 'revoking', after: finalState, reason: opts.reason })));
+  await audit(
+    deps,
+    ctx,
+    moved.map((s) => shareEvent(s, { action, before: before.get(shareKey(s)) ?? 'revoking', after: finalState, reason: opts.reason })),
+  );
   return moved;
 }
 

@@ -61,21 +61,64 @@ export const SHARE_TRANSITIONS: readonly ShareTransition[] = [
   { from: 'none', event: 'request_preapproved', to: 'approved', who: ASKERS, when: 'a share request policy approves at once writes its rows' },
   { from: 'none', event: 'adopt', to: 'active', who: RECONCILER, when: 'an unmanaged ECS share is adopted (UNMANAGED_SHARES=adopt)' },
   { from: 'pending_approval', event: 'approve', to: 'approved', who: DECIDERS, when: 'an approver approves the request' },
-  { from: 'pending_approval', event: 'complete_approval', to: 'approved', who: ANYONE, when: 'a row an interruption kept behind its approved request follows it' },
+  {
+    from: 'pending_approval',
+    event: 'complete_approval',
+    to: 'approved',
+    who: ANYONE,
+    when: 'a row an interruption kept behind its approved request follows it',
+  },
   { from: 'approved', event: 'start_apply', to: 'applying', who: ANYONE, when: 'write-ahead intent, stored before ECS is asked to add the account' },
   { from: 'active', event: 'reapply', to: 'applying', who: RECONCILER, when: 'an active share ECS lost is put back, through the intent' },
   { from: 'applying', event: 'confirm_applied', to: 'active', who: ANYONE, when: 'ECS lists the account' },
-  ...both(['approved', 'applying'], { event: 'apply_failed', to: 'failed', who: ANYONE, when: 'ECS refused the account for good, or it is not listed once the intent is stale' }),
+  ...both(['approved', 'applying'], {
+    event: 'apply_failed',
+    to: 'failed',
+    who: ANYONE,
+    when: 'ECS refused the account for good, or it is not listed once the intent is stale',
+  }),
   { from: 'applying', event: 'record_error', to: 'applying', who: ANYONE, when: 'an intent whose ECS call failed upstream records why and stays' },
   { from: 'revoking', event: 'record_error', to: 'revoking', who: ANYONE, when: 'an intent whose ECS call failed upstream records why and stays' },
-  ...both(['pending_approval', 'approved'], { event: 'conflict', to: 'failed', who: ASKERS, when: 'another request took an account first: the whole request fails' }),
-  ...both(['pending_approval', 'approved'], { event: 'withdraw', to: 'revoked', who: ANYONE, when: 'unshare, a drain, or a cancelled request withdraws a share that never reached ECS' }),
-  ...both(['pending_approval', 'approved'], { event: 'reject', to: 'rejected', who: ANYONE, when: 'the request was rejected (by an approver; other calls settle rows left behind)' }),
-  ...both(['pending_approval', 'approved'], { event: 'expire_request', to: 'expired', who: ANYONE, when: 'the request was not approved before pendingUntil' }),
-  { from: 'active', event: 'start_revoke', to: 'revoking', who: REVOKERS, when: 'write-ahead intent, stored before ECS is asked to remove the account; releases its quota unit' },
+  ...both(['pending_approval', 'approved'], {
+    event: 'conflict',
+    to: 'failed',
+    who: ASKERS,
+    when: 'another request took an account first: the whole request fails',
+  }),
+  ...both(['pending_approval', 'approved'], {
+    event: 'withdraw',
+    to: 'revoked',
+    who: ANYONE,
+    when: 'unshare, a drain, or a cancelled request withdraws a share that never reached ECS',
+  }),
+  ...both(['pending_approval', 'approved'], {
+    event: 'reject',
+    to: 'rejected',
+    who: ANYONE,
+    when: 'the request was rejected (by an approver; other calls settle rows left behind)',
+  }),
+  ...both(['pending_approval', 'approved'], {
+    event: 'expire_request',
+    to: 'expired',
+    who: ANYONE,
+    when: 'the request was not approved before pendingUntil',
+  }),
+  {
+    from: 'active',
+    event: 'start_revoke',
+    to: 'revoking',
+    who: REVOKERS,
+    when: 'write-ahead intent, stored before ECS is asked to remove the account; releases its quota unit',
+  },
   { from: 'revoking', event: 'confirm_revoked', to: 'revoked', who: REVOKERS, when: 'ECS no longer lists the account' },
   { from: 'revoking', event: 'confirm_expired', to: 'expired', who: RECONCILER, when: 'ECS no longer lists an account whose share expired' },
-  { from: 'active', event: 'close_missing', to: 'revoked', who: RECONCILER, when: 'an active share ECS lost that policy no longer allows is closed, not put back' },
+  {
+    from: 'active',
+    event: 'close_missing',
+    to: 'revoked',
+    who: RECONCILER,
+    when: 'an active share ECS lost that policy no longer allows is closed, not put back',
+  },
   ...both(['applying', 'active', 'revoking'], { event: 'image_vanished', to: 'revoked', who: RECONCILER, when: 'ECS no longer has the image' }),
 ];
 
@@ -168,7 +211,13 @@ export async function moveShare(
 }
 
 /** moveShare, returning the stored share only. */
-export async function transitionShare(deps: DomainDeps, ctx: Ctx, share: Share, event: ShareEvent, patch: TransitionPatch = {}): Promise<Share | null> {
+export async function transitionShare(
+  deps: DomainDeps,
+  ctx: Ctx,
+  share: Share,
+  event: ShareEvent,
+  patch: TransitionPatch = {},
+): Promise<Share | null> {
   return (await moveShare(deps, ctx, share, event, patch))?.stored ?? null;
 }
 
