@@ -1,6 +1,6 @@
 // Every table the service uses, in one place, and an idempotent `ensureTables`.
 // Names are `<prefix><name>`; all primary-key columns are STRING; one version per cell.
-import type { SdkClient } from './sdk.js';
+import type { TableSetupClient } from './sdk.js';
 import { classify, sleep } from './errors.js';
 
 export interface TableDefinition {
@@ -79,7 +79,7 @@ export interface EnsureTablesResult {
  * altered (e.g. its TTL); change those deliberately with UpdateTable.
  */
 export async function ensureTables(
-  client: SdkClient,
+  client: TableSetupClient,
   prefix: string,
   opts: { idempotencyTtlSeconds?: number; readyTimeoutMs?: number; pollMs?: number } = {},
 ): Promise<EnsureTablesResult> {
@@ -99,7 +99,7 @@ export async function ensureTables(
   return { created, existing };
 }
 
-async function createOne(client: SdkClient, tableName: string, def: TableDefinition): Promise<boolean> {
+async function createOne(client: TableSetupClient, tableName: string, def: TableDefinition): Promise<boolean> {
   // Table operations are limited to about 10/s per instance: back off on throttling.
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -122,7 +122,7 @@ async function createOne(client: SdkClient, tableName: string, def: TableDefinit
 }
 
 async function waitUntilReadable(
-  client: SdkClient,
+  client: TableSetupClient,
   tableName: string,
   def: TableDefinition,
   deadline: number,

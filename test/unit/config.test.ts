@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../shared/config.js';
+import { generatedPart } from '../../scripts/docs.js';
 
 const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', n: 'abc', e: 'AQAB', kid: 'k1' }] });
 const REQUIRED = {
@@ -229,8 +230,8 @@ describe('loadConfig', () => {
   });
 
   it('is documented: the README table lists exactly the variables loadConfig reads', () => {
-    const readme = readFileSync(new URL('../../shared/http/README.md', import.meta.url), 'utf8');
-    const table = readme.slice(readme.indexOf('## Environment variables'));
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = generatedPart(readme, 'environment');
     const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual([...CONFIG_VARIABLES].sort());
   });

@@ -1,0 +1,301 @@
+// Every environment variable the functions read, declared once: how its text is parsed, the JSON
+// schema the parsed value must satisfy, its default, the hint an error adds, what it means, and what
+// s.yaml passes when the deployer sets nothing. loadConfig (shared/config.ts) validates from these,
+// `npm run docs` renders the README's configuration table from them, and test/unit/s-yaml.test.ts
+// checks s.yaml against them. Adding a variable is one entry here.
+import { ACCOUNT_ID_PATTERN, ECS_SHARE_LIMIT } from './domain/model.js';
+import { REGION_ID_PATTERN } from './http/schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/** A parse that cannot even produce a value to validate (the message follows the variable name). */
+export class EnvParseError extends Error {}
+
+export interface EnvVariable<T = unknown> {
+  /** The text (trimmed, never blank) → the value the schema checks. Default: the trimmed text. */
+  readonly parse?: (text: string) => unknown;
+  readonly schema: JsonSchema;
+  /** Unset (or blank) and no default: the value is undefined. */
+  readonly required?: boolean;
+  readonly default?: T;
+  /** Appended to schema errors as `: expected <hint>`. */
+  readonly hint?: string;
+  /** The README's "default" cell; derived from `default` when absent. */
+  readonly shownDefault?: string;
+  readonly meaning: string;
+  /**
+   * What s.yaml passes when the deployer sets nothing: `${env('NAME', '<deployDefault>')}`. Absent:
+   * the default as text, or `' '` (unset) when there is none. `fixed`: s.yaml sets this value itself.
+   */
+  readonly deployDefault?: string;
+  readonly fixed?: string;
+}
+
+const define = <T>(v: EnvVariable<T>): EnvVariable<T> => v;
+
+const items = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+const bool = (text: string): boolean | string => {
+  const t = text.toLowerCase();
+  return t === 'true' ? true : t === 'false' ? false : text;
+};
+
+const integer = (text: string): number | string => (/^-?[0-9]+$/.test(text) ? Number(text) : text);
+
+const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
+
+const accountList = (meaning: string) =>
+  define<string[]>({
+    parse: items,
+    schema: { type: 'array', items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, uniqueItems: true },
+    default: [],
+    hint: 'comma-separated 16-digit account ids',
+    meaning,
+  });
+
+export interface TagRule {
+  readonly key: string;
+  readonly value: string;
+}
+
+const tagList = (meaning: string, fallback: TagRule[]) =>
+  define<TagRule[]>({
+    parse: (text) =>
+      items(text).map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new EnvParseError(`must be a comma-separated list of key=value tags (bad entry "${pair}")`);
+        return { key: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+      }),
+    schema: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'value'],
+        properties: { key: { type: 'string', minLength: 1, maxLength: 128 }, value: { type: 'string', maxLength: 128 } },
+      },
+    },
+    default: fallback,
+    meaning,
+  });
+
+const RATES_HINT = 'Action=rate pairs such as *=10,DescribeImageSharePermission=20';
+
+/** ECS requests per second per API and region when ECS_RATE_PER_API does not say otherwise. */
+export const DEFAULT_ECS_RATE = 10;
+
+const nonEmpty = { type: 'string', minLength: 1, maxLength: 1024 };
+
+export const ENVIRONMENT = {
+  REGIONS: define<string[]>({
+    parse: items,
+    schema: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: REGION_ID_PATTERN } },
+    required: true,
+    hint: 'comma-separated region ids such as cn-hangzhou',
+    meaning: 'managed regions, e.g. `cn-hangzhou,cn-shanghai`',
+  }),
+  OWNER_ACCOUNT_ID: define<string>({
+    schema: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
+    required: true,
+    hint: 'a 16-digit account id',
+    meaning: 'the 16-digit account that owns the images',
+  }),
+  APPROVAL_REQUIRED: define<boolean>({ parse: bool, schema: { type: 'boolean' }, default: true, meaning: 'share requests wait for an approver' }),
+  APPROVAL_EXEMPT_ACCOUNTS: accountList('target accounts that never need approval'),
+  ALLOW_ACCOUNTS: accountList('allowlist of target accounts; empty allows every account not denied'),
+  DENY_ACCOUNTS: accountList('denylist of target accounts (an account may not be on both lists)'),
+  MAX_SHARES_PER_IMAGE: define<number>({
+    parse: integer,
+    schema: int(1, ECS_SHARE_LIMIT),
+    default: ECS_SHARE_LIMIT,
+    meaning: `per-image quota, 1..${ECS_SHARE_LIMIT} (the ECS limit)`,
+  }),
+  MAX_SHARE_DURATION_DAYS: define<number | undefined>({
+    parse: integer,
+    schema: int(1, 3650),
+    shownDefault: '(unlimited); s.yaml: `365`',
+    deployDefault: '365',
+    meaning: 'longest share lifetime a request may ask for, 1..3650',
+  }),
+  DEFAULT_SHARE_DURATION_DAYS: define<number | undefined>({
+    parse: integer,
+    schema: int(1, 3650),
+    shownDefault: '(never expires); s.yaml: `90`',
+    deployDefault: '90',
+    meaning: 'lifetime of the shares of a request that gives no `expiresAt`, 1..3650, at most the maximum',
+  }),
+  PENDING_REQUEST_TTL_HOURS: define<number>({
+    parse: integer,
+    schema: int(1, 8760),
+    default: 72,
+    meaning: 'a request not decided within this many hours expires and releases its quota, 1..8760',
+  }),
+  DENY_IMAGE_TAGS: tagList('`key=value` tags that make an image unshareable', [{ key: 'share-policy', value: 'deny' }]),
+  REQUIRE_IMAGE_TAGS: tagList('`key=value` tags of which a shareable image needs one (empty: none needed)', []),
+  ALLOW_PUBLIC_IMAGES: define<boolean>({
+    parse: bool,
+    schema: { type: 'boolean' },
+    default: false,
+    meaning: 'tolerate community (public) images; otherwise the reconciler reports them and withdraws them in enforce mode',
+  }),
+  RECONCILE_MODE: define<'report' | 'enforce'>({ schema: { enum: ['report', 'enforce'] }, default: 'report', meaning: '`report` or `enforce`' }),
+  UNMANAGED_SHARES: define<'report' | 'adopt' | 'revoke'>({
+    schema: { enum: ['report', 'adopt', 'revoke'] },
+    default: 'report',
+    meaning: 'shares found only in ECS: `report`, `adopt` or `revoke` (acted on in enforce mode)',
+  }),
+  INTENT_GRACE_SECONDS: define<number>({
+    parse: integer,
+    schema: int(0, 86400),
+    default: 300,
+    meaning: 'age after which an `applying`/`revoking` intent is repaired from ECS truth, 0..86400',
+  }),
+  ECS_ENDPOINT: define<string | undefined>({
+    schema: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' },
+    hint: 'host[:port] without a scheme',
+    shownDefault: '`ecs.<region>.aliyuncs.com`',
+    meaning: 'ECS endpoint `host[:port]`, no scheme',
+  }),
+  ECS_PROTOCOL: define<'https' | 'http'>({ schema: { enum: ['https', 'http'] }, default: 'https', meaning: '`https` or `http`' }),
+  ECS_CONNECT_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 60000), default: 3000, meaning: '100..60000' }),
+  ECS_READ_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 120000), default: 10000, meaning: '100..120000' }),
+  ECS_RATE_PER_API: define<Record<string, number> | undefined>({
+    parse: (text) => {
+      const out: Record<string, number> = {};
+      for (const pair of items(text)) {
+        const m = /^([^=\s]+)\s*=\s*([0-9]+(?:\.[0-9]+)?)$/.exec(pair);
+        if (!m) throw new EnvParseError(`must be ${RATES_HINT} (bad entry "${pair}")`);
+        out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    },
+    schema: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^(\\*|[A-Z][A-Za-z]+)$' },
+      additionalProperties: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
+    },
+    hint: RATES_HINT,
+    shownDefault: `\`*=${DEFAULT_ECS_RATE}\``,
+    deployDefault: `*=${DEFAULT_ECS_RATE}`,
+    meaning:
+      'requests/s per ECS API and region, e.g. `*=10,DescribeImageSharePermission=20` (an entry for one API keeps `*` for the others). ' +
+      "Set it about 20% below the account's ECS quota for that API: the limiter never starts more than that many calls of an API in any second, but network delays can bunch their arrival",
+  }),
+  TABLESTORE_ENDPOINT: define<string>({
+    schema: { type: 'string', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' },
+    required: true,
+    hint: 'an http(s) URL such as https://inst.cn-hangzhou.ots.aliyuncs.com',
+    meaning: 'e.g. `https://isg-prod.cn-hangzhou.ots.aliyuncs.com`',
+  }),
+  TABLESTORE_INSTANCE: define<string>({
+    schema: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]{2,15}$' },
+    required: true,
+    meaning: 'instance name, e.g. `isg-prod`',
+  }),
+  TABLE_PREFIX: define<string>({ schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,31}$' }, default: 'isg_', meaning: 'table name prefix' }),
+  JWT_ISSUER: define<string>({ schema: nonEmpty, required: true, meaning: 'expected `iss`' }),
+  JWT_AUDIENCE: define<string>({ schema: nonEmpty, required: true, meaning: 'expected `aud`' }),
+  JWT_JWKS: define<{ keys: Record<string, unknown>[] } | undefined>({
+    parse: (text) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new EnvParseError('must be valid JSON (a JWKS object {"keys":[...]})');
+      }
+    },
+    schema: {
+      type: 'object',
+      required: ['keys'],
+      properties: {
+        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'], properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } } } },
+      },
+    },
+    shownDefault: 'one of the two required',
+    meaning: 'the identity provider\'s public keys, inline: `{"keys":[...]}`, RSA, EC or OKP public keys only',
+  }),
+  JWT_JWKS_URL: define<string | undefined>({
+    schema: { type: 'string', pattern: '^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$' },
+    hint: 'an https URL (http only for loopback)',
+    shownDefault: 'one of the two required',
+    meaning: 'the identity provider\'s public keys, by https URL (http only for loopback)',
+  }),
+  JWT_ROLES_CLAIM: define<string>({
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,128}$' },
+    default: 'roles',
+    meaning: 'claim holding the roles (an array, or a space/comma-separated string); a dotted path reaches a nested claim (`realm_access.roles`)',
+  }),
+  RECONCILE_FUNCTION_NAME: define<string>({
+    schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' },
+    default: 'image-share-reconcile',
+    fixed: 'image-share-reconcile',
+    meaning: "the reconciler's function name (s.yaml sets it to the function it declares)",
+  }),
+  RECONCILE_FC_ENDPOINT: define<string | undefined>({
+    schema: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    shownDefault: '(regional)',
+    meaning: "FC endpoint, with scheme, for the reconciler's async invocations; blank in a deployment, set by the local runtime to itself",
+  }),
+  RECONCILE_TIME_BUDGET_MS: define<number>({
+    parse: integer,
+    schema: int(1000, 86_400_000),
+    default: 60000,
+    meaning: 'stop and continue asynchronously when this much of the timeout is left, 1000..86400000',
+  }),
+  RECONCILE_CONCURRENCY: define<number>({ parse: integer, schema: int(1, 32), default: 4, meaning: 'images reconciled in parallel, 1..32' }),
+  IDEMPOTENCY_TTL_HOURS: define<number>({ parse: integer, schema: int(1, 720), default: 24, meaning: 'how long `Idempotency-Key` answers are kept, 1..720' }),
+  LOG_LEVEL: define<'debug' | 'info' | 'warn' | 'error'>({
+    schema: { enum: ['debug', 'info', 'warn', 'error'] },
+    default: 'info',
+    meaning: '`debug`, `info`, `warn` or `error`',
+  }),
+} as const satisfies Record<string, EnvVariable<any>>;
+
+export type VariableName = keyof typeof ENVIRONMENT;
+
+/** Each variable's parsed value, defaults applied. */
+export type EnvValues = {
+  readonly [K in VariableName]: (typeof ENVIRONMENT)[K] extends EnvVariable<infer T> ? T : never;
+};
+
+/** The names loadConfig reads; s.yaml and the docs list exactly these. */
+export const CONFIG_VARIABLES = Object.keys(ENVIRONMENT) as readonly VariableName[];
+
+const variable = (name: VariableName): EnvVariable => ENVIRONMENT[name] as EnvVariable;
+
+/** A default as it is written in an environment variable; undefined when there is none (or it is empty). */
+function defaultAsText(v: EnvVariable): string | undefined {
+  const d = v.default;
+  if (d === undefined || (Array.isArray(d) && d.length === 0)) return undefined;
+  if (!Array.isArray(d)) return String(d);
+  return d.map((item) => (typeof item === 'object' && item !== null ? `${(item as TagRule).key}=${(item as TagRule).value}` : String(item))).join(',');
+}
+
+/** The README's "default" cell of one variable. */
+export function shownDefault(name: VariableName): string {
+  const v = variable(name);
+  if (v.shownDefault !== undefined) return v.shownDefault;
+  if (v.required) return 'required';
+  const text = defaultAsText(v);
+  return text === undefined ? '' : `\`${text}\``;
+}
+
+/** What s.yaml must pass for a variable: `${env('NAME')}` when required, else with its fallback. */
+export function deployedValue(name: VariableName): string {
+  const v = variable(name);
+  if (v.fixed !== undefined) return v.fixed;
+  if (v.required) return `\${env('${name}')}`;
+  // A single space is "not set" to loadConfig; `s` refuses an expression that renders empty.
+  return `\${env('${name}', '${v.deployDefault ?? defaultAsText(v) ?? ' '}')}`;
+}
+
+/** The README's configuration table (`npm run docs` writes it; a test keeps it current). */
+export function renderEnvironmentTable(): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  const rows = CONFIG_VARIABLES.map((name) => `| \`${name}\` | ${cell(shownDefault(name))} | ${cell(variable(name).meaning)} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
