@@ -28,7 +28,8 @@ const errorsOf = (res: { statusCode: number; body: string }) => ({
   errors: (JSON.parse(res.body) as { errors?: unknown }).errors,
 });
 
-describe('field rules: the published schema and the domain check are one rule', () => {
+/** A governor over in-memory fakes behind every HTTP route, fresh for each test. */
+function withHarness(): () => DomainHarness {
   let idp: TestIdp;
   let h: DomainHarness;
   beforeAll(async () => {
@@ -37,14 +38,19 @@ describe('field rules: the published schema and the domain check are one rule', 
   beforeEach(async () => {
     h = await createDomainHarness([...shareRoutes, ...unshareRoutes, ...describeRoutes, ...deleteGuardRoutes], { idp });
   });
+  return () => h;
+}
+
+describe('field rules: the published schema and the domain check are one rule', () => {
+  const harness = withHarness();
   const ask = (body: unknown) =>
-    h.handler(event('share-request', { token: h.tokens.requester, body, headers: { 'Idempotency-Key': null } }), {
+    harness().handler(event('share-request', { token: harness().tokens.requester, body, headers: { 'Idempotency-Key': null } }), {
       requestId: 'req-f',
       credentials: {},
     });
   const ctx = { principal: { id: 'requester-1', roles: ['requester' as const] }, requestId: 'direct' };
   const direct = (over: Record<string, unknown>) =>
-    failure(h.runtime.governor.requestShare(ctx, { regionId: REGION, imageId: IMAGE, ...shareBody(over) } as never));
+    failure(harness().runtime.governor.requestShare(ctx, { regionId: REGION, imageId: IMAGE, ...shareBody(over) } as never));
 
   it('publishes the limits the domain enforces (reason 1024, ticket 128, comment 1024)', () => {
     const share = REQUEST_BODIES.ShareRequestBody.properties;
@@ -75,13 +81,13 @@ describe('field rules: the published schema and the domain check are one rule', 
     const domain = await direct(over);
     expect(errorsOf(http)).toEqual({ status: 400, errors: [{ path: `/body/${field}`, message }] });
     expect(domain.details.errors).toEqual([{ path: `/${field}`, message }]);
-    expect(h.store.allRequests()).toEqual([]);
+    expect(harness().store.allRequests()).toEqual([]);
   });
 
   it('roots what the use case refuses at the request part that carried it', async () => {
     // Past expiry: only the use case knows the time. A forged cursor: only the store can tell.
     const past = await ask(shareBody({ expiresAt: '2020-01-01T00:00:00Z' }));
-    const cursor = await h.handler(event('list-requests', { token: h.tokens.auditor, query: { cursor: 'bm90LWEtY3Vyc29y' } }), {
+    const cursor = await harness().handler(event('list-requests', { token: harness().tokens.auditor, query: { cursor: 'bm90LWEtY3Vyc29y' } }), {
       requestId: 'req-c',
     });
     expect(JSON.parse(past.body)).toMatchObject({
@@ -94,15 +100,8 @@ describe('field rules: the published schema and the domain check are one rule', 
 });
 
 describe('ill-formed Unicode is refused before anything happens', () => {
-  let idp: TestIdp;
-  let h: DomainHarness;
-  beforeAll(async () => {
-    idp = await createTestIdp();
-  });
-  beforeEach(async () => {
-    h = await createDomainHarness([...shareRoutes, ...unshareRoutes, ...describeRoutes, ...deleteGuardRoutes], { idp });
-  });
-  const invoke = (e: object) => h.handler(Buffer.from(JSON.stringify(e)), { requestId: 'req-u', credentials: {} });
+  const harness = withHarness();
+  const invoke = (e: object) => harness().handler(Buffer.from(JSON.stringify(e)), { requestId: 'req-u', credentials: {} });
   // The escape is what a client sends: JSON text that decodes to a lone surrogate.
   const rawBody = (template: string) => template.replace('LONE', '\\ud800');
 
@@ -121,16 +120,16 @@ describe('ill-formed Unicode is refused before anything happens', () => {
     ],
     ['a property name', rawBody('{"accountIds":["2000000000000001"],"reason":"r","LONE":1}'), '/body/\ufffd', `property name ${WELL_FORMED_MESSAGE}`],
   ])('refuses a lone surrogate in %s of a body (400, nothing stored, the use case never called)', async (_name, body, path, message) => {
-    const res = await invoke(eventObject('share-request', { token: h.tokens.requester, body, headers: { 'Idempotency-Key': null } }));
+    const res = await invoke(eventObject('share-request', { token: harness().tokens.requester, body, headers: { 'Idempotency-Key': null } }));
     expect(errorsOf(res)).toEqual({ status: 400, errors: [{ path, message }] });
-    expect(h.store.calls).toEqual([]);
-    expect(h.images.calls).toEqual([]);
+    expect(harness().store.calls).toEqual([]);
+    expect(harness().images.calls).toEqual([]);
   });
 
   it('refuses a lone surrogate in a query value', async () => {
-    const res = await invoke(eventObject('list-requests', { token: h.tokens.auditor, query: { cursor: 'abc\udfff' } }));
+    const res = await invoke(eventObject('list-requests', { token: harness().tokens.auditor, query: { cursor: 'abc\udfff' } }));
     expect(errorsOf(res)).toEqual({ status: 400, errors: [{ path: '/query/cursor', message: WELL_FORMED_MESSAGE }] });
-    expect(h.store.calls).toEqual([]);
+    expect(harness().store.calls).toEqual([]);
   });
 
   it('refuses a body that is not UTF-8 rather than storing U+FFFD in its place', async () => {
@@ -139,23 +138,23 @@ describe('ill-formed Unicode is refused before anything happens', () => {
       Buffer.from([0xed, 0xa0, 0x80]),
       Buffer.from('","attestation":{"sensitiveDataRemoved":true}}'),
     ]);
-    const e = eventObject('share-request', { token: h.tokens.requester, headers: { 'Idempotency-Key': null } });
+    const e = eventObject('share-request', { token: harness().tokens.requester, headers: { 'Idempotency-Key': null } });
     const res = await invoke({ ...e, body: bytes.toString('base64'), isBase64Encoded: true });
     expect(errorsOf(res)).toEqual({ status: 400, errors: [{ path: '/body', message: 'must be UTF-8' }] });
-    expect(h.store.calls).toEqual([]);
+    expect(harness().store.calls).toEqual([]);
   });
 
   it('refuses an event whose text body already holds a lone surrogate (it could not become UTF-8 bytes unchanged)', async () => {
-    const e = eventObject('share-request', { token: h.tokens.requester, headers: { 'Idempotency-Key': null } });
+    const e = eventObject('share-request', { token: harness().tokens.requester, headers: { 'Idempotency-Key': null } });
     const res = await invoke({ ...e, body: '{"accountIds":["2000000000000001"],"reason":"\ud800","attestation":{"sensitiveDataRemoved":true}}' });
     expect(JSON.parse(res.body)).toMatchObject({ status: 400, code: 'ValidationFailed', detail: 'The event is not an HTTP request' });
-    expect(h.store.calls).toEqual([]);
+    expect(harness().store.calls).toEqual([]);
   });
 
   it('refuses the comment of an approval and the reason of an unshare or a deletion the same way', async () => {
     const approve = await invoke(
       eventObject('approve', {
-        token: h.tokens.approver,
+        token: harness().tokens.approver,
         requestId: 'sr-1',
         body: rawBody('{"comment":"ok LONE"}'),
         headers: { 'Idempotency-Key': null },
@@ -163,14 +162,14 @@ describe('ill-formed Unicode is refused before anything happens', () => {
     );
     const unshare = await invoke(
       eventObject('unshare', {
-        token: h.tokens.requester,
+        token: harness().tokens.requester,
         body: rawBody('{"accountIds":["2000000000000001"],"reason":"LONE"}'),
         headers: { 'Idempotency-Key': null },
       }),
     );
     const deletion = await invoke(
       eventObject('deletion-request', {
-        token: h.tokens.admin,
+        token: harness().tokens.admin,
         body: rawBody('{"mode":"guard","reason":"LONE"}'),
         headers: { 'Idempotency-Key': null },
       }),
@@ -180,6 +179,6 @@ describe('ill-formed Unicode is refused before anything happens', () => {
       { status: 400, errors: [{ path: '/body/reason', message: WELL_FORMED_MESSAGE }] },
       { status: 400, errors: [{ path: '/body/reason', message: WELL_FORMED_MESSAGE }] },
     ]);
-    expect(h.store.calls).toEqual([]);
+    expect(harness().store.calls).toEqual([]);
   });
 });

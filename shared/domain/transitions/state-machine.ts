@@ -126,10 +126,6 @@ export const SHARE_TRANSITIONS: readonly ShareTransition[] = [
 export const transitionOf = (from: FromState, event: ShareEvent): ShareTransition | undefined =>
   SHARE_TRANSITIONS.find((t) => t.from === from && t.event === event);
 
-/** The states `event` moves a row out of. */
-export const fromStates = (event: ShareEvent): ShareState[] =>
-  SHARE_TRANSITIONS.filter((t) => t.event === event && t.from !== 'none').map((t) => t.from as ShareState);
-
 export function mayCause(principal: Principal, who: readonly Actor[]): boolean {
   return who.includes(principal.id as Actor) || principal.roles.some((r) => who.includes(r as Actor));
 }

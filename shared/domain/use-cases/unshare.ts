@@ -26,7 +26,7 @@ export interface UnshareOutcome {
   readonly warning: string;
 }
 
-/** The warning every unshare response carries (the seed document's consequence of unsharing). */
+/** The warning every unshare response carries: what unsharing costs the instances those accounts already run. */
 export const UNSHARE_WARNING = 'Instances that these accounts created from the image can no longer re-initialize their system disks.';
 
 export async function unshare(deps: DomainDeps, ctx: Ctx, body: UnshareInput): Promise<UnshareOutcome> {
