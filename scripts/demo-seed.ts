@@ -75,8 +75,8 @@ export async function seedDemo(ecsEndpoint: string, ownerKey: { accessKeyId: str
           continue;
         }
         for (const share of await store.listShares(image.regionId, image.imageId)) {
-          knownShares.add(`${share.regionId}/${share.imageId}/${share.accountId}`);
-          if (share.state === 'active') activeShares.push({ regionId: share.regionId, imageId: share.imageId, accountId: share.accountId });
+          knownShares.add(`${share.regionId}/${share.imageId}/${share.target}`);
+          if (share.state === 'active' && share.channel === 'account') activeShares.push({ regionId: share.regionId, imageId: share.imageId, accountId: share.target });
         }
       }
       cursor = page.nextCursor;

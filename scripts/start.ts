@@ -181,6 +181,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       OWNER_ACCOUNT_ID: DEMO_OWNER_ACCOUNT_ID,
       APPROVAL_REQUIRED: 'true',
       ECS_ENDPOINT: ecsServer.endpoint,
+      // The ECS emulator answers the directory channel's products (Resource Sharing, Resource Manager, STS) too.
+      RESOURCE_SHARING_ENDPOINT: ecsServer.endpoint,
+      RESOURCE_MANAGER_ENDPOINT: ecsServer.endpoint,
+      STS_ENDPOINT: ecsServer.endpoint,
       ECS_PROTOCOL: 'http',
       TABLESTORE_ENDPOINT: tsServer.endpoint,
       TABLESTORE_INSTANCE: tsServer.instance,

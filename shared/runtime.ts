@@ -4,11 +4,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { InvocationCredentials, credentialsFromEnv } from './credentials.js';
+import { type CredentialsSource, InvocationCredentials, credentialsFromEnv } from './credentials.js';
+import { createDirectoryPort } from './directory/index.js';
 import { GovernorError } from './domain/errors.js';
 import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
-import type { Clock, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
+import type { Clock, DirectoryPort, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
 import { createEcsImagePort } from './ecs/index.js';
 import { RateLimiter } from './rate-limit.js';
 import { createTablestoreStore } from './tablestore/store.js';
@@ -91,6 +92,7 @@ export interface Runtime {
   readonly logger: JsonLogger;
   readonly store: StorePort;
   readonly images: ImagePort;
+  readonly directory: DirectoryPort;
   /** overrides.invoker, or one that refuses (HTTP functions do not fan out). */
   readonly invoker: Invoker;
   readonly governor: Governor;
@@ -99,11 +101,34 @@ export interface Runtime {
 export interface RuntimeOverrides {
   readonly store: StorePort;
   readonly images: ImagePort;
+  readonly directory: DirectoryPort;
   readonly clock: Clock;
   readonly logger: JsonLogger;
   readonly invoker: Invoker;
   /** Ids for requests and audit events (tests make them predictable). */
   readonly newId: () => string;
+}
+
+/**
+ * The directory channel's adapter from the configuration: the ECS protocol and timeouts, the
+ * configured endpoints, and the reader role when one is set.
+ */
+export function createDirectory(
+  config: Config,
+  hooks: {
+    credentials: CredentialsSource;
+    beforeCall?: (action: string, regionId: string) => Promise<void>;
+    onCall?: (action: string, regionId: string, outcome: string) => void;
+  },
+): DirectoryPort {
+  return createDirectoryPort({
+    endpoints: config.directory.endpoints,
+    protocol: config.ecs.protocol,
+    connectTimeoutMs: config.ecs.connectTimeoutMs,
+    readTimeoutMs: config.ecs.readTimeoutMs,
+    ...(config.directory.readerRoleArn ? { directoryRole: { roleArn: config.directory.readerRoleArn } } : {}),
+    ...hooks,
+  });
 }
 
 /** Builds everything one function instance needs. Throws ConfigError on bad configuration. */
@@ -112,9 +137,10 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createJsonLogger(config.logLevel, { clock, ...(env.FC_FUNCTION_NAME ? { base: { function: env.FC_FUNCTION_NAME } } : {}) });
   const credentials = new InvocationCredentials(() => credentialsFromEnv(env));
-  const images =
-    overrides.images ??
-    createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: new RateLimiter({ ratePerApi: config.ecs.ratePerApi }).acquire });
+  // One limiter for every product: its windows are per API name and region.
+  const limiter = new RateLimiter({ ratePerApi: config.ecs.ratePerApi });
+  const images = overrides.images ?? createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: limiter.acquire });
+  const directory = overrides.directory ?? createDirectory(config, { credentials: credentials.source, beforeCall: limiter.acquire });
   const store =
     overrides.store ??
     createTablestoreStore({
@@ -126,6 +152,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
   const governor = createGovernor({
     store,
     images,
+    directory,
     clock,
     policy: config.policy,
     logger: domainLogger(logger, config.logLevel),
@@ -139,6 +166,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     logger,
     store,
     images,
+    directory,
     invoker: overrides.invoker ?? noInvoker,
     governor,
   };

@@ -18,7 +18,7 @@ import {
 import type { RegionCursor } from '../../shared/domain/reconcile/sweep.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { RateLimiter } from '../../shared/rate-limit.js';
-import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
+import { createDirectory, createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
 import { describeErrors, validators, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
 
 /** The FC 3.0 context fields the reconciler reads. */
@@ -65,10 +65,10 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
   const limiter = overrides.rateLimiter ?? new RateLimiter({ ratePerApi: config.ecs.ratePerApi });
   let invoker: Invoker | undefined = overrides.invoker;
   let runtime: Runtime;
-  const images =
-    overrides.images ??
-    createEcsImagePort({ ecs: config.ecs, credentials: () => runtime.credentials.source(), beforeCall: limiter.acquire, onCall });
-  runtime = createRuntime(env, { ...overrides, images, ...(invoker ? { invoker } : {}) });
+  const credentials = () => runtime.credentials.source();
+  const images = overrides.images ?? createEcsImagePort({ ecs: config.ecs, credentials, beforeCall: limiter.acquire, onCall });
+  const directory = overrides.directory ?? createDirectory(config, { credentials, beforeCall: limiter.acquire, onCall });
+  runtime = createRuntime(env, { ...overrides, images, directory, ...(invoker ? { invoker } : {}) });
   const fcAccount = env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId;
   const fcRegion = env.FC_REGION ?? config.policy.regions[0] ?? 'cn-hangzhou';
   // fc2 (and what it pulls in) loads on the first hand-over, not at cold start: most runs never continue.
@@ -90,6 +90,7 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
     deps: resolveDeps({
       store: runtime.store,
       images: runtime.images,
+      directory: runtime.directory,
       clock: runtime.clock,
       policy: config.policy,
       logger: runtime.logger,

@@ -110,6 +110,12 @@ export class MemoryImages implements ImagePort {
     return entry && !entry.deleted ? [...entry.shares.keys()].sort() : [];
   }
 
+  /** Whether the owner has the image as a live custom image (what Resource Sharing takes into a share). */
+  ownsImage(regionId: string, imageId: string): boolean {
+    const entry = this.store.get(`${regionId}/${imageId}`);
+    return entry !== undefined && !entry.deleted && entry.image.kind === 'custom' && entry.image.ownerAccountId === this.ownerAccountId;
+  }
+
   isDeleted(regionId: string, imageId: string): boolean {
     return this.store.get(`${regionId}/${imageId}`)?.deleted ?? false;
   }

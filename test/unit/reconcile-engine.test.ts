@@ -159,7 +159,7 @@ describe('reconcile engine: missing shares', () => {
     const seeded = h.store.calls.length;
     const statesAtEcsCall: string[] = [];
     h.images.beforeAddShares = async () => {
-      statesAtEcsCall.push((await h.store.getShare(REGION, IMG, A1))?.state ?? 'none');
+      statesAtEcsCall.push((await h.store.getShare(REGION, IMG, { channel: 'account', target: A1 }))?.state ?? 'none');
     };
     const env = await sweep(h, 'enforce');
     expect(env.tally).toMatchObject({ findings: { missing: 1 }, actions: { share_reapplied: 1 } });
@@ -480,7 +480,7 @@ describe('reconcile engine: quota recount', () => {
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'pending_approval', { updatedAt: h.clock.now().toISOString() });
     await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z');
-    await h.store.correctQuota(REGION, IMG, 1, 2);
+    await h.store.correctQuota(REGION, IMG, 1, 2, 'account');
     const env = await sweep(h, 'enforce');
     expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
     expect(env.tally.actions).toEqual({});
@@ -492,7 +492,7 @@ describe('reconcile engine: quota recount', () => {
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active');
     // A share request reserved one more unit a moment ago and has not created its row yet.
-    await h.store.adjustQuota(REGION, IMG, 1, 50, h.clock.now());
+    await h.store.adjustQuota(REGION, IMG, 1, 50, h.clock.now(), 'account');
     const env = await sweep(h, 'enforce');
     expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
     expect(env.tally.actions).toEqual({});

@@ -3,6 +3,7 @@ import { createReconcileHandler, type ReconcileContext } from '../../functions/r
 import type { Clock, Invoker } from '../../shared/domain/ports.js';
 import { createJsonLogger } from '../../shared/runtime.js';
 import { T0 } from '../support/clock.js';
+import { MemoryDirectory } from '../support/memory-directory.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { actionTrailEvent, OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
@@ -27,6 +28,7 @@ interface Sent {
 function setup(opts: { env?: Record<string, string>; stepMs?: number } = {}) {
   const store = new MemoryStore();
   const images = new MemoryImages(OWNER);
+  const directory = new MemoryDirectory((regionId, imageId) => images.ownsImage(regionId, imageId));
   const lines: any[] = [];
   const sent: Sent[] = [];
   const invoker: Invoker = {
@@ -36,10 +38,10 @@ function setup(opts: { env?: Record<string, string>; stepMs?: number } = {}) {
   };
   const clock = new TickingClock(opts.stepMs ?? 0);
   const logger = createJsonLogger('info', { write: (l) => lines.push(JSON.parse(l)), clock });
-  const fn = createReconcileHandler(reconcileEnv(opts.env), { store, images, invoker, clock, logger });
+  const fn = createReconcileHandler(reconcileEnv(opts.env), { store, images, directory, invoker, clock, logger });
   let n = 0;
   const ctx = (timeoutS = 600): ReconcileContext => ({ requestId: `req-${++n}`, function: { name: 'image-share-reconcile', timeout: timeoutS } });
-  return { store, images, lines, sent, fn, ctx };
+  return { store, images, directory, lines, sent, fn, ctx };
 }
 
 describe('reconcile handler: input validation', () => {

@@ -1,8 +1,10 @@
-// Reconciles one image: compares ECS truth (its share permissions) with the stored shares and, in
-// enforce mode, repairs every difference through the domain's state transitions. Report mode reads
-// only. An image with no difference costs no store write.
-import type { AccountId, EcsImage, EcsSharePermissions, ImageRecord, Share } from '../model.js';
-import { holdsQuota, isTerminal } from '../model.js';
+// Reconciles one image: compares what both channels list (ECS share permissions, the resource shares
+// holding the image) with the stored shares and, in enforce mode, repairs every difference through the
+// domain's state transitions. Report mode reads only. An image with no difference costs no store write.
+import type { DirectoryHolding, DirectoryLookupCache, DirectoryShare } from '../directory.js';
+import { directoryTargetAllowed } from '../directory-policy.js';
+import type { AccountId, EcsImage, ImageRecord, Share } from '../model.js';
+import { SHARE_CHANNELS, holdsQuota, isTerminal } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
 import { isGovernorError, isUpstreamFailure } from '../errors.js';
 import {
@@ -20,12 +22,15 @@ import {
   markRevoked,
   PENDING_STATES,
   pendingRequestsOf,
+  quotaUsedOf,
+  revokeDirectory,
   revokeShares,
   settlePendingShares,
+  targetEvent,
   transitionShare,
 } from '../transitions.js';
 import { accountAllowed, imageShareable } from './policy-checks.js';
-import { claimedAccounts, driftOf } from '../drift.js';
+import { type ChannelListing, claimingRows, claimsEntry, driftOf, isListed, serviceShareOf } from '../drift.js';
 import type { RunTally } from './tally.js';
 import type { ReconcileMode } from '../model.js';
 
@@ -35,6 +40,8 @@ export interface ReconcileEnv {
   readonly ctx: Ctx;
   readonly mode: ReconcileMode;
   readonly tally: RunTally;
+  /** Resource directory lookups of this invocation: each target and denied account or folder is resolved once. */
+  readonly lookups: DirectoryLookupCache;
 }
 
 const olderThan = (iso: string, now: Date, ms: number): boolean => now.getTime() - Date.parse(iso) > ms;
@@ -42,16 +49,24 @@ const hasPassed = (iso: string | undefined, now: Date): boolean => iso !== undef
 
 /**
  * `ecs` is the image as ECS lists it, or null when ECS has confirmed it does not exist (any more).
+ * `holdings`: the resource shares holding it, when the caller has them (a region sweep reads the whole
+ * region at once); otherwise they are read for this image.
  */
-export async function reconcileImage(env: ReconcileEnv, regionId: string, imageId: string, ecs: EcsImage | null): Promise<void> {
-  const { store, images } = env.deps;
+export async function reconcileImage(
+  env: ReconcileEnv,
+  regionId: string,
+  imageId: string,
+  ecs: EcsImage | null,
+  holdings?: readonly DirectoryHolding[],
+): Promise<void> {
+  const { store, images, directory } = env.deps;
   const record = await store.getImage(regionId, imageId);
   if (ecs === null) {
     if (record) await reconcileVanishedImage(env, record);
     return;
   }
 
-  let permissions: EcsSharePermissions;
+  let permissions;
   try {
     permissions = await images.getSharePermissions(regionId, imageId);
   } catch (error) {
@@ -62,8 +77,15 @@ export async function reconcileImage(env: ReconcileEnv, regionId: string, imageI
     }
     throw error;
   }
+  const listing: ChannelListing = { permissions, holdings: holdings ?? (await directory.imageShares(regionId, imageId)) };
   const shares = record ? await store.listShares(regionId, imageId) : [];
-  await reconcileLiveImage(env, ecs, record, shares, permissions);
+  await reconcileLiveImage(env, ecs, record, shares, listing);
+}
+
+/** Whether the policy allows the share's target today (the directory channel resolves it through the invocation's lookups). */
+async function targetAllowed(env: ReconcileEnv, share: Share): Promise<boolean> {
+  const { policy, directory } = env.deps;
+  return share.channel === 'account' ? accountAllowed(policy, share.target) : directoryTargetAllowed(policy, directory, share.target, env.lookups);
 }
 
 async function reconcileLiveImage(
@@ -71,7 +93,7 @@ async function reconcileLiveImage(
   ecs: EcsImage,
   record: ImageRecord | null,
   shares: readonly Share[],
-  permissions: EcsSharePermissions,
+  listing: ChannelListing,
 ): Promise<void> {
   const { deps, ctx, mode, tally } = env;
   const { policy, clock, images } = deps;
@@ -79,9 +101,8 @@ async function reconcileLiveImage(
   const { regionId, imageId } = ecs;
   const now = clock.now();
   const graceMs = policy.intentGraceSeconds * 1000;
-  const inEcs = new Set(permissions.accounts.map((a) => a.accountId));
   // The same differences describe reports, from the same function.
-  const drift = driftOf(shares, permissions, policy, ecs.isPublic);
+  const drift = driftOf(shares, listing, policy, ecs.isPublic);
   let changed = false;
 
   // Community exposure first: a drain must not delete, and nothing else should wait on, a public image.
@@ -95,8 +116,8 @@ async function reconcileLiveImage(
     }
   }
 
-  // A draining image: the domain's drain revokes every share ECS lists (managed or not) and deletes
-  // only once ECS lists none. It is never reached for an image that is not draining.
+  // A draining image: the domain's drain revokes every share both channels list (managed or not) and
+  // deletes only once neither lists any. It is never reached for an image that is not draining.
   if (record?.lifecycle === 'draining') {
     tally.finding('draining');
     if (enforce) {
@@ -108,6 +129,8 @@ async function reconcileLiveImage(
   }
 
   const shareable = record?.lifecycle !== 'deleted' && imageShareable(policy, ecs);
+  /** Whether a share may still be (re)applied: the image, the expiry and the policy on its target. */
+  const mayApply = async (share: Share): Promise<boolean> => shareable && !hasPassed(share.expiresAt, now) && (await targetAllowed(env, share));
 
   // Pending rows whose request died without them (a crash between writes) or timed out.
   const pendingRows = shares.filter((s) => PENDING_STATES.includes(s.state));
@@ -127,15 +150,14 @@ async function reconcileLiveImage(
   for (const share of stuck) {
     tally.finding('stale_intent');
     if (!enforce) continue;
-    await resolveApplying(env, share, false, shareable && !hasPassed(share.expiresAt, now) && accountAllowed(policy, share.accountId));
+    await resolveApplying(env, share, listing, await mayApply(share));
     changed = true;
   }
 
   for (const share of shares) {
-    const listed = inEcs.has(share.accountId);
-    const expired = hasPassed(share.expiresAt, now);
+    const listed = isListed(share, listing);
     if (share.state === 'active') {
-      if (expired) {
+      if (hasPassed(share.expiresAt, now)) {
         tally.finding('expired_share');
         if (enforce) {
           await expireShares(deps, ctx, [share]);
@@ -152,7 +174,7 @@ async function reconcileLiveImage(
     } else if (share.state === 'applying' && olderThan(share.updatedAt, now, graceMs)) {
       tally.finding('stale_intent');
       if (enforce) {
-        await resolveApplying(env, share, listed, shareable && !expired && accountAllowed(policy, share.accountId));
+        await resolveApplying(env, share, listing, listed || (await mayApply(share)));
         changed = true;
       }
     } else if (share.state === 'revoking' && olderThan(share.updatedAt, now, graceMs)) {
@@ -162,7 +184,7 @@ async function reconcileLiveImage(
           await revokeShares(deps, ctx, [share], { reason: 'reconcile: completing an interrupted revoke' });
           tally.action('share_revoked');
         } else {
-          await markRevoked(deps, ctx, [share], { reason: 'reconcile: ECS no longer lists the account' });
+          await markRevoked(deps, ctx, [share], { reason: 'reconcile: the channel no longer lists the target' });
           tally.action('intent_revoked');
         }
         changed = true;
@@ -170,29 +192,34 @@ async function reconcileLiveImage(
     }
   }
 
-  // Accounts ECS lists that no row claims: shares made outside the service (or left by a failed apply).
+  // Targets a channel lists that no row claims: shares made outside the service (or left by a failed apply).
   if (drift.unmanaged.length > 0) {
     tally.finding('unmanaged', drift.unmanaged.length);
     if (enforce && policy.unmanagedShares !== 'report') {
-      await handleUnmanaged(env, ecs, drift.unmanaged);
+      const accounts = drift.unmanaged.filter((u) => u.channel === 'account').map((u) => u.target);
+      const entries = drift.unmanaged.filter((u): u is DirectoryShare & { channel: 'directory' } => u.channel === 'directory');
+      if (accounts.length > 0) await handleUnmanagedAccounts(env, ecs, accounts);
+      if (entries.length > 0) await handleUnmanagedDirectory(env, ecs, entries);
       changed = true;
     }
   }
 
-  // Quota recount, only for an image this run left alone and nobody touched within the grace period
-  // (a recount racing an in-flight share would undo its reservation).
+  // Quota recount per channel, only for an image this run left alone and nobody touched within the
+  // grace period (a recount racing an in-flight share would undo its reservation).
   if (!changed && record && record.lifecycle !== 'deleted') {
-    const held = shares.filter((s) => holdsQuota(s.state)).length;
-    if (held !== record.quotaUsed) {
+    const quiet =
+      olderThan(record.updatedAt, now, graceMs) &&
+      olderThan(record.quotaChangedAt ?? record.updatedAt, now, graceMs) &&
+      shares.every((s) => olderThan(s.updatedAt, now, graceMs));
+    for (const channel of SHARE_CHANNELS) {
+      const held = shares.filter((s) => s.channel === channel && holdsQuota(s.state)).length;
+      const used = quotaUsedOf(record, channel);
+      if (held === used) continue;
       tally.finding('quota_mismatch');
-      const quiet =
-        olderThan(record.updatedAt, now, graceMs) &&
-        olderThan(record.quotaChangedAt ?? record.updatedAt, now, graceMs) &&
-        shares.every((s) => olderThan(s.updatedAt, now, graceMs));
       if (enforce && quiet) {
-        await deps.store.correctQuota(regionId, imageId, record.quotaUsed, held);
+        await deps.store.correctQuota(regionId, imageId, used, held, channel);
         await audit(deps, ctx, [
-          { regionId, imageId, action: 'reconcile.quota_corrected', before: String(record.quotaUsed), after: String(held) },
+          { regionId, imageId, action: 'reconcile.quota_corrected', before: String(used), after: String(held), detail: `${channel} channel` },
         ]);
         tally.action('quota_corrected');
       }
@@ -201,14 +228,15 @@ async function reconcileLiveImage(
 }
 
 /**
- * An active share ECS does not list: put it back if policy still allows it, else close it. The
- * re-apply goes through the `applying` intent like any apply: an unshare or a drain that started
- * since this run read the row wins (the conditional write fails, or the apply sees the drain).
+ * An active share its channel does not list: put it back if policy still allows it, else close it.
+ * The re-apply goes through the `applying` intent like any apply: an unshare or a drain that started
+ * since this run read the row wins (the conditional write fails, or the apply sees the drain). A
+ * directory share is always put back through the service's own resource share.
  */
 async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, shareable: boolean): Promise<void> {
   const { deps, ctx, tally } = env;
-  if (!shareable || !accountAllowed(deps.policy, share.accountId)) {
-    const why = shareable ? 'account no longer allowed by policy' : `image not shareable (${ecs.kind}, ${ecs.status})`;
+  if (!shareable || !(await targetAllowed(env, share))) {
+    const why = shareable ? 'target no longer allowed by policy' : `image not shareable (${ecs.kind}, ${ecs.status})`;
     const closed = await closeShares(deps, ctx, [share], 'close_missing', { action: 'reconcile.missing_closed', reason: why, lastError: why });
     tally.action('share_revoked', closed.length);
     return;
@@ -217,15 +245,19 @@ async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, sha
   if (intent) await reapply(env, intent);
 }
 
-/** A stale `applying` intent: ECS truth decides. Not listed → re-apply when still allowed, else fail. */
-async function resolveApplying(env: ReconcileEnv, share: Share, listed: boolean, stillAllowed: boolean): Promise<void> {
+/**
+ * A stale `applying` (or `approved`) share: the channel's truth decides. Listed → active (recording
+ * the resource share that holds a directory target); not listed → re-applied when still allowed, else failed.
+ */
+async function resolveApplying(env: ReconcileEnv, share: Share, listing: ChannelListing, listedOrAllowed: boolean): Promise<void> {
   const { deps, ctx, tally } = env;
-  if (listed) {
-    await markApplied(deps, ctx, [share]);
+  if (share.state === 'applying' && isListed(share, listing)) {
+    const resourceShareId = share.channel === 'directory' ? serviceShareOf(listing.holdings).resourceShareId : undefined;
+    await markApplied(deps, ctx, [share], resourceShareId ? { resourceShareId } : {});
     tally.action('intent_applied');
     return;
   }
-  if (!stillAllowed) {
+  if (!listedOrAllowed) {
     await markApplyFailed(deps, ctx, [share], 'no longer allowed by policy, image not shareable, or expired');
     tally.action('share_failed');
     return;
@@ -248,45 +280,86 @@ async function reapply(env: ReconcileEnv, share: Share): Promise<void> {
   }
 }
 
-async function handleUnmanaged(
-  env: ReconcileEnv,
-  ecs: EcsImage,
-  accounts: readonly AccountId[],
-): Promise<void> {
+/** Adopts a share found in a channel; a share request that took the target meanwhile, or a full quota, leaves it unadopted. */
+async function adoptFound(env: ReconcileEnv, ecs: EcsImage, found: Parameters<typeof adoptShare>[4]): Promise<void> {
+  const { deps, ctx, tally } = env;
+  try {
+    // adoptShare creates the image record on first adoption and reserves quota per target.
+    await adoptShare(deps, ctx, ecs.regionId, ecs.imageId, found);
+    tally.action('share_adopted');
+  } catch (error) {
+    // A share request took the target since this run read the rows: its row owns the share now.
+    if (isGovernorError(error, 'ShareAlreadyExists')) return;
+    // Over the policy's quota: the share stays unmanaged (reported each run) for a person to decide.
+    if (!isGovernorError(error, 'ShareQuotaExceeded')) throw error;
+    tally.error({ regionId: ecs.regionId, imageId: ecs.imageId, code: error.code, message: `cannot adopt ${found.target}: ${error.message}` });
+  }
+}
+
+async function handleUnmanagedAccounts(env: ReconcileEnv, ecs: EcsImage, accounts: readonly AccountId[]): Promise<void> {
   const { deps, ctx, tally } = env;
   const { regionId, imageId } = ecs;
   // Adopting an account the policy forbids would make a violation official: revoke those instead.
   const adopt = deps.policy.unmanagedShares === 'adopt' ? accounts.filter((a) => accountAllowed(deps.policy, a)) : [];
   const revoke = accounts.filter((a) => !adopt.includes(a));
-
-  if (adopt.length > 0) {
-    // adoptShare creates the image record on first adoption and reserves quota per account.
-    for (const accountId of adopt) {
-      try {
-        await adoptShare(deps, ctx, regionId, imageId, accountId);
-        tally.action('share_adopted');
-      } catch (error) {
-        // A share request took the account since this run read the rows: its row owns the share now.
-        if (isGovernorError(error, 'ShareAlreadyExists')) continue;
-        // Over the policy's quota: the share stays unmanaged (reported each run) for a person to decide.
-        if (!isGovernorError(error, 'ShareQuotaExceeded')) throw error;
-        tally.error({ regionId, imageId, code: error.code, message: `cannot adopt ${accountId}: ${error.message}` });
-      }
-    }
-  }
+  for (const target of adopt) await adoptFound(env, ecs, { channel: 'account', target });
   if (revoke.length === 0) return;
   // Look again right before the irreversible call: an account a share request has taken since this
   // run read the rows (its apply found the account already listed) is no longer unmanaged.
-  const claimed = claimedAccounts(await deps.store.listShares(regionId, imageId));
+  const claimed = new Set(claimingRows(await deps.store.listShares(regionId, imageId)).filter((s) => s.channel === 'account').map((s) => s.target));
   const strays = revoke.filter((accountId) => !claimed.has(accountId));
   if (strays.length === 0) return;
   await deps.images.removeShares(regionId, imageId, strays);
   await audit(
     deps,
     ctx,
-    strays.map((accountId) => ({ regionId, imageId, accountId, action: 'reconcile.unmanaged_revoked', before: 'shared', after: 'revoked' })),
+    strays.map((target) =>
+      targetEvent(regionId, imageId, { channel: 'account', target }, { action: 'reconcile.unmanaged_revoked', before: 'shared', after: 'revoked' }),
+    ),
   );
   tally.action('unmanaged_revoked', strays.length);
+}
+
+/**
+ * Directory entries no row claims. A resource share is adopted or revoked as a whole when the service
+ * does not own it: the only removal that leaves its other resources and targets alone takes the image
+ * out for all of its targets, so a share with one target the policy refuses is revoked, not half
+ * adopted. Targets of the service's own share that no row claims (left by a crash) are decided one by one.
+ */
+async function handleUnmanagedDirectory(env: ReconcileEnv, ecs: EcsImage, entries: readonly DirectoryShare[]): Promise<void> {
+  const { deps, ctx, tally } = env;
+  const { regionId, imageId } = ecs;
+  const adopting = deps.policy.unmanagedShares === 'adopt';
+  const allowed = new Map<string, boolean>();
+  if (adopting) {
+    for (const entry of entries) allowed.set(entry.target, await directoryTargetAllowed(deps.policy, deps.directory, entry.target, env.lookups));
+  }
+  const adopt: DirectoryShare[] = [];
+  const orphans: DirectoryShare[] = [];
+  const shareIds = new Set<string>();
+  for (const entry of entries) {
+    const whole = entries.filter((e) => e.resourceShareId === entry.resourceShareId);
+    const keep = adopting && (entry.owner === 'service' ? allowed.get(entry.target) === true : whole.every((e) => allowed.get(e.target) === true));
+    if (keep) adopt.push(entry);
+    else if (entry.owner === 'service') orphans.push(entry);
+    else shareIds.add(entry.resourceShareId);
+  }
+  for (const entry of adopt) await adoptFound(env, ecs, { channel: 'directory', target: entry.target, resourceShareId: entry.resourceShareId });
+  if (orphans.length === 0 && shareIds.size === 0) return;
+  // Look again right before the irreversible call: a target a share request has taken since this run
+  // read the rows is no longer unmanaged.
+  const rows = claimingRows(await deps.store.listShares(regionId, imageId));
+  const strays = orphans.filter((entry) => !rows.some((row) => claimsEntry(row, entry))).map((entry) => entry.target);
+  if (strays.length === 0 && shareIds.size === 0) return;
+  const { removedFromShares } = await revokeDirectory(
+    deps,
+    ctx,
+    regionId,
+    imageId,
+    { rows: [], outside: { ...(strays.length > 0 ? { serviceTargets: strays } : {}), shareIds: [...shareIds] }, outsideAction: 'reconcile.unmanaged_revoked' },
+    { reason: `reconcile: UNMANAGED_SHARES=${deps.policy.unmanagedShares}` },
+  );
+  tally.action('unmanaged_revoked', strays.length + removedFromShares.reduce((n: number, share) => n + share.targets.length, 0));
 }
 
 /**
@@ -300,7 +373,7 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
   const { regionId, imageId } = record;
   const shares = await store.listShares(regionId, imageId);
   const live = shares.filter((s) => !isTerminal(s.state));
-  if (record.lifecycle === 'deleted' && live.length === 0 && record.quotaUsed === 0) return;
+  if (record.lifecycle === 'deleted' && live.length === 0 && record.quotaUsed === 0 && record.directoryQuotaUsed === 0) return;
 
   const draining = record.lifecycle === 'draining';
   tally.finding(draining ? 'draining' : 'deleted_outside');
@@ -314,9 +387,12 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
   // Shares ECS had (or was being asked to have) end with the image.
   const sent = live.filter((s) => !pending.includes(s));
   await closeShares(deps, ctx, sent, 'image_vanished', { action: 'share.revoked', reason: 'image deleted', lastError: 'image deleted' });
-  // Whatever the counter still holds beyond the rows (drift) goes too: a deleted image holds no quota.
+  // Whatever the counters still hold beyond the rows (drift) goes too: a deleted image holds no quota.
   const current = await store.getImage(regionId, imageId);
-  if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);
+  for (const channel of SHARE_CHANNELS) {
+    const used = current ? quotaUsedOf(current, channel) : 0;
+    if (used !== 0) await store.correctQuota(regionId, imageId, used, 0, channel);
+  }
   if ((current ?? record).lifecycle !== 'deleted') {
     await markDeleted(deps, ctx, current ?? record, draining ? 'image no longer exists in ECS' : 'deleted outside the service');
   }

@@ -5,6 +5,7 @@
 // EventBridge event reconciles one image under that image's lease. Every run writes its report
 // (putRun) and one JSON summary line to the log.
 import type { Ctx, DomainDeps } from '../context.js';
+import { DirectoryLookupCache } from '../directory.js';
 import { systemPrincipal } from '../context.js';
 import type { Invoker } from '../ports.js';
 import type { ReconcileMode, ReconcileRun } from '../model.js';
@@ -66,7 +67,8 @@ export async function startScheduledRun(
   }
   const startedAt = deps.clock.now();
   const tally = new RunTally();
-  await recoverAudit({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally });
+  const env = envFor(deps, input.runId, input.mode, tally);
+  await recoverAudit(env);
   for (const regionId of input.regions) {
     const task: ReconcileTask = {
       kind: 'region',
@@ -80,7 +82,7 @@ export async function startScheduledRun(
       await services.invoker.invokeAsync(services.functionName, task);
       tally.action('fanned_out');
     } catch (error) {
-      recordError({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally }, regionId, undefined, error);
+      recordError(env, regionId, undefined, error);
     }
   }
   const run = finishRecord(deps, {
@@ -146,7 +148,7 @@ export async function runRegion(
   }
 
   const tally = RunTally.from(previous);
-  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  const env = envFor(deps, input.runId, input.mode, tally);
   // Marked running at once, so a redelivered copy of this continuation sees it is taken.
   await deps.store.putRun(runningRecord(base, tally, previous?.apiCalls));
 
@@ -213,7 +215,7 @@ export async function runImage(
     await writeReport(deps, skipped);
     return skipped;
   }
-  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  const env = envFor(deps, input.runId, input.mode, tally);
   let status: ReconcileRun['status'] = 'completed';
   try {
     const ecs = await deps.images.getImage(input.regionId, input.imageId);
@@ -231,6 +233,15 @@ export async function runImage(
 }
 
 const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, requestId: runId });
+
+/** What one invocation reconciles with: its own directory lookups (a directory changes; an instance outlives invocations). */
+const envFor = (deps: DomainDeps, runId: string, mode: ReconcileMode, tally: RunTally): ReconcileEnv => ({
+  deps,
+  ctx: ctxFor(runId),
+  mode,
+  tally,
+  lookups: new DirectoryLookupCache(),
+});
 
 /** Held audit events are written whatever the mode: recording what happened is not an enforcement. */
 async function recoverAudit(env: ReconcileEnv): Promise<void> {
