@@ -120,10 +120,17 @@ function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
 export interface HttpHandlerOptions {
   /** Builds (once) the per-instance runtime; a throw becomes a 500 for this request and is retried on the next. */
   readonly runtime: () => Runtime;
+  /** Where the request's log line goes when there is no runtime (hence no logger) to write it: default stderr. */
+  readonly fallbackLog?: (line: string) => void;
 }
+
+const writeToStderr = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOptions): FcHttpHandler {
   const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  const fallbackLog = opts.fallbackLog ?? writeToStderr;
   const authenticators = new WeakMap<Runtime, Authenticator>();
   const authenticatorFor = (rt: Runtime): Authenticator => {
     let a = authenticators.get(rt);
@@ -165,7 +172,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
         const level = response.statusCode >= 500 || notes.some((n) => n.level === 'error') ? 'error' : notes.some((n) => n.level === 'warn') ? 'warn' : 'info';
         runtime.logger[level](response.statusCode >= 500 ? { ...log, ...describeCause(cause) } : log);
       } else {
-        process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) })}\n`);
+        fallbackLog(JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) }));
       }
     } catch {
       // logging must never turn a response into a crash

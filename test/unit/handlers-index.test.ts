@@ -51,9 +51,13 @@ describe('function composition roots (index.ts)', () => {
     await expect(fn.initialize({})).rejects.toThrow('OWNER_ACCOUNT_ID is required');
   });
 
-  it('the handler answers 500 with x-request-id instead of throwing when configuration is bad', async () => {
-    const fn = createHttpFunction(shareRoutes, { runtime: () => createRuntime({}) });
+  it('the handler answers 500 with x-request-id instead of throwing when configuration is bad, and says why in its log line', async () => {
+    const fallback: string[] = [];
+    const fn = createHttpFunction(shareRoutes, { runtime: () => createRuntime({}), fallbackLog: (line) => fallback.push(line) });
     const res = await fn.handler(event('share-request'), { requestId: 'cold-1' });
+    expect(fallback.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'error', requestId: 'cold-1', code: 'Internal', cause: [{ name: 'ConfigError', message: 'REGIONS is required' }] }),
+    ]);
     expect(res).toEqual({
       statusCode: 500,
       headers: { 'content-type': 'application/problem+json', 'x-request-id': 'cold-1', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
