@@ -314,21 +314,55 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(banner(stack));
   }
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    if (!json) process.stderr.write('stopping…\n');
-    stack.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`error while stopping: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
+  onStopSignals({
+    stop: async () => {
+      if (!json) process.stderr.write('stopping… (Ctrl-C again to quit at once)\n');
+      await stack.close();
+    },
+    exit: (code) => process.exit(code),
+    warn: (text) => process.stderr.write(`${text}\n`),
+  });
+}
+
+/** A terminal's Ctrl-C reaches this process twice, a few ms apart: from the terminal, and forwarded by npm. */
+export const SAME_SIGNAL_MS = 300;
+
+export interface StopSignalOptions {
+  /** The graceful stop: servers closed, ports and the data lock released. */
+  readonly stop: () => Promise<void>;
+  readonly exit: (code: number) => void;
+  readonly warn: (text: string) => void;
+  readonly signals?: Pick<NodeJS.EventEmitter, 'on'>;
+  readonly now?: () => number;
+}
+
+/**
+ * SIGINT or SIGTERM stops everything and exits 0 (1 if the stop failed); a second signal, while the
+ * stop runs, exits at once with 128 + the signal number. A repeat within SAME_SIGNAL_MS of the first
+ * is the same Ctrl-C delivered twice, not a second one.
+ */
+export function onStopSignals(opts: StopSignalOptions): void {
+  const signals = opts.signals ?? process;
+  const now = opts.now ?? Date.now;
+  let firstAt: number | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (firstAt === undefined) {
+      firstAt = now();
+      opts.stop().then(
+        () => opts.exit(0),
+        (err: Error) => {
+          opts.warn(`error while stopping: ${err.message}`);
+          opts.exit(1);
+        },
+      );
+      return;
+    }
+    if (now() - firstAt < SAME_SIGNAL_MS) return;
+    opts.warn(`${signal} again: quitting without waiting for the stop`);
+    opts.exit(128 + (signal === 'SIGINT' ? 2 : 15));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  signals.on('SIGINT', () => onSignal('SIGINT'));
+  signals.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

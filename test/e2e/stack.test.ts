@@ -1,7 +1,7 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -245,26 +245,56 @@ describe('npm start failures', () => {
   }, 60_000);
 });
 
-describe('npm start --json', () => {
-  it('prints exactly the one ready line, and stops cleanly on SIGINT', async () => {
+/** `npm start --silent -- --json …` in its own process group, as a terminal would run it; resolves at its ready line. */
+async function npmStart(
+  dataDir: string,
+): Promise<{ child: ChildProcess; ready: Record<string, any>; stdoutLines: string[]; exited: Promise<number | null>; closed: Promise<number | null> }> {
+  const child = spawn('npm', ['start', '--silent', '--', '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
+    cwd: ROOT,
+    // A deployer's shell may export TABLE_PREFIX; the local stack keeps the tables it made.
+    env: { ...process.env, TABLE_PREFIX: 'deployed_' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const closed = new Promise<number | null>((r) => child.once('close', r)); // also after stdout is drained
+  const stdoutLines: string[] = [];
+  const line = await new Promise<string>((resolveLine, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (l) => stdoutLines.push(l));
+    rl.once('line', resolveLine);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+  });
+  return { child, ready: JSON.parse(line) as Record<string, any>, stdoutLines, exited, closed };
+}
+
+/** Whatever is left of the process group (nothing, when the stop worked). */
+const killGroup = (child: ChildProcess): void => {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+const refusesConnections = (url: string): Promise<boolean> =>
+  fetch(url).then(
+    () => false,
+    (err: { cause?: { code?: string } }) => err.cause?.code === 'ECONNREFUSED',
+  );
+
+describe('npm start (the command)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('--json prints exactly the one ready line; Ctrl-C (SIGINT to its process group) stops everything', async () => {
     // Prepare: the real command line, building as npm start does, on a fresh data dir.
-    const dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
-      cwd: ROOT,
-      // A deployer's shell may export TABLE_PREFIX; the local stack keeps the tables it made.
-      env: { ...process.env, TABLE_PREFIX: 'deployed_' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, ready, stdoutLines, closed } = await npmStart(dataDir);
     try {
-      // Act
-      const stdoutLines: string[] = [];
-      const line = await new Promise<string>((resolveLine, reject) => {
-        const rl = createInterface({ input: child.stdout! });
-        rl.on('line', (l) => stdoutLines.push(l));
-        rl.once('line', resolveLine);
-        child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
-      });
-      const ready = JSON.parse(line) as Record<string, any>;
       // Assess
       expect(Object.keys(ready)).toEqual(['url', 'tokens', 'ecs', 'tablestore', 'ownerAccountId', 'regions']);
       expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -275,14 +305,33 @@ describe('npm start --json', () => {
       expect(ready.regions).toEqual(['cn-hangzhou', 'cn-shanghai']);
       const res = await fetch(`${ready.url}/v1/share-requests?status=pending_approval`, { headers: { authorization: `Bearer ${ready.tokens.approver}` } });
       expect(res.status).toBe(200);
-      const exit = new Promise<number | null>((r) => child.once('close', r)); // after stdout is drained
-      child.kill('SIGINT');
-      expect(await exit).toBe(0);
-      // Nothing but the ready line ever reached stdout (function logs go to stderr).
-      expect(stdoutLines).toEqual([line]);
+      // Act: the terminal sends SIGINT to every process of the group (npm forwards its copy too)
+      process.kill(-child.pid!, 'SIGINT');
+      // Assess
+      expect(await closed).toBe(0);
+      expect(stdoutLines).toEqual([stdoutLines[0]]); // nothing but the ready line ever reached stdout
+      expect(await refusesConnections(ready.url)).toBe(true);
+      expect(existsSync(join(dataDir, 'tablestore', 'LOCK'))).toBe(false);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      killGroup(child);
     }
+  }, 120_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s sent to the npm process alone stops everything, and the next start takes the data dir', async (signal) => {
+    // Prepare
+    const { child, ready, exited } = await npmStart(dataDir);
+    try {
+      // Act
+      child.kill(signal);
+      // Assess: npm and the stack under it are gone; ports and the data lock released
+      expect(await exited).toBe(0);
+      expect(await refusesConnections(ready.url)).toBe(true);
+      expect(await refusesConnections(ready.tablestore.endpoint)).toBe(true);
+      expect(existsSync(join(dataDir, 'tablestore', 'LOCK'))).toBe(false);
+    } finally {
+      killGroup(child);
+    }
+    const again = await startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined });
+    await again.close();
   }, 120_000);
 });
