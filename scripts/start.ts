@@ -221,11 +221,42 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 }
 
-function banner(s: Stack): string {
-  const t = s.tokens;
+/** Reads the request id out of a share request's answer (node is there wherever npm start runs). */
+const REQUEST_ID_OF = `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).request.requestId'`;
+
+/**
+ * The shell lines the banner prints, to paste as they are: the exports, then a tour of the API.
+ * test/e2e/stack.test.ts runs exactly these lines in bash.
+ */
+export function shellSession(s: Pick<Stack, 'url' | 'tokens'>): string[] {
   const first = DEMO_IMAGES[0]!;
+  const second = DEMO_IMAGES[1]!;
   const img = `${first.regionId}/${first.imageId}`;
   const partner = DEMO_TARGETS.partner;
+  const json = `-H 'Content-Type: application/json'`;
+  return [
+    `export URL=${s.url}`,
+    ...Object.entries(s.tokens).map(([r, v]) => `export ${r.toUpperCase()}=${v}`),
+    '',
+    `# ask to share (waits for approval), keeping the request's id`,
+    `REQUEST_ID=$(curl -s -X POST $URL/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" ${json} \\`,
+    `  -d '{"accountIds":["${partner}"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}' | ${REQUEST_ID_OF}); echo $REQUEST_ID`,
+    `# the approval queue, then approve`,
+    `curl -s "$URL/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
+    `curl -s -X POST $URL/v1/share-requests/$REQUEST_ID/approve -H "Authorization: Bearer $APPROVER" ${json} -d '{"comment":"ok"}'`,
+    `# live view of one image: shares, drift, quota`,
+    `curl -s $URL/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
+    `# revoke`,
+    `curl -s -X POST $URL/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" ${json} -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
+    `# run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
+    `curl -s -X POST $URL/__emulator/timers/image-share-reconcile/every-10m`,
+    `curl -s "$URL/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
+    `# drain and delete an image (${second.imageName})`,
+    `curl -s -X POST $URL/v1/images/${second.regionId}/${second.imageId}/deletion -H "Authorization: Bearer $ADMIN" ${json} -d '{"mode":"drain","reason":"retired"}'`,
+  ];
+}
+
+function banner(s: Stack): string {
   return [
     '',
     `image-share-governor is running at ${s.url}`,
@@ -236,28 +267,11 @@ function banner(s: Stack): string {
     ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
     `  target accounts     ${Object.values(DEMO_TARGETS).join(', ')}`,
     '',
-    `Tokens (12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}):`,
-    ...Object.entries(t).map(([r, v]) => `  export ${r.toUpperCase()}=${v}`),
+    `Paste into a shell (tokens valid 12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}), then try the API:`,
     '',
-    'Try it:',
-    `  # ask to share (waits for approval)`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" \\`,
-    `    -H 'Content-Type: application/json' -H "Idempotency-Key: demo-1" \\`,
-    `    -d '{"accountIds":["${partner}"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}'`,
-    `  # the approval queue, then approve (use the request id from above)`,
-    `  curl -s "${s.url}/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
-    `  curl -s -X POST ${s.url}/v1/share-requests/<requestId>/approve -H "Authorization: Bearer $APPROVER" -H 'Content-Type: application/json' -d '{"comment":"ok"}'`,
-    `  # live view of one image: shares, drift, quota`,
-    `  curl -s ${s.url}/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
-    `  # revoke`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" -H 'Content-Type: application/json' -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
-    `  # run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
-    `  curl -s -X POST ${s.url}/__emulator/timers/image-share-reconcile/every-10m`,
-    `  curl -s "${s.url}/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
-    `  # drain and delete an image`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/deletion -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d '{"mode":"drain","reason":"retired"}'`,
+    ...shellSession(s).map((line) => (line === '' ? '' : `  ${line}`)),
     '',
-    'Ctrl-C stops everything.',
+    'Ctrl-C (or SIGTERM) stops everything; a second Ctrl-C quits at once.',
     '',
   ].join('\n');
 }

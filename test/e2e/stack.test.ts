@@ -1,14 +1,14 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartError, parseStartOptions, startStack, type Stack } from '../../scripts/start.js';
+import { StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -193,6 +193,81 @@ describe('stack (npm start) end to end', () => {
     expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
     expect((await ecsState()).images.find((i) => i.imageId === DEMO_OUT_OF_BAND_SHARE.imageId && !i.deleted)).toBeUndefined();
   }, 60_000);
+});
+
+/** Runs a shell script the way a user pastes it into bash; resolves with its output (never blocks the stack in this process). */
+function bash(script: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+/** The README's first `sh` block after a heading. */
+function readmeBlock(heading: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const m = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error(`README.md has no sh block under ${heading}`);
+  return m[1]!;
+}
+
+describe('the first hour: what npm start and the README tell a new user to paste', () => {
+  const PROBLEM = 'urn:image-share-governor:error:';
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'isg-first-hour-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("the banner's lines work pasted as they are: share, approve, describe, revoke, reconcile, drain", async () => {
+    // Prepare
+    const stack = await startStack({ port: 0, dataDir: join(dataDir, 'banner'), timers: 'off', log: () => undefined });
+    try {
+      // Act
+      const run = await bash(shellSession(stack).join('\n'));
+      // Assess: every call answered without a problem document, and each step did what it says
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).not.toContain(PROBLEM);
+      const requestId = run.stdout.split('\n')[0]!;
+      expect(requestId).toMatch(/^sr-/);
+      expect(run.stdout).toContain(`{"request":{"requestId":"${requestId}"`);
+      expect(run.stdout).toMatch(/"status":"applied"/);
+      expect(run.stdout).toMatch(/"state":"revoked"/);
+      expect(run.stdout).toMatch(/"status":"(deleted|draining)"/);
+      const runs = stack.runtime.invocations().filter((r) => r.functionName === 'image-share-reconcile' && r.trigger === 'timer');
+      expect(runs.map((r) => r.status)).toEqual(['succeeded']);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
+  it("the README's API examples work as written, with the banner's exports", async () => {
+    // Prepare
+    const stack = await startStack({ port: 0, dataDir: join(dataDir, 'readme'), timers: 'off', build: false, log: () => undefined });
+    try {
+      const exports = shellSession(stack).filter((line) => line.startsWith('export ')).join('\n');
+      // Act
+      const run = await bash(`${exports}\n${readmeBlock('## API')}`);
+      // Assess: the request waited, was approved and applied; the guard refused the still-shared image
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      const [requestId, ...rest] = run.stdout.split('\n');
+      const answers = rest.join('\n').replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+      expect(answers).toEqual([
+        expect.objectContaining({ request: expect.objectContaining({ requestId, status: 'applied', ticket: 'CHG-42', comment: 'approved for the Q1 rollout' }) }),
+        expect.objectContaining({ quota: { limit: 50, used: 1 }, drift: [], public: false, pendingRequests: [] }),
+        expect.objectContaining({ code: 'ImageStillShared', shares: [DEMO_TARGETS.partner] }),
+      ]);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
 });
 
 describe('parseStartOptions', () => {
