@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
-import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
+import { startFcRuntime, type FcRuntime, type HealthCheck, type TimerMode } from '../emulators/fc/runtime.js';
 import { optionValue, parseTimerMode, portOption } from '../emulators/fc/cli.js';
-import { createSdkClient } from '../shared/tablestore/sdk.js';
-import { ensureTables } from '../shared/tablestore/tables.js';
+import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
+import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
 import { DEMO_IMAGES, DEMO_OUT_OF_BAND_SHARE, DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, DEMO_TARGETS, seedDemo } from './demo-seed.js';
@@ -120,6 +120,28 @@ async function checkPortFree(port: number | undefined, what: string): Promise<vo
   }).catch((e: unknown) => portInUse(e, what, port));
 }
 
+/** How long a /healthz check waits for an emulator. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function ecsHealth(endpoint: string): Promise<HealthCheck> {
+  try {
+    const res = await fetch(`http://${endpoint}/__emulator/state`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.ok ? { ok: true } : { ok: false, detail: `the ECS emulator answered ${res.status}` };
+  } catch (err) {
+    return { ok: false, detail: `the ECS emulator does not answer (${(err as Error).message})` };
+  }
+}
+
+async function tablestoreHealth(client: SdkClient): Promise<HealthCheck> {
+  try {
+    const missing = await missingTables(client, TABLE_PREFIX);
+    return missing.length === 0 ? { ok: true } : { ok: false, detail: `tables missing: ${missing.join(', ')}` };
+  } catch (err) {
+    return { ok: false, detail: `the Tablestore emulator does not list its tables (${(err as Error).message})` };
+  }
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = resolve(opts.dataDir ?? join(ROOT, '.data'));
   try {
@@ -153,7 +175,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     closers.push(() => tsServer.close());
 
-    const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role });
+    const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role, requestTimeoutMs: HEALTH_TIMEOUT_MS });
     await ensureTables(client, TABLE_PREFIX, { pollMs: 50 });
     const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: TABLE_PREFIX, credentials: () => role });
     await seedDemo(ecsServer.endpoint, role, store);
@@ -199,6 +221,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       accountId: DEMO_OWNER_ACCOUNT_ID,
       roleCredentials: role,
       timers: opts.timers ?? 'cron',
+      health: async () => ({ ecs: await ecsHealth(ecsServer.endpoint), tablestore: await tablestoreHealth(client) }),
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());

@@ -61,6 +61,12 @@ export function assertValidPrefix(prefix: string): void {
   }
 }
 
+/** The service's tables the instance does not list (none once `ensureTables` has run). */
+export async function missingTables(client: SdkClient, prefix: string): Promise<string[]> {
+  const { tableNames: listed } = await client.listTable({});
+  return Object.values(tableNames(prefix)).filter((name) => !listed.includes(name));
+}
+
 export interface EnsureTablesResult {
   readonly created: readonly string[];
   readonly existing: readonly string[];

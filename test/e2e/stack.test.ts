@@ -94,6 +94,33 @@ describe('stack (npm start) end to end', () => {
     expect(await anonymous.json()).toMatchObject({ code: 'Unauthenticated', status: 401 });
   });
 
+  it('GET /healthz answers 200 without a token while the emulators and tables are up, 503 naming what is down', async () => {
+    // Act
+    const up = await fetch(`${stack.url}/healthz`);
+    // Assess
+    expect(up.status).toBe(200);
+    expect(up.headers.get('cache-control')).toBe('no-store');
+    expect(await up.json()).toEqual({
+      status: 'ok',
+      checks: { functions: { ok: true, detail: '5 functions loaded' }, ecs: { ok: true }, tablestore: { ok: true } },
+    });
+    // Prepare: Tablestore stops answering
+    await fetch(`${stack.tablestore.endpoint}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ operation: 'ListTable', code: 'OTSServerUnavailable', status: 503 }) });
+    try {
+      // Act
+      const down = await fetch(`${stack.url}/healthz`);
+      // Assess
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { ecs: { ok: true }, tablestore: { ok: false, detail: expect.stringContaining('does not list its tables') } },
+      });
+    } finally {
+      await fetch(`${stack.tablestore.endpoint}/__emulator/faults`, { method: 'DELETE' });
+    }
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+  });
+
   it('drains a shared image and deletes it once ECS shows no share', async () => {
     // Prepare
     await requestAndApprove('m-hzdemoapp00001', [DEMO_TARGETS.partner, DEMO_TARGETS.analytics]);
