@@ -3,7 +3,7 @@ import { createRuntime, lazyRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { createHttpHandler } from './handler.js';
 import type { FcHttpHandler, HttpHandlerOptions } from './handler.js';
-import type { Route } from './routes.js';
+import type { AnyRoute } from './routes.js';
 
 export interface HttpFunction {
   readonly handler: FcHttpHandler;
@@ -12,7 +12,7 @@ export interface HttpFunction {
 }
 
 /** Production wiring reads process.env once; tests pass `runtime` (createRuntime(env, overrides)) and may catch `fallbackLog`. */
-export function createHttpFunction(routes: readonly Route[], opts: { runtime?: () => Runtime } & Pick<HttpHandlerOptions, 'fallbackLog'> = {}): HttpFunction {
+export function createHttpFunction(routes: readonly AnyRoute[], opts: { runtime?: () => Runtime } & Pick<HttpHandlerOptions, 'fallbackLog'> = {}): HttpFunction {
   const rt = lazyRuntime(opts.runtime ?? (() => createRuntime(process.env)));
   return { handler: createHttpHandler(routes, { runtime: rt.get, fallbackLog: opts.fallbackLog }), initialize: rt.initialize };
 }
