@@ -2,9 +2,11 @@
 //               [--ecs-port P] [--tablestore-port P] [--no-build]`
 // The whole system on one machine: builds the bundles, starts the ECS and Tablestore emulators
 // (Tablestore data kept under .data/ across restarts), creates the tables, seeds a demo world, mints
-// a signing key (kept under .data/ so tokens survive restarts) and a token per role, and runs every
-// function of s.yaml on one local origin. `--json` prints exactly one line once ready:
-//   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"ownerAccountId":...,"regions":[...]}
+// a signing key (kept under .data/ so tokens survive restarts) and a token per role, starts a local
+// OpenID Provider for the console (emulators/oidc) and runs every function of s.yaml on one local
+// origin. `--json` prints exactly one line once ready:
+//   {"url":...,"tokens":{requester,approver,admin,auditor},"console":{<role>: <sign-in link>},"ecs":{...},
+//    "tablestore":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +16,7 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type HealthCheck, type TimerMode } from '../emulators/fc/runtime.js';
+import { startOidcProvider, type LocalUser } from '../emulators/oidc/index.js';
 import { optionValue, parseTimerMode, portOption } from '../emulators/fc/cli.js';
 import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
@@ -27,6 +30,10 @@ export const LOCAL_AUDIENCE = 'image-share-governor';
 const TABLE_PREFIX = 'isg_';
 const ROLES = ['requester', 'approver', 'admin', 'auditor'] as const;
 type RoleName = (typeof ROLES)[number];
+/** The console's client at the local OpenID Provider. */
+const LOCAL_CONSOLE_CLIENT = 'isg-console-local';
+/** Who a printed token, or a sign-in link, stands for. */
+const demoUser = (role: RoleName): LocalUser => ({ sub: `demo-${role}`, roles: [role] });
 
 export interface StackOptions {
   /** FC runtime port (default 9000; 0 = any free port). */
@@ -47,6 +54,8 @@ export interface StackOptions {
 export interface Stack {
   readonly url: string;
   readonly tokens: Readonly<Record<RoleName, string>>;
+  /** One sign-in link per role: the console, signing in through the local OpenID Provider. */
+  readonly console: Readonly<Record<RoleName, string>>;
   readonly ecs: { readonly service: 'ecs'; readonly endpoint: string };
   readonly tablestore: { readonly service: 'tablestore'; readonly endpoint: string; readonly instance: string; readonly accessKeyId: string; readonly accessKeySecret: string };
   readonly ownerAccountId: string;
@@ -191,7 +200,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         .setIssuedAt()
         .setExpirationTime('12h')
         .sign(privateKey);
-    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await signToken(`demo-${r}`, [r])] as const))) as Record<RoleName, string>;
+    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await signToken(demoUser(r).sub, demoUser(r).roles)] as const))) as Record<RoleName, string>;
+    // The console signs in against this local provider: one user per role, the same key and tokens.
+    const oidc = await startOidcProvider({
+      audience: LOCAL_AUDIENCE,
+      users: Object.fromEntries(ROLES.map((r) => [r, demoUser(r)])),
+      signingKey: key,
+      signAccessToken: (user) => signToken(user.sub, user.roles),
+    });
+    closers.push(() => oidc.close());
 
     // What `s deploy` would read from the deployer's environment, with local values.
     const local: Record<string, string> = {
@@ -209,6 +226,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       JWT_AUDIENCE: LOCAL_AUDIENCE,
       JWT_JWKS: JSON.stringify({ keys: [key.publicJwk] }),
       JWT_JWKS_URL: '',
+      CONSOLE_CLIENT_ID: LOCAL_CONSOLE_CLIENT,
+      CONSOLE_ISSUER: oidc.issuer,
       ...opts.env,
     };
     const runtime = await startFcRuntime({
@@ -225,10 +244,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());
+    const consolePage = `${runtime.url}/console`;
+    oidc.registerClient({ clientId: LOCAL_CONSOLE_CLIENT, redirectUris: [consolePage, consolePage.replace('//127.0.0.1:', '//localhost:')] });
 
     return {
       url: runtime.url,
       tokens,
+      console: Object.fromEntries(ROLES.map((r) => [r, `${consolePage}?login_hint=${r}`])) as Record<RoleName, string>,
       ecs: { service: 'ecs', endpoint: ecsServer.endpoint },
       tablestore: { service: 'tablestore', endpoint: tsServer.endpoint, instance: tsServer.instance, accessKeyId: tsServer.accessKeyId, accessKeySecret: tsServer.accessKeySecret },
       ownerAccountId: DEMO_OWNER_ACCOUNT_ID,
@@ -287,8 +309,12 @@ function banner(s: Stack): string {
     `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
     `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in ${relative(process.cwd(), join(s.dataDir, 'tablestore')) || '.'})`,
     `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
+    `  health              ${s.url}/healthz`,
     ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
     `  target accounts     ${Object.values(DEMO_TARGETS).join(', ')}`,
+    '',
+    'Console: open one sign-in link per role (local sign-in, no password):',
+    ...Object.entries(s.console).map(([r, link]) => `  ${r.padEnd(10)} ${link}`),
     '',
     `Paste into a shell (tokens valid 12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}), then try the API:`,
     '',
@@ -339,26 +365,28 @@ export function parseStartOptions(args: readonly string[]): StartOptions {
 async function main(): Promise<void> {
   const { json, stack: options } = parseStartOptions(process.argv.slice(2));
   if (!json) process.stderr.write('building and starting…\n');
-  const stack = await startStack({
+  const starting = startStack({
     ...options,
     // Function logs go to stderr so stdout carries only the banner (or the one JSON line).
     log: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
   });
-  if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ url: stack.url, tokens: stack.tokens, ecs: stack.ecs, tablestore: stack.tablestore, ownerAccountId: stack.ownerAccountId, regions: stack.regions })}\n`,
-    );
-  } else {
-    process.stdout.write(banner(stack));
-  }
+  // Listening before anything is up: a signal during the start stops what the start brought up.
   onStopSignals({
     stop: async () => {
       if (!json) process.stderr.write('stopping… (Ctrl-C again to quit at once)\n');
-      await stack.close();
+      await (await starting.catch(() => undefined))?.close();
     },
     exit: (code) => process.exit(code),
     warn: (text) => process.stderr.write(`${text}\n`),
   });
+  const stack = await starting;
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ url: stack.url, tokens: stack.tokens, console: stack.console, ecs: stack.ecs, tablestore: stack.tablestore, ownerAccountId: stack.ownerAccountId, regions: stack.regions })}\n`,
+    );
+  } else {
+    process.stdout.write(banner(stack));
+  }
 }
 
 /** A terminal's Ctrl-C reaches this process twice, a few ms apart: from the terminal, and forwarded by npm. */

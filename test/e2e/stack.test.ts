@@ -398,9 +398,10 @@ describe('npm start (the command)', () => {
     const { child, ready, stdoutLines, closed } = await npmStart(dataDir);
     try {
       // Assess
-      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'ecs', 'tablestore', 'ownerAccountId', 'regions']);
+      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'console', 'ecs', 'tablestore', 'ownerAccountId', 'regions']);
       expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(Object.keys(ready.tokens)).toEqual(['requester', 'approver', 'admin', 'auditor']);
+      expect(ready.console).toEqual(Object.fromEntries(['requester', 'approver', 'admin', 'auditor'].map((r) => [r, `${ready.url}/console?login_hint=${r}`])));
       expect(ready.ecs).toEqual({ service: 'ecs', endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
       expect(ready.tablestore).toEqual({ service: 'tablestore', endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), instance: 'local', accessKeyId: expect.any(String), accessKeySecret: expect.any(String) });
       expect(ready.ownerAccountId).toMatch(/^[0-9]{16}$/);

@@ -9,6 +9,7 @@ import { unshareRoutes } from '../../functions/unshare/routes.js';
 import { describeRoutes } from '../../functions/describe/routes.js';
 import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
 import { createHttpFunction } from '../../shared/http/function.js';
+import { isPublicRoute } from '../../shared/http/routes.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { event } from '../fixtures/events.js';
 
@@ -18,11 +19,13 @@ describe('function composition roots (index.ts)', () => {
     ['unshare', unshare, unshareRoutes],
     ['describe', describeFn, describeRoutes],
     ['delete-guard', deleteGuard, deleteGuardRoutes],
-  ])('%s exports handler, initialize and its route table, building nothing at import', (_, mod, table) => {
+  ])('%s exports handler, initialize and its route table, building nothing at import', (name, mod, table) => {
     expect(Object.keys(mod).sort()).toEqual(['handler', 'initialize', 'routes']);
     expect(typeof mod.handler).toBe('function');
     expect(typeof mod.initialize).toBe('function');
-    expect(mod.routes).toBe(table);
+    // The API routes, and (describe only) the console's public routes after them.
+    expect(mod.routes.filter((r) => !isPublicRoute(r))).toEqual(table);
+    expect(mod.routes.filter(isPublicRoute).map((r) => r.path)).toEqual(name === 'describe' ? ['/console', '/console/', '/console/settings.json', '/console/assets/{file}'] : []);
   });
 
   it('createRuntime builds the real adapters without touching the network, and no FC invoker', async () => {
