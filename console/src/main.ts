@@ -113,6 +113,8 @@ function start(settings: Settings, session: Session): void {
     if (turn === rendering && !shell.signal.aborted) show(main, content);
   };
   window.addEventListener('hashchange', () => void route(), { signal: shell.signal });
+  // A click on the view already shown loads it again (the address does not change, so no hashchange).
+  for (const a of links) a.addEventListener('click', () => a.getAttribute('href') === location.hash && void route(), { signal: shell.signal });
   void route();
 }
 

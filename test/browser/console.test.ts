@@ -115,6 +115,9 @@ describe('console in Chromium', () => {
     await expect.poll(() => card.getByRole('status').textContent()).toBe(`Approved and applied: ${DEMO_TARGETS.partner} (active).`);
     expect(await card.getByRole('button').count()).toBe(0);
     expect(await ecsShares('m-hzdemobase0001')).toContain(DEMO_TARGETS.partner);
+    // Act + Assess: the queue, loaded again from its link, no longer holds the decided request
+    await page.getByRole('link', { name: 'Approval queue' }).click();
+    await expect.poll(() => card.count()).toBe(0);
     await page.close();
   });
 
