@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { httpFunctions } from '../shared/http/openapi.js';
+import { HTTP_FUNCTIONS } from '../functions/registry.js';
 
 export interface ConsoleAsset {
   /** Path under the console folder, e.g. `assets/console-3FZ7K2QX.js`. */
@@ -17,10 +17,8 @@ export interface ConsoleAsset {
 }
 
 /** operationId → the roles allowed to call it, for every API route of every function. */
-export async function operationRoles(): Promise<Record<string, readonly string[]>> {
-  const functions = await httpFunctions();
-  return Object.fromEntries(functions.flatMap((fn) => fn.routes.map((r) => [r.operationId, r.roles] as const)));
-}
+export const operationRoles = (): Record<string, readonly string[]> =>
+  Object.fromEntries(HTTP_FUNCTIONS.flatMap((fn) => fn.routes.map((r) => [r.operationId, r.roles] as const)));
 
 export async function buildConsole(opts: { root: string; outDir: string }): Promise<ConsoleAsset[]> {
   const root = resolve(opts.root);
@@ -40,7 +38,7 @@ export async function buildConsole(opts: { root: string; outDir: string }): Prom
     legalComments: 'none',
     logLevel: 'silent',
     write: false,
-    define: { __OPERATION_ROLES__: JSON.stringify(await operationRoles()) },
+    define: { __OPERATION_ROLES__: JSON.stringify(operationRoles()) },
   });
   const script = result.outputFiles.find((f) => f.path.endsWith('.js'))!;
   const style = result.outputFiles.find((f) => f.path.endsWith('.css'))!;

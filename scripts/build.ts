@@ -1,8 +1,7 @@
-// `npm run build`: one small bundle per function declared in s.yaml.
+// `npm run build`: one small bundle per function of the registry (functions/registry.ts).
 //
-// For every fc3 resource, `code: ./dist/<name>` + `handler: <file>.<export>` means the entry
-// functions/<name>/<file>.ts is bundled to dist/<name>/<file>.js — the exact file FC loads, and the
-// exact file `npm start` runs. CommonJS for Node 20, minified, tree-shaken, no source maps unless
+// Each entry functions/<resource>/index.ts is bundled to dist/<resource>/index.js — the file s.yaml's
+// `code: ./dist/<resource>` + `handler: index.handler` makes FC load, and the file `npm start` runs. CommonJS for Node 20, minified, tree-shaken, no source maps unless
 // `--sourcemap` (then an external .map beside the bundle, mapped to the TypeScript sources; `s deploy`
 // uploads the whole folder, map included).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
@@ -23,9 +22,9 @@
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { declaredFunctions, splitHandler } from '../emulators/fc/spec.js';
+import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
 import { buildConsole, type ConsoleAsset } from './build-console.js';
 import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
 import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
@@ -46,9 +45,11 @@ export interface BuiltFunction {
 export const CONSOLE_FUNCTION = 'describe';
 
 export interface BuildOptions {
-  /** Repository root (holds s.yaml and functions/). */
+  /** Repository root (holds functions/). */
   readonly root?: string;
-  /** Where bundles go; default: the `code` folders s.yaml declares. A different dir keeps the layout `<outDir>/<name>/`. */
+  /** What to build; default the registry. */
+  readonly functions?: readonly Pick<FunctionEntry, 'resource' | 'functionName'>[];
+  /** Where bundles go, as `<outDir>/<resource>/index.js`; default `<root>/dist`. */
   readonly outDir?: string;
   readonly sourcemap?: boolean;
   /** Collect output bytes per package. */
@@ -124,15 +125,14 @@ function bytesByPackage(metafiles: readonly Metafile[]): [string, number][] {
 
 export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunction[]> {
   const root = resolve(opts.root ?? defaultRoot);
-  const declared = declaredFunctions(join(root, 's.yaml')).filter((f) => !opts.only || opts.only.includes(f.resource));
+  const selected = (opts.functions ?? FUNCTIONS).filter((f) => !opts.only || opts.only.includes(f.resource));
   const built: BuiltFunction[] = [];
-  for (const fn of declared) {
-    const name = basename(fn.codeDir);
-    const { file } = splitHandler(fn.handler);
-    const entry = join(root, 'functions', name, `${file}.ts`);
-    if (!existsSync(entry)) throw new Error(`${fn.resource}: entry ${relative(root, entry)} does not exist (s.yaml code ${relative(root, fn.codeDir)}, handler ${fn.handler})`);
-    const outFolder = opts.outDir ? join(resolve(opts.outDir), name) : fn.codeDir;
-    const outfile = join(outFolder, `${file}.js`);
+  for (const fn of selected) {
+    const name = fn.resource;
+    const entry = join(root, 'functions', name, `${ENTRY.file}.ts`);
+    if (!existsSync(entry)) throw new Error(`${fn.resource}: entry ${relative(root, entry)} does not exist`);
+    const outFolder = join(resolve(opts.outDir ?? join(root, 'dist')), name);
+    const outfile = join(outFolder, `${ENTRY.file}.js`);
     const common: EsbuildOptions = {
       bundle: true,
       platform: 'node',

@@ -1,5 +1,5 @@
 // `npm start -- [--port 9000] [--json] [--timers cron|off|every:30s] [--data-dir .data]
-//               [--ecs-port P] [--tablestore-port P] [--no-build]`
+//               [--ecs-port P] [--tablestore-port P] [--event-format http-trigger|apigateway] [--no-build]`
 // The whole system on one machine: builds the bundles, starts the ECS and Tablestore emulators
 // (Tablestore data kept under .data/ across restarts), creates the tables, seeds a demo world, mints
 // a signing key (kept under .data/ so tokens survive restarts) and a token per role, starts a local
@@ -16,8 +16,9 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type HealthCheck, type TimerMode } from '../emulators/fc/runtime.js';
+import { optionValue, parseEventFormat, parseTimerMode, portOption } from '../emulators/fc/cli.js';
+import type { HttpEventFormat } from '../emulators/fc/http-event.js';
 import { startOidcProvider, type LocalUser } from '../emulators/oidc/index.js';
-import { optionValue, parseTimerMode, portOption } from '../emulators/fc/cli.js';
 import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
@@ -43,6 +44,8 @@ export interface StackOptions {
   /** Where Tablestore data, the signing key and the role keys live (default <repo>/.data). */
   readonly dataDir?: string;
   readonly timers?: TimerMode;
+  /** How requests reach the HTTP functions: their HTTP triggers (default) or API Gateway's event-function events. */
+  readonly eventFormat?: HttpEventFormat;
   /** Build the bundles first (default true). */
   readonly build?: boolean;
   /** Function output (default stderr). */
@@ -241,6 +244,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       roleCredentials: role,
       timers: opts.timers ?? 'cron',
       health: async () => ({ ecs: await ecsHealth(ecsServer.endpoint), tablestore: await tablestoreHealth(client) }),
+      ...(opts.eventFormat ? { httpEventFormat: opts.eventFormat } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());
@@ -331,7 +335,7 @@ interface StartOptions {
 }
 
 const FLAGS = new Set(['--json', '--no-build']);
-const VALUED = new Set(['--port', '--timers', '--data-dir', '--ecs-port', '--tablestore-port']);
+const VALUED = new Set(['--port', '--timers', '--data-dir', '--ecs-port', '--tablestore-port', '--event-format']);
 
 /** The command line, checked whole: an unknown option or a stray word is an error, not ignored. */
 export function parseStartOptions(args: readonly string[]): StartOptions {
@@ -342,6 +346,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions {
       else if (!FLAGS.has(a)) throw new Error(`unknown ${a.startsWith('--') ? 'option' : 'argument'} ${a}; known: ${[...VALUED, ...FLAGS].join(', ')}`);
     }
     const timers = optionValue(args, '--timers');
+    const eventFormat = optionValue(args, '--event-format');
     const dataDir = optionValue(args, '--data-dir');
     const port = portOption(args, '--port');
     const ecsPort = portOption(args, '--ecs-port');
@@ -354,6 +359,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions {
         ...(tablestorePort !== undefined ? { tablestorePort } : {}),
         ...(dataDir !== undefined ? { dataDir } : {}),
         ...(timers !== undefined ? { timers: parseTimerMode(timers) } : {}),
+        ...(eventFormat !== undefined ? { eventFormat: parseEventFormat(eventFormat) } : {}),
         build: !args.includes('--no-build'),
       },
     };

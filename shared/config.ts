@@ -24,7 +24,7 @@ export interface Config {
     readonly protocol: 'https' | 'http';
     readonly connectTimeoutMs: number;
     readonly readTimeoutMs: number;
-    /** Requests per second per ECS API and region (token bucket); key `*` is the default. */
+    /** Requests per second per ECS API and region (sliding window, shared/rate-limit.ts); key `*` is the default. */
     readonly ratePerApi: Readonly<Record<string, number>>;
   };
   readonly tablestore: {

@@ -7,6 +7,10 @@ export interface Credentials {
   readonly securityToken?: string;
 }
 
+/** Adapters keep an SDK client while the credentials stay the same and build a new one when they change. */
+export const sameCredentials = (a: Credentials, b: Credentials): boolean =>
+  a.accessKeyId === b.accessKeyId && a.accessKeySecret === b.accessKeySecret && a.securityToken === b.securityToken;
+
 /** Adapters ask for credentials at call time, so a refreshed STS token is picked up at once. */
 export type CredentialsSource = () => Credentials;
 

@@ -188,7 +188,7 @@ export const ENVIRONMENT = {
     deployDefault: `*=${DEFAULT_ECS_RATE}`,
     meaning:
       'requests/s per ECS API and region, e.g. `*=10,DescribeImageSharePermission=20` (an entry for one API keeps `*` for the others). ' +
-      "Set it about 20% below the account's ECS quota for that API: the token buckets space calls evenly, but a stalled event loop can bunch them",
+      "Set it about 20% below the account's ECS quota for that API: the limiter never starts more than that many calls of an API in any second, but network delays can bunch their arrival",
   }),
   TABLESTORE_ENDPOINT: define<string>({
     schema: { type: 'string', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' },

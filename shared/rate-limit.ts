@@ -1,7 +1,14 @@
-// Client-side rate limiting for ECS: one token bucket per (API, region), because ECS counts its
-// limits per API, per region and per account. Plugged into the ECS adapter's `beforeCall` hook so
-// every attempt (retries included) waits for a token. Time and sleeping are injected so tests can
-// drive the buckets with a manual clock.
+// Client-side rate limiting for ECS (and the other Alibaba Cloud RPC products the adapters call): one
+// limiter per (API, region), because the services count their limits per API, per region and per
+// account. Plugged into an adapter's `beforeCall` hook so every attempt (retries included) waits for
+// its turn. Time and sleeping are injected so tests drive the limiters with a manual clock.
+//
+// The limit is a sliding window, not a token bucket: a call goes at once unless `rate` calls already
+// started within the last second, and then waits only until the oldest of them is a second old. An
+// isolated call is never delayed, a burst of up to `rate` calls goes at once, and no one-second window
+// (sliding, so fixed ones too) ever holds more than `rate` starts. A token bucket cannot promise both:
+// with a burst above one it lets `burst + rate` calls into some second; with a burst of one it spaces
+// even an isolated pair by 1/rate.
 
 export interface TimeSource {
   /** Milliseconds on a monotonic-enough scale (Date.now in production). */
@@ -15,37 +22,38 @@ export const realTime: TimeSource = {
 };
 
 /**
- * A token bucket refilled continuously at `ratePerSecond`, holding at most `capacity` tokens.
- * Waiters are served strictly in arrival order: each reservation books the next free slot, so a
- * burst of callers is spread evenly instead of stampeding when tokens return.
+ * At most `limit` starts within any `windowMs`. Each reservation books the earliest start the window
+ * allows, in arrival order, so concurrent callers queue fairly instead of stampeding.
  */
-export class TokenBucket {
-  private tokens: number;
-  private lastRefillMs: number;
+export class SlidingWindow {
+  /** Booked start times of the last `limit` reservations, oldest first (never decreasing). */
+  private readonly starts: number[] = [];
 
   constructor(
-    readonly ratePerSecond: number,
-    readonly capacity: number,
+    readonly limit: number,
+    readonly windowMs: number,
     private readonly time: TimeSource,
   ) {
-    if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be > 0');
-    if (!(capacity >= 1)) throw new RangeError('capacity must be >= 1');
-    this.tokens = capacity;
-    this.lastRefillMs = time.nowMs();
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be an integer >= 1');
+    if (!(windowMs > 0)) throw new RangeError('windowMs must be > 0');
   }
 
-  /**
-   * Books one token and returns how long the caller must wait before using it (0 = now). Tokens may
-   * go negative: that is the queue of callers already promised a future slot.
-   */
+  /** A window sized from a rate per second: `rate` starts per second, one per 1/rate s below 1/s. */
+  static forRate(ratePerSecond: number, time: TimeSource): SlidingWindow {
+    if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be > 0');
+    // A fraction above 1/s rounds down: 2.5/s allows 2 per second, never 3 in one second.
+    const limit = Math.max(1, Math.floor(ratePerSecond));
+    return new SlidingWindow(limit, Math.max(1000, (1000 * limit) / ratePerSecond), time);
+  }
+
+  /** Books one start and returns how long the caller must wait before it (0 = now). */
   reserve(): number {
     const now = this.time.nowMs();
-    const elapsed = Math.max(0, now - this.lastRefillMs);
-    this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.ratePerSecond) / 1000);
-    this.lastRefillMs = now;
-    this.tokens -= 1;
-    if (this.tokens >= 0) return 0;
-    return Math.ceil((-this.tokens * 1000) / this.ratePerSecond);
+    const oldest = this.starts.length >= this.limit ? (this.starts[this.starts.length - this.limit] as number) : undefined;
+    const start = oldest === undefined ? now : Math.max(now, oldest + this.windowMs);
+    this.starts.push(start);
+    if (this.starts.length > this.limit) this.starts.shift();
+    return start - now;
   }
 
   /** Resolves once the caller may make one call. */
@@ -58,17 +66,12 @@ export class TokenBucket {
 export interface RateLimiterOptions {
   /** Requests per second per API; key `*` is the default for APIs not listed. Absent/0 = unlimited. */
   readonly ratePerApi: Readonly<Record<string, number>>;
-  /**
-   * Bucket size. 1 (the default) spaces calls evenly at 1/rate seconds, so no one-second window
-   * (fixed or sliding) ever sees more than `rate` calls plus the one on its edge.
-   */
-  readonly burst?: number;
   readonly time?: TimeSource;
 }
 
-/** Token buckets per (API, region), created on first use. */
+/** Sliding windows per (API, region), created on first use. */
 export class RateLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly windows = new Map<string, SlidingWindow>();
   private readonly time: TimeSource;
 
   constructor(private readonly options: RateLimiterOptions) {
@@ -81,16 +84,16 @@ export class RateLimiter {
     return rate !== undefined && rate > 0 ? rate : undefined;
   }
 
-  /** Waits for a token of (action, region); the shape of the ECS adapter's `beforeCall` hook. */
+  /** Waits for a turn of (action, region); the shape of an adapter's `beforeCall` hook. */
   readonly acquire = async (action: string, regionId: string): Promise<void> => {
     const rate = this.rateFor(action);
     if (rate === undefined) return;
     const key = `${action}\u0000${regionId}`;
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      bucket = new TokenBucket(rate, Math.max(1, this.options.burst ?? 1), this.time);
-      this.buckets.set(key, bucket);
+    let window = this.windows.get(key);
+    if (!window) {
+      window = SlidingWindow.forRate(rate, this.time);
+      this.windows.set(key, window);
     }
-    await bucket.take();
+    await window.take();
   };
 }

@@ -1,10 +1,22 @@
 /**
- * The fault rules both emulators keep: which injected faults fire for one call, matched by the call
+ * The fault rules every emulator keeps: which injected faults fire for one call, matched by the call
  * they target, the injections they have left and a probability drawn from the emulator's random source.
  * What a fired rule does (its error, its latency, when it answers) stays with each emulator.
  */
 
-/** What a fault injected through either emulator's admin API can say besides its target. */
+/** mulberry32: a small, fast, seedable generator; plenty for deciding injected faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a fault injected through any emulator's admin API can say besides its target. */
 export interface InjectedFault {
   code?: string;
   status?: number;
@@ -13,6 +25,16 @@ export interface InjectedFault {
   count?: number;
   latencyMs?: number;
 }
+
+/** The admin schema of InjectedFault's fields, for the fault routes that accept them. */
+export const INJECTED_FAULT_PROPERTIES = {
+  code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
+  status: { type: 'integer', minimum: 400, maximum: 599 },
+  message: { type: 'string', maxLength: 1024 },
+  probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  count: { type: 'integer', minimum: 1 },
+  latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+} as const;
 
 export interface FaultMatch {
   /** The action or operation the rule hits; undefined hits every call. */

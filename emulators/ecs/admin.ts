@@ -3,8 +3,10 @@
  * make shares "out of band", inject faults, set flow control, read state and the call log, reset.
  * Loopback callers only. Bodies are validated by schemas compiled once at load.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment, removeFaultRoute } from '../common/admin.js';
+import { INJECTED_FAULT_PROPERTIES } from '../common/faults.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -36,11 +38,6 @@ export interface AdminDependencies {
   now: () => Date;
   /** Forget everything that is not in the store (nonces, call log, faults, limits). */
   resetRuntime: () => void;
-}
-
-export interface AdminResponse {
-  status: number;
-  body?: unknown;
 }
 
 const ACCOUNT_ID = { type: 'string', pattern: '^[0-9]{16}$' } as const;
@@ -120,12 +117,7 @@ const schemas = {
     additionalProperties: false,
     properties: {
       action: ACTION,
-      code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,127}$' },
-      status: { type: 'integer', minimum: 400, maximum: 599 },
-      message: { type: 'string', maxLength: 1024 },
-      probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      count: { type: 'integer', minimum: 1 },
-      latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      ...INJECTED_FAULT_PROPERTIES,
       phase: { enum: ['before', 'after'] },
       format: { enum: ['json', 'html'] },
     },
@@ -186,29 +178,8 @@ export interface ThrottleBody {
 type FaultBody = FaultInput;
 export type StateBody = ReturnType<typeof stateOf>;
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((error) => `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}${
-      error.keyword === 'additionalProperties' ? `: ${String(error.params['additionalProperty'])}` : ''
-    }`)
-    .join('; ');
-}
-
-const fail = (status: number, message: string): AdminResponse => ({ status, body: { error: message } });
-
-type Parsed<T> = { ok: true; body: T } | { ok: false; response: AdminResponse };
-
 function parseBody<T>(raw: Buffer, kind: keyof typeof schemas): Parsed<T> {
-  let value: unknown;
-  try {
-    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { ok: false, response: fail(400, 'request body is not valid JSON') };
-  }
-  if (value === undefined) return { ok: false, response: fail(400, 'request body is required') };
-  const validate = validators[kind];
-  if (!validate(value)) return { ok: false, response: fail(400, `invalid ${kind}: ${describeErrors(validate.errors)}`) };
-  return { ok: true, body: value as T };
+  return parseJsonBody<T>(raw, validators[kind], kind);
 }
 
 function toTagList(tags: Record<string, string> | undefined): Array<{ key: string; value: string }> {
@@ -337,15 +308,6 @@ function setThrottle(deps: AdminDependencies, raw: Buffer): AdminResponse {
   return { status: 200, body: { action: body.action ?? null, qps: body.qps } };
 }
 
-/** A path segment, percent-decoded; undefined when its escapes are malformed. */
-function pathSegment(raw: string | undefined): string | undefined {
-  try {
-    return decodeURIComponent(raw ?? '');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Routes one admin request. Never throws for client mistakes. */
 export function handleAdmin(deps: AdminDependencies, method: string, pathname: string, raw: Buffer): AdminResponse {
   const route = `${method} ${pathname}`;
@@ -386,11 +348,5 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     if (regionId === undefined || imageId === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
     return patchImage(deps, regionId, imageId, raw);
   }
-  const faultRoute = /^\/__emulator\/faults\/([^/]+)$/.exec(pathname);
-  if (faultRoute && method === 'DELETE') {
-    const id = pathSegment(faultRoute[1]);
-    if (id === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
-    return deps.faults.remove(id) ? { status: 204 } : fail(404, 'no such fault');
-  }
-  return fail(404, `no admin route ${route}`);
+  return removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ?? fail(404, `no admin route ${route}`);
 }

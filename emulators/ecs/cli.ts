@@ -4,11 +4,11 @@
  * SIGINT/SIGTERM, then closes cleanly.
  */
 import { parseArgs } from 'node:util';
+import { closeOnSignal, exitWithUsageError, listenFailure } from '../common/cli.js';
 import { startEcsEmulator } from './index.js';
 
 function fail(message: string): never {
-  process.stderr.write(`ecs emulator: ${message}\n`);
-  process.exit(2);
+  return exitWithUsageError('ecs', message);
 }
 
 function readOptions(): { port: number; host: string; seed: number | undefined } {
@@ -40,21 +40,10 @@ async function main(): Promise<void> {
   try {
     emulator = await startEcsEmulator({ port, host, seed });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is already in use; pick another --port (0 picks a free one)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on host ${host}`);
-    if (code === 'EACCES') fail(`not allowed to listen on port ${port}`);
-    fail(`cannot start: ${(error as Error).message}`);
+    fail(listenFailure(error, port, host));
   }
   process.stdout.write(`${JSON.stringify({ service: 'ecs', endpoint: emulator.endpoint })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(() => emulator.close());
 }
 
 void main();

@@ -2,7 +2,7 @@
  * ECS API emulator: answers the real `@alicloud/ecs20140526` SDK for DescribeImages,
  * DescribeImageSharePermission, ModifyImageSharePermission and DeleteImage, plus admin routes.
  */
-import type { AddressInfo } from 'node:net';
+import { closer, listen } from '../common/http.js';
 import { EcsEmulator, type EcsEmulatorOptions } from './server.js';
 
 export interface StartEcsEmulatorOptions extends EcsEmulatorOptions {
@@ -20,30 +20,8 @@ export interface RunningEcsEmulator {
 
 export async function startEcsEmulator(options: StartEcsEmulatorOptions = {}): Promise<RunningEcsEmulator> {
   const emulator = new EcsEmulator(options);
-  const server = emulator.server;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: `${shownHost}:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // SDK clients keep connections alive; don't let them hold the close open.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  const endpoint = await listen(emulator.server, options.port ?? 0, options.host ?? '127.0.0.1');
+  return { endpoint, close: closer(emulator.server) };
 }
 
 export { EcsEmulator, type EcsEmulatorOptions } from './server.js';

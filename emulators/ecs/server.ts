@@ -5,7 +5,9 @@
  * injected faults and finally the operation.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { seededRandom } from '../common/faults.js';
+import { createEmulatorServer } from '../common/http.js';
 import { type AdminDependencies, type CallRecord, handleAdmin } from './admin.js';
 import { EcsApiError, ecsErrors } from './errors.js';
 import { FaultInjector, FlowControl } from './faults.js';
@@ -21,18 +23,6 @@ export interface EcsEmulatorOptions {
   random?: () => number;
   /** Seed for a reproducible built-in generator when `random` is not given. */
   seed?: number;
-}
-
-/** mulberry32: a small, fast, seedable generator; plenty for deciding injected faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** ECS rejects requests signed more than 15 minutes from its own clock. */
@@ -69,11 +59,6 @@ class NonceCache {
     this.expiries.clear();
     this.nextSweepMs = 0;
   }
-}
-
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -121,52 +106,11 @@ export class EcsEmulator {
         this.calls.length = 0;
       },
     };
-    this.server = createServer((request, response) => {
-      this.route(request, response).catch((error: unknown) => {
-        process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'ecs emulator failure', error: String(error) })}\n`);
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: 'internal emulator error' }));
-      });
+    this.server = createEmulatorServer({
+      service: 'ecs',
+      admin: (method, pathname, body) => handleAdmin(this.admin, method, pathname, body),
+      api: (request, response, url) => this.routeApi(request, response, url),
     });
-    this.server.keepAliveTimeout = 5_000;
-  }
-
-  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let url: URL | undefined;
-    try {
-      url = new URL(request.url ?? '/', 'http://emulator.local');
-    } catch {
-      // A request target the URL parser refuses (e.g. `http://[`): no such API, not a crash.
-      url = undefined;
-    }
-    if (url && (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/'))) {
-      await this.routeAdmin(request, response, url.pathname);
-      return;
-    }
-    await this.routeApi(request, response, url);
-  }
-
-  private async routeAdmin(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
-    const send = (status: number, body?: unknown) => {
-      if (body === undefined) {
-        response.writeHead(status).end();
-      } else {
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      }
-    };
-    if (!isLoopback(request.socket.remoteAddress)) {
-      send(403, { error: 'admin routes answer loopback callers only' });
-      return;
-    }
-    let raw: Buffer;
-    try {
-      raw = await readBody(request);
-    } catch {
-      send(400, { error: 'request body too large or unreadable' });
-      return;
-    }
-    const result = handleAdmin(this.admin, request.method ?? 'GET', pathname, raw);
-    send(result.status, result.body);
   }
 
   private async routeApi(request: IncomingMessage, response: ServerResponse, url: URL | undefined): Promise<void> {

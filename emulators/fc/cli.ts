@@ -1,5 +1,5 @@
 // `npm run emulator:fc -- [--port 9000] [--host H] [--spec s.yaml] [--timers cron|off|every:30s]
-//                          [--account-id 16 digits] [--max-instances N]`
+//                          [--account-id 16 digits] [--max-instances N] [--event-format http-trigger|apigateway]`
 // Runs the functions of s.yaml from their built bundles (run `npm run build` first). `${env('X')}`
 // in s.yaml reads this process's environment. The role keys come from ALIBABA_CLOUD_ACCESS_KEY_ID /
 // _SECRET / _SECURITY_TOKEN, or are generated. Prints one JSON line once ready:
@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HttpEventFormat } from './http-event.js';
 import { startFcRuntime, type TimerMode } from './runtime.js';
 
 export function parseTimerMode(text: string): TimerMode {
@@ -17,6 +18,11 @@ export function parseTimerMode(text: string): TimerMode {
   const everyMs = m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
   if (everyMs < 100) throw new Error('--timers every: must be at least 100ms');
   return { everyMs };
+}
+
+export function parseEventFormat(text: string): HttpEventFormat {
+  if (text === 'http-trigger' || text === 'apigateway') return text;
+  throw new Error(`--event-format must be http-trigger or apigateway, got "${text}"`);
 }
 
 /** The value after `name` in a command line, if the option is given; throws when it has none. */
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
     accountId,
     roleCredentials: role,
     timers: parseTimerMode(optionValue(args, '--timers') ?? 'cron'),
+    httpEventFormat: parseEventFormat(optionValue(args, '--event-format') ?? 'http-trigger'),
     ...(maxInstances ? { maxInstances: Number(maxInstances) } : {}),
   });
   console.log(JSON.stringify({ service: 'fc', url: rt.url, accountId, ...role }));

@@ -1,4 +1,6 @@
-// The FC 3.0 HTTP trigger event built from a Node request, and the handler's answer written back.
+// The event an HTTP-served function receives, built from a Node request: FC 3.0's HTTP trigger event,
+// or the event API Gateway hands an event function; and the handler's answer written back (the same
+// {statusCode, headers, body, isBase64Encoded} object in both wirings).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -51,18 +53,13 @@ function safeDecode(s: string): string {
   }
 }
 
-export function buildHttpEvent(
-  req: IncomingMessage,
-  body: Buffer,
-  opts: { requestId: string; accountId: string; region: string; domainPrefix: string; now?: number },
-): FcHttpEvent {
-  const now = opts.now ?? Date.now();
+/** How a request reaches an HTTP-served function: through its HTTP trigger, or from API Gateway as an event function. */
+export type HttpEventFormat = 'http-trigger' | 'apigateway';
+
+/** The request's headers (canonical case, repeats joined with commas), query (decoded, repeats joined) and raw path. */
+function requestParts(req: IncomingMessage): { rawPath: string; headers: Record<string, string>; query: Record<string, string> } {
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
-  const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
-
-  // Repeated headers and query keys arrive joined with commas.
   const headers: Record<string, string> = {};
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -70,16 +67,44 @@ export function buildHttpEvent(
     headers[name] = name in headers ? `${headers[name]},${raw[i + 1]!}` : raw[i + 1]!;
   }
   const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(rawQuery)) query[k] = k in query ? `${query[k]},${v}` : v;
+  for (const [k, v] of new URLSearchParams(q >= 0 ? rawUrl.slice(q + 1) : '')) query[k] = k in query ? `${query[k]},${v}` : v;
+  return { rawPath: q >= 0 ? rawUrl.slice(0, q) : rawUrl, headers, query };
+}
 
-  const contentType = req.headers['content-type'];
-  const textual = isTextual(contentType, body);
+/** The body as FC and API Gateway carry it: UTF-8 text for textual types, else base64. */
+function bodyParts(req: IncomingMessage, body: Buffer): { body: string; isBase64Encoded: boolean } {
+  const textual = isTextual(req.headers['content-type'], body);
+  return { body: textual ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !textual };
+}
+
+/** The event API Gateway hands an FC event function (its documented JSON event). */
+export interface ApiGatewayEvent {
+  path: string;
+  httpMethod: string;
+  headers: Record<string, string>;
+  queryParameters: Record<string, string>;
+  pathParameters: Record<string, string>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+export function buildApiGatewayEvent(req: IncomingMessage, body: Buffer, pathParameters: Record<string, string>): ApiGatewayEvent {
+  const { rawPath, headers, query } = requestParts(req);
+  return { path: rawPath, httpMethod: (req.method ?? 'GET').toUpperCase(), headers, queryParameters: query, pathParameters, ...bodyParts(req, body) };
+}
+
+export function buildHttpEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  opts: { requestId: string; accountId: string; region: string; domainPrefix: string; now?: number },
+): FcHttpEvent {
+  const now = opts.now ?? Date.now();
+  const { rawPath, headers, query } = requestParts(req);
   const hostHeader = req.headers.host ?? '127.0.0.1';
   return {
     version: 'v1',
     rawPath,
-    body: textual ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !textual,
+    ...bodyParts(req, body),
     headers,
     ...(Object.keys(query).length > 0 ? { queryParameters: query } : {}),
     requestContext: {

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AuthFailure, verifyAcs3, verifyFcRequest, verifyJwtTrigger, type AccessKey, type JwtAuthConfig } from './auth.js';
 import { nextFire, parseSchedule } from './cron.js';
-import { buildHttpEvent, newRequestId, writeFunctionError, writeHandlerResponse, type HandlerValue } from './http-event.js';
+import { buildApiGatewayEvent, buildHttpEvent, newRequestId, writeFunctionError, writeHandlerResponse, type HandlerValue, type HttpEventFormat } from './http-event.js';
 import { FunctionPool, type InvocationContext, type InvokeOutcome, type RouteDecl } from './instance.js';
 import { loadProjectSpec, type Env, type FunctionSpec, type HttpTriggerSpec, type TimerTriggerSpec } from './spec.js';
 
@@ -42,6 +42,12 @@ export interface FcRuntimeOptions {
   readonly log?: (functionName: string, line: string) => void;
   /** Route tables for bundles that export none, by function name. */
   readonly routes?: Readonly<Record<string, readonly RouteDecl[]>>;
+  /**
+   * `http-trigger` (default): HTTP requests reach the functions through their HTTP triggers, with the
+   * FC 3.0 HTTP event. `apigateway`: as API Gateway calls event functions, with its JSON event; the
+   * triggers' authType does not apply (API Gateway invokes the function, not the trigger URL).
+   */
+  readonly httpEventFormat?: HttpEventFormat;
   /** What GET /healthz checks besides the runtime itself (e.g. the services the functions use), by name. */
   readonly health?: () => Promise<Readonly<Record<string, HealthCheck>>>;
 }
@@ -407,9 +413,12 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
     }
     const body = await readBody(req, MAX_SYNC_PAYLOAD);
     const trigger = route.trigger;
+    const viaGateway = opts.httpEventFormat === 'apigateway';
     let extraHeaders: Record<string, string> = {};
     try {
-      if (trigger.authType === 'jwt') {
+      if (viaGateway) {
+        // API Gateway invokes the function itself: the trigger's authentication is not on this path.
+      } else if (trigger.authType === 'jwt') {
         extraHeaders = await verifyJwtTrigger((trigger.authConfig ?? {}) as unknown as JwtAuthConfig, { path: segments.join('/'), headers: req.headers, query });
       } else if (trigger.authType === 'function') {
         verifyAcs3({ method, rawPath, query, headers: req.headers, body }, keys);
@@ -428,7 +437,9 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       req.rawHeaders.splice(0, req.rawHeaders.length, ...kept, ...Object.entries(extraHeaders).flat());
     }
     const fn = route.pool.spec;
-    const event = buildHttpEvent(req, body, { requestId, accountId: opts.accountId, region: fn.region, domainPrefix: fn.name });
+    const event = viaGateway
+      ? buildApiGatewayEvent(req, body, Object.fromEntries(route.segments.flatMap((seg, i) => (seg.startsWith('{') ? [[seg.slice(1, -1), segments[i]!]] : []))))
+      : buildHttpEvent(req, body, { requestId, accountId: opts.accountId, region: fn.region, domainPrefix: fn.name });
     const record: InvocationRecord = { requestId, functionName: fn.name, trigger: 'http', triggerName: trigger.name, startedAt: new Date().toISOString(), status: 'running', attempts: 1 };
     remember(record);
     const started = Date.now();

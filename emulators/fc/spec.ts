@@ -1,14 +1,16 @@
 // s.yaml → the functions the local runtime (and the build) must know about.
 //
-// Variable substitution follows Serverless Devs 3 (`s`) for the forms this project uses:
-//   ${vars.a.b}            a value under the top-level `vars:` map
-//   ${env('X')}            environment variable X; unset or empty is an error, as in `s`
-//   ${env('X', 'dflt')}    environment variable X, or the default when X is unset or empty
-// An expression that renders to an empty string is an error, as in `s` (use a default such as ' ').
+// Variable substitution renders what `s preview -o json` of @serverless-devs/s 3.1.10 renders, for
+// the forms this project uses (test/unit/fc-spec.test.ts runs the pinned `s` on the same files):
+//   ${vars.a.b}            a value under the top-level `vars:` map; absent or null is an error
+//   ${env('X')}            environment variable X; unset or empty is an error
+//   ${env('X', 'dflt')}    environment variable X, or the default when X is unset or empty; an empty
+//                          default, or an empty `vars` value, renders as ""
 // Several expressions may appear in one string and are concatenated. A string that is exactly one
-// expression keeps the value's type (a `vars` map stays a map). `${file()}`, `${json()}`, `${path()}`,
+// expression keeps the value's type (a `vars` map stays a map). Embedding a map in a longer string is
+// an error here, where `s` writes "[object Object]". `${file()}`, `${json()}`, `${path()}`,
 // `${config()}`, `${this.*}` and `${resources.*}` are not supported and raise an error naming them.
-// YAML anchors and aliases are resolved by the YAML parser before substitution, as in `s`.
+// YAML anchors, aliases and `<<` merges are resolved by the YAML parser before substitution, as in `s`.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -88,8 +90,7 @@ function evaluate(expression: string, vars: Record<string, unknown>, env: Env, w
     const name = envCall[2]!;
     const value = env[name];
     if (value !== undefined && value !== '') return value;
-    if (envCall[4] !== undefined && envCall[4] !== '') return envCall[4];
-    if (envCall[4] === '') throw new SpecError(`${where}: env('${name}', '') renders to an empty string, which \`s\` rejects (use a default such as ' ')`);
+    if (envCall[4] !== undefined) return envCall[4];
     throw new SpecError(`${where}: env('${name}') not found (set ${name} or give a default: env('${name}', '...'))`);
   }
   const varsPath = VARS_PATH.exec(expr);
@@ -98,7 +99,7 @@ function evaluate(expression: string, vars: Record<string, unknown>, env: Env, w
     for (const key of varsPath[1]!.slice(1).split('.')) {
       cursor = cursor && typeof cursor === 'object' ? (cursor as Record<string, unknown>)[key] : undefined;
     }
-    if (cursor === undefined || cursor === null || cursor === '') throw new SpecError(`${where}: \${${expr}} not found`);
+    if (cursor === undefined || cursor === null) throw new SpecError(`${where}: \${${expr}} not found`);
     return cursor;
   }
   throw new SpecError(`${where}: unsupported expression \${${expr}} (supported: vars.*, env('X'), env('X', 'default'))`);
@@ -219,22 +220,27 @@ function toFunction(resource: string, props: Record<string, unknown>, baseDir: s
 }
 
 /**
- * Loads s.yaml and resolves every fc3 resource. `env` is the environment `${env()}` reads
- * (pass process.env to behave like `s`, or a map in tests).
+ * s.yaml with every `${...}` substituted: what `s preview -o json` prints. `env` is the environment
+ * `${env()}` reads (pass process.env to behave like `s`, or a map in tests).
  */
-export function loadProjectSpec(file: string, env: Env): ProjectSpec {
+export function renderSpec(file: string, env: Env): Record<string, unknown> {
   const doc = readSpecDocument(file);
-  const vars = isRecord(doc.vars) ? (substitute(doc.vars, {}, env, 'vars') as Record<string, unknown>) : {};
-  const resources = doc.resources;
-  if (!isRecord(resources)) throw new SpecError(`${file}: no resources`);
+  const vars = isRecord(doc.vars) ? (substitute(doc.vars, {}, env, 'vars') as Record<string, unknown>) : undefined;
+  if (!isRecord(doc.resources)) throw new SpecError(`${file}: no resources`);
+  const resources = Object.fromEntries(Object.entries(doc.resources).map(([key, r]) => [key, substitute(r, vars ?? {}, env, `resources.${key}`)]));
+  return { ...doc, ...(vars ? { vars } : {}), resources };
+}
+
+/** Loads s.yaml and resolves every fc3 resource, rendered as `s` renders it (renderSpec). */
+export function loadProjectSpec(file: string, env: Env): ProjectSpec {
+  const doc = renderSpec(file, env) as { name?: unknown; vars?: Record<string, unknown>; resources: Record<string, unknown> };
   const functions: FunctionSpec[] = [];
-  for (const [key, resource] of Object.entries(resources)) {
+  for (const [key, resource] of Object.entries(doc.resources)) {
     if (!isRecord(resource) || resource.component !== 'fc3') continue;
-    const props = substitute(resource.props, vars, env, `resources.${key}.props`);
-    if (!isRecord(props)) throw new SpecError(`resources.${key}.props must be a map`);
-    functions.push(toFunction(key, props, dirname(resolve(file))));
+    if (!isRecord(resource.props)) throw new SpecError(`resources.${key}.props must be a map`);
+    functions.push(toFunction(key, resource.props, dirname(resolve(file))));
   }
-  return { file: resolve(file), name: typeof doc.name === 'string' ? doc.name : '', vars, functions };
+  return { file: resolve(file), name: typeof doc.name === 'string' ? doc.name : '', vars: doc.vars ?? {}, functions };
 }
 
 /** Every `${env('X')}` name the document's values read (comments aside), with whether it has a default. */
@@ -260,20 +266,4 @@ export function splitHandler(handler: string): { file: string; exportName: strin
   const dot = handler.lastIndexOf('.');
   if (dot <= 0 || dot === handler.length - 1) throw new SpecError(`handler "${handler}" must look like file.export`);
   return { file: handler.slice(0, dot), exportName: handler.slice(dot + 1) };
-}
-
-/** The fc3 functions as written, without substitution: enough for the build (code folder + handler). */
-export function declaredFunctions(file: string): { resource: string; functionName: string; codeDir: string; handler: string }[] {
-  const doc = readSpecDocument(file);
-  if (!isRecord(doc.resources)) throw new SpecError(`${file}: no resources`);
-  const out: { resource: string; functionName: string; codeDir: string; handler: string }[] = [];
-  for (const [resource, r] of Object.entries(doc.resources)) {
-    if (!isRecord(r) || r.component !== 'fc3' || !isRecord(r.props)) continue;
-    const { code, handler, functionName } = r.props;
-    if (typeof code !== 'string' || typeof handler !== 'string' || typeof functionName !== 'string') {
-      throw new SpecError(`resources.${resource}.props needs literal code, handler and functionName`);
-    }
-    out.push({ resource, functionName, codeDir: resolve(dirname(resolve(file)), code), handler });
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 // Admin routes (unsigned, loopback only): faults, state, call log, reset. Inputs are ajv-validated.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { isLoopback } from '../common/http.js';
 import type { FaultRegistry, FaultSpec } from './faults.js';
 import { OPERATION_NAMES } from './registry.js';
 import type { CallRecord } from './server.js';
@@ -44,12 +45,6 @@ export interface AdminDeps {
   calls: CallRecord[];
   now: () => Date;
   reset: () => void;
-}
-
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4 === '::1' || v4.startsWith('127.');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -2,6 +2,7 @@
 // exactly as the service checks it, signed responses, fault injection, and the admin routes.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../common/http.js';
 import { handleAdmin, type AdminDeps } from './admin.js';
 import { errors, OtsError } from './errors.js';
 import type { FaultRegistry } from './faults.js';
@@ -118,19 +119,6 @@ function sendProtocol(deps: ServerDeps, res: ServerResponse, path: string, statu
     'content-length': String(body.length),
   });
   res.end(body);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) tooLarge = true;
-    else chunks.push(b);
-  }
-  return { body: Buffer.concat(chunks), tooLarge };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -85,8 +85,11 @@ function settings(config: Config): unknown {
   };
 }
 
+/** The bundle is CommonJS: __dirname is its folder (dist/describe), where the build put console/. */
+const besideTheBundle = (): string => join(__dirname, 'console');
+
 /** The console's routes; `folder` locates the built files (beside the bundle, or a test's build). */
-export function consoleRoutes(folder: () => string): readonly PublicRoute[] {
+export function consoleRoutes(folder: () => string = besideTheBundle): readonly PublicRoute[] {
   let files: Map<string, ConsoleFile> | undefined;
 
   async function serveFile(name: string, cacheControl: string, { headers: req, requestId, config }: PublicRouteInput): Promise<HttpResponse> {
@@ -128,3 +131,6 @@ export function consoleRoutes(folder: () => string): readonly PublicRoute[] {
     },
   ];
 }
+
+/** What the describe function serves: the console built beside its bundle. */
+export const CONSOLE_ROUTES = consoleRoutes();

@@ -8,10 +8,13 @@ const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+){1,4}$', max
 const RUN_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
 const MODE = { enum: ['report', 'enforce'] } as const;
 
-/** FC 3.0 timer trigger event; `payload` is the string configured on the trigger. */
+/**
+ * FC 3.0 timer trigger event; `payload` is the string configured on the trigger. The envelope is the
+ * platform's: like the EventBridge one below, it is checked for the fields used and may carry others
+ * (a field FC adds one day must not stop every scheduled run). The payload inside is ours, and closed.
+ */
 export const TIMER_EVENT = {
   type: 'object',
-  additionalProperties: false,
   required: ['triggerTime', 'triggerName'],
   properties: {
     triggerTime: { type: 'string', maxLength: 64 },

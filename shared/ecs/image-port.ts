@@ -28,7 +28,7 @@ export interface EcsImagePortOptions {
   readonly retry?: RetryPolicy;
   /** Injectable so tests need not wait out real backoff. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Awaited before every API call, retries included (the caller's per-API/region token bucket). */
+  /** Awaited before every API call, retries included (the caller's per-API/region rate limiter). */
   readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
   /** Told the outcome of every API call: 'ok', the ECS error code, or the transport error (ECONNREFUSED, RequestTimeoutError, SyntaxError). */
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;

@@ -1,6 +1,6 @@
 // Bounded retries for ECS calls: throttling and 5xx/network only, capped exponential backoff with
 // full jitter, honouring the server's x-acs-retry-after. Every attempt goes through `beforeCall`
-// (the caller's per-API/region token bucket) and is reported to `onCall`, because every attempt
+// (the caller's per-API/region rate limiter) and is reported to `onCall`, because every attempt
 // is an API call that counts against the account's ECS quota.
 import { GovernorError } from '../domain/errors.js';
 import { classifyFailure, toGovernorError } from './errors.js';

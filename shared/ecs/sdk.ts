@@ -17,19 +17,9 @@ import * as modifySharesRequestNs from '@alicloud/ecs20140526/dist/models/Modify
 import * as modifySharesResponseNs from '@alicloud/ecs20140526/dist/models/ModifyImageSharePermissionResponse.js';
 import * as deleteImageRequestNs from '@alicloud/ecs20140526/dist/models/DeleteImageRequest.js';
 import * as deleteImageResponseNs from '@alicloud/ecs20140526/dist/models/DeleteImageResponse.js';
-import type { Credentials, CredentialsSource } from '../credentials.js';
+import { commonJs } from '../commonjs.js';
+import { type Credentials, type CredentialsSource, sameCredentials } from '../credentials.js';
 import { GovernorError } from '../domain/errors.js';
-
-/**
- * CommonJS interop, done once. Native Node ESM (tsx, vitest), and esbuild when it treats the
- * importer as Node ESM ("type": "module"), hand a namespace whose `default` is the whole
- * `module.exports`; esbuild otherwise hands a namespace that already carries the named exports,
- * with `default` = `module.exports.default` (the class). Either way, return `module.exports`.
- */
-function commonJs<T>(ns: T): T {
-  const fallback = (ns as { default?: unknown }).default;
-  return fallback !== null && typeof fallback === 'object' ? (fallback as T) : ns;
-}
 
 const openapiCore = commonJs(openapiCoreNs);
 const dara = commonJs(daraNs);
@@ -65,15 +55,14 @@ export interface EcsSdkOptions {
   readonly credentials: CredentialsSource;
 }
 
-type Action = 'DescribeImages' | 'DescribeImageSharePermission' | 'ModifyImageSharePermission' | 'DeleteImage';
+/** The ECS API actions (RAM actions `ecs:<Action>`) the adapter calls: `call` takes no other. */
+export const ECS_ACTIONS = ['DescribeImages', 'DescribeImageSharePermission', 'ModifyImageSharePermission', 'DeleteImage'] as const;
+type Action = (typeof ECS_ACTIONS)[number];
 
 interface RegionClient {
   readonly client: InstanceType<typeof OpenApiClient>;
   readonly credentials: Credentials;
 }
-
-const sameCredentials = (a: Credentials, b: Credentials): boolean =>
-  a.accessKeyId === b.accessKeyId && a.accessKeySecret === b.accessKeySecret && a.securityToken === b.securityToken;
 
 interface SdkRequestModel {
   validate(): void;

@@ -8,6 +8,8 @@ import { GovernorError } from '../domain/errors.js';
 
 /** FC 3.0 OpenAPI version: the path prefix of every FC 3.0 call. */
 export const FC3_API_VERSION = '2023-03-30';
+/** The FC API actions (RAM actions `fc:<Action>`) the invoker calls. */
+export const FC_ACTIONS = ['InvokeFunction'] as const;
 /** FC refuses async payloads above 128 KB (EntityTooLarge); refuse them before sending. */
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 128 * 1024;
 

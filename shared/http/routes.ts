@@ -1,6 +1,7 @@
 // What a route declares: method + path pattern, roles, schemas, documented responses and errors,
-// and the one use case it calls. Route tables live beside each function (functions/<name>/routes.ts)
-// and drive both the handler and openapi.yaml.
+// and the one use case it calls. Route tables live beside each function (functions/<name>/routes.ts),
+// are listed in functions/registry.ts, and drive both the handler and the published contract.
+// Public routes (the console's static files) are the describe function's own, outside that contract.
 import type { Config } from '../config.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { Role } from '../domain/model.js';

@@ -1,6 +1,8 @@
 // Every JSON schema of HTTP API v1, in one module: the functions compile the request schemas with
-// ajv at load, and openapi.yaml is generated from this module (shared/http/openapi.ts), so the
-// published contract and the enforced one cannot drift apart.
+// ajv at load, and openapi.yaml and deploy/apigateway.yaml are generated from this module
+// (scripts/openapi.ts), so the published contract and the enforced one cannot drift apart. Use only
+// keywords OpenAPI 3.0 and Swagger 2.0 share (a nullable value is `type: [T, 'null']`): the
+// generator stops on any other.
 import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';

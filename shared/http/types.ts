@@ -1,5 +1,6 @@
-// The FC 3.0 HTTP shapes this layer speaks: the event FC hands the handler, the context, and the
-// response object the handler returns (always the full shape; see the FC 3.0 reference).
+// The FC 3.0 HTTP shapes this layer speaks: the events the handler is handed (an HTTP trigger's, or
+// API Gateway's to an event function), the context, and the response object the handler returns
+// (always the full shape; see the FC 3.0 reference).
 import type { Credentials } from '../credentials.js';
 
 export interface FcHttpEvent {
@@ -14,6 +15,21 @@ export interface FcHttpEvent {
     readonly http?: { readonly method?: string; readonly path?: string; readonly sourceIp?: string; readonly userAgent?: string };
     readonly [k: string]: unknown;
   };
+}
+
+/**
+ * What API Gateway hands an FC *event* function it fronts (its documented JSON event). Its answer is
+ * the same `{statusCode, headers, body, isBase64Encoded}` an HTTP trigger takes (HttpResponse).
+ */
+export interface ApiGatewayEvent {
+  readonly path?: string;
+  readonly httpMethod?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly queryParameters?: Readonly<Record<string, string>>;
+  readonly pathParameters?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Documented as "true|false"; a boolean or its string. */
+  readonly isBase64Encoded?: boolean | string;
 }
 
 export interface FcContext {

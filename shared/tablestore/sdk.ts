@@ -77,6 +77,15 @@ export interface SdkClient {
   }): Promise<{ tables: SdkBatchRowResult[] }>;
 }
 
+/** The Tablestore operations (RAM actions `ots:<Operation>`) the store calls: its client type offers no other. */
+export const STORE_OPERATIONS = ['GetRow', 'PutRow', 'UpdateRow', 'DeleteRow', 'GetRange', 'BatchGetRow', 'BatchWriteRow'] as const;
+/** The ones `npm run tables:create` calls (ensureTables). */
+export const TABLE_SETUP_OPERATIONS = ['CreateTable', 'GetRow'] as const;
+/** The SDK client narrowed to the given operations' methods (`GetRow` → `getRow`). */
+export type ClientFor<Operations extends readonly string[]> = Pick<SdkClient, Uncapitalize<Operations[number]> & keyof SdkClient>;
+export type StoreClient = ClientFor<typeof STORE_OPERATIONS>;
+export type TableSetupClient = ClientFor<typeof TABLE_SETUP_OPERATIONS>;
+
 export interface SdkClientConfig {
   accessKeyId: string;
   secretAccessKey: string;

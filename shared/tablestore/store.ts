@@ -15,7 +15,7 @@ import type {
 } from '../domain/model.js';
 import { TERMINAL_STATES } from '../domain/model.js';
 import type { StorePort } from '../domain/ports.js';
-import type { CredentialsSource } from '../credentials.js';
+import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
   TableStore,
   attributesOf,
@@ -28,7 +28,7 @@ import {
   type ColumnValue,
   type PrimaryKeyInput,
   type SdkBatchRowResult,
-  type SdkClient,
+  type StoreClient,
   type SdkColumnCondition,
   type SdkCondition,
   type SdkRow,
@@ -104,7 +104,7 @@ export function createTablestoreStore(opts: TablestoreStoreOptions): StorePort {
 class TablestoreStore implements StorePort {
   private readonly tables: TableNames;
   private readonly retry: RetryPolicy;
-  private cached: { accessKeyId: string; accessKeySecret: string; securityToken: string | undefined; client: SdkClient } | undefined;
+  private cached: { accessKeyId: string; accessKeySecret: string; securityToken: string | undefined; client: StoreClient } | undefined;
 
   constructor(private readonly opts: TablestoreStoreOptions) {
     assertValidPrefix(opts.tablePrefix);
@@ -115,7 +115,7 @@ class TablestoreStore implements StorePort {
   // ---- client and call plumbing ----
 
   /** Built on first use and rebuilt whenever the credentials change (STS rotation). */
-  private client(): SdkClient {
+  private client(): StoreClient {
     let creds;
     try {
       creds = this.opts.credentials();
@@ -123,14 +123,7 @@ class TablestoreStore implements StorePort {
       throw new StoreError('Unavailable', 'No credentials for Tablestore', { cause: err });
     }
     const c = this.cached;
-    if (
-      c &&
-      c.accessKeyId === creds.accessKeyId &&
-      c.accessKeySecret === creds.accessKeySecret &&
-      c.securityToken === creds.securityToken
-    ) {
-      return c.client;
-    }
+    if (c && sameCredentials(c, creds)) return c.client;
     const client = createSdkClient({
       endpoint: this.opts.endpoint,
       instance: this.opts.instance,
@@ -142,7 +135,7 @@ class TablestoreStore implements StorePort {
     return client;
   }
 
-  private read<T>(operation: string, table: string, fn: (c: SdkClient) => Promise<T>): Promise<T> {
+  private read<T>(operation: string, table: string, fn: (c: StoreClient) => Promise<T>): Promise<T> {
     return withRetry(this.retry, operation, table, () => fn(this.client()), { mode: 'read' });
   }
 
@@ -621,7 +614,7 @@ class TablestoreStore implements StorePort {
   private async conditionalWrite(
     operation: string,
     table: string,
-    write: (c: SdkClient) => Promise<unknown>,
+    write: (c: StoreClient) => Promise<unknown>,
     isOurs: () => Promise<boolean>,
     conditionFailedAs: 'ConditionFailed' | 'AlreadyExists' = 'ConditionFailed',
   ): Promise<void> {

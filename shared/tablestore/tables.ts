@@ -1,6 +1,6 @@
 // Every table the service uses, in one place, and an idempotent `ensureTables`.
 // Names are `<prefix><name>`; all primary-key columns are STRING; one version per cell.
-import type { SdkClient } from './sdk.js';
+import type { ClientFor, TableSetupClient } from './sdk.js';
 import { classify, sleep } from './errors.js';
 
 export interface TableDefinition {
@@ -61,8 +61,8 @@ export function assertValidPrefix(prefix: string): void {
   }
 }
 
-/** The service's tables the instance does not list (none once `ensureTables` has run). */
-export async function missingTables(client: SdkClient, prefix: string): Promise<string[]> {
+/** The service's tables the instance does not list (none once `ensureTables` has run); a local health check. */
+export async function missingTables(client: ClientFor<readonly ['ListTable']>, prefix: string): Promise<string[]> {
   const { tableNames: listed } = await client.listTable({});
   return Object.values(tableNames(prefix)).filter((name) => !listed.includes(name));
 }
@@ -78,7 +78,7 @@ export interface EnsureTablesResult {
  * altered (e.g. its TTL); change those deliberately with UpdateTable.
  */
 export async function ensureTables(
-  client: SdkClient,
+  client: TableSetupClient,
   prefix: string,
   opts: { idempotencyTtlSeconds?: number; readyTimeoutMs?: number; pollMs?: number } = {},
 ): Promise<EnsureTablesResult> {
@@ -98,7 +98,7 @@ export async function ensureTables(
   return { created, existing };
 }
 
-async function createOne(client: SdkClient, tableName: string, def: TableDefinition): Promise<boolean> {
+async function createOne(client: TableSetupClient, tableName: string, def: TableDefinition): Promise<boolean> {
   // Table operations are limited to about 10/s per instance: back off on throttling.
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -121,7 +121,7 @@ async function createOne(client: SdkClient, tableName: string, def: TableDefinit
 }
 
 async function waitUntilReadable(
-  client: SdkClient,
+  client: TableSetupClient,
   tableName: string,
   def: TableDefinition,
   deadline: number,

@@ -299,18 +299,21 @@ describe('the first hour: what npm start and the README tell a new user to paste
 
 describe('parseStartOptions', () => {
   it('reads every option of npm start', () => {
-    expect(parseStartOptions(['--port', '9100', '--json', '--timers', 'every:30s', '--data-dir', 'd', '--ecs-port', '0', '--tablestore-port', '0', '--no-build'])).toEqual({
+    expect(
+      parseStartOptions(['--port', '9100', '--json', '--timers', 'every:30s', '--data-dir', 'd', '--ecs-port', '0', '--tablestore-port', '0', '--event-format', 'apigateway', '--no-build']),
+    ).toEqual({
       json: true,
-      stack: { port: 9100, ecsPort: 0, tablestorePort: 0, dataDir: 'd', timers: { everyMs: 30_000 }, build: false },
+      stack: { port: 9100, ecsPort: 0, tablestorePort: 0, dataDir: 'd', timers: { everyMs: 30_000 }, eventFormat: 'apigateway', build: false },
     });
     expect(parseStartOptions([])).toEqual({ json: false, stack: { build: true } });
   });
 
   it('refuses a stray word, an unknown option and a bad value, as StartError', () => {
-    expect(() => parseStartOptions(['9100'])).toThrow(new StartError('unknown argument 9100; known: --port, --timers, --data-dir, --ecs-port, --tablestore-port, --json, --no-build'));
+    expect(() => parseStartOptions(['9100'])).toThrow(new StartError('unknown argument 9100; known: --port, --timers, --data-dir, --ecs-port, --tablestore-port, --event-format, --json, --no-build'));
     expect(() => parseStartOptions(['--prot', '9100'])).toThrow(/^unknown option --prot;/);
     expect(() => parseStartOptions(['--port', '--json'])).toThrow(new StartError('--port needs a value'));
     expect(() => parseStartOptions(['--timers', 'hourly'])).toThrow(StartError);
+    expect(() => parseStartOptions(['--event-format', 'lambda'])).toThrow(new StartError('--event-format must be http-trigger or apigateway, got "lambda"'));
   });
 });
 

@@ -2,11 +2,11 @@
  * The ECS emulator's admin routes over HTTP: validation (400 with a message, never a crash),
  * state and call-log shapes, out-of-band shares, reset, and the command-line entry point.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
+import { runEmulatorCli } from '../support/cli.js';
 import { EcsAdminError, type EcsAdmin, ecsAdmin, ecsClient, loadEcsSdk } from '../support/ecs.js';
 
 const REGION = 'cn-hangzhou';
@@ -185,26 +185,7 @@ describe('ECS emulator admin state', () => {
 });
 
 describe('ECS emulator command line', () => {
-  function runCli(args: string[]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/ecs/cli.ts', ...args], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const firstLine = new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        if (stdout.includes('\n')) resolve(stdout.split('\n')[0] ?? '');
-      });
-      child.on('exit', () => reject(new Error(`exited before printing: ${stderr}`)));
-    });
-    // Runs that are expected to fail never read the ready line.
-    firstLine.catch(() => undefined);
-    return { child, exited, firstLine, output: () => ({ stdout, stderr }) };
-  }
+  const runCli = (args: string[]) => runEmulatorCli('emulators/ecs/cli.ts', args);
 
   it('prints one ready line with the endpoint, serves, and exits cleanly on SIGTERM', async () => {
     // Prepare

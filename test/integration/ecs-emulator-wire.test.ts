@@ -8,7 +8,7 @@ import { type IncomingHttpHeaders, createServer, request as httpRequest } from '
 import { type AddressInfo, connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
-import { isLoopback } from '../../emulators/ecs/server.js';
+import { isLoopback } from '../../emulators/common/http.js';
 import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore } from '../support/ecs.js';
 
 const REGION = 'cn-hangzhou';

@@ -361,3 +361,60 @@ describe('FC runtime (local FC 3.0)', () => {
     expect(event).toEqual({ triggerTime: expect.stringMatching(/Z$/), triggerName: 'tick', payload: '{"from":"timer"}' });
   });
 });
+
+describe('FC runtime, wired as API Gateway calls event functions', () => {
+  // Echoes the event; its trigger demands signed requests, which API Gateway's invocation bypasses.
+  const GATEWAY_ECHO = `
+exports.routes = [{ method: 'POST', path: '/v1/items/{id}/notes' }];
+exports.handler = async (event) => ({ statusCode: 201, headers: { 'content-type': 'application/json' }, isBase64Encoded: false, body: event.toString('utf8') });`;
+  const GATEWAY_SPEC = `
+edition: 3.0.0
+name: gateway-fixture
+resources:
+  gw:
+    component: fc3
+    props:
+      region: cn-hangzhou
+      functionName: fx-gateway
+      runtime: nodejs20
+      code: ./dist/gw
+      handler: index.handler
+      timeout: 5
+      triggers:
+        - triggerName: http
+          triggerType: http
+          triggerConfig: { authType: function, methods: [POST] }
+`;
+  let dir: string;
+  let rt: FcRuntime;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fc-runtime-gw-'));
+    mkdirSync(join(dir, 'dist', 'gw'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'gw', 'index.js'), GATEWAY_ECHO);
+    writeFileSync(join(dir, 'dist', 'gw', 'package.json'), '{"type":"commonjs"}');
+    writeFileSync(join(dir, 's.yaml'), GATEWAY_SPEC);
+    rt = await startFcRuntime({ specFile: join(dir, 's.yaml'), port: 0, accountId: ACCOUNT, roleCredentials: ROLE, timers: 'off', httpEventFormat: 'apigateway', log: () => undefined });
+  });
+
+  afterAll(async () => {
+    await rt?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("hands the function API Gateway's event, path parameters from the route, and sends back its response", async () => {
+    // Act
+    const res = await rawRequest(`${rt.url}/v1/items/a%20b/notes?x=1&x=2`, { 'content-type': 'application/json', 'x-multi': ['one', 'two'] }, '{"note":"hi"}');
+    // Assess
+    expect(res.status).toBe(201);
+    expect(res.json).toEqual({
+      path: '/v1/items/a%20b/notes',
+      httpMethod: 'POST',
+      headers: expect.objectContaining({ 'Content-Type': 'application/json', 'X-Multi': 'one,two' }),
+      queryParameters: { x: '1,2' },
+      pathParameters: { id: 'a b' },
+      body: '{"note":"hi"}',
+      isBase64Encoded: false,
+    });
+  });
+});

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
+import { TABLE_SETUP_OPERATIONS } from '../../shared/tablestore/sdk.js';
 import { tableDefinitions } from '../../shared/tablestore/tables.js';
 import { parseTablesEnv } from '../../scripts/create-tables.js';
 
@@ -43,6 +44,9 @@ describe('scripts/create-tables', () => {
     });
     const second = await runScript(env);
     expect(JSON.parse(second.stdout)).toEqual({ instance: emulator.instance, prefix: 'script_', created: [], existing: names });
+    // It calls exactly the operations its RAM policy is derived from (deploy/ram-policy-tables.json).
+    const calls = (await (await fetch(`${emulator.endpoint}/__emulator/calls`)).json()) as { operation: string }[];
+    expect([...new Set(calls.map((c) => c.operation))].sort()).toEqual([...TABLE_SETUP_OPERATIONS].sort());
   });
 
   it('names the missing variable and exits 2 without calling the service', async () => {

@@ -1,6 +1,6 @@
 // Admin routes, fault injection and per-row atomicity of the Tablestore emulator.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isLoopback } from '../../emulators/tablestore/admin.js';
+import { isLoopback } from '../../emulators/common/http.js';
 import { startTablestore, type StartedTablestore } from '../support/tablestore.js';
 
 let ts: StartedTablestore;

@@ -9,6 +9,7 @@ import type * as OpenApiCoreModule from '@alicloud/openapi-core';
 import type { CallRecord, ImageBody, ImagePatchBody, StateBody, ThrottleBody } from '../../emulators/ecs/admin.js';
 import type { FaultInput } from '../../emulators/ecs/faults.js';
 import { GovernorError } from '../../shared/domain/errors.js';
+import { AdminCallError, adminCaller, faultMethods } from './admin.js';
 
 export interface EcsAccessKey {
   accessKeyId: string;
@@ -24,16 +25,7 @@ export type EcsThrottle = ThrottleBody;
 export type EcsEmulatorState = StateBody;
 export type EcsCallRecord = CallRecord;
 
-export class EcsAdminError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    route: string,
-  ) {
-    super(`${route} answered ${status}: ${JSON.stringify(body)}`);
-    this.name = 'EcsAdminError';
-  }
-}
+export class EcsAdminError extends AdminCallError {}
 
 export interface EcsAdmin {
   addAccount(accountId: string, accessKeys?: EcsAccessKey[]): Promise<void>;
@@ -55,19 +47,7 @@ export interface EcsAdmin {
 }
 
 export function ecsAdmin(endpoint: string): EcsAdmin {
-  const base = `http://${endpoint}/__emulator`;
-
-  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed: unknown = text.length > 0 ? JSON.parse(text) : undefined;
-    if (!response.ok) throw new EcsAdminError(response.status, parsed, `${method} ${path}`);
-    return parsed;
-  }
+  const call = adminCaller(`http://${endpoint}/__emulator`, EcsAdminError);
 
   return {
     async addAccount(accountId, accessKeys = []) {
@@ -85,15 +65,7 @@ export function ecsAdmin(endpoint: string): EcsAdmin {
     async unshareOutOfBand(regionId, imageId, accountId) {
       await call('DELETE', '/shares', { regionId, imageId, accountId });
     },
-    async addFault(fault) {
-      return ((await call('POST', '/faults', fault)) as { id: string }).id;
-    },
-    async removeFault(id) {
-      await call('DELETE', `/faults/${encodeURIComponent(id)}`);
-    },
-    async clearFaults() {
-      await call('DELETE', '/faults');
-    },
+    ...faultMethods<EcsFault>(call),
     async setThrottle(throttle) {
       await call('PUT', '/throttle', throttle);
     },

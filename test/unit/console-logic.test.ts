@@ -49,8 +49,8 @@ describe('console session', () => {
     expect(() => sessionFrom('opaque-token', 'roles')).toThrow(SignInError);
   });
 
-  it('offers an operation to exactly the roles its route allows', async () => {
-    const roles = await operationRoles();
+  it('offers an operation to exactly the roles its route allows', () => {
+    const roles = operationRoles();
     const approver = { token: 't', subject: 'a', roles: ['approver'] as const, expiresAt: Infinity };
     const auditor = { ...approver, roles: ['auditor'] as const };
     expect(may(approver, roles, 'approveShareRequest')).toBe(true);

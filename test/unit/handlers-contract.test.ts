@@ -5,13 +5,10 @@ import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
-import { describeRoutes } from '../../functions/describe/routes.js';
-import { shareRoutes } from '../../functions/share/routes.js';
-import { unshareRoutes } from '../../functions/unshare/routes.js';
+import { HTTP_FUNCTIONS } from '../../functions/registry.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { Route } from '../../shared/http/routes.js';
-import { buildOpenApi } from '../../shared/http/openapi.js';
+import { buildOpenApi } from '../../scripts/openapi.js';
 import { RESPONSE_SCHEMAS } from '../../shared/http/schemas.js';
 import type { HttpResponse } from '../../shared/http/types.js';
 import { event } from '../fixtures/events.js';
@@ -20,7 +17,7 @@ import { IMAGE, REGION, createDomainHarness } from '../fixtures/harness.js';
 import type { DomainHarness } from '../fixtures/harness.js';
 import { createTestIdp } from '../support/jwt.js';
 
-const ROUTES: readonly Route[] = [...shareRoutes, ...unshareRoutes, ...describeRoutes, ...deleteGuardRoutes];
+const ROUTES: readonly Route[] = HTTP_FUNCTIONS.flatMap((f) => f.routes);
 const A1 = '2000000000000001';
 const A2 = '2000000000000002';
 const A3 = '2000000000000003';
@@ -39,7 +36,7 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
 addFormats(ajv, ['date-time']);
 ajv.addSchema({ $id: 'openapi', components: { schemas: closed(RESPONSE_SCHEMAS) } });
 const validatorOf = (name: string): ValidateFunction => ajv.getSchema(`openapi#/components/schemas/${name}`)!;
-const DOC = buildOpenApi([{ name: 'all', routes: ROUTES }]) as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+const DOC = buildOpenApi() as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
 
 describe('HTTP API v1 responses match openapi.yaml', () => {
   let h: DomainHarness;

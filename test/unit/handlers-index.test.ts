@@ -6,6 +6,7 @@ import * as unshare from '../../functions/unshare/index.js';
 import { ConfigError } from '../../shared/config.js';
 import { shareRoutes } from '../../functions/share/routes.js';
 import { unshareRoutes } from '../../functions/unshare/routes.js';
+import { CONSOLE_ROUTES } from '../../functions/describe/console.js';
 import { describeRoutes } from '../../functions/describe/routes.js';
 import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
 import { createHttpFunction } from '../../shared/http/function.js';
@@ -25,7 +26,8 @@ describe('function composition roots (index.ts)', () => {
     expect(typeof mod.initialize).toBe('function');
     // The API routes, and (describe only) the console's public routes after them.
     expect(mod.routes.filter((r) => !isPublicRoute(r))).toEqual(table);
-    expect(mod.routes.filter(isPublicRoute).map((r) => r.path)).toEqual(name === 'describe' ? ['/console', '/console/', '/console/settings.json', '/console/assets/{file}'] : []);
+    expect(mod.routes.filter(isPublicRoute)).toEqual(name === 'describe' ? CONSOLE_ROUTES : []);
+    expect(CONSOLE_ROUTES.map((r) => r.path)).toEqual(['/console', '/console/', '/console/settings.json', '/console/assets/{file}']);
   });
 
   it('createRuntime builds the real adapters without touching the network, and no FC invoker', async () => {

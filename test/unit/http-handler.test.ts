@@ -3,7 +3,7 @@ import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import { createHttpHandler } from '../../shared/http/handler.js';
 import { describeRoutes } from '../../functions/describe/routes.js';
 import { shareRoutes } from '../../functions/share/routes.js';
-import { event, eventObject } from '../fixtures/events.js';
+import { apiGatewayEvent, event, eventObject } from '../fixtures/events.js';
 import { createHarness, ctx, jsonHeaders, problemHeaders } from '../fixtures/harness.js';
 import type { Harness } from '../fixtures/harness.js';
 import { createTestIdp } from '../support/jwt.js';
@@ -45,6 +45,35 @@ describe('http handler: routing, FC event parsing and error mapping', () => {
         ],
       },
     ]);
+  });
+
+  it('serves API Gateway\'s event-function event as the HTTP trigger event, with the same response shape', async () => {
+    // Prepare
+    h.script.requestShare = async () => ({ outcome: 'pending', request: REQUEST });
+    // Act
+    const viaGateway = await h.handler(apiGatewayEvent('share-request', h.tokens.requester), ctx('req-gw'));
+    const viaTrigger = await h.handler(event('share-request', { token: h.tokens.requester, headers: { 'Idempotency-Key': null } }), ctx('req-gw'));
+    // Assess: the {statusCode, headers, body, isBase64Encoded} API Gateway expects from an event function
+    expect(viaGateway).toEqual({ statusCode: 202, headers: jsonHeaders('req-gw'), body: JSON.stringify({ request: REQUEST }), isBase64Encoded: false });
+    expect(viaGateway).toEqual(viaTrigger);
+    expect(h.calls[0]).toEqual(h.calls[1]);
+  });
+
+  it('reads an API Gateway event\'s query, and its body base64 when isBase64Encoded is the string "true"', async () => {
+    h.script.listRequests = async () => ({ items: [] });
+    h.script.reject = async () => ({ request: REQUEST });
+    expect((await h.handler(apiGatewayEvent('list-requests', h.tokens.auditor), ctx('req-q'))).statusCode).toBe(200);
+    expect((await h.handler(apiGatewayEvent('reject-base64', h.tokens.approver), ctx('req-r'))).statusCode).toBe(200);
+    expect(h.calls).toEqual([
+      { method: 'listRequests', args: [expect.objectContaining({ requestId: 'req-q' }), { limit: 10, status: 'pending_approval' }] },
+      { method: 'reject', args: [expect.objectContaining({ requestId: 'req-r' }), 'sr-0001', { comment: 'Not for production accounts' }] },
+    ]);
+  });
+
+  it('refuses an API Gateway event without a path as a bad event, and answers it as 400', async () => {
+    const res = await h.handler(Buffer.from(JSON.stringify({ httpMethod: 'GET', path: 'v1/images' })), ctx('req-bad'));
+    expect(res.statusCode).toBe(400);
+    expect(h.calls).toEqual([]);
   });
 
   it('decodes base64 bodies and finds headers whatever their case', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, TokenBucket, type TimeSource } from '../../shared/rate-limit.js';
+import { RateLimiter, SlidingWindow, type TimeSource } from '../../shared/rate-limit.js';
 
 /** A manual clock: sleeping advances time instantly and records how long each caller waited. */
 function manualTime(): TimeSource & { now: number; sleeps: number[] } {
@@ -14,52 +14,79 @@ function manualTime(): TimeSource & { now: number; sleeps: number[] } {
   return t;
 }
 
-describe('TokenBucket', () => {
-  it('serves the first call at once and spaces the following ones at 1/rate', () => {
+/** The most starts within any one-second span [s, s + 1000). */
+const busiestSecond = (starts: readonly number[]): number => Math.max(...starts.map((s) => starts.filter((x) => x >= s && x < s + 1000).length));
+
+describe('SlidingWindow', () => {
+  it('lets an isolated call and a burst up to the rate go at once, then waits for the oldest to age out', () => {
     // Prepare
     const time = manualTime();
-    const bucket = new TokenBucket(10, 1, time);
+    const window = SlidingWindow.forRate(3, time);
     // Act
-    const waits = [bucket.reserve(), bucket.reserve(), bucket.reserve(), bucket.reserve()];
+    const waits = [window.reserve(), window.reserve(), window.reserve(), window.reserve(), window.reserve()];
     // Assess
-    expect(waits).toEqual([0, 100, 200, 300]);
+    expect(waits).toEqual([0, 0, 0, 1000, 1000]);
   });
 
-  it('refills with elapsed time but never above its capacity', () => {
+  it('never delays calls that are spread out below the rate', () => {
     const time = manualTime();
-    const bucket = new TokenBucket(5, 2, time);
-    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 200]);
-    time.now += 10_000; // a long pause refills to capacity (2), not to 50
-    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 200]);
+    const window = SlidingWindow.forRate(10, time);
+    const waits: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      waits.push(window.reserve());
+      time.now += 150;
+    }
+    expect(waits.every((w) => w === 0)).toBe(true);
   });
 
-  it('never lets more than rate calls start in any one-second window (capacity 1)', () => {
+  it('never lets more than rate calls start in any one-second window, and sustains the rate', () => {
     const time = manualTime();
-    const bucket = new TokenBucket(50, 1, time);
+    const window = SlidingWindow.forRate(50, time);
     const starts: number[] = [];
-    for (let i = 0; i < 500; i++) starts.push(time.now + bucket.reserve());
-    const maxInWindow = Math.max(...starts.map((s) => starts.filter((x) => x >= s && x < s + 1000).length));
-    expect(maxInWindow).toBe(50);
-    expect(starts.at(-1)).toBe(9980);
+    for (let i = 0; i < 500; i++) starts.push(time.now + window.reserve());
+    expect(busiestSecond(starts)).toBe(50);
+    // 500 calls at 50/s: the last starts 9 s after the first (ten full windows of 50).
+    expect(starts.at(-1)).toBe(9000);
   });
 
-  it('rejects a non-positive rate', () => {
-    expect(() => new TokenBucket(0, 1, manualTime())).toThrow(RangeError);
+  it('keeps the bound while callers arrive at uneven times', () => {
+    const time = manualTime();
+    const window = SlidingWindow.forRate(7, time);
+    const starts: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      time.now += (i * 37) % 211;
+      starts.push(time.now + window.reserve());
+    }
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(7);
+    expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+  });
+
+  it('rounds a fractional rate down within a second and spaces a rate below one per second', () => {
+    const time = manualTime();
+    const twoAndAHalf = SlidingWindow.forRate(2.5, time);
+    expect([twoAndAHalf.limit, twoAndAHalf.windowMs]).toEqual([2, 1000]);
+    const half = SlidingWindow.forRate(0.5, time);
+    expect([half.reserve(), half.reserve(), half.reserve()]).toEqual([0, 2000, 4000]);
+  });
+
+  it('rejects a non-positive rate and a bad limit', () => {
+    expect(() => SlidingWindow.forRate(0, manualTime())).toThrow(RangeError);
+    expect(() => new SlidingWindow(0, 1000, manualTime())).toThrow(RangeError);
   });
 });
 
 describe('RateLimiter', () => {
-  it('keeps one bucket per API and region, with the API rate or the * default', async () => {
+  it('keeps one window per API and region, with the API rate or the * default', async () => {
     // Prepare
     const time = manualTime();
-    const limiter = new RateLimiter({ ratePerApi: { '*': 4, DescribeImageSharePermission: 20 }, time });
+    const limiter = new RateLimiter({ ratePerApi: { '*': 2, DescribeImageSharePermission: 20 }, time });
     // Act
     for (let i = 0; i < 3; i++) await limiter.acquire('DescribeImageSharePermission', 'cn-hangzhou');
     for (let i = 0; i < 3; i++) await limiter.acquire('ModifyImageSharePermission', 'cn-hangzhou');
     await limiter.acquire('ModifyImageSharePermission', 'cn-shanghai');
-    // Assess: 20/s → 50 ms steps; 4/s → 250 ms steps; another region starts with a full bucket
-    expect(time.sleeps).toEqual([50, 100, 250, 500]);
-    expect(limiter.rateFor('DeleteImage')).toBe(4);
+    // Assess: 20/s lets three through at once; 2/s makes the third wait a second; another region is separate
+    expect(time.sleeps).toEqual([1000]);
+    expect(limiter.rateFor('DeleteImage')).toBe(2);
   });
 
   it('does not wait for an API without a configured rate', async () => {

@@ -50,7 +50,7 @@ describe('reconcile handler: input validation', () => {
     ['a payload with an unknown field', timerEvent({ mode: 'report', extra: 1 })],
     ['a payload that is not JSON', timerEvent('mode=report')],
     ['an unmanaged region', timerEvent({ regions: ['us-west-1'] })],
-    ['a timer event with an extra field', Buffer.from(JSON.stringify({ triggerTime: 't', triggerName: 'n', payload: '{}', x: 1 }))],
+    ['a timer event whose payload is not a string', Buffer.from(JSON.stringify({ triggerTime: 't', triggerName: 'n', payload: { mode: 'report' } }))],
     ['a task of an unknown kind', Buffer.from(JSON.stringify({ kind: 'nuke' }))],
     ['a continuation with a negative index', Buffer.from(JSON.stringify({ kind: 'continue', runId: 'r', regionId: 'cn-hangzhou', mode: 'enforce', cursor: { phase: 'ecs', pageNumber: 1, index: -1 } }))],
   ])('rejects %s: logged error, no action, no crash', async (_name, event) => {
@@ -91,6 +91,12 @@ describe('reconcile handler: timer runs', () => {
     const summaries = lines.filter((l) => l.msg === 'reconcile.run');
     expect(summaries).toEqual([expect.objectContaining({ runId: 'req-1', status: 'completed', findings: { unmanaged: 1 } })]);
     expect(store.allEvents().every((e) => e.principal === 'system:reconcile' && e.requestId === 'req-1')).toBe(true);
+  });
+
+  it('runs a timer event that carries a field FC added to the envelope', async () => {
+    const { fn, ctx } = setup();
+    const event = { ...(JSON.parse(timerEvent({ regions: ['cn-hangzhou'] }).toString('utf8')) as object), triggerId: 'tr-123', region: 'cn-hangzhou' };
+    expect(await fn.handler(Buffer.from(JSON.stringify(event)), ctx())).toEqual({ status: 'completed', runIds: ['req-1'] });
   });
 
   it('several regions: one async region run per region under a parent run', async () => {

@@ -18,6 +18,13 @@ describe('reconcile schemas', () => {
     expect(validators.task(cursor)).toBe(false);
   });
 
+  it('allow platform fields in the timer envelope but check the ones used', () => {
+    expect(validators.timerEvent({ ...clone(TIMER_EVENT.example), triggerId: 'tr-1', region: 'cn-hangzhou' })).toBe(true);
+    expect(validators.timerEvent({ ...clone(TIMER_EVENT.example), payload: 5 })).toBe(false);
+    const { triggerName: _dropped, ...noName } = clone(TIMER_EVENT.example);
+    expect(validators.timerEvent(noName)).toBe(false);
+  });
+
   it('allow platform fields in the EventBridge envelope but check the ones used', () => {
     const event = clone(EVENTBRIDGE_EVENT.example) as Record<string, any>;
     event.aliyunpublishtime = '2026-11-20T21:52:01Z';

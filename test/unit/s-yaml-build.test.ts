@@ -1,4 +1,4 @@
-// The build of the code folders s.yaml declares: our code runs strict, as written; a bundled CommonJS
+// The build of each function's bundle: our code runs strict, as written; a bundled CommonJS
 // package runs in its own mode (the tablestore SDK breaks under strict mode); ES-module packages are
 // strict, as Node would run them.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,22 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, type BuiltFunction } from '../../scripts/build.js';
 
 const require = createRequire(import.meta.url);
+const PROBE = [{ resource: 'probe', functionName: 'fx-probe' }];
 
 const FILES: Record<string, string> = {
-  's.yaml': `
-edition: 3.0.0
-name: build-fixture
-resources:
-  probe:
-    component: fc3
-    props:
-      region: cn-hangzhou
-      functionName: fx-probe
-      runtime: nodejs20
-      code: ./dist/probe
-      handler: index.handler
-      timeout: 5
-`,
   'functions/probe/index.ts': `
 import sloppy from 'sloppy-cjs';
 import { esmIsStrict } from 'strict-esm';
@@ -50,7 +37,7 @@ describe('buildFunctions', () => {
       mkdirSync(join(root, file, '..'), { recursive: true });
       writeFileSync(join(root, file), text);
     }
-    built = await buildFunctions({ root });
+    built = await buildFunctions({ root, functions: PROBE });
   }, 60_000);
 
   afterAll(() => {
@@ -58,7 +45,7 @@ describe('buildFunctions', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('writes the bundle s.yaml points at, loadable as CommonJS', () => {
+  it('writes dist/<resource>/index.js, loadable as CommonJS', () => {
     expect(built).toEqual([{ resource: 'probe', functionName: 'fx-probe', file: join(root, 'dist/probe/index.js'), bytes: expect.any(Number) }]);
     expect(readFileSync(join(root, 'dist/probe/package.json'), 'utf8')).toBe('{"type":"commonjs"}\n');
   });
@@ -75,7 +62,7 @@ describe('buildFunctions', () => {
     const before = readFileSync(built[0]!.file, 'utf8');
     writeFileSync(join(root, 'functions/probe/index.ts'), 'export const handler = (;');
     // Act + Assess
-    await expect(buildFunctions({ root })).rejects.toMatchObject({ errors: [expect.objectContaining({ text: expect.stringContaining('Unexpected') })] });
+    await expect(buildFunctions({ root, functions: PROBE })).rejects.toMatchObject({ errors: [expect.objectContaining({ text: expect.stringContaining('Unexpected') })] });
     expect(readFileSync(built[0]!.file, 'utf8')).toBe(before);
   });
 });

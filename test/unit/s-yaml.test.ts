@@ -1,6 +1,6 @@
 // s.yaml, checked offline: what `s deploy` would ship must load, be configured completely and
 // respect the fc3 component's rules (including the ones its schema does not catch).
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -11,27 +11,14 @@ import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
 import { deployedValue } from '../../shared/environment.js';
 import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
-import { shareRoutes } from '../../functions/share/routes.js';
-import { unshareRoutes } from '../../functions/unshare/routes.js';
-import { describeRoutes } from '../../functions/describe/routes.js';
-import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
+import { ENTRY, FUNCTIONS, HTTP_FUNCTIONS } from '../../functions/registry.js';
+import { startFcRuntime } from '../../emulators/fc/runtime.js';
+import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SPEC = join(ROOT, 's.yaml');
 const require = createRequire(import.meta.url);
 
-// Placeholder deployer values, shaped like real ones (a JWKS the size of one RSA-2048 key).
-const RSA_N = 'x'.repeat(342);
-const DEPLOYER_ENV: Record<string, string> = {
-  FC_ROLE_ARN: 'acs:ram::1234567890123456:role/image-share-governor',
-  REGIONS: 'cn-hangzhou,cn-shanghai',
-  OWNER_ACCOUNT_ID: '1234567890123456',
-  TABLESTORE_ENDPOINT: 'https://isg-prod.cn-hangzhou.ots.aliyuncs.com',
-  TABLESTORE_INSTANCE: 'isg-prod',
-  JWT_ISSUER: 'https://idp.example.com/',
-  JWT_AUDIENCE: 'image-share-governor',
-  JWT_JWKS: JSON.stringify({ keys: [{ kty: 'RSA', kid: 'k1', use: 'sig', alg: 'RS256', e: 'AQAB', n: RSA_N }] }),
-};
 
 // Property names the fc3 component knows (its props schema); anything else is silently ignored on deploy.
 const FC3_PROPS = new Set([
@@ -49,40 +36,67 @@ const TRIGGER_CONFIG_KEYS: Record<string, Set<string>> = {
   eventbridge: new Set(['asyncInvocationType', 'eventRuleFilterPattern', 'eventSinkConfig', 'eventSourceConfig', 'runOptions', 'triggerEnable']),
 };
 const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
-const ROUTES: Record<string, readonly { method: string; path: string }[]> = {
-  'image-share-share': shareRoutes,
-  'image-share-unshare': unshareRoutes,
-  'image-share-describe': describeRoutes,
-  'image-share-delete-guard': deleteGuardRoutes,
-};
+const ROUTES: Record<string, readonly { method: string; path: string }[]> = Object.fromEntries(HTTP_FUNCTIONS.map((f) => [f.functionName, f.routes]));
 
 describe('s.yaml', () => {
+  // A copy of the project as deployed: s.yaml beside the dist/ the build writes.
+  let project: string;
   let outDir: string;
   let built: BuiltFunction[];
   let functions: readonly FunctionSpec[];
 
   beforeAll(async () => {
-    outDir = mkdtempSync(join(tmpdir(), 's-yaml-build-'));
+    project = mkdtempSync(join(tmpdir(), 's-yaml-build-'));
+    outDir = join(project, 'dist');
     built = await buildFunctions({ root: ROOT, outDir, analyze: true });
+    copyFileSync(SPEC, join(project, 's.yaml'));
     functions = loadProjectSpec(SPEC, DEPLOYER_ENV).functions;
   }, 120_000);
 
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-  it('declares the five functions, each built from functions/<name> into its code folder', () => {
-    expect(functions.map((f) => f.name)).toEqual([
-      'image-share-share',
-      'image-share-unshare',
-      'image-share-describe',
-      'image-share-delete-guard',
-      'image-share-reconcile',
-    ]);
+  it('declares exactly the functions of the registry, each from the bundle the build writes for it', () => {
+    expect(functions.map((f) => [f.resource, f.name])).toEqual(FUNCTIONS.map((f) => [f.resource, f.functionName]));
     for (const fn of functions) {
-      expect(fn.codeDir).toBe(join(ROOT, 'dist', basename(fn.codeDir)));
-      expect(existsSync(join(ROOT, 'functions', basename(fn.codeDir), 'index.ts'))).toBe(true);
+      expect(fn.codeDir).toBe(join(ROOT, 'dist', fn.resource));
+      expect(fn.handler).toBe(ENTRY.handler);
+      expect(fn.initializer?.handler).toBe(ENTRY.initializer);
+      expect(existsSync(join(ROOT, 'functions', fn.resource, `${ENTRY.file}.ts`))).toBe(true);
     }
-    expect(built.map((b) => b.functionName)).toEqual(functions.map((f) => f.name));
+    expect(built.map((b) => [b.functionName, b.file])).toEqual(FUNCTIONS.map((f) => [f.functionName, join(outDir, f.resource, `${ENTRY.file}.js`)]));
   });
+
+  it.each(['http-trigger', 'apigateway'] as const)(
+    'is served by the local FC runtime (%s events) with the route tables of the registry (and its public routes), HTTP functions only',
+    async (httpEventFormat) => {
+      // Act: the runtime learns each HTTP function's routes from its bundle, as npm start does
+      const rt = await startFcRuntime({
+        specFile: join(project, 's.yaml'),
+        specEnv: DEPLOYER_ENV,
+        port: 0,
+        accountId: DEPLOYER_ENV.OWNER_ACCOUNT_ID!,
+        roleCredentials: { accessKeyId: 'STS.registry', accessKeySecret: 'secret', securityToken: 'token' },
+        timers: 'off',
+        httpEventFormat,
+        log: () => undefined,
+      });
+      try {
+        const served = (await (await fetch(`${rt.url}/__emulator/functions`)).json()) as { name: string; routes: { method: string; path: string }[] }[];
+        // A request without a token reaches the function, which parses the event and refuses it.
+        const res = await fetch(`${rt.url}/v1/reconcile-runs?limit=5`);
+        // Assess
+        expect(served.map((f) => [f.name, f.routes])).toEqual(
+          FUNCTIONS.map((f) => [f.functionName, [...(f.routes ?? []), ...(f.publicRoutes ?? [])].map(({ method, path }) => ({ method, path }))]),
+        );
+        expect(res.status).toBe(401);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(((await res.json()) as { code: string }).code).toBe('Unauthenticated');
+      } finally {
+        await rt.close();
+      }
+    },
+    60_000,
+  );
 
   it('ships no part of the tablestore SDK a function never calls (its search-index protocol)', () => {
     for (const b of built) {
