@@ -25,7 +25,7 @@ interface Pending {
 const PENDING_KEY = 'isg.console.sign-in';
 
 /** The console's own address, without query or fragment: what the provider redirects back to. */
-export const redirectUri = (): string => `${location.origin}${location.pathname}`;
+const redirectUri = (): string => `${location.origin}${location.pathname}`;
 
 async function discover(issuer: string): Promise<Discovery> {
   const where = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;

@@ -67,8 +67,6 @@ export function pagedTable<T>(opts: {
   readonly load: (cursor: string | undefined) => Promise<Page<T>>;
   readonly empty: string;
   readonly more: string;
-  /** What to say instead of failing when the API does not serve this list (e.g. findings, not yet). */
-  readonly unavailable?: (err: unknown) => string | null;
 }): HTMLElement {
   const box = h('div', { class: 'paged' });
   const body = h('tbody', {});
@@ -84,9 +82,7 @@ export function pagedTable<T>(opts: {
       if (shown === 0) show(box, note(opts.empty));
       else show(footer, page.nextCursor ? button(opts.more, () => next(page.nextCursor)) : null);
     } catch (err) {
-      const instead = opts.unavailable?.(err);
-      if (instead && shown === 0) show(box, note(instead));
-      else show(footer, problem(err));
+      show(footer, problem(err));
     }
   };
   show(box, grid, footer);

@@ -54,11 +54,15 @@ export const findingsView: View = async (app) => {
   const runs = await app.api.get<Page<ReconcileRun>>('v1/reconcile-runs', { limit: 100 }).catch(() => ({ items: [] as ReconcileRun[] }));
   const kinds = [...new Set(runs.items.flatMap((r) => Object.keys(r.findings)))].sort();
   const list = h('div', {});
+  let latest = 0;
   const render = async (): Promise<void> => {
+    const turn = ++latest;
     show(list, note('Loading…'));
     const query = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== ''));
     const stamp = new Date(app.now()).toISOString().slice(0, 10);
-    show(list, await findingsTable(app, 'v1/findings', query, `findings-${filter.regionId || 'all-regions'}-${stamp}.csv`));
+    const table = await findingsTable(app, 'v1/findings', query, `findings-${filter.regionId || 'all-regions'}-${stamp}.csv`);
+    // A filter changed meanwhile: its own answer shows instead.
+    if (turn === latest) show(list, table);
   };
   await render();
   return [
