@@ -9,7 +9,7 @@ export type ImageKind = (typeof IMAGE_KINDS)[number];
 export const IMAGE_STATUSES = ['Creating', 'Waiting', 'Available', 'UnAvailable', 'CreateFailed', 'Deprecated'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
-/** Most accounts one image can be shared with (seed document). */
+/** Most accounts one image can be shared with: ECS's own limit. */
 export const SHARE_LIMIT_PER_IMAGE = 50;
 
 /** Regions known without any image in them; a region also becomes known when an image is added to it. */

@@ -27,6 +27,7 @@ const validateFault = ajv.compile({
   additionalProperties: false,
   properties: {
     operation: { type: 'string', enum: OPERATION_NAMES },
+    table: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,254}$' },
     code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,99}$' },
     status: { type: 'integer', minimum: 400, maximum: 599 },
     message: { type: 'string', maxLength: 1000 },

@@ -244,14 +244,6 @@ export function assignAutoIncrement(table: Table, pk: PkValue[], nowMs: number):
   });
 }
 
-export interface WriteResult {
-  pk: Value[];
-  row: StoredRow | undefined;
-  /** columns written by PUT/INCREMENT in this request, after the change */
-  touched: string[];
-  size: number;
-}
-
 export function preparePut(meta: TableMeta, row: Row, nowMs: number): { pk: PkValue[]; cells: Cell[]; size: number } {
   if (row.deleteMarker) throw errors.parameterInvalid('Invalid request of put/update row: unexpected RowDeleteMarker in request.');
   const pk = validatePk(meta, row.primaryKey, 'put');

@@ -170,7 +170,7 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
         if (!op) throw errors.unsupportedOperation(opName);
         const request = decodeRequest(op, body);
         table = op.tableOf(request) ?? null;
-        const fault = deps.faults.draw(op.name);
+        const fault = deps.faults.draw(op.name, op.tablesOf?.(request) ?? (table ? [table] : []));
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.error) throw fault.error;
         // From here to the reply nothing awaits: each row's check and write happen in one turn.

@@ -5,6 +5,7 @@ import { loadConfig } from '../../shared/config.js';
 import type { Config } from '../../shared/config.js';
 import { resolveDeps } from '../../shared/domain/context.js';
 import type { ReconcileMode } from '../../shared/domain/model.js';
+import { isManagedRegion } from '../../shared/domain/policy.js';
 import type { Invoker } from '../../shared/domain/ports.js';
 import {
   runImage,
@@ -132,7 +133,7 @@ export function createReconcileHandler(
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject('event is not a JSON object');
     const policy = config.policy;
-    const unmanaged = (regions: readonly string[]): string[] => regions.filter((r) => !policy.regions.includes(r));
+    const unmanaged = (regions: readonly string[]): string[] => regions.filter((r) => !isManagedRegion(policy, r));
 
     try {
       if ('kind' in parsed) {
@@ -192,7 +193,7 @@ export function createReconcileHandler(
         const regionId = data.requestParameters?.RegionId ?? data.acsRegion ?? aliyunregionid;
         const imageIds = [...new Set([...(data.requestParameters?.ImageId ? [data.requestParameters.ImageId] : []), ...(data.referencedResources?.['ACS::ECS::Image'] ?? [])])];
         if (!regionId || imageIds.length === 0) return reject('event names no region or image');
-        if (!policy.regions.includes(regionId)) {
+        if (!isManagedRegion(policy, regionId)) {
           runtime.logger.info({ msg: 'reconcile.event_ignored', requestId: context.requestId, regionId, reason: 'region not managed' });
           return { status: 'ignored', runIds: [], reason: `region ${regionId} is not managed` };
         }

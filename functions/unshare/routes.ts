@@ -16,7 +16,8 @@ export const unshareRoutes: readonly Route[] = [
     async handle({ ctx, governor, params, body }) {
       const b = body as { accountIds: string[]; reason: string };
       const out = await governor.unshare(ctx, { regionId: params.regionId!, imageId: params.imageId!, accountIds: b.accountIds, reason: b.reason });
-      return { status: 200, body: { shares: out.shares, notShared: out.notShared, warning: out.warning } };
+      const { shares, notShared, revokedOutsideService, warning } = out;
+      return { status: 200, body: { shares, notShared, revokedOutsideService, warning } };
     },
   },
 ];

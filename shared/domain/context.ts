@@ -46,8 +46,11 @@ export function resolveDeps(deps: GovernorDeps | DomainDeps): DomainDeps {
   };
 }
 
+/** Principal ids the service's own actors use; no caller may present one (the state machine names `system:reconcile`). */
+export const SYSTEM_PRINCIPAL_PREFIX = 'system:';
+
 /** The principal the reconciler acts as (audit events show it). */
-export const systemPrincipal = (name: string): Principal => ({ id: `system:${name}`, roles: [] });
+export const systemPrincipal = (name: string): Principal => ({ id: `${SYSTEM_PRINCIPAL_PREFIX}${name}`, roles: [] });
 
 /** The per-image share limit in force: the policy's, never above the ECS ceiling. */
 export const shareLimit = (policy: Policy): number => Math.min(policy.maxSharesPerImage, ECS_SHARE_LIMIT);

@@ -25,7 +25,7 @@ export const ERROR_CATALOG = {
   ShareAlreadyExists: { status: 409, title: 'Some target accounts already hold a live or pending share of the image' },
   PayloadTooLarge: { status: 413, title: 'The request body is too large' },
   UnsupportedMediaType: { status: 415, title: 'The request body must be JSON' },
-  ImageNotShareable: { status: 422, title: 'Only custom images created by the owner account can be shared' },
+  ImageNotShareable: { status: 422, title: 'The image may not be shared: its kind, its owner or its tags do not allow it' },
   CannotShareWithOwner: { status: 422, title: 'An image cannot be shared with its owner account' },
   UnknownAccount: { status: 422, title: 'The target account does not exist' },
   AttestationRequired: { status: 422, title: 'Sensitive data must be attested as removed' },
@@ -81,6 +81,10 @@ export class StoreError extends Error {
     this.name = 'StoreError';
   }
 }
+
+/** Upstream (retryable) failures leave intents in place; anything else from ECS is a definitive answer. */
+export const isUpstreamFailure = (e: unknown): boolean =>
+  !isGovernorError(e) || e.code === 'UpstreamThrottled' || e.code === 'UpstreamUnavailable' || e.code === 'Internal';
 
 export const isConditionFailed = (e: unknown): boolean => e instanceof StoreError && e.kind === 'ConditionFailed';
 

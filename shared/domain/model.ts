@@ -160,6 +160,8 @@ export type Finding =
   | 'stale_intent'
   | 'expired_share'
   | 'expired_request'
+  /** An approved request whose rows are all settled, still waiting for its final status. */
+  | 'unfinished_request'
   | 'draining'
   | 'deleted_outside'
   | 'quota_mismatch';

@@ -1,5 +1,6 @@
 // Governance policy, loaded from config at cold start (see shared/config.ts): the data, and the pure
 // eligibility rules the share path and the reconciler both apply.
+import { GovernorError } from './errors.js';
 import type { AccountId, EcsImage, EcsImageKind, ReconcileMode } from './model.js';
 
 export interface Policy {
@@ -34,6 +35,16 @@ export interface Policy {
   readonly intentGraceSeconds: number;
 }
 
+/** Whether this service manages the region: the one check the HTTP layer, the use cases and the reconciler share. */
+export const isManagedRegion = (policy: Pick<Policy, 'regions'>, regionId: string): boolean => policy.regions.includes(regionId);
+
+/** RegionNotManaged (404) unless the region is managed. */
+export function checkManagedRegion(policy: Pick<Policy, 'regions'>, regionId: string): void {
+  if (!isManagedRegion(policy, regionId)) {
+    throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
+  }
+}
+
 const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {
   'marketplace-derived': 'it is derived from a Marketplace image',
   system: 'it is a public system image',
@@ -41,17 +52,32 @@ const NOT_SHAREABLE_KIND: Record<Exclude<EcsImageKind, 'custom'>, string> = {
   community: 'it is a community image of another account',
 };
 
+/** Why an image may not be shared: what the message says, and a code a client can act on. */
+export interface NotShareable {
+  /** kind: not a custom image; owner: another account's; denied_tag / required_tag_missing: policy on tags. */
+  readonly reason: 'kind' | 'owner' | 'denied_tag' | 'required_tag_missing';
+  readonly message: string;
+  /** The tags concerned, as key=value: the deny tag it carries, or the required tags it lacks. */
+  readonly tags?: readonly string[];
+}
+
+const tagText = (t: { key: string; value: string }): string => `${t.key}=${t.value}`;
+
 /** Why the image may not be shared, or null when it may. */
-export function notShareableReason(policy: Policy, image: EcsImage): string | null {
-  if (image.kind !== 'custom') return `Image ${image.imageId} cannot be shared: ${NOT_SHAREABLE_KIND[image.kind]}`;
+export function notShareable(policy: Policy, image: EcsImage): NotShareable | null {
+  const cannot = `Image ${image.imageId} cannot be shared`;
+  if (image.kind !== 'custom') return { reason: 'kind', message: `${cannot}: ${NOT_SHAREABLE_KIND[image.kind]}` };
   if (image.ownerAccountId !== undefined && image.ownerAccountId !== policy.ownerAccountId) {
-    return `Image ${image.imageId} cannot be shared: it is owned by another account`;
+    return { reason: 'owner', message: `${cannot}: it is owned by another account` };
   }
   const denied = policy.denyImageTags.find((t) => image.tags[t.key] === t.value);
-  if (denied) return `Image ${image.imageId} cannot be shared: it carries the tag ${denied.key}=${denied.value}`;
+  if (denied) {
+    const tag = tagText(denied);
+    return { reason: 'denied_tag', message: `${cannot}: it carries the tag ${tag}, which the sharing policy denies`, tags: [tag] };
+  }
   if (policy.requireImageTags.length > 0 && !policy.requireImageTags.some((t) => image.tags[t.key] === t.value)) {
-    const wanted = policy.requireImageTags.map((t) => `${t.key}=${t.value}`).join(', ');
-    return `Image ${image.imageId} cannot be shared: it carries none of the required tags (${wanted})`;
+    const wanted = policy.requireImageTags.map(tagText);
+    return { reason: 'required_tag_missing', message: `${cannot}: it carries none of the required tags (${wanted.join(', ')})`, tags: wanted };
   }
   return null;
 }

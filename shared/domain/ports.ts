@@ -82,9 +82,21 @@ export interface StorePort {
   listRequests(filter: { status?: RequestStatus; regionId?: string; imageId?: string }, limit: number, cursor?: string): Promise<Page<ShareRequest>>;
 
   // ---- audit trail (append-only) ----
+  /** Appending an event again (same event id and time) rewrites it in place: retries never double it. */
   appendAudit(events: readonly AuditEvent[]): Promise<void>;
   /** Newest first. */
   listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>>;
+  /**
+   * Keeps events an append could not write, durably and out of every listing, until
+   * flushPendingAudit moves them. Holding an event again keeps one copy.
+   */
+  holdPendingAudit(events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Moves up to `limit` held events into the trail — each where its first append put (or would have
+   * put) it, so an event whose append partly landed is not doubled — then forgets them. Returns how
+   * many moved; 0 when none are held. Safe to repeat and to run concurrently.
+   */
+  flushPendingAudit(limit: number): Promise<number>;
 
   // ---- idempotency ----
   /** null when absent or expired at `now`. */

@@ -1,7 +1,8 @@
-// Input checks of the use cases. The HTTP layer validates shapes with ajv first; these checks repeat
-// what the domain relies on so that every caller (HTTP, reconciler, tests) gets the same answers.
+// Input checks of the use cases. The HTTP layer validates shapes with ajv first; these checks apply
+// the same rules (limits.ts) so that every caller (HTTP, reconciler, tests) gets the same answers.
 import { GovernorError } from './errors.js';
-import { ACCOUNT_ID_PATTERN, ECS_SHARE_LIMIT, IMAGE_ID_PATTERN } from './model.js';
+import { ACCOUNT_IDS_PER_REQUEST, TEXT_LIMITS, textProblem, type TextField } from './limits.js';
+import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from './model.js';
 
 export interface FieldError {
   /** JSON pointer into the request body or path parameters, e.g. `/accountIds/2`. */
@@ -13,10 +14,6 @@ const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 const IMAGE_ID = new RegExp(IMAGE_ID_PATTERN);
 /** RFC 3339 date-time with an explicit offset (Z or ±hh:mm). */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-export const MAX_REASON_LENGTH = 1000;
-export const MAX_TICKET_LENGTH = 200;
-export const MAX_COMMENT_LENGTH = 2000;
 
 export class FieldErrors {
   readonly errors: FieldError[] = [];
@@ -41,9 +38,8 @@ export function checkAccountIds(errors: FieldErrors, accountIds: unknown): void 
     errors.add('/accountIds', 'must be an array of account ids');
     return;
   }
-  if (accountIds.length < 1 || accountIds.length > ECS_SHARE_LIMIT) {
-    errors.add('/accountIds', `must hold 1 to ${ECS_SHARE_LIMIT} account ids`);
-  }
+  const { min, max } = ACCOUNT_IDS_PER_REQUEST;
+  if (accountIds.length < min || accountIds.length > max) errors.add('/accountIds', `must hold ${min} to ${max} account ids`);
   const seen = new Set<string>();
   accountIds.forEach((id: unknown, i) => {
     if (typeof id !== 'string' || !ACCOUNT_ID.test(id)) {
@@ -56,13 +52,11 @@ export function checkAccountIds(errors: FieldErrors, accountIds: unknown): void 
   });
 }
 
-export function checkText(errors: FieldErrors, path: string, value: unknown, opts: { required: boolean; max: number }): void {
+/** A free-text field (`/<field>`): a string within its limit, not blank, well-formed Unicode. */
+export function checkText(errors: FieldErrors, field: TextField, value: unknown, opts: { required: boolean }): void {
   if (value === undefined && !opts.required) return;
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    errors.add(path, 'must be a non-empty string');
-  } else if (value.length > opts.max) {
-    errors.add(path, `must be at most ${opts.max} characters`);
-  }
+  const problem = typeof value === 'string' ? textProblem(value, TEXT_LIMITS[field]) : 'must be string';
+  if (problem) errors.add(`/${field}`, problem);
 }
 
 /** Parses an RFC 3339 date-time; NaN when it is not one (Date.parse alone rolls 02-30 over to March). */

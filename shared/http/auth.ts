@@ -3,6 +3,7 @@
 // `alg: none` and the HS256-signed-with-the-public-key confusion. Token contents are never logged.
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { SYSTEM_PRINCIPAL_PREFIX } from '../domain/context.js';
 import { GovernorError } from '../domain/errors.js';
 import type { Principal } from '../domain/model.js';
 import type { Config } from '../config.js';
@@ -65,7 +66,11 @@ export function createAuthenticator(auth: Config['auth']): Authenticator {
         throw new AuthError('invalid', 'The bearer token is not valid');
       }
       const sub = payload.sub;
-      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('invalid', 'The bearer token has no usable subject');
+      // The subject becomes the stored principal: it must be stored as it was signed, and may not pass
+      // for one of the service's own actors (the audit trail and the state machine name them).
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !sub.isWellFormed() || sub.startsWith(SYSTEM_PRINCIPAL_PREFIX)) {
+        throw new AuthError('invalid', 'The bearer token has no usable subject');
+      }
       return { id: sub, roles: rolesIn(payload, auth.rolesClaim) };
     },
   };

@@ -95,6 +95,9 @@ export function parseHttpEvent(event: unknown): HttpRequest {
     segments = ['\u0000malformed'];
   }
   const raw = typeof e.body === 'string' ? e.body : '';
+  // A text body is UTF-8 on the wire, so it cannot hold a lone surrogate; one in the event would be
+  // replaced with U+FFFD on the way to bytes, silently changing what the client sent.
+  if (!e.isBase64Encoded && !raw.isWellFormed()) throw new BadEventError('event body is not well-formed text');
   const body = e.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   return {
     method,

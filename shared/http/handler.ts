@@ -5,8 +5,9 @@
 // Exactly one JSON log line per request (no Authorization header, token or body in it): what the
 // domain logs while serving it rides on that line as `notes`, and raises its level.
 import { createHash, randomUUID } from 'node:crypto';
-import { GovernorError, StoreError } from '../domain/errors.js';
+import { GovernorError, StoreError, isGovernorError } from '../domain/errors.js';
 import type { IdempotencyRecord, Principal } from '../domain/model.js';
+import { checkManagedRegion } from '../domain/policy.js';
 import { collectingDomainLogs } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { AuthError, createAuthenticator } from './auth.js';
@@ -15,8 +16,8 @@ import { BadEventError, parseHttpEvent } from './event.js';
 import { describeCause, jsonResponse, problemResponse, baseHeaders, toGovernorError } from './problem.js';
 import { checkedRoute, isPublicRoute, pathParameterNames } from './routes.js';
 import type { AnyRoute, Route } from './routes.js';
-import { IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES } from './schemas.js';
-import { validateBody, validateParam, validateQuery } from './validation.js';
+import { IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, QUERIES } from './schemas.js';
+import { pointerToken, validateBody, validateParam, validateQuery } from './validation.js';
 import type { FieldError } from './validation.js';
 import type { FcContext, HttpRequest, HttpResponse } from './types.js';
 
@@ -95,15 +96,44 @@ function replay(record: IdempotencyRecord, requestId: string, log: Record<string
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The domain names a refused field by its pointer into the use case's input (`/reason`, `/imageId`,
+ * `/cursor`); the client is told where in the request it sent it (`/body/reason`, `/path/imageId`,
+ * `/query/cursor`), as the schema checks tell it, whichever layer refuses.
+ */
+function locatedInRequest(route: Route, err: unknown): unknown {
+  if (!isGovernorError(err, 'ValidationFailed') || !Array.isArray(err.details.errors)) return err;
+  const params = pathParameterNames(route.path);
+  const queryFields = route.query ? Object.keys(QUERIES[route.query].properties) : [];
+  const locate = (pointer: string): string => {
+    const field = (pointer.split('/')[1] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+    if (params.includes(field)) return `/path${pointer}`;
+    if (queryFields.includes(field)) return `/query${pointer}`;
+    return route.body ? `/body${pointer}` : pointer;
+  };
+  const errors = (err.details.errors as FieldError[]).map((e) => ({ ...e, path: locate(e.path) }));
+  const first = (err.details.errors as FieldError[])[0];
+  const detail = first && err.message.startsWith(`${first.path}: `) ? `${locate(first.path)}${err.message.slice(first.path.length)}` : err.message;
+  return new GovernorError('ValidationFailed', detail, { details: { ...err.details, errors }, cause: err });
+}
+
 function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
   if (req.body.length > MAX_BODY_BYTES) {
     throw new GovernorError('PayloadTooLarge', `The body is ${req.body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`, {
       details: { limit: MAX_BODY_BYTES },
     });
   }
-  const text = req.body.toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(req.body);
+  } catch {
+    // Replacing the bad bytes with U+FFFD would store something the client never sent.
+    throw validationFailed([{ path: '/body', message: 'must be UTF-8' }], 'The body is not valid UTF-8');
+  }
   if (!hasSchema) {
-    if (text.trim() !== '') throw validationFailed([{ path: 'body', message: 'must be empty' }]);
+    if (text.trim() !== '') throw validationFailed([{ path: '/body', message: 'must be empty' }]);
     return {};
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -114,7 +144,7 @@ function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw validationFailed([{ path: 'body', message: 'must be valid JSON' }], 'The body is not valid JSON');
+    throw validationFailed([{ path: '/body', message: 'must be valid JSON' }], 'The body is not valid JSON');
   }
 }
 
@@ -209,13 +239,11 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
       if (!q.ok) throw validationFailed(q.errors);
       query = q.value;
     } else if (Object.keys(req.query).length) {
-      throw validationFailed(Object.keys(req.query).map((k) => ({ path: `query/${k}`, message: 'is not allowed' })));
+      throw validationFailed(Object.keys(req.query).map((k) => ({ path: `/query/${pointerToken(k.toWellFormed())}`, message: 'is not allowed' })));
     }
     // A region, in the path or as a filter, must be one this service manages (checked once, here).
     const regionId = params.regionId ?? (typeof query.regionId === 'string' ? query.regionId : undefined);
-    if (regionId !== undefined && !rt.config.policy.regions.includes(regionId)) {
-      throw new GovernorError('RegionNotManaged', `Region ${regionId} is not managed by this service`, { details: { regionId } });
-    }
+    if (regionId !== undefined) checkManagedRegion(rt.config.policy, regionId);
 
     const raw = req.method === 'GET' ? {} : parseJsonBody(req, route.body !== undefined);
     let body: Record<string, unknown> = {};
@@ -226,14 +254,19 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
     }
 
     const ctx = { principal, requestId };
+    const useCase = async (requestKey?: string): Promise<HttpResponse> => {
+      try {
+        const result = await route.handle({ ctx, governor: rt.governor, params, query, body, ...(requestKey !== undefined ? { requestKey } : {}) });
+        return jsonResponse(result.status, result.body, requestId);
+      } catch (err) {
+        throw locatedInRequest(route, err);
+      }
+    };
     const key = req.method === 'POST' ? req.headers['idempotency-key'] : undefined;
-    if (key === undefined) {
-      const result = await route.handle({ ctx, governor: rt.governor, params, query, body });
-      return jsonResponse(result.status, result.body, requestId);
-    }
+    if (key === undefined) return useCase();
 
     if (!IDEMPOTENCY_KEY.test(key)) {
-      throw validationFailed([{ path: 'header/idempotency-key', message: `must match pattern "${IDEMPOTENCY_KEY_PATTERN}"` }]);
+      throw validationFailed([{ path: '/header/idempotency-key', message: `must match pattern "${IDEMPOTENCY_KEY_PATTERN}"` }]);
     }
     const fingerprint = sha256(`${req.method} ${req.path}\n${canonical(body)}`);
     const now = rt.clock.now();
@@ -248,8 +281,7 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
     const requestKey = sha256(`${principal.id}\n${key}`).slice(0, 40);
     let response: HttpResponse;
     try {
-      const result = await route.handle({ ctx, governor: rt.governor, params, query, body, requestKey });
-      response = jsonResponse(result.status, result.body, requestId);
+      response = await useCase(requestKey);
     } catch (err) {
       const ge = toGovernorError(err);
       // A 5xx or a ConcurrentModification asks the client to retry: stored, it would answer every

@@ -3,21 +3,24 @@
 // (scripts/openapi.ts), so the published contract and the enforced one cannot drift apart. Use only
 // keywords OpenAPI 3.0 and Swagger 2.0 share (a nullable value is `type: [T, 'null']`): the
 // generator stops on any other.
+import { ACCOUNT_IDS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
 import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
 const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const MAX_BODY_BYTES = 64 * 1024;
-export const DEFAULT_PAGE_LIMIT = 50;
-const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = PAGE_SIZE.default;
 
 export type JsonSchema = Record<string, unknown>;
 
 const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Alibaba Cloud account id (16 digits)' };
-const accountIds = { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: accountId };
-const reason = { type: 'string', minLength: 1, maxLength: 1024 };
-const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT };
+const { min: minAccounts, max: maxAccounts } = ACCOUNT_IDS_PER_REQUEST;
+const accountIds = { type: 'array', minItems: minAccounts, maxItems: maxAccounts, uniqueItems: true, items: accountId };
+/** A free-text field as limits.ts defines it: not blank (which implies not empty), at most its length. */
+const text = (field: TextField) => ({ type: 'string', pattern: NOT_BLANK_PATTERN, maxLength: TEXT_LIMITS[field] });
+const reason = text('reason');
+const limit = { type: 'integer', minimum: PAGE_SIZE.min, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default };
 const cursor = { type: 'string', minLength: 1, maxLength: 2048 };
 const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_applied', 'rejected', 'expired', 'cancelled', 'failed'];
 const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
@@ -40,7 +43,7 @@ export const REQUEST_BODIES = {
     properties: {
       accountIds,
       reason,
-      ticket: { type: 'string', minLength: 1, maxLength: 128 },
+      ticket: text('ticket'),
       expiresAt: { type: 'string', format: 'date-time', description: 'When the shares expire (ISO-8601)' },
       attestation: {
         type: 'object',
@@ -60,14 +63,14 @@ export const REQUEST_BODIES = {
   ApproveBody: {
     type: 'object',
     additionalProperties: false,
-    properties: { comment: { type: 'string', maxLength: 1024 } },
+    properties: { comment: text('comment') },
     example: { comment: 'Looks good' },
   },
   RejectBody: {
     type: 'object',
     additionalProperties: false,
     required: ['comment'],
-    properties: { comment: { type: 'string', minLength: 1, maxLength: 1024 } },
+    properties: { comment: text('comment') },
     example: { comment: 'Not for production accounts' },
   },
   UnshareBody: {
@@ -144,6 +147,16 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       requested: { type: 'integer', description: 'ShareQuotaExceeded' },
       shares: { type: 'array', description: 'ImageStillShared: the accounts ECS or the store still shows', items: accountId },
       accounts: { type: 'array', description: 'AccountNotAllowed, CannotShareWithOwner, ShareAlreadyExists: the accounts concerned', items: accountId },
+      reason: {
+        enum: ['kind', 'owner', 'denied_tag', 'required_tag_missing'],
+        description: 'ImageNotShareable: not a custom image, owned by another account, a tag policy denies, or no required tag',
+      },
+      kind: { enum: ['custom', 'marketplace-derived', 'system', 'shared-to-us', 'community'], description: 'ImageNotShareable: the image kind' },
+      tags: {
+        type: 'array',
+        description: 'ImageNotShareable by tag: the deny tag the image carries, or the required tags it lacks (key=value)',
+        items: { type: 'string' },
+      },
     },
     additionalProperties: true,
   },
@@ -304,8 +317,17 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   UnshareResult: {
     type: 'object',
-    required: ['shares', 'notShared', 'warning'],
-    properties: { shares: { type: 'array', items: ref('Share') }, notShared: { type: 'array', items: accountId }, warning: { type: 'string' } },
+    required: ['shares', 'notShared', 'revokedOutsideService', 'warning'],
+    properties: {
+      shares: { type: 'array', items: ref('Share') },
+      notShared: { type: 'array', items: accountId },
+      revokedOutsideService: {
+        type: 'array',
+        items: accountId,
+        description: 'Named accounts whose share in ECS was made outside the service (console, another tool); revoked as well',
+      },
+      warning: { type: 'string' },
+    },
   },
   DeletionOutcome: {
     type: 'object',

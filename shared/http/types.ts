@@ -1,6 +1,6 @@
 // The FC 3.0 HTTP shapes this layer speaks: the events the handler is handed (an HTTP trigger's, or
 // API Gateway's to an event function), the context, and the response object the handler returns
-// (always the full shape; see the FC 3.0 reference).
+// (always the full shape: status code, headers, body and its encoding).
 import type { Credentials } from '../credentials.js';
 
 export interface FcHttpEvent {

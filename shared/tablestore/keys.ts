@@ -39,10 +39,18 @@ export function auditKey(iso: string, eventId: string): string {
 
 export const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;
 
+/** Tablestore's bound on one STRING primary-key value: 1 KB of UTF-8, not 1024 UTF-16 code units. */
+export const MAX_KEY_VALUE_BYTES = 1024;
+
+/** A value Tablestore accepts as a STRING key as it stands: well-formed UTF-16 (nothing silently replaced) within the byte bound. */
+export const isStorableKeyValue = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.isWellFormed() && Buffer.byteLength(v, 'utf8') <= MAX_KEY_VALUE_BYTES;
+
 /**
  * A cursor is the primary key of the next row to return, tagged with the listing it belongs to,
  * as base64url JSON. It is opaque to callers; a cursor from another listing or a tampered one is a
- * client mistake (400), never a store failure.
+ * client mistake (400), never a store failure: every key value is checked against what Tablestore
+ * itself would refuse before it reaches a range read.
  */
 export function encodeCursor(listing: string, key: readonly string[]): string {
   return Buffer.from(JSON.stringify({ l: listing, k: key }), 'utf8').toString('base64url');
@@ -51,12 +59,7 @@ export function encodeCursor(listing: string, key: readonly string[]): string {
 export function decodeCursor(listing: string, cursor: string, keyLength: number): string[] {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l?: unknown; k?: unknown };
-    if (
-      parsed.l === listing &&
-      Array.isArray(parsed.k) &&
-      parsed.k.length === keyLength &&
-      parsed.k.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024)
-    ) {
+    if (parsed.l === listing && Array.isArray(parsed.k) && parsed.k.length === keyLength && parsed.k.every(isStorableKeyValue)) {
       return parsed.k as string[];
     }
   } catch {
@@ -67,5 +70,5 @@ export function decodeCursor(listing: string, cursor: string, keyLength: number)
 
 export const invalidCursor = (): GovernorError =>
   new GovernorError('ValidationFailed', 'The cursor is not valid for this listing', {
-    details: { errors: [{ field: 'cursor', message: 'not a cursor returned by this listing' }] },
+    details: { errors: [{ path: '/cursor', message: 'is not a cursor returned by this listing' }] },
   });

@@ -460,28 +460,43 @@ class TablestoreStore implements StorePort {
   // ---- audit ----
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
-    const table = this.tables.audit;
     // Puts of unique keys, built once: replaying a batch after a lost response rewrites identical rows.
-    const rows = events.map((e) => ({
-      type: 'PUT' as const,
+    await this.batchWrite(
+      this.tables.audit,
+      events.map((e) => put([{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: auditKey(e.at, e.eventId) }], auditColumns(e))),
+    );
+  }
+
+  async holdPendingAudit(events: readonly AuditEvent[]): Promise<void> {
+    // Each held row keeps the audit key its append used (auditKey gives this process's key back), so
+    // the flush writes exactly the row a partly landed append may already have written.
+    await this.batchWrite(
+      this.tables.pending_audit,
+      events.map((e) => {
+        const where = columns({ image_key: imageKey(e.regionId, e.imageId), event_key: auditKey(e.at, e.eventId) });
+        return put([{ event_id: e.eventId }], [...auditColumns(e).filter((c) => !('event_id' in c)), ...where]);
+      }),
+    );
+  }
+
+  async flushPendingAudit(limit: number): Promise<number> {
+    const held = await this.range(this.tables.pending_audit, [{ event_id: INF_MIN }], [{ event_id: INF_MAX }], clampLimit(limit));
+    if (held.length === 0) return 0;
+    const audit = held.map((row) => {
+      const cols = attributesOf(row);
+      const eventId = String(primaryKeyOf(row).get('event_id'));
+      const { image_key: imageKeyValue, event_key: eventKey, ...fields } = Object.fromEntries(cols) as Record<string, ColumnValue>;
+      return put([{ image_key: String(imageKeyValue) }, { event_key: String(eventKey) }], columns({ ...fields, event_id: eventId }));
+    });
+    // Trail first: a crash between the two writes leaves held rows that the next flush rewrites in place.
+    await this.batchWrite(this.tables.audit, audit);
+    const forget = (row: SdkRow): BatchRow => ({
+      type: 'DELETE',
       condition: expect('IGNORE'),
-      primaryKey: <PrimaryKeyInput>[{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: auditKey(e.at, e.eventId) }],
-      attributeColumns: auditColumns(e),
-    }));
-    // BatchWriteRow takes at most 200 rows and 4 MB: cut by count and by estimated size.
-    let chunk: typeof rows = [];
-    let bytes = 0;
-    for (const row of rows) {
-      const size = estimateBytes(row.primaryKey) + estimateBytes(row.attributeColumns);
-      if (chunk.length > 0 && (chunk.length >= BATCH_WRITE_ROWS || bytes + size > BATCH_WRITE_BYTES)) {
-        await this.batchPut(table, chunk);
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(row);
-      bytes += size;
-    }
-    if (chunk.length > 0) await this.batchPut(table, chunk);
+      primaryKey: [{ event_id: String(primaryKeyOf(row).get('event_id')) }],
+    });
+    await this.batchWrite(this.tables.pending_audit, held.map(forget));
+    return held.length;
   }
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
@@ -687,28 +702,42 @@ class TablestoreStore implements StorePort {
     }
   }
 
-  /** BatchWriteRow of idempotent puts; rows that fail with a retryable per-row error are resent. */
-  private async batchPut(
-    table: string,
-    rows: { type: 'PUT'; condition: SdkCondition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeColumns }[],
-  ): Promise<void> {
+  /** BatchWriteRow of idempotent puts and deletes, cut to the service's 200 rows and 4 MB by count and estimated size. */
+  private async batchWrite(table: string, rows: readonly BatchRow[]): Promise<void> {
+    let chunk: BatchRow[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const size = estimateBytes(row.primaryKey) + estimateBytes(row.attributeColumns ?? []);
+      if (chunk.length > 0 && (chunk.length >= BATCH_WRITE_ROWS || bytes + size > BATCH_WRITE_BYTES)) {
+        await this.batchChunk(table, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(row);
+      bytes += size;
+    }
+    if (chunk.length > 0) await this.batchChunk(table, chunk);
+  }
+
+  /** One BatchWriteRow; rows that fail with a retryable per-row error are resent. */
+  private async batchChunk(table: string, rows: readonly BatchRow[]): Promise<void> {
     let pending = rows;
     for (let attempt = 0; pending.length > 0; attempt += 1) {
       let results: SdkBatchRowResult[];
       try {
-        results = (await this.client().batchWriteRow({ tables: [{ tableName: table, rows: pending }] })).tables;
+        results = (await this.client().batchWriteRow({ tables: [{ tableName: table, rows: [...pending] }] })).tables;
       } catch (err) {
         const c = classify(err);
         if (!c.retryable || attempt + 1 >= this.retry.attempts) throw toStoreError(err, 'BatchWriteRow', table);
         await sleep(backoffMs(this.retry, attempt));
         continue;
       }
-      const failed: typeof pending = [];
+      const failed: BatchRow[] = [];
       let fatal: StoreError | undefined;
       results.forEach((r, i) => {
         if (r.isOk) return;
         const c = classify(rowError(r));
-        if (c.retryable) failed.push(pending[i] as (typeof pending)[number]);
+        if (c.retryable) failed.push(pending[i] as BatchRow);
         else fatal ??= toStoreError(rowError(r), 'BatchWriteRow', table);
       });
       if (fatal) throw fatal;
@@ -763,6 +792,18 @@ class TablestoreStore implements StorePort {
     }
   }
 }
+
+/** A row of a BatchWriteRow: unconditional, so resending it after a lost answer changes nothing. */
+type BatchRow =
+  | { readonly type: 'PUT'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns: AttributeColumns }
+  | { readonly type: 'DELETE'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns?: undefined };
+
+const put = (primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({
+  type: 'PUT',
+  condition: expect('IGNORE'),
+  primaryKey,
+  attributeColumns,
+});
 
 /** For conditionalWrite's `isOurs`: the row, read again, holds exactly `wanted`. */
 function holds<T>(reread: () => Promise<T | null>, wanted: T): () => Promise<boolean> {

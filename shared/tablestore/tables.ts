@@ -18,6 +18,7 @@ export type TableName =
   | 'requests'
   | 'requests_by_time'
   | 'audit'
+  | 'pending_audit'
   | 'idempotency'
   | 'runs'
   | 'runs_by_time'
@@ -33,6 +34,12 @@ export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}):
     { name: 'requests', primaryKey: ['request_id'], timeToLive: -1, purpose: 'share requests (versioned)' },
     { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of requests' },
     { name: 'audit', primaryKey: ['image_key', 'event_key'], timeToLive: -1, purpose: 'append-only audit, newest first per image' },
+    {
+      name: 'pending_audit',
+      primaryKey: ['event_id'],
+      timeToLive: -1,
+      purpose: 'audit events an append could not write, held (in no listing) until the reconciler moves them into audit',
+    },
     {
       name: 'idempotency',
       primaryKey: ['principal', 'idem_key'],

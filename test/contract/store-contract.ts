@@ -354,6 +354,58 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     });
   });
 
+  describe(`${name}: cursors`, () => {
+    const store = useStore();
+    const imageId = newImageId();
+
+    beforeAll(async () => {
+      for (let i = 0; i < 3; i += 1) {
+        await store().createImage(anImage({ regionId: 'cn-qingdao' }));
+        await store().createRequest(aRequest({ createdAt: iso(i * 1000) }));
+        await store().putRun(aRun({ startedAt: iso(i * 1000) }));
+      }
+      await store().appendAudit(Array.from({ length: 3 }, (_, i) => anEvent({ imageId, at: iso(i) })));
+    });
+
+    /** The first-page cursor of every paged listing, and how to ask for the next page with a cursor. */
+    const listings = (): { name: string; list: (cursor?: string) => Promise<{ nextCursor?: string }> }[] => [
+      { name: 'images', list: (cursor) => store().listImages({}, 1, cursor) },
+      { name: 'images of a region', list: (cursor) => store().listImages({ regionId: 'cn-qingdao' }, 1, cursor) },
+      { name: 'requests', list: (cursor) => store().listRequests({}, 1, cursor) },
+      { name: 'audit', list: (cursor) => store().listAudit('cn-hangzhou', imageId, 1, cursor) },
+      { name: 'runs', list: (cursor) => store().listRuns(1, cursor) },
+    ];
+    /** The store's own cursor with its last key value replaced, as a client tampering with it would. */
+    const tampered = (cursor: string, value: string): string => {
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l: string; k: string[] };
+      return Buffer.from(JSON.stringify({ ...parsed, k: [...parsed.k.slice(0, -1), value] }), 'utf8').toString('base64url');
+    };
+
+    it('refuses a key Tablestore would refuse (over 1 KB of UTF-8, or ill-formed UTF-16) as a client mistake on every listing', async () => {
+      // 400 × "€" is 400 UTF-16 units but 1,200 UTF-8 bytes; 342 × "€" is just over (1,026 bytes).
+      for (const value of ['€'.repeat(400), '€'.repeat(342), 'k'.repeat(1025), 'a\ud800b']) {
+        for (const { name: listing, list } of listings()) {
+          const { nextCursor } = await list();
+          expect(nextCursor, listing).toBeDefined();
+          const error = await list(tampered(nextCursor!, value)).catch((e: unknown) => e);
+          expect(error, `${listing}: ${value.length} units`).toBeInstanceOf(GovernorError);
+          expect((error as GovernorError).code).toBe('ValidationFailed');
+          expect((error as GovernorError).details.errors).toEqual([{ path: '/cursor', message: 'is not a cursor returned by this listing' }]);
+        }
+      }
+    });
+
+    it('reads on from a key of exactly 1 KB of UTF-8', async () => {
+      const atLimit = `${'€'.repeat(341)}a`;
+      expect(Buffer.byteLength(atLimit)).toBe(1024);
+      for (const { name: listing, list } of listings()) {
+        const { nextCursor } = await list();
+        const page = await list(tampered(nextCursor!, atLimit)).catch((e: unknown) => e);
+        expect(page, listing).toHaveProperty('items');
+      }
+    });
+  });
+
   describe(`${name}: shares`, () => {
     const store = useStore();
 
@@ -549,6 +601,32 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(all).toHaveLength(250);
       expect(all[0]).toEqual(events[249]);
       expect(all[249]).toEqual(events[0]);
+    });
+
+    it('holds events out of every listing until flushed, then lists them in their place, once', async () => {
+      const imageId = newImageId();
+      const [first, second, third] = [0, 1, 2].map((i) => anEvent({ imageId, at: iso(i * 1000) })) as [AuditEvent, AuditEvent, AuditEvent];
+      const elsewhere = anEvent({ imageId: newImageId(), at: iso(500) });
+      await store().appendAudit([first]);
+      await store().holdPendingAudit([third, second, elsewhere]);
+      // Held again (a second failed append of the same events): still one copy each.
+      await store().holdPendingAudit([second]);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [first] });
+
+      expect(await store().flushPendingAudit(2)).toBe(2);
+      expect(await store().flushPendingAudit(10)).toBe(1);
+      expect(await store().flushPendingAudit(10)).toBe(0);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [third, second, first] });
+      expect(await store().listAudit('cn-hangzhou', elsewhere.imageId, 10)).toEqual({ items: [elsewhere] });
+    });
+
+    it('flushes an event whose append had landed (the answer was lost) without doubling it', async () => {
+      const imageId = newImageId();
+      const event = anEvent({ imageId, reason: 'partner onboarding', ticket: 'CHG-7' });
+      await store().appendAudit([event]);
+      await store().holdPendingAudit([event]);
+      expect(await store().flushPendingAudit(10)).toBe(1);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [event] });
     });
 
     it('accepts an empty append and lists nothing for an image without events', async () => {

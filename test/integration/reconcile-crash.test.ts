@@ -2,9 +2,12 @@
 // the write-ahead intent with an old timestamp while the ECS call did (or did not) happen, as if the
 // function died between the two. One enforce run must repair: no lost share, no phantom share, exact quota.
 import { afterEach, describe, expect, it } from 'vitest';
-import { holdsQuota } from '../../shared/domain/model.js';
-import { REGION, startReconcileStack, storeImage, storeShare, TARGETS, timer, type ReconcileStack } from '../fixtures/reconcile/stack.js';
-import { OWNER } from '../fixtures/reconcile/env.js';
+import { createGovernor } from '../../shared/domain/governor.js';
+import { holdsQuota, type ShareRequest } from '../../shared/domain/model.js';
+import type { StorePort } from '../../shared/domain/ports.js';
+import { HOUR, REGION, startReconcileStack, storeImage, storeShare, TARGETS, timer, type ReconcileStack } from '../fixtures/reconcile/stack.js';
+import { OWNER, reconcileEnv } from '../fixtures/reconcile/env.js';
+import { loadConfig } from '../../shared/config.js';
 
 const [T1, T2, T3] = TARGETS as [string, string, string];
 const draining = { lifecycle: 'draining' as const, deletion: { status: 'draining' as const, mode: 'drain' as const, reason: 'retire' } };
@@ -89,5 +92,46 @@ describe('reconcile crash recovery against the emulators', () => {
     expect(ecsState.images.find((i) => i.imageId === drainAfterRemove)?.deleted).toBe(true);
     // The drained images' intents are the drain's to finish, reported under `draining`.
     expect(run?.findings).toEqual({ stale_intent: 5, draining: 3 });
+  });
+
+  it('finishes a request whose approval was killed after ECS took the accounts and the rows moved, before the request row', async () => {
+    stack = await startReconcileStack({ env: { UNMANAGED_SHARES: 'report' } });
+    const { ecs, store, images } = stack;
+    const imageId = await ecs.addImage({ ownerAccountId: OWNER, regionId: REGION, imageName: 'approval-killed' });
+    // The approving function: its clock two hours back, so the reconciler sees it long gone. Its
+    // store dies at the first write that would give the request its final status.
+    const killedAt = (next: ShareRequest) => next.status !== 'approved' && next.status !== 'pending_approval';
+    const dying = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name !== 'updateRequest' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (next: ShareRequest, expected: number) => {
+          if (killedAt(next)) throw new Error('killed');
+          return target.updateRequest(next, expected);
+        };
+      },
+    }) as StorePort;
+    const policy = loadConfig(reconcileEnv({ REGIONS: REGION })).policy;
+    const clock = { now: () => new Date(Date.now() - 2 * HOUR) };
+    const governor = createGovernor({ store: dying, images, clock, policy: { ...policy, approvalRequired: true } });
+    const requester = { principal: { id: 'alice', roles: ['requester' as const] }, requestId: 'http-1' };
+    const approver = { principal: { id: 'bob', roles: ['approver' as const] }, requestId: 'http-2' };
+    const { request } = await governor.requestShare(requester, {
+      regionId: REGION,
+      imageId,
+      accountIds: [T1, T2],
+      reason: 'rollout',
+      attestation: { sensitiveDataRemoved: true },
+    });
+    await expect(governor.approve(approver, request.requestId, {})).rejects.toThrow('killed');
+    expect((await store.listShares(REGION, imageId)).map((s) => s.state)).toEqual(['active', 'active']);
+    expect((await store.getRequest(request.requestId))?.status).toBe('approved');
+
+    const result = await stack.invoke(timer({ mode: 'enforce', regions: [REGION] }));
+
+    const run = await store.getRun(result.runIds[0]!);
+    expect(run).toMatchObject({ status: 'completed', errors: [], findings: { unfinished_request: 1 }, actions: { request_finished: 1 } });
+    expect((await store.getRequest(request.requestId))?.status).toBe('applied');
+    expect((await ecs.state()).images.find((i) => i.imageId === imageId)?.shares.map((s) => s.accountId).sort()).toEqual([T1, T2]);
   });
 });

@@ -61,6 +61,30 @@ describe('Tablestore emulator: faults', () => {
     ]);
   });
 
+  it('injects a fault on one table only, in single-row and batch requests alike', async () => {
+    await client.createTable({
+      tableMeta: { tableName: 'audit', primaryKey: [{ name: 'id', type: 'STRING' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    await ts.admin.addFault({ table: 'audit', code: 'OTSServerBusy' });
+    const row = (id: string) => ({ type: 'PUT', condition: ignore(), primaryKey: [{ id }], attributeColumns: [{ v: 1 }] });
+    const batch = (...tables: string[]) => client.batchWriteRow({ tables: tables.map((tableName) => ({ tableName, rows: [row('b')] })) });
+
+    const results = {
+      auditPut: await outcome(client.putRow({ tableName: 'audit', condition: ignore(), primaryKey: [{ id: 'a' }], attributeColumns: [{ v: 1 }] })),
+      sharesPut: await outcome(client.putRow({ tableName: 'shares', condition: ignore(), primaryKey: [{ id: 'a' }], attributeColumns: [{ v: 1 }] })),
+      sharesBatch: await outcome(batch('shares')),
+      mixedBatch: await outcome(batch('shares', 'audit')),
+    };
+
+    expect(results).toEqual({ auditPut: '503 OTSServerBusy', sharesPut: 'ok', sharesBatch: 'ok', mixedBatch: '503 OTSServerBusy' });
+    expect((await ts.admin.state()).tables).toEqual([
+      { name: 'audit', rows: 0 },
+      { name: 'shares', rows: 2 },
+    ]);
+  });
+
   it('fires by probability against the injected random source, with any code and status', async () => {
     await ts.admin.addFault({ operation: 'UpdateRow', code: 'OTSRowOperationConflict', probability: 0.4 });
     const update = () =>

@@ -522,6 +522,32 @@ describe('Tablestore emulator: single-row operations', () => {
     expect((await ts.admin.state()).tables).toEqual([{ name: 'rows', rows: 0 }]);
   });
 
+  it('bounds STRING key values in UTF-8 bytes, on writes and on range bounds alike', async () => {
+    // 400 × "€" is 400 UTF-16 units but 1,200 UTF-8 bytes; 341 × "€" + "a" is exactly 1,024.
+    const wide = '€'.repeat(400);
+    const atLimit = `${'€'.repeat(341)}a`;
+    const range = (start: string) =>
+      client.getRange({
+        tableName: 'rows',
+        direction: TS.Direction.FORWARD,
+        inclusiveStartPrimaryKey: key(start, 0),
+        exclusiveEndPrimaryKey: [{ pk: TS.INF_MAX }, { n: TS.INF_MAX }],
+      });
+    const put = (pk: string) => client.putRow({ tableName: 'rows', condition: ignore(), primaryKey: key(pk, 1), attributeColumns: [{ v: 1 }] });
+
+    const wideRange = await otsError(range(wide));
+    const widePut = await otsError(put(wide));
+    const accepted = await range(atLimit);
+    await put(atLimit);
+
+    for (const refused of [wideRange, widePut]) {
+      expect(refused).toMatchObject({ status: 400, code: 'OTSParameterInvalid' });
+      expect(refused.message).toContain('The length of primary key column: pk exceeds the MaxLength: 1024 with CurrentLength: 1200.');
+    }
+    expect(accepted.rows).toEqual([]);
+    expect((await ts.admin.state()).tables).toEqual([{ name: 'rows', rows: 1 }]);
+  });
+
   it('rejects explicit cell timestamps beyond the allowed deviation', async () => {
     const stale = await otsError(
       client.putRow({

@@ -30,6 +30,3 @@ export class ManualClock implements Clock {
     this.advance(days * 86_400_000);
   }
 }
-
-/** A clock that never moves. */
-export class FixedClock extends ManualClock {}

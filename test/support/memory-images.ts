@@ -1,7 +1,9 @@
-// In-memory ImagePort with the ECS rules the domain relies on (see the ECS reference): only the
-// owner's custom images can be shared, at most 50 accounts per image, at most 10 accounts per
-// ModifyImageSharePermission call, no sharing with the owner, unknown accounts refused, no deletion
-// while shared. Faults can be injected per method, before or after the call takes effect.
+// In-memory ImagePort with the ECS rules the domain relies on, as the ECS emulator answers them
+// through the real adapter (test/contract/image-port-contract.ts runs the same suite on both): only
+// the owner's custom, unencrypted, Available images can be shared, at most 50 accounts per image, at
+// most 10 accounts per ModifyImageSharePermission call (each applied whole or not at all), no sharing
+// with the owner, unknown accounts refused, no deletion while shared or published. Faults can be
+// injected per method, before or after the call takes effect.
 import { GovernorError } from '../../shared/domain/errors.js';
 import type { AccountId, EcsImage, EcsSharePermissions } from '../../shared/domain/model.js';
 import { ECS_SHARE_LIMIT } from '../../shared/domain/model.js';
@@ -34,6 +36,7 @@ interface FakeImage {
   /** accountId → sharedTime, in share order. */
   shares: Map<AccountId, string>;
   inUse: boolean;
+  encrypted: boolean;
   deleted: boolean;
 }
 
@@ -47,6 +50,8 @@ export interface NewImage {
   tags?: Record<string, string>;
   ownerAccountId?: AccountId;
   inUse?: boolean;
+  /** Built on encrypted snapshots: ECS refuses to share it. */
+  encrypted?: boolean;
 }
 
 export class MemoryImages implements ImagePort {
@@ -80,7 +85,7 @@ export class MemoryImages implements ImagePort {
       tags: spec.tags ?? {},
       creationTime: '2026-01-01T00:00:00Z',
     };
-    this.store.set(`${regionId}/${imageId}`, { image, shares: new Map(), inUse: spec.inUse ?? false, deleted: false });
+    this.store.set(`${regionId}/${imageId}`, { image, shares: new Map(), inUse: spec.inUse ?? false, encrypted: spec.encrypted ?? false, deleted: false });
     return image;
   }
 
@@ -174,7 +179,8 @@ export class MemoryImages implements ImagePort {
   async getImage(regionId: string, imageId: string): Promise<EcsImage | null> {
     return this.call({ method: 'getImage', regionId, imageId }, () => {
       const entry = this.store.get(`${regionId}/${imageId}`);
-      return entry && !entry.deleted ? { ...entry.image, tags: { ...entry.image.tags } } : null;
+      // ECS reports every image's usage; the adapter passes it on.
+      return entry && !entry.deleted ? { ...entry.image, tags: { ...entry.image.tags }, inUse: entry.inUse } : null;
     });
   }
 
@@ -210,12 +216,17 @@ export class MemoryImages implements ImagePort {
     for (const chunk of MemoryImages.chunks(accountIds)) {
       await this.call({ method: 'addShares', regionId, imageId, accountIds: chunk }, () => {
         if (chunk.length > ECS_ACCOUNTS_PER_CALL) throw new GovernorError('ValidationFailed', 'at most 10 accounts per call');
+        // As the adapter answers: an image the owner sees but does not own as a custom image is not shareable.
+        const visible = this.store.get(`${regionId}/${imageId}`);
+        if (!visible || visible.deleted) throw new GovernorError('ImageNotFound', `The image ${imageId} does not exist in ${regionId}`);
+        if (visible.image.kind !== 'custom') throw new GovernorError('ImageNotShareable', `Image ${imageId} is ${visible.image.kind}`);
         const entry = this.mustOwn(regionId, imageId);
-        if (entry.image.kind !== 'custom') throw new GovernorError('ImageNotShareable', `Image ${imageId} is ${entry.image.kind}`);
         if (entry.image.status !== 'Available') throw new GovernorError('ImageNotAvailable', `Image ${imageId} is ${entry.image.status}`);
-        if (chunk.includes(this.ownerAccountId)) throw new GovernorError('CannotShareWithOwner');
-        const unknown = this.knownAccounts ? chunk.filter((id) => !this.knownAccounts?.has(id)) : [];
-        if (unknown.length > 0) throw new GovernorError('UnknownAccount', `Unknown accounts ${unknown.join(', ')}`, { details: { accounts: unknown } });
+        if (entry.encrypted) throw new GovernorError('ImageNotShareable', `Image ${imageId} is built on encrypted snapshots`);
+        for (const id of chunk) {
+          if (id === this.ownerAccountId) throw new GovernorError('CannotShareWithOwner');
+          if (this.knownAccounts && !this.knownAccounts.has(id)) throw new GovernorError('UnknownAccount', `Unknown account ${id}`, { details: { accounts: [id] } });
+        }
         const after = new Set([...entry.shares.keys(), ...chunk]);
         if (after.size > ECS_SHARE_LIMIT) throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} would exceed ${ECS_SHARE_LIMIT} accounts`);
         // Adding an account that is already shared is a no-op, as in the emulator.
@@ -243,7 +254,8 @@ export class MemoryImages implements ImagePort {
   async deleteImage(regionId: string, imageId: string, opts: { force: boolean }): Promise<void> {
     return this.call({ method: 'deleteImage', regionId, imageId }, () => {
       const entry = this.mustOwn(regionId, imageId);
-      if (entry.shares.size > 0) {
+      // A community publication blocks the deletion as a share does.
+      if (entry.shares.size > 0 || entry.image.isPublic) {
         throw new GovernorError('ImageStillShared', `Image ${imageId} is shared`, { details: { shares: [...entry.shares.keys()].sort() } });
       }
       if (entry.inUse && !opts.force) throw new GovernorError('ImageInUse', `Instances use image ${imageId}`);

@@ -3,7 +3,7 @@
 // over absent or terminal rows, newest-first listings with opaque cursors, idempotency expiry, leases.
 // Every method first yields (so concurrent callers interleave), then checks and writes in one
 // synchronous step, like a conditional write on one Tablestore row.
-import { GovernorError, StoreError } from '../../shared/domain/errors.js';
+import { StoreError } from '../../shared/domain/errors.js';
 import type {
   AccountId,
   AuditEvent,
@@ -17,6 +17,7 @@ import type {
 } from '../../shared/domain/model.js';
 import { isTerminal } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/tablestore/keys.js';
 
 type Operation = keyof StorePort;
 
@@ -27,21 +28,10 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** Same bounds as the adapter: 1..1000 items per page. */
 const clampLimit = (limit: number): number => Math.max(1, Math.min(1000, Math.floor(Number.isFinite(limit) ? limit : 1)));
 
-// Cursors name the listing they belong to, as the adapter's do: a cursor from another listing, or
-// one the client forged or mangled, is a client mistake (400), never a silent restart.
-const encodeCursor = (listing: string, key: readonly string[]): string => Buffer.from(JSON.stringify({ l: listing, k: key }), 'utf8').toString('base64url');
-function decodeCursor(listing: string, cursor: string | undefined, keyLength: number): string[] | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l?: unknown; k?: unknown };
-    if (parsed.l === listing && Array.isArray(parsed.k) && parsed.k.length === keyLength && parsed.k.every((v) => typeof v === 'string')) {
-      return parsed.k as string[];
-    }
-  } catch {
-    // fall through
-  }
-  throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing');
-}
+// Cursors are the adapter's own (shared/tablestore/keys.ts): tagged with their listing, each key value
+// bounded as Tablestore bounds it, so a forged or mangled cursor is the same client mistake (400) here.
+const cursorFrom = (listing: string, cursor: string | undefined, keyLength: number): string[] | undefined =>
+  cursor === undefined ? undefined : decodeCursor(listing, cursor, keyLength);
 
 /**
  * Newest first by a timestamp; equal timestamps in the order `tie` gives (the adapter's key suffix:
@@ -60,7 +50,7 @@ function pageNewestFirst<T>(
   const ms = (row: T): number => Date.parse(at(row));
   const order = (a: T, b: T): number => ms(b) - ms(a) || (tie(a) < tie(b) ? -1 : tie(a) > tie(b) ? 1 : 0);
   const sorted = [...rows].sort(order);
-  const from = decodeCursor(listing, cursor, 2);
+  const from = cursorFrom(listing, cursor, 2);
   const rest = from ? sorted.filter((r) => ms(r) < Number(from[0]) || (ms(r) === Number(from[0]) && tie(r) >= (from[1] as string))) : sorted;
   const page: { items: T[]; nextCursor?: string } = { items: rest.slice(0, n).map(clone) };
   const next = rest[n];
@@ -81,6 +71,8 @@ export class MemoryStore implements StorePort {
   private readonly shares = new Map<string, Share>();
   private readonly requests = new Map<string, { readonly seq: number; row: ShareRequest }>();
   private readonly auditTrail: { readonly seq: number; row: AuditEvent }[] = [];
+  /** Held events by id, in hold order. */
+  private readonly pendingAudit = new Map<string, AuditEvent>();
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly runs = new Map<string, ReconcileRun>();
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
@@ -111,6 +103,11 @@ export class MemoryStore implements StorePort {
   /** Every audit event, oldest first. */
   allEvents(): AuditEvent[] {
     return this.auditTrail.map((e) => clone(e.row));
+  }
+
+  /** Events held for the reconciler, in hold order. */
+  heldEvents(): AuditEvent[] {
+    return [...this.pendingAudit.values()].map(clone);
   }
 
   // ---- plumbing ----
@@ -196,9 +193,9 @@ export class MemoryStore implements StorePort {
     await this.enter('listImages');
     const n = clampLimit(limit);
     const listing = filter.regionId === undefined ? 'images' : `images:${filter.regionId}`;
-    const from = decodeCursor(listing, cursor, 2);
+    const from = cursorFrom(listing, cursor, 2);
     if (from && filter.regionId !== undefined && from[0] !== filter.regionId) {
-      throw new GovernorError('ValidationFailed', 'The cursor is not valid for this listing');
+      throw invalidCursor();
     }
     const byKey = (a: ImageRecord, b: ImageRecord): number => bytewise(a.regionId, b.regionId) || bytewise(a.imageId, b.imageId);
     const rows = [...this.images.values()]
@@ -287,12 +284,30 @@ export class MemoryStore implements StorePort {
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     await this.enter('appendAudit');
+    this.writeAudit(events);
+  }
+
+  private writeAudit(events: readonly AuditEvent[]): void {
     for (const event of events) {
       // Appending an event again (a retry) rewrites it in place, as the adapter's put of the same key does.
       const same = this.auditTrail.find((e) => e.row.eventId === event.eventId && e.row.at === event.at && e.row.regionId === event.regionId && e.row.imageId === event.imageId);
       if (same) same.row = clone(event);
       else this.auditTrail.push({ seq: this.seq++, row: clone(event) });
     }
+  }
+
+  async holdPendingAudit(events: readonly AuditEvent[]): Promise<void> {
+    await this.enter('holdPendingAudit');
+    for (const event of events) this.pendingAudit.set(event.eventId, clone(event));
+  }
+
+  async flushPendingAudit(limit: number): Promise<number> {
+    await this.enter('flushPendingAudit');
+    const batch = [...this.pendingAudit.values()].slice(0, clampLimit(limit));
+    // Rewrites an event a partly landed append already wrote, in its first place (see appendAudit).
+    this.writeAudit(batch);
+    for (const event of batch) this.pendingAudit.delete(event.eventId);
+    return batch.length;
   }
 
   async listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>> {

@@ -5,8 +5,10 @@ import { systemPrincipal } from '../../shared/domain/context.js';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { Policy } from '../../shared/domain/policy.js';
 import {
+  AUDIT_RETRY_DELAYS_MS,
   adoptShare,
   audit,
+  recoverPendingAudit,
   expireRequest,
   expireShares,
   finishDrain,
@@ -70,8 +72,8 @@ describe('transitions: settling apply intents (reconciler)', () => {
     await applyingIntents(w, [1], { landed: true });
     const intent = await w.share(account(1));
     const [a, b] = await Promise.all([
-      transitionShare(w.deps, intent, ['applying'], { state: 'active' }),
-      transitionShare(w.deps, intent, ['applying'], { state: 'failed', lastError: 'x' }),
+      transitionShare(w.deps, reconciler, intent, 'confirm_applied'),
+      transitionShare(w.deps, reconciler, intent, 'apply_failed', { lastError: 'x' }),
     ]);
     expect([a, b].filter((s) => s !== null)).toHaveLength(1);
     expect((await w.share(account(1))).version).toBe(intent.version + 1);
@@ -169,16 +171,49 @@ describe('transitions: adoption, drain and quota', () => {
     expect(w.logged).toEqual([{ msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 3, used: 1 }]);
   });
 
-  it('audit logs the events instead of failing when the store refuses them twice', async () => {
+  const reported = { regionId: REGION, imageId: IMAGE, action: 'reconcile.reported', reason: 'secret plans', ticket: 'CHG-9' };
+  const stamped = { ...reported, eventId: 'id000000', at: '2026-03-01T10:00:00.000Z', principal: 'system:reconcile', requestId: 'run-1' };
+
+  it('audit retries a refused append and writes the events once it is accepted, logging nothing', async () => {
     const w = world();
-    w.store.failNext('appendAudit', new StoreError('Busy'), 2);
-    await audit(w.deps, reconciler, [{ regionId: REGION, imageId: IMAGE, action: 'reconcile.reported' }]);
+    w.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length);
+    await audit(w.deps, reconciler, [reported]);
+    expect(w.store.allEvents()).toEqual([stamped]);
+    expect(w.logged).toEqual([]);
+  });
+
+  it('audit holds the events for the reconciler when every attempt is refused, and logs only ids and counts', async () => {
+    const w = world();
+    w.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);
+    await audit(w.deps, reconciler, [reported]);
+    expect(w.store.allEvents()).toEqual([]);
+    expect(w.store.heldEvents()).toEqual([stamped]);
+    expect(w.logged).toEqual([{ msg: 'audit append failed; events held for the reconciler', count: 1, eventIds: ['id000000'], error: 'StoreBusy' }]);
+  });
+
+  it('audit logs ids and counts only, never the text, when the events cannot even be held', async () => {
+    const w = world();
+    w.store.failNext('appendAudit', new StoreError('Unavailable'), AUDIT_RETRY_DELAYS_MS.length + 1);
+    w.store.failNext('holdPendingAudit', new StoreError('Unavailable'));
+    await audit(w.deps, reconciler, [reported]);
     expect(w.logged).toEqual([
       {
-        msg: 'audit append failed',
-        error: 'StoreBusy',
-        events: [{ regionId: REGION, imageId: IMAGE, action: 'reconcile.reported', eventId: 'id000000', at: '2026-03-01T10:00:00.000Z', principal: 'system:reconcile', requestId: 'run-1' }],
+        msg: 'audit append failed and the events could not be held',
+        count: 1,
+        eventIds: ['id000000'],
+        error: 'StoreUnavailable',
+        holdError: 'StoreUnavailable',
       },
     ]);
+  });
+
+  it('recoverPendingAudit moves held events into the trail page by page, bounded per run', async () => {
+    const w = world();
+    w.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);
+    await audit(w.deps, reconciler, [reported, reported, reported]);
+    expect(await recoverPendingAudit(w.deps, { pageSize: 1, maxPages: 2 })).toBe(2);
+    expect(await recoverPendingAudit(w.deps, { pageSize: 1, maxPages: 2 })).toBe(1);
+    expect(w.store.allEvents().map((e) => e.eventId).sort()).toEqual(['id000000', 'id000001', 'id000002']);
+    expect(w.store.heldEvents()).toEqual([]);
   });
 });

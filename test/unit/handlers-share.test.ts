@@ -1,6 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import { shareRoutes } from '../../functions/share/routes.js';
+import { AUDIT_RETRY_DELAYS_MS } from '../../shared/domain/transitions.js';
 import { event } from '../fixtures/events.js';
 import { IMAGE, REGION, T0_ISO, createDomainHarness, jsonHeaders, problem } from '../fixtures/harness.js';
 import type { DomainHarness } from '../fixtures/harness.js';
@@ -120,22 +121,30 @@ describe('share function (handler over the governor with in-memory store and ECS
     expect(h.store.allRequests()).toHaveLength(1);
   });
 
-  it('keeps one log line per request: what the domain logs meanwhile rides on it as notes', async () => {
-    // Prepare: the audit trail refuses both attempts, so the domain logs the events instead
-    h.store.failNext('appendAudit', new StoreError('Busy'), 2);
+  it('keeps one log line per request: what the domain logs meanwhile rides on it as notes, with ids and counts, never body text', async () => {
+    // Prepare: the audit trail refuses every attempt, so the domain holds the events for the reconciler
+    h.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);
     // Act
     const res = await ask(undefined, {}, h.tokens.requester, 'req-note');
     // Assess
     expect(res.statusCode).toBe(202);
     expect(h.logs).toHaveLength(1);
+    const held = h.store.heldEvents();
+    expect(held.map((e) => [e.action, e.requestId, e.reason, e.ticket])).toEqual([
+      ['share.requested', 'req-note', 'Staging for team B', 'CHG-1234'],
+      ['share.requested', 'req-note', 'Staging for team B', 'CHG-1234'],
+    ]);
     expect(h.logs[0]).toMatchObject({
-      level: 'error',
+      level: 'warn',
       msg: 'request',
       requestId: 'req-note',
       status: 202,
       outcome: 'ok',
-      notes: [{ level: 'error', msg: 'audit append failed', error: 'StoreBusy', events: [expect.objectContaining({ action: 'share.requested', requestId: 'req-note' }), expect.anything()] }],
+      notes: [
+        { level: 'warn', msg: 'audit append failed; events held for the reconciler', count: 2, eventIds: held.map((e) => e.eventId), error: 'StoreBusy' },
+      ],
     });
+    expect(JSON.stringify(h.logs)).not.toMatch(/Staging for team B|CHG-1234/);
   });
 
   it.each([
@@ -155,12 +164,12 @@ describe('share function (handler over the governor with in-memory store and ECS
   });
 
   it('writes what the governor logs outside any HTTP request as its own line', async () => {
-    h.store.failNext('appendAudit', new StoreError('Busy'), 2);
+    h.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);
     await h.runtime.governor.requestShare(
       { principal: { id: 'requester-1', roles: ['requester'] }, requestId: 'direct-1' },
       { regionId: REGION, imageId: IMAGE, accountIds: [A1], reason: 'r', attestation: { sensitiveDataRemoved: true } },
     );
-    expect(h.logs.map((l) => [l.level, l.msg])).toEqual([['error', 'audit append failed']]);
+    expect(h.logs.map((l) => [l.level, l.msg])).toEqual([['warn', 'audit append failed; events held for the reconciler']]);
   });
 
   describe('documented error codes', () => {
@@ -183,6 +192,34 @@ describe('share function (handler over the governor with in-memory store and ECS
       h.images.addImage({ regionId: REGION, imageId: 'm-system000001', kind: 'system' });
       const res = await h.handler(event('share-request', { token: h.tokens.requester, body: body(), path: `/v1/images/${REGION}/m-system000001/share-requests` }), { requestId: 'e3' });
       expect([res.statusCode, JSON.parse(res.body).code, JSON.parse(res.body).kind]).toEqual([422, 'ImageNotShareable', 'system']);
+    });
+
+    it('422 ImageNotShareable for a tag-denied image says it is denied by tag, not that it is not a custom image', async () => {
+      h.images.addImage({ regionId: REGION, imageId: 'm-tagdenied001', tags: { 'share-policy': 'deny', team: 'b' } });
+      const path = `/v1/images/${REGION}/m-tagdenied001/share-requests`;
+      const res = await h.handler(event('share-request', { token: h.tokens.requester, body: body(), path }), { requestId: 'e4' });
+      expect(res).toEqual(
+        problem(
+          'e4',
+          422,
+          'ImageNotShareable',
+          'The image may not be shared: its kind, its owner or its tags do not allow it',
+          'Image m-tagdenied001 cannot be shared: it carries the tag share-policy=deny, which the sharing policy denies',
+          { kind: 'custom', reason: 'denied_tag', tags: ['share-policy=deny'] },
+        ),
+      );
+    });
+
+    it('422 ImageNotShareable without a required tag names the tags it lacks', async () => {
+      h = await createDomainHarness(shareRoutes, { idp, env: { REQUIRE_IMAGE_TAGS: 'shareable=yes,tier=golden' } });
+      const res = await ask(body());
+      expect(JSON.parse(res.body)).toMatchObject({
+        status: 422,
+        code: 'ImageNotShareable',
+        detail: `Image ${IMAGE} cannot be shared: it carries none of the required tags (shareable=yes, tier=golden)`,
+        reason: 'required_tag_missing',
+        tags: ['shareable=yes', 'tier=golden'],
+      });
     });
 
     it('409 ImageNotAvailable for an image still being created', async () => {

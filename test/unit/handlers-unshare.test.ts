@@ -50,12 +50,34 @@ describe('unshare function', () => {
           },
         ],
         notShared: ['2000000000000009'],
+        revokedOutsideService: [],
         warning: UNSHARE_WARNING,
       }),
       isBase64Encoded: false,
     });
     expect(h.images.sharedWith(REGION, IMAGE)).toEqual([A2]);
     expect((await h.store.getImage(REGION, IMAGE))?.quotaUsed).toBe(1);
+  });
+
+  it('200: says which accounts it revoked although their share was made outside the service', async () => {
+    const OUTSIDE = '2000000000000007';
+    h.images.shareOutOfBand(REGION, IMAGE, OUTSIDE);
+    const body = { accountIds: [A2, OUTSIDE, '2000000000000009'], reason: 'clean up' };
+    const res = await h.handler(event('unshare', { token: h.tokens.requester, body }), { requestId: 'req-o' });
+    const out = JSON.parse(res.body) as { shares: { accountId: string; state: string }[]; notShared: string[]; revokedOutsideService: string[] };
+    expect([res.statusCode, out.shares.map((s) => `${s.accountId}:${s.state}`), out.notShared, out.revokedOutsideService]).toEqual([
+      200,
+      [`${A2}:revoked`],
+      ['2000000000000009'],
+      [OUTSIDE],
+    ]);
+    expect(h.images.sharedWith(REGION, IMAGE)).toEqual([A1]);
+    const events = (await h.store.listAudit(REGION, IMAGE, 10)).items;
+    expect(events.find((e) => e.accountId === OUTSIDE)).toMatchObject({
+      action: 'share.revoked',
+      detail: 'share not managed by the service',
+      reason: 'clean up',
+    });
   });
 
   it('replays a retried unshare (same Idempotency-Key) without touching ECS again', async () => {

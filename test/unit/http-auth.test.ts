@@ -107,6 +107,16 @@ describe('http auth: bearer JWT verification', () => {
     ['signed by a key outside the JWKS', async () => (await createTestIdp()).signToken({ sub: 'u1', roles: ['admin'] })],
   ];
 
+  it('refuses a signed token whose subject is ill-formed Unicode: it would be stored as another principal', async () => {
+    const token = await h.idp.signToken({ sub: 'user-\ud800', roles: ['admin'] });
+    expect(await call(token, 'req-sub')).toEqual(unauthenticated('req-sub', 'The bearer token has no usable subject', true));
+  });
+
+  it('refuses a signed token whose subject passes for one of the service\'s own actors (system:reconcile)', async () => {
+    const token = await h.idp.signToken({ sub: 'system:reconcile', roles: ['admin'] });
+    expect(await call(token, 'req-sys')).toEqual(unauthenticated('req-sys', 'The bearer token has no usable subject', true));
+  });
+
   it.each(invalid)('refuses a token %s with 401', async (_, make) => {
     expect(await call(await make(), 'req-bad')).toEqual(unauthenticated('req-bad', 'The bearer token is not valid', true));
   });

@@ -100,7 +100,7 @@ describe('http handler: routing, FC event parsing and error mapping', () => {
         status: 400,
         code: 'ValidationFailed',
         detail: 'The request is not valid',
-        errors: [{ path: 'path/requestId', message: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' }],
+        errors: [{ path: '/path/requestId', message: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' }],
         requestId: 'req-2',
       }),
       isBase64Encoded: false,

@@ -42,8 +42,8 @@ describe('http validation: bodies, path parameters and queries', () => {
     const res = await share({ ...VALID_SHARE, admin: true, attestation: { sensitiveDataRemoved: true, by: 'me' } });
     expect(res).toEqual(
       validationFailed('req-v', [
-        { path: 'body/admin', message: 'is not allowed' },
-        { path: 'body/attestation/by', message: 'is not allowed' },
+        { path: '/body/admin', message: 'is not allowed' },
+        { path: '/body/attestation/by', message: 'is not allowed' },
       ]),
     );
     expect(h.calls).toEqual([]);
@@ -53,10 +53,10 @@ describe('http validation: bodies, path parameters and queries', () => {
     const res = await share({ accountIds: ['123', '2000000000000001', '2000000000000001'], expiresAt: 'tomorrow' });
     expect(res).toEqual(
       validationFailed('req-v', [
-        { path: 'body/reason', message: 'is required' },
-        { path: 'body/accountIds/0', message: 'must match pattern "^[0-9]{16}$"' },
-        { path: 'body/accountIds', message: 'must NOT have duplicate items (items ## 2 and 1 are identical)' },
-        { path: 'body/expiresAt', message: 'must match format "date-time"' },
+        { path: '/body/reason', message: 'is required' },
+        { path: '/body/accountIds/0', message: 'must match pattern "^[0-9]{16}$"' },
+        { path: '/body/accountIds', message: 'must NOT have duplicate items (items ## 2 and 1 are identical)' },
+        { path: '/body/expiresAt', message: 'must match format "date-time"' },
       ]),
     );
   });
@@ -65,16 +65,16 @@ describe('http validation: bodies, path parameters and queries', () => {
     const many = Array.from({ length: 51 }, (_, i) => String(3000000000000000 + i));
     const tooMany = await share({ ...VALID_SHARE, accountIds: many });
     const none = await share({ ...VALID_SHARE, accountIds: [] });
-    expect(JSON.parse(tooMany.body).errors).toEqual([{ path: 'body/accountIds', message: 'must NOT have more than 50 items' }]);
-    expect(JSON.parse(none.body).errors).toEqual([{ path: 'body/accountIds', message: 'must NOT have fewer than 1 items' }]);
+    expect(JSON.parse(tooMany.body).errors).toEqual([{ path: '/body/accountIds', message: 'must NOT have more than 50 items' }]);
+    expect(JSON.parse(none.body).errors).toEqual([{ path: '/body/accountIds', message: 'must NOT have fewer than 1 items' }]);
   });
 
   it('refuses a body that is not JSON', async () => {
-    expect(await share('{"accountIds": [')).toEqual(validationFailed('req-v', [{ path: 'body', message: 'must be valid JSON' }], 'The body is not valid JSON'));
+    expect(await share('{"accountIds": [')).toEqual(validationFailed('req-v', [{ path: '/body', message: 'must be valid JSON' }], 'The body is not valid JSON'));
   });
 
   it('refuses a JSON body that is not an object', async () => {
-    expect(await share('[1,2]')).toEqual(validationFailed('req-v', [{ path: 'body', message: 'must be object' }]));
+    expect(await share('[1,2]')).toEqual(validationFailed('req-v', [{ path: '/body', message: 'must be object' }]));
   });
 
   it('answers 415 for a body sent as another media type', async () => {
@@ -114,7 +114,7 @@ describe('http validation: bodies, path parameters and queries', () => {
 
   it('refuses a malformed image id with 400', async () => {
     const res = await share(VALID_SHARE, { path: '/v1/images/cn-hangzhou/m-UPPER/share-requests' });
-    expect(res).toEqual(validationFailed('req-v', [{ path: 'path/imageId', message: 'must match pattern "^m-[a-z0-9]{8,40}$"' }]));
+    expect(res).toEqual(validationFailed('req-v', [{ path: '/path/imageId', message: 'must match pattern "^m-[a-z0-9]{8,40}$"' }]));
   });
 
   it('answers 404 RegionNotManaged for a well-formed region this service does not manage', async () => {
@@ -148,9 +148,9 @@ describe('http validation: bodies, path parameters and queries', () => {
     expect(h.calls[0]!.args[1]).toEqual({ status: 'approved', limit: 7, cursor: 'abc' });
     expect(bad).toEqual(
       validationFailed('req-q', [
-        { path: 'query/extra', message: 'is not allowed' },
-        { path: 'query/status', message: 'must be one of "pending_approval", "approved", "applied", "partially_applied", "rejected", "expired", "cancelled", "failed"' },
-        { path: 'query/limit', message: 'must be <= 100' },
+        { path: '/query/extra', message: 'is not allowed' },
+        { path: '/query/status', message: 'must be one of "pending_approval", "approved", "applied", "partially_applied", "rejected", "expired", "cancelled", "failed"' },
+        { path: '/query/limit', message: 'must be <= 100' },
       ]),
     );
   });
@@ -170,7 +170,7 @@ describe('http validation: bodies, path parameters and queries', () => {
 
   it('refuses query parameters on routes that take none', async () => {
     const res = await h.handler(event('get-run', { token: h.tokens.auditor, runId: 'run1', query: { verbose: '1' } }), ctx('req-n'));
-    expect(res).toEqual(validationFailed('req-n', [{ path: 'query/verbose', message: 'is not allowed' }]));
+    expect(res).toEqual(validationFailed('req-n', [{ path: '/query/verbose', message: 'is not allowed' }]));
   });
 
   it('validates the deletion body', async () => {
@@ -180,8 +180,8 @@ describe('http validation: bodies, path parameters and queries', () => {
     );
     expect(res).toEqual(
       validationFailed('req-d', [
-        { path: 'body/mode', message: 'must be one of "guard", "drain"' },
-        { path: 'body/reason', message: 'must NOT have fewer than 1 characters' },
+        { path: '/body/mode', message: 'must be one of "guard", "drain"' },
+        { path: '/body/reason', message: 'must contain a non-whitespace character' },
       ]),
     );
   });
@@ -192,11 +192,11 @@ describe('http validation: bodies, path parameters and queries', () => {
     const reject = await h.handler(event('reject', { token: h.tokens.approver, requestId: 'r1', body: {} }), ctx('req-r'));
     expect(approve.statusCode).toBe(200);
     expect(h.calls[0]!.args.slice(1)).toEqual(['r1', {}]);
-    expect(reject).toEqual(validationFailed('req-r', [{ path: 'body/comment', message: 'is required' }]));
+    expect(reject).toEqual(validationFailed('req-r', [{ path: '/body/comment', message: 'is required' }]));
   });
 
   it('refuses a malformed Idempotency-Key', async () => {
     const res = await share(VALID_SHARE, { headers: { 'Idempotency-Key': 'has spaces in it' } });
-    expect(res).toEqual(validationFailed('req-v', [{ path: 'header/idempotency-key', message: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' }]));
+    expect(res).toEqual(validationFailed('req-v', [{ path: '/header/idempotency-key', message: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' }]));
   });
 });

@@ -4,28 +4,28 @@
 import type { AccountId, EcsImage, EcsSharePermissions, ImageRecord, Share } from '../model.js';
 import { holdsQuota, isTerminal } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
-import { isGovernorError } from '../errors.js';
+import { isGovernorError, isUpstreamFailure } from '../errors.js';
 import {
   adoptShare,
   applyShares,
   audit,
-  expireShares,
-  finishDrain,
-  isUpstreamFailure,
-  PENDING_STATES,
-  markApplied,
-  markApplyFailed,
-  markRevoked,
-  releaseQuota,
-  revokeShares,
-  transitionShare,
   cancelRequest,
   closePendingShares,
+  closeShares,
+  expireShares,
+  finishDrain,
+  markApplied,
+  markApplyFailed,
   markDeleted,
+  markRevoked,
+  PENDING_STATES,
   pendingRequestsOf,
+  revokeShares,
   settlePendingShares,
+  transitionShare,
 } from '../transitions.js';
 import { accountAllowed, imageShareable } from './policy-checks.js';
+import { claimedAccounts, driftOf } from '../drift.js';
 import type { RunTally } from './tally.js';
 import type { ReconcileMode } from '../model.js';
 
@@ -80,10 +80,12 @@ async function reconcileLiveImage(
   const now = clock.now();
   const graceMs = policy.intentGraceSeconds * 1000;
   const inEcs = new Set(permissions.accounts.map((a) => a.accountId));
+  // The same differences describe reports, from the same function.
+  const drift = driftOf(shares, permissions, policy, ecs.isPublic);
   let changed = false;
 
   // Community exposure first: a drain must not delete, and nothing else should wait on, a public image.
-  if ((permissions.isPublic || ecs.isPublic) && !policy.allowPublicImages) {
+  if (drift.public) {
     tally.finding('public');
     if (enforce) {
       await images.unpublish(regionId, imageId);
@@ -129,9 +131,6 @@ async function reconcileLiveImage(
     changed = true;
   }
 
-  const rowFor = new Map<AccountId, Share>();
-  for (const share of shares) rowFor.set(share.accountId, share);
-
   for (const share of shares) {
     const listed = inEcs.has(share.accountId);
     const expired = hasPassed(share.expiresAt, now);
@@ -143,7 +142,7 @@ async function reconcileLiveImage(
           tally.action('share_expired');
           changed = true;
         }
-      } else if (!listed) {
+      } else if (drift.missing.includes(share)) {
         tally.finding('missing');
         if (enforce) {
           await repairMissing(env, ecs, share, shareable);
@@ -171,15 +170,11 @@ async function reconcileLiveImage(
     }
   }
 
-  // Accounts ECS lists with no live row: shares made outside the service (or left by a failed apply).
-  const unmanaged = [...inEcs].filter((accountId) => {
-    const row = rowFor.get(accountId);
-    return row === undefined || isTerminal(row.state);
-  });
-  if (unmanaged.length > 0) {
-    tally.finding('unmanaged', unmanaged.length);
+  // Accounts ECS lists that no row claims: shares made outside the service (or left by a failed apply).
+  if (drift.unmanaged.length > 0) {
+    tally.finding('unmanaged', drift.unmanaged.length);
     if (enforce && policy.unmanagedShares !== 'report') {
-      await handleUnmanaged(env, ecs, unmanaged);
+      await handleUnmanaged(env, ecs, drift.unmanaged);
       changed = true;
     }
   }
@@ -212,20 +207,13 @@ async function reconcileLiveImage(
  */
 async function repairMissing(env: ReconcileEnv, ecs: EcsImage, share: Share, shareable: boolean): Promise<void> {
   const { deps, ctx, tally } = env;
-  const { regionId, imageId } = ecs;
   if (!shareable || !accountAllowed(deps.policy, share.accountId)) {
     const why = shareable ? 'account no longer allowed by policy' : `image not shareable (${ecs.kind}, ${ecs.status})`;
-    const closed = await transitionShare(deps, share, ['active'], { state: 'revoked', lastError: why });
-    if (closed) {
-      await releaseQuota(deps, regionId, imageId, 1);
-      await audit(deps, ctx, [
-        { regionId, imageId, accountId: share.accountId, action: 'reconcile.missing_closed', before: 'active', after: 'revoked', reason: why },
-      ]);
-      tally.action('share_revoked');
-    }
+    const closed = await closeShares(deps, ctx, [share], 'close_missing', { action: 'reconcile.missing_closed', reason: why, lastError: why });
+    tally.action('share_revoked', closed.length);
     return;
   }
-  const intent = await transitionShare(deps, share, ['active'], { state: 'applying' });
+  const intent = await transitionShare(deps, ctx, share, 'reapply');
   if (intent) await reapply(env, intent);
 }
 
@@ -289,7 +277,7 @@ async function handleUnmanaged(
   if (revoke.length === 0) return;
   // Look again right before the irreversible call: an account a share request has taken since this
   // run read the rows (its apply found the account already listed) is no longer unmanaged.
-  const claimed = new Set((await deps.store.listShares(regionId, imageId)).filter((s) => !isTerminal(s.state)).map((s) => s.accountId));
+  const claimed = claimedAccounts(await deps.store.listShares(regionId, imageId));
   const strays = revoke.filter((accountId) => !claimed.has(accountId));
   if (strays.length === 0) return;
   await deps.images.removeShares(regionId, imageId, strays);
@@ -322,19 +310,11 @@ async function reconcileVanishedImage(env: ReconcileEnv, record: ImageRecord): P
     await cancelRequest(deps, ctx, request, 'image deleted');
   }
   const pending = live.filter((s) => PENDING_STATES.includes(s.state));
-  await closePendingShares(deps, ctx, pending, { to: 'revoked', action: 'request.cancelled', reason: 'image deleted' });
-  // Shares ECS had (or was being asked to have) end with the image; quota is zeroed below at once.
+  await closePendingShares(deps, ctx, pending, 'withdraw', { action: 'request.cancelled', reason: 'image deleted' });
+  // Shares ECS had (or was being asked to have) end with the image.
   const sent = live.filter((s) => !pending.includes(s));
-  const closed: Share[] = [];
-  for (const share of sent) {
-    const moved = await transitionShare(deps, share, ['applying', 'active', 'revoking'], { state: 'revoked', lastError: 'image deleted' });
-    if (moved) closed.push(moved);
-  }
-  await audit(
-    deps,
-    ctx,
-    closed.map((s) => ({ regionId, imageId, accountId: s.accountId, action: 'share.revoked', after: 'revoked', reason: 'image deleted', shareRequestId: s.requestId })),
-  );
+  await closeShares(deps, ctx, sent, 'image_vanished', { action: 'share.revoked', reason: 'image deleted', lastError: 'image deleted' });
+  // Whatever the counter still holds beyond the rows (drift) goes too: a deleted image holds no quota.
   const current = await store.getImage(regionId, imageId);
   if (current && current.quotaUsed !== 0) await store.correctQuota(regionId, imageId, current.quotaUsed, 0);
   if ((current ?? record).lifecycle !== 'deleted') {

@@ -2,7 +2,7 @@
 // share path's rules (policy.ts), plus what ECS itself requires.
 import type { AccountId, EcsImage } from '../model.js';
 import type { Policy } from '../policy.js';
-import { disallowedAccounts, notShareableReason } from '../policy.js';
+import { disallowedAccounts, notShareable } from '../policy.js';
 
 /** The account may hold a share under the current policy (never the owner; deny wins; allowlist when non-empty). */
 export function accountAllowed(policy: Policy, accountId: AccountId): boolean {
@@ -11,7 +11,7 @@ export function accountAllowed(policy: Policy, accountId: AccountId): boolean {
 
 /** ECS would accept a share of this image and policy lets it be shared (kind, owner, status, tags). */
 export function imageShareable(policy: Policy, image: EcsImage): boolean {
-  return image.status === 'Available' && notShareableReason(policy, image) === null;
+  return image.status === 'Available' && notShareable(policy, image) === null;
 }
 
 /** Images the owner account itself owns (what DescribeImages ImageOwnerAlias=self lists). */

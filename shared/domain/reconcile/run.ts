@@ -1,4 +1,5 @@
-// Reconcile runs: a scheduled run fans out one asynchronous invocation per region; a region run holds
+// Reconcile runs: a scheduled run first moves audit events that appends could not write into the
+// trail, then fans out one asynchronous invocation per region; a region run holds
 // the region's lease (timers may fire twice: the second run is recorded as skipped), sweeps until its
 // time is up, then saves a cursor in its run record and continues itself asynchronously. An
 // EventBridge event reconciles one image under that image's lease. Every run writes its report
@@ -10,6 +11,7 @@ import type { ReconcileMode, ReconcileRun } from '../model.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { recordError, START_CURSOR, sweepRegion, type RegionCursor } from './sweep.js';
 import { addCounts, diffCounts, RunTally } from './tally.js';
+import { recoverPendingAudit } from '../transitions.js';
 import { ownedKinds } from './policy-checks.js';
 
 export const RECONCILE_PRINCIPAL = systemPrincipal('reconcile');
@@ -64,6 +66,7 @@ export async function startScheduledRun(
   }
   const startedAt = deps.clock.now();
   const tally = new RunTally();
+  await recoverAudit({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally });
   for (const regionId of input.regions) {
     const task: ReconcileTask = {
       kind: 'region',
@@ -147,6 +150,9 @@ export async function runRegion(
   // Marked running at once, so a redelivered copy of this continuation sees it is taken.
   await deps.store.putRun(runningRecord(base, tally, previous?.apiCalls));
 
+  // A region run of its own (one managed region, or asked for by hand) is the scheduled run.
+  if (!input.cursor && base.parentRunId === undefined) await recoverAudit(env);
+
   let processedAny = false;
   let next: RegionCursor | undefined;
   let status: ReconcileRun['status'] = 'completed';
@@ -225,6 +231,16 @@ export async function runImage(
 }
 
 const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, requestId: runId });
+
+/** Held audit events are written whatever the mode: recording what happened is not an enforcement. */
+async function recoverAudit(env: ReconcileEnv): Promise<void> {
+  try {
+    env.tally.action('audit_recovered', await recoverPendingAudit(env.deps, { pageSize: 100, maxPages: 10 }));
+  } catch (error) {
+    // The events stay held for the next run.
+    recordError(env, undefined, undefined, error);
+  }
+}
 
 type RecordBase = Pick<ReconcileRun, 'runId' | 'trigger' | 'mode' | 'regions' | 'startedAt'> & { parentRunId?: string | undefined };
 

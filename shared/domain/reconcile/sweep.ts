@@ -1,13 +1,14 @@
 // One region's sweep, resumable from a cursor. Three phases, each paged:
-//   requests  pending share requests past pendingUntil (store)
+//   requests  the region's share requests (store): pending ones past pendingUntil expire; approved
+//             ones whose rows are all settled (a call stopped before its request) are finished
 //   ecs       every own image in every status, with its share permissions (ECS pages by number)
 //   store     images the store knows that ECS no longer lists (deleted outside, or a drain whose
 //             DeleteImage landed before the store update)
 // The cursor names the phase, the page and the index inside it. ECS pages by number, so an image
 // created or deleted between two invocations can shift a page by one: the next scheduled run covers
 // whatever a shift skipped.
-import type { EcsImage } from '../model.js';
-import { expireRequest } from '../transitions.js';
+import type { EcsImage, ShareRequest } from '../model.js';
+import { expireRequest, refreshRequestStatus, settledRequestStatus } from '../transitions.js';
 import { errorCode } from '../errors.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { ownedKinds } from './policy-checks.js';
@@ -43,7 +44,7 @@ export async function sweepRegion(
 ): Promise<RegionCursor | undefined> {
   let cursor: RegionCursor = from;
   if (cursor.phase === 'requests') {
-    const next = await expirePendingRequestsPhase(env, regionId, cursor, control);
+    const next = await requestsPhase(env, regionId, cursor, control);
     if (next) return next;
     cursor = { phase: 'ecs', pageNumber: 1, index: 0 };
   }
@@ -55,24 +56,17 @@ export async function sweepRegion(
   return storePhase(env, regionId, cursor, control);
 }
 
-async function expirePendingRequestsPhase(
-  env: ReconcileEnv,
-  regionId: string,
-  from: RegionCursor,
-  control: SweepControl,
-): Promise<RegionCursor | undefined> {
-  const { store, clock } = env.deps;
+async function requestsPhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
+  const { store } = env.deps;
   let storeCursor = from.storeCursor;
   for (;;) {
     if (control.shouldStop()) return { phase: 'requests', pageNumber: 1, index: 0, ...(storeCursor ? { storeCursor } : {}) };
-    const page = await store.listRequests({ status: 'pending_approval', regionId }, STORE_PAGE_SIZE, storeCursor);
-    const now = clock.now().getTime();
+    // One pass over the region's requests serves both checks: the store reads each record either way.
+    const page = await store.listRequests({ regionId }, STORE_PAGE_SIZE, storeCursor);
     for (const request of page.items) {
-      if (Date.parse(request.pendingUntil) > now) continue;
-      env.tally.finding('expired_request');
-      if (env.mode !== 'enforce') continue;
       try {
-        if (await expireRequest(env.deps, env.ctx, request)) env.tally.action('request_expired');
+        if (request.status === 'pending_approval') await expireIfDue(env, request);
+        else if (request.status === 'approved') await finishIfSettled(env, request);
       } catch (error) {
         recordError(env, regionId, request.imageId, error);
       }
@@ -80,6 +74,29 @@ async function expirePendingRequestsPhase(
     if (!page.nextCursor) return undefined;
     storeCursor = page.nextCursor;
   }
+}
+
+async function expireIfDue(env: ReconcileEnv, request: ShareRequest): Promise<void> {
+  if (Date.parse(request.pendingUntil) > env.deps.clock.now().getTime()) return;
+  env.tally.finding('expired_request');
+  if (env.mode !== 'enforce') return;
+  if (await expireRequest(env.deps, env.ctx, request)) env.tally.action('request_expired');
+}
+
+/**
+ * An approved request whose call stopped after its rows moved (or never wrote some of them) stays
+ * approved although nothing is in flight any more: once past the grace period, its rows decide its
+ * final status, and accounts that never got a row count as failed.
+ */
+async function finishIfSettled(env: ReconcileEnv, request: ShareRequest): Promise<void> {
+  const { deps } = env;
+  if (deps.clock.now().getTime() - Date.parse(request.updatedAt) <= deps.policy.intentGraceSeconds * 1000) return;
+  const rows = await deps.store.listShares(request.regionId, request.imageId);
+  if (settledRequestStatus(request, rows, { rowless: 'failed' }) === null) return;
+  env.tally.finding('unfinished_request');
+  if (env.mode !== 'enforce') return;
+  const finished = await refreshRequestStatus(deps, request.requestId, { rowless: 'failed' });
+  if (finished && finished.status !== 'approved') env.tally.action('request_finished');
 }
 
 async function ecsPhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
@@ -152,10 +169,10 @@ async function guarded(env: ReconcileEnv, regionId: string, imageId: string, wor
   }
 }
 
-export function recordError(env: ReconcileEnv, regionId: string, imageId: string | undefined, error: unknown): void {
+export function recordError(env: ReconcileEnv, regionId: string | undefined, imageId: string | undefined, error: unknown): void {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  env.tally.error({ regionId, ...(imageId ? { imageId } : {}), code, message });
+  env.tally.error({ ...(regionId ? { regionId } : {}), ...(imageId ? { imageId } : {}), code, message });
   env.deps.logger.warn({ msg: 'reconcile.image_failed', regionId, imageId, code, message, runId: env.ctx.requestId });
 }
 

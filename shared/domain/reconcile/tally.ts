@@ -27,7 +27,9 @@ export type ReconcileAction =
   | 'image_marked_deleted'
   | 'quota_corrected'
   | 'request_expired'
+  | 'request_finished'
   | 'pending_settled'
+  | 'audit_recovered'
   | 'fanned_out'
   | 'continued';
 
