@@ -5,7 +5,8 @@
 // `--sourcemap` (then an external .map beside the bundle, mapped to the TypeScript sources; `s deploy`
 // uploads the whole folder, map included).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
-// inside this ESM repository as on FC.
+// inside this ESM repository as on FC. The describe function's folder also gets the console's files
+// (scripts/build-console.ts), which its bundle reads only when a console page is asked for.
 //
 // Strictness: our TypeScript is strict, but a bundle has one top-level mode, and the tablestore SDK
 // (CommonJS without "use strict") assigns undeclared loop variables, which throws under strict mode.
@@ -24,6 +25,7 @@ import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
+import { buildConsole, type ConsoleAsset } from './build-console.js';
 import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
 import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
 
@@ -35,7 +37,12 @@ export interface BuiltFunction {
   readonly bytes: number;
   /** Output bytes per package (`--analyze`), largest first. */
   readonly packages?: readonly (readonly [string, number])[];
+  /** The console's files beside the bundle (the console function only). */
+  readonly console?: readonly ConsoleAsset[];
 }
+
+/** The function that serves the console: its files go to `<its code folder>/console/`. */
+export const CONSOLE_FUNCTION = 'describe';
 
 export interface BuildOptions {
   /** Repository root (holds functions/). */
@@ -173,8 +180,16 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     mkdirSync(outFolder, { recursive: true });
     for (const output of stepTwo.outputFiles) writeFileSync(output.path, output.contents);
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
+    const consoleAssets = fn.resource === CONSOLE_FUNCTION ? await buildConsole({ root, outDir: join(outFolder, 'console') }) : undefined;
     const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;
-    built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size, ...(packages ? { packages } : {}) });
+    built.push({
+      resource: fn.resource,
+      functionName: fn.functionName,
+      file: outfile,
+      bytes: statSync(outfile).size,
+      ...(packages ? { packages } : {}),
+      ...(consoleAssets ? { console: consoleAssets } : {}),
+    });
   }
   return built;
 }
@@ -196,6 +211,7 @@ async function main(): Promise<void> {
     for (const b of built) {
       console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.file).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
       for (const [name, bytes] of b.packages?.slice(0, 12) ?? []) console.log(`    ${formatBytes(bytes).padStart(10)}  ${name}`);
+      for (const a of b.console ?? []) console.log(`    console/${a.name.padEnd(30)} ${formatBytes(a.bytes).padStart(10)}  (${formatBytes(a.gzipBytes)} gzipped)`);
     }
     console.log(`built ${built.length} functions in ${Date.now() - started} ms`);
   } catch (err) {

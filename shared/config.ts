@@ -41,6 +41,18 @@ export interface Config {
     readonly jwksUrl?: string;
     readonly rolesClaim: string;
   };
+  readonly console: {
+    /** How the console signs people in; absent without CONSOLE_CLIENT_ID. */
+    readonly signIn?: {
+      /** The OpenID Provider (CONSOLE_ISSUER, else JWT_ISSUER), an https URL (http on loopback). */
+      readonly issuer: string;
+      readonly clientId: string;
+      readonly scopes: readonly string[];
+      readonly audienceParameter: 'audience' | 'resource' | 'none';
+    };
+    /** What the page may call besides its own origin: the issuer's origin and CONSOLE_CONNECT_ORIGINS. */
+    readonly connectOrigins: readonly string[];
+  };
   readonly reconcile: {
     /** FC function name of the reconciler (async fan-out and continuation). */
     readonly functionName: string;
@@ -126,6 +138,16 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The console's sign-in, once CONSOLE_CLIENT_ID is set: discovery needs an issuer that is a URL. */
+function consoleSignIn(v: EnvValues): Config['console']['signIn'] {
+  if (v.CONSOLE_CLIENT_ID === undefined) return undefined;
+  const issuer = v.CONSOLE_ISSUER ?? v.JWT_ISSUER;
+  if (v.CONSOLE_ISSUER === undefined && !new RegExp(declared('CONSOLE_ISSUER').schema.pattern as string).test(issuer)) {
+    throw new ConfigError('CONSOLE_ISSUER', 'is required when CONSOLE_CLIENT_ID is set and JWT_ISSUER is not an https URL (the console discovers its sign-in endpoints from the issuer)');
+  }
+  return { issuer, clientId: v.CONSOLE_CLIENT_ID, scopes: v.CONSOLE_SCOPES, audienceParameter: v.CONSOLE_AUDIENCE_PARAMETER };
+}
+
 /** Reads, validates and freezes the configuration. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): Config {
   const v = readVariables(env);
@@ -151,6 +173,8 @@ export function loadConfig(env: Env): Config {
       throw new ConfigError(name, 'must not contain OWNER_ACCOUNT_ID (an image is never shared with its owner)');
     }
   }
+
+  const signIn = consoleSignIn(v);
 
   const policy: Policy = {
     regions: v.REGIONS,
@@ -192,6 +216,10 @@ export function loadConfig(env: Env): Config {
       ...(v.JWT_JWKS !== undefined ? { jwks: v.JWT_JWKS } : {}),
       ...(v.JWT_JWKS_URL !== undefined ? { jwksUrl: v.JWT_JWKS_URL } : {}),
       rolesClaim: v.JWT_ROLES_CLAIM,
+    },
+    console: {
+      ...(signIn ? { signIn } : {}),
+      connectOrigins: [...new Set([...(signIn ? [new URL(signIn.issuer).origin] : []), ...v.CONSOLE_CONNECT_ORIGINS])],
     },
     reconcile: {
       functionName: v.RECONCILE_FUNCTION_NAME,

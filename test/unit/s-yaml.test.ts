@@ -3,9 +3,9 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFunctions, type BuiltFunction } from '../../scripts/build.js';
+import { CONSOLE_FUNCTION, buildFunctions, type BuiltFunction } from '../../scripts/build.js';
 import { loadProjectSpec, readSpecDocument, referencedEnv, splitHandler, type FunctionSpec } from '../../emulators/fc/spec.js';
 import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
@@ -67,7 +67,7 @@ describe('s.yaml', () => {
   });
 
   it.each(['http-trigger', 'apigateway'] as const)(
-    'is served by the local FC runtime (%s events) with the route tables of the registry, HTTP functions only',
+    'is served by the local FC runtime (%s events) with the route tables of the registry (and its public routes), HTTP functions only',
     async (httpEventFormat) => {
       // Act: the runtime learns each HTTP function's routes from its bundle, as npm start does
       const rt = await startFcRuntime({
@@ -86,7 +86,7 @@ describe('s.yaml', () => {
         const res = await fetch(`${rt.url}/v1/reconcile-runs?limit=5`);
         // Assess
         expect(served.map((f) => [f.name, f.routes])).toEqual(
-          FUNCTIONS.map((f) => [f.functionName, (f.routes ?? []).map(({ method, path }) => ({ method, path }))]),
+          FUNCTIONS.map((f) => [f.functionName, [...(f.routes ?? []), ...(f.publicRoutes ?? [])].map(({ method, path }) => ({ method, path }))]),
         );
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -120,6 +120,17 @@ describe('s.yaml', () => {
       const text = readFileSync(b.file, 'utf8');
       for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, `${b.functionName} ${pkg}`).toContain(notBundledMessage(pkg));
     }
+  });
+
+  it("puts the console's files beside the describe bundle only, and none of its code in any bundle", () => {
+    for (const b of built) {
+      expect(existsSync(join(dirname(b.file), 'console')), b.functionName).toBe(b.resource === CONSOLE_FUNCTION);
+      const text = readFileSync(b.file, 'utf8');
+      // The browser script's own strings: a bundle that had it inlined would carry them.
+      for (const mark of ['isg.console.sign-in', 'Approval queue', 'code_challenge_method']) expect(text.includes(mark), `${b.functionName} ${mark}`).toBe(false);
+    }
+    const describeFn = built.find((b) => b.resource === CONSOLE_FUNCTION)!;
+    expect(describeFn.console!.map((a) => a.name)).toEqual(['index.html', expect.stringMatching(/^assets\/console-\w{8}\.js$/), expect.stringMatching(/^assets\/console-\w{8}\.css$/)]);
   });
 
   it("resolves every handler and initializer to a function exported by the built bundle", () => {
