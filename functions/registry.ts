@@ -3,8 +3,10 @@
 // test/unit/s-yaml-registry.test.ts checks that s.yaml's fc3 resources and the local FC runtime
 // serve exactly these functions and routes.
 import type { PublicRoute, Route } from '../shared/http/routes.js';
+import type { ValidatorGroup } from '../shared/schema/profiles.js';
 import { deleteGuardRoutes } from './delete-guard/routes.js';
 import { CONSOLE_ROUTES } from './describe/console.js';
+import { RECONCILE_SCHEMAS } from './reconcile/schemas.js';
 import { describeRoutes } from './describe/routes.js';
 import { shareRoutes } from './share/routes.js';
 import { unshareRoutes } from './unshare/routes.js';
@@ -18,6 +20,11 @@ export interface FunctionEntry {
   readonly routes?: readonly Route[];
   /** Routes it also serves without a token, outside the published contract: the console's files. */
   readonly publicRoutes?: readonly PublicRoute[];
+  /**
+   * Validator groups its code uses beyond the environment's and its routes' (scripts/precompile-validators.ts
+   * builds exactly these into its bundle).
+   */
+  readonly validators?: readonly ValidatorGroup[];
 }
 
 /** Each function's entry file (functions/<resource>/index.ts → dist/<resource>/index.js) and its exports. */
@@ -28,7 +35,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   { resource: 'unshare', functionName: 'image-share-unshare', routes: unshareRoutes },
   { resource: 'describe', functionName: 'image-share-describe', routes: describeRoutes, publicRoutes: CONSOLE_ROUTES },
   { resource: 'delete-guard', functionName: 'image-share-delete-guard', routes: deleteGuardRoutes },
-  { resource: 'reconcile', functionName: 'image-share-reconcile' },
+  { resource: 'reconcile', functionName: 'image-share-reconcile', validators: [RECONCILE_SCHEMAS] },
 ];
 
 export type HttpFunctionEntry = FunctionEntry & { readonly routes: readonly Route[] };

@@ -18,7 +18,9 @@
 // Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket
 // packages below, the tablestore search protocol in shared/tablestore/bundle.ts, the ECS stack's
 // lodash, moment, ws and proxy agents in shared/ecs/bundle.ts), each replaced by a stub that
-// throws, naming itself, if it is ever reached.
+// throws, naming itself, if it is ever reached; and step one builds the function's JSON-schema
+// validators in as ajv standalone code (scripts/precompile-validators.ts), so no schema is compiled
+// at cold start. `--unminified` keeps names readable for a CPU profile.
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -28,6 +30,7 @@ import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
 import { buildConsole, type ConsoleAsset } from './build-console.js';
 import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
 import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
+import { precompiledValidators } from './precompile-validators.js';
 
 export interface BuiltFunction {
   readonly resource: string;
@@ -54,6 +57,8 @@ export interface BuildOptions {
   readonly sourcemap?: boolean;
   /** Collect output bytes per package. */
   readonly analyze?: boolean;
+  /** Minify (default). `--unminified` keeps names readable, e.g. for a CPU profile of a cold start. */
+  readonly minify?: boolean;
   /** Only these resources (default: all). */
   readonly only?: readonly string[];
 }
@@ -138,7 +143,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       platform: 'node',
       target: 'node20',
       format: 'cjs',
-      minify: true,
+      minify: opts.minify ?? true,
       treeShaking: true,
       legalComments: 'none',
       logLevel: 'silent',
@@ -151,7 +156,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       outfile: join(outFolder, 'step-one.js'),
       write: false,
       sourcemap: opts.sourcemap ? 'inline' : false,
-      plugins: [leaveCommonJsPackages, trimFc2(root)],
+      plugins: [precompiledValidators(root, fn), leaveCommonJsPackages, trimFc2(root)],
       tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
     });
     const ownCode = stepOne.outputFiles[0]!.text;
@@ -206,6 +211,7 @@ async function main(): Promise<void> {
     const built = await buildFunctions({
       sourcemap: args.includes('--sourcemap'),
       analyze: args.includes('--analyze'),
+      minify: !args.includes('--unminified'),
       ...(outIdx >= 0 && args[outIdx + 1] ? { outDir: args[outIdx + 1] } : {}),
     });
     for (const b of built) {

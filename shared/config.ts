@@ -9,8 +9,7 @@
 //
 // Credentials are not configuration: the adapters take the function role's STS keys from each
 // invocation's context, or ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN locally.
-import Ajv from 'ajv';
-import type { ErrorObject } from 'ajv';
+import { validatorGroup, validatorsOf, type ValidationError } from './schema/validators.js';
 import type { Policy } from './domain/policy.js';
 import { CONFIG_VARIABLES, DEFAULT_ECS_RATE, ENVIRONMENT, EnvParseError, type EnvValues, type EnvVariable } from './environment.js';
 
@@ -84,18 +83,19 @@ const PUBLIC_KEY_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'],
 
 const declared = (name: string): EnvVariable => (ENVIRONMENT as Record<string, EnvVariable>)[name] as EnvVariable;
 
-// Keyed by variable name so an ajv error path is the variable itself. Compiled once, at module load.
-const ENV_SCHEMA = {
-  type: 'object',
-  required: CONFIG_VARIABLES.filter((name) => declared(name).required),
-  properties: Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, declared(name).schema])),
-};
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const validateEnv = ajv.compile(ENV_SCHEMA);
+// Keyed by variable name so an error path is the variable itself.
+export const ENVIRONMENT_SCHEMA = validatorGroup('environment', 'config', {
+  environment: {
+    type: 'object',
+    required: CONFIG_VARIABLES.filter((name) => declared(name).required),
+    properties: Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, declared(name).schema])),
+  },
+});
+const validators = validatorsOf(ENVIRONMENT_SCHEMA);
 
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
 
-function describeAjvError(e: ErrorObject): ConfigError {
+function describeSchemaError(e: ValidationError): ConfigError {
   if (e.keyword === 'required') {
     const name = String((e.params as { missingProperty: string }).missingProperty);
     return new ConfigError(name, 'is required');
@@ -122,7 +122,8 @@ function readVariables(env: Env): EnvValues {
       throw e;
     }
   }
-  if (!validateEnv(raw)) throw describeAjvError(validateEnv.errors![0]!);
+  const validate = validators.environment;
+  if (!validate(raw)) throw describeSchemaError(validate.errors![0]!);
   for (const name of CONFIG_VARIABLES) {
     const fallback = declared(name).default;
     if (raw[name] === undefined && fallback !== undefined) raw[name] = structuredClone(fallback);

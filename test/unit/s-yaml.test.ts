@@ -108,6 +108,16 @@ describe('s.yaml', () => {
     }
   });
 
+  it("carries its validators precompiled: ajv's run-time helpers only, no schema compiler", () => {
+    for (const b of built) {
+      const bytes = new Map(b.packages!);
+      expect(bytes.get(`precompiled-validators:validators:${b.resource}`), b.functionName).toBeGreaterThan(0);
+      // ajv's compiler is some 100 kB; what standalone code requires of ajv is a few hundred bytes.
+      expect(bytes.get('ajv') ?? 0, b.functionName).toBeLessThan(2_000);
+      expect(bytes.has('fast-uri'), b.functionName).toBe(false);
+    }
+  });
+
   it('ships none of the packages the ECS SDK stack loads for calls we never make, only stubs that name themselves', () => {
     // The stubbed packages and the ones only they pulled in (the proxy agents' dependencies).
     const leftOut = [...Object.keys(UNBUNDLED_BY_ECS), 'agent-base', 'socks', 'ip-address', 'smart-buffer'];
