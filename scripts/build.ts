@@ -15,10 +15,11 @@
 // then that output, as one CommonJS module that starts with "use strict", together with the CommonJS
 // packages, each in its own wrapper and its own mode.
 //
-// Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket
-// packages below, the tablestore search protocol in shared/tablestore/bundle.ts, the ECS stack's
-// lodash, moment, ws and proxy agents in shared/ecs/bundle.ts), each replaced by a stub that
-// throws, naming itself, if it is ever reached; and step one builds the function's JSON-schema
+// Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket packages
+// below, the tablestore protocol of operations no function calls and its SQL reader in
+// shared/tablestore/bundle.ts, the ECS stack's lodash, moment, ws and proxy agents in
+// shared/ecs/bundle.ts), each replaced by a stub that throws, naming itself, if it is ever reached;
+// and step one builds the function's JSON-schema
 // validators in as ajv standalone code (scripts/precompile-validators.ts), so no schema is compiled
 // at cold start. `--unminified` keeps names readable for a CPU profile.
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
 import { buildConsole, type ConsoleAsset } from './build-console.js';
 import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
-import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
+import { tablestoreTrimmed } from '../shared/tablestore/bundle.js';
 import { precompiledValidators } from './precompile-validators.js';
 
 export interface BuiltFunction {
@@ -176,7 +177,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
           },
         },
         trimFc2(root),
-        tablestoreWithoutSearch(),
+        tablestoreTrimmed(),
         ecsSdkTrimmed(),
       ],
     });
