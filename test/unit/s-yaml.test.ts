@@ -10,7 +10,7 @@ import { loadProjectSpec, readSpecDocument, referencedEnv, splitHandler, type Fu
 import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
 import { deployedValue } from '../../shared/environment.js';
-import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
+import { LEFT_OUT_MODULES, leftOutMessage, notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
 import { ENTRY, FUNCTIONS, HTTP_FUNCTIONS } from '../../functions/registry.js';
 import { startFcRuntime } from '../../emulators/fc/runtime.js';
 import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
@@ -119,8 +119,11 @@ describe('s.yaml', () => {
   });
 
   it('ships none of the packages the ECS SDK stack loads for calls we never make, only stubs that name themselves', () => {
-    // The stubbed packages and the ones only they pulled in (the proxy agents' dependencies).
-    const leftOut = [...Object.keys(UNBUNDLED_BY_ECS), 'agent-base', 'socks', 'ip-address', 'smart-buffer'];
+    // The stubbed packages, and the ones only the left-out WebSocket client pulled in (ws, the proxy agents, theirs).
+    const leftOut = [
+      ...Object.keys(UNBUNDLED_BY_ECS),
+      ...['ws', 'https-proxy-agent', 'http-proxy-agent', 'socks-proxy-agent', 'agent-base', 'socks', 'ip-address', 'smart-buffer'],
+    ];
     for (const b of built) {
       const packages = b.packages!.map(([name]) => name);
       expect(packages, b.functionName).toContain('@alicloud/openapi-core');
@@ -129,6 +132,7 @@ describe('s.yaml', () => {
       expect(packages, b.functionName).toEqual(expect.arrayContaining(['xml2js', 'xmlbuilder', 'sax']));
       const text = readFileSync(b.file, 'utf8');
       for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, `${b.functionName} ${pkg}`).toContain(notBundledMessage(pkg));
+      for (const file of Object.keys(LEFT_OUT_MODULES)) expect(text, `${b.functionName} ${file}`).toContain(leftOutMessage(file));
     }
   });
 
