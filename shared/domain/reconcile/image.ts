@@ -351,7 +351,7 @@ async function handleUnmanagedDirectory(env: ReconcileEnv, ecs: EcsImage, entrie
   const rows = claimingRows(await deps.store.listShares(regionId, imageId));
   const strays = orphans.filter((entry) => !rows.some((row) => claimsEntry(row, entry))).map((entry) => entry.target);
   if (strays.length === 0 && shareIds.size === 0) return;
-  const { removedFromShares } = await revokeDirectory(
+  const { revoked } = await revokeDirectory(
     deps,
     ctx,
     regionId,
@@ -359,7 +359,9 @@ async function handleUnmanagedDirectory(env: ReconcileEnv, ecs: EcsImage, entrie
     { rows: [], outside: { ...(strays.length > 0 ? { serviceTargets: strays } : {}), shareIds: [...shareIds] }, outsideAction: 'reconcile.unmanaged_revoked' },
     { reason: `reconcile: UNMANAGED_SHARES=${deps.policy.unmanagedShares}` },
   );
-  tally.action('unmanaged_revoked', strays.length + removedFromShares.reduce((n: number, share) => n + share.targets.length, 0));
+  tally.action('unmanaged_revoked', strays.length + entries.filter((e) => shareIds.has(e.resourceShareId)).length);
+  // Rows of the service held through a share it cut (adopted from it) went with it.
+  tally.action('share_revoked', revoked.length);
 }
 
 /**
