@@ -38,6 +38,8 @@ export interface StackOptions {
   idp?: TestIdp;
   /** Capture log lines instead of printing them. */
   logs?: Record<string, unknown>[];
+  /** How long Resource Sharing associations take to settle on the emulator clock (default 0: at once). */
+  associationDelayMs?: number;
 }
 
 export interface Stack {
@@ -65,7 +67,7 @@ export async function ecsAddedAccounts(stack: Pick<Stack, 'ecs'>, imageId?: stri
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // Associations settle at once: every wait of the directory adapter ends at its first poll.
-  const ecs = await startEcsEmulator({ port: 0, associationDelayMs: 0 });
+  const ecs = await startEcsEmulator({ port: 0, associationDelayMs: opts.associationDelayMs ?? 0 });
   const ots = await startTablestoreEmulator({ port: 0, accessKeyId: STACK_KEYS.accessKeyId, accessKeySecret: STACK_KEYS.accessKeySecret });
   try {
     const admin = ecsAdmin(ecs.endpoint);
