@@ -117,8 +117,10 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     expect(ecsWrites).toEqual([]);
     const run = await stack.store.getRun(result.runIds[0]!);
     expect(run).toMatchObject({ mode: 'report', status: 'completed', imagesScanned: 13, findings: EXPECTED_FINDINGS, actions: {}, errors: [] });
+    // Report mode writes the run's report: its findings, its record, the region's posture, and the lease.
     const writes = (await stack.ots.calls()).slice(callsBefore).filter((c) => WRITE_OPERATIONS.has(c.operation));
-    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases]));
+    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.findings, TABLES.posture]));
+    expect(writes.filter((w) => w.table === TABLES.findings).map((w) => w.operation)).toEqual(['BatchWriteRow']);
   });
 
   it('one enforce run converges every drift; a second run finds nothing and writes only its report and lease', async () => {
