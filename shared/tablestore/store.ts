@@ -595,30 +595,11 @@ class TablestoreStore implements StorePort {
   // ---- leases ----
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
-    const table = this.tables.leases;
     const nowMs = now.getTime();
     // Absent row: both comparisons see missing columns and pass. Present: ours, or expired.
     const takeable = combine('OR', [compare('holder', 'EQUAL', holder, true), compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true)]);
-    try {
-      // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
-      await withRetry(
-        this.retry,
-        'PutRow',
-        table,
-        () =>
-          this.client().putRow({
-            tableName: table,
-            condition: expect('IGNORE', takeable),
-            primaryKey: [{ name }],
-            attributeColumns: columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }),
-          }),
-        { mode: 'idempotent' },
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
-      throw err;
-    }
+    // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
+    return this.putIf(this.tables.leases, [{ name }], takeable, columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }));
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
@@ -684,27 +665,13 @@ class TablestoreStore implements StorePort {
   }
 
   async putPosture(pointer: PosturePointer): Promise<boolean> {
-    const table = this.tables.posture;
     // Absent row: both comparisons see missing columns and pass. Present: the same run, or one that started earlier.
     const newer = combine('OR', [
       compare('run_id', 'EQUAL', pointer.runId, true),
       compare('started_at_ms', 'LESS_THAN', int(Date.parse(pointer.startedAt)), true),
     ]);
-    try {
-      // Retrying is safe: after a lost response the row names this run and the first branch passes.
-      await withRetry(
-        this.retry,
-        'PutRow',
-        table,
-        () =>
-          this.client().putRow({ tableName: table, condition: expect('IGNORE', newer), primaryKey: [{ region_id: pointer.regionId }], attributeColumns: postureColumns(pointer) }),
-        { mode: 'idempotent' },
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
-      throw err;
-    }
+    // Retrying is safe: after a lost response the row names this run and the first branch passes.
+    return this.putIf(this.tables.posture, [{ region_id: pointer.regionId }], newer, postureColumns(pointer));
   }
 
   async listPosture(filter: { regionIds: readonly string[]; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>> {
@@ -808,6 +775,26 @@ class TablestoreStore implements StorePort {
       isOurs,
       conditionFailedAs,
     );
+  }
+
+  /**
+   * A PutRow that takes a row over when `condition` holds (a lease, a posture): false when it does
+   * not. Retried, so the condition must pass again for the row a lost answer already wrote.
+   */
+  private async putIf(table: string, primaryKey: PrimaryKeyInput, condition: SdkColumnCondition, attributeColumns: AttributeColumns): Promise<boolean> {
+    try {
+      await withRetry(
+        this.retry,
+        'PutRow',
+        table,
+        () => this.client().putRow({ tableName: table, condition: expect('IGNORE', condition), primaryKey, attributeColumns }),
+        { mode: 'idempotent' },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
+      throw err;
+    }
   }
 
   /** PutRow of the whole record with version v+1, conditional on the stored version being v. */

@@ -7,12 +7,12 @@ import { createReconcileHandler, type ReconcileContext } from '../../functions/r
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { Finding, PosturePointer, ReconcileRun, StoredFinding } from '../../shared/domain/model.js';
 import { findingCount } from '../../shared/domain/model.js';
-import type { Clock, Invoker } from '../../shared/domain/ports.js';
+import type { Invoker } from '../../shared/domain/ports.js';
 import { advancePosture, noteFinding, saveFindings, shareSubject } from '../../shared/domain/reconcile/findings.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 import { RunTally } from '../../shared/domain/reconcile/tally.js';
 import { createJsonLogger } from '../../shared/runtime.js';
-import { T0 } from '../support/clock.js';
+import { T0, TickingClock } from '../support/clock.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
@@ -141,15 +141,6 @@ describe('reconcile findings: saving them with the run', () => {
   });
 });
 
-/** Advances `stepMs` on every reading: work takes time without real waiting. */
-class TickingClock implements Clock {
-  private t = Date.parse(T0);
-  constructor(private readonly stepMs: number) {}
-  now(): Date {
-    this.t += this.stepMs;
-    return new Date(this.t);
-  }
-}
 
 /** The reconcile function over the in-memory store and images, its async invocations kept for the test to deliver. */
 function reconciler(env: Record<string, string> = {}) {
