@@ -18,8 +18,8 @@
 // Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket packages
 // below, the tablestore protocol of operations no function calls and its SQL reader in
 // shared/tablestore/bundle.ts, the ECS stack's lodash, moment, ws and proxy agents in
-// shared/ecs/bundle.ts), each replaced by a stub that throws, naming itself, if it is ever reached;
-// and step one builds the function's JSON-schema
+// shared/ecs/bundle.ts), each replaced by a stub that throws, naming itself, if it is ever reached,
+// and xml2js goes to a file of its own beside the bundle, loaded on first use; and step one builds the function's JSON-schema
 // validators in as ajv standalone code (scripts/precompile-validators.ts), so no schema is compiled
 // at cold start. `--unminified` keeps names readable for a CPU profile.
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
@@ -29,7 +29,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
 import { buildConsole, type ConsoleAsset } from './build-console.js';
-import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
+import { ecsSdkTrimmed, XML2JS_BESIDE, xml2jsBeside } from '../shared/ecs/bundle.js';
 import { tablestoreTrimmed } from '../shared/tablestore/bundle.js';
 import { precompiledValidators } from './precompile-validators.js';
 
@@ -133,6 +133,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
   const root = resolve(opts.root ?? defaultRoot);
   const selected = (opts.functions ?? FUNCTIONS).filter((f) => !opts.only || opts.only.includes(f.resource));
   const built: BuiltFunction[] = [];
+  let xml2jsFile: Promise<Uint8Array> | undefined;
   for (const fn of selected) {
     const name = fn.resource;
     const entry = join(root, 'functions', name, `${ENTRY.file}.ts`);
@@ -178,13 +179,17 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
         },
         trimFc2(root),
         tablestoreTrimmed(),
-        ecsSdkTrimmed(),
+        ecsSdkTrimmed({ xml2jsBeside: true }),
       ],
     });
+    // xml2js sits beside a bundle that requires it, loaded the first time an XML error body needs it.
+    const needsXml2js = stepTwo.outputFiles.some((o) => o.text.includes(`require("./${XML2JS_BESIDE}")`));
+    const xml2js = needsXml2js ? await (xml2jsFile ??= xml2jsBeside(root)) : undefined;
     // Replaced only once the new bundle is built: a failed build leaves the previous one in place.
     rmSync(outFolder, { recursive: true, force: true });
     mkdirSync(outFolder, { recursive: true });
     for (const output of stepTwo.outputFiles) writeFileSync(output.path, output.contents);
+    if (xml2js) writeFileSync(join(outFolder, XML2JS_BESIDE), xml2js);
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
     const consoleAssets = fn.resource === CONSOLE_FUNCTION ? await buildConsole({ root, outDir: join(outFolder, 'console') }) : undefined;
     const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;

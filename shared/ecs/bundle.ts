@@ -14,9 +14,10 @@
 // the modules by one that keeps every name they export, each a function that throws, naming what would
 // need it (LEFT_OUT_MODULES). xml2js (with xmlbuilder and sax) is different: openapi-core parses an
 // error body as XML when the server answers `text/xml;charset=utf-8`, which we cannot rule out, so it
-// stays bundled but loads on first use.
+// stays, loaded on first use — in a function bundle from a file of its own beside the bundle
+// (XML2JS_BESIDE), so that its code is not even parsed at cold start.
 import { readFile } from 'node:fs/promises';
-import type { Plugin } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const DARA_DIST = /[\\/]node_modules[\\/]@darabonba[\\/]typescript[\\/]dist[\\/]([^\\/]+)$/;
 
@@ -122,10 +123,19 @@ export function withLazyXml2js(source: string): string {
   return source.slice(0, at) + XML2JS_LAZY + source.slice(at + XML2JS_REQUIRE.length);
 }
 
-/** esbuild plugin: bundles the ECS SDK stack without UNBUNDLED_BY_ECS and LEFT_OUT_MODULES, xml2js deferred. */
-export const ecsSdkTrimmed = (): Plugin => ({
+/** The file beside a function bundle that holds xml2js, xmlbuilder and sax (see xml2jsBeside). */
+export const XML2JS_BESIDE = 'xml2js.js';
+
+/**
+ * esbuild plugin: bundles the ECS SDK stack without UNBUNDLED_BY_ECS and LEFT_OUT_MODULES, xml2js
+ * deferred; with `xml2jsBeside`, Dara requires it from `./xml2js.js` beside the bundle instead.
+ */
+export const ecsSdkTrimmed = (opts: { xml2jsBeside?: boolean } = {}): Plugin => ({
   name: 'ecs-sdk-trimmed',
   setup(b) {
+    if (opts.xml2jsBeside) {
+      b.onResolve({ filter: /^xml2js$/ }, (args) => (DARA_DIST.exec(args.importer)?.[1] === 'xml.js' ? { path: `./${XML2JS_BESIDE}`, external: true } : undefined));
+    }
     const names = Object.keys(UNBUNDLED_BY_ECS).map(escapeRegExp);
     b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, async (args) => {
       if (DARA_DIST.exec(args.importer)?.[1] !== UNBUNDLED_BY_ECS[args.path]!.importer) return undefined;
@@ -143,3 +153,20 @@ export const ecsSdkTrimmed = (): Plugin => ({
     }));
   },
 });
+
+/** xml2js (with xmlbuilder and sax) as one CommonJS file: the XML2JS_BESIDE of a function bundle. */
+export async function xml2jsBeside(root: string): Promise<Uint8Array> {
+  const out = await build({
+    stdin: { contents: 'module.exports = require("xml2js");', resolveDir: root, loader: 'js', sourcefile: 'xml2js-entry.js' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    write: false,
+    outfile: XML2JS_BESIDE,
+  });
+  return out.outputFiles[0]!.contents;
+}

@@ -116,21 +116,32 @@ export function withMessagesFor(source: string, operations: readonly string[], s
   return out.join('\n');
 }
 
-/** What the SDK's decoder reads, at load, of the two SQL modules it requires. */
-const SQL_MODULES: Readonly<Record<string, string>> = {
-  flatbuffers: 'module.exports = { flatbuffers: notBundled };',
-  './sql_generated.js': 'module.exports = { SQLResponseColumns: notBundled };',
-};
-const SQL_STUB_HEAD = `"use strict";\nfunction notBundled() { throw new Error("Tablestore SQL query results are not bundled with this function"); }\n`;
+const SQL_NOT_BUNDLED = 'function notBundled() { throw new Error("Tablestore SQL query results are not bundled with this function"); }';
+const SQL_ENUMS = /^var (DataType|DataTypeName) = \{[^}]*\};$/gm;
+
+/**
+ * The SDK's generated SQL schema (sql_generated.js) reduced to what is read at load: its two enums,
+ * verbatim (sql.js publishes them); the flatbuffers readers throw when a SQL result is decoded.
+ */
+export function sqlSchemaStub(source: string): string {
+  const enums = [...source.matchAll(SQL_ENUMS)];
+  if (enums.map((m) => m[1]).join() !== 'DataType,DataTypeName') {
+    throw new Error('tablestore sql_generated.js does not have the expected shape: not leaving its SQL readers out');
+  }
+  return `"use strict";\n${SQL_NOT_BUNDLED}\n${enums.map((m) => m[0]).join('\n')}\nexports.DataType = DataType;\nexports.DataTypeName = DataTypeName;\nexports.SQLResponseColumns = notBundled;\n`;
+}
+
+/** What the decoder reads of flatbuffers at load. */
+const FLATBUFFERS_STUB = `"use strict";\n${SQL_NOT_BUNDLED}\nmodule.exports = { flatbuffers: notBundled };\n`;
+const SQL_SCHEMA = /[\\/]tablestore[\\/]lib[\\/]protocol[\\/]sql_generated\.js$/;
 
 /** esbuild plugin: bundles the tablestore SDK with the protocol of `operations` only, and no SQL reader. */
 export const tablestoreTrimmed = (operations: readonly string[] = STORE_OPERATIONS): Plugin => ({
   name: 'tablestore-trimmed',
   setup(b) {
-    b.onResolve({ filter: /^(flatbuffers|\.\/sql_generated\.js)$/ }, (args) =>
-      SDK_DECODER.test(args.importer) ? { path: args.path, namespace: 'tablestore-sql-stub' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'tablestore-sql-stub' }, (args) => ({ contents: SQL_STUB_HEAD + SQL_MODULES[args.path], loader: 'js' }));
+    b.onResolve({ filter: /^flatbuffers$/ }, (args) => (SDK_DECODER.test(args.importer) ? { path: 'flatbuffers', namespace: 'tablestore-sql-stub' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'tablestore-sql-stub' }, () => ({ contents: FLATBUFFERS_STUB, loader: 'js' }));
+    b.onLoad({ filter: SQL_SCHEMA }, async (args) => ({ contents: sqlSchemaStub(await readFile(args.path, 'utf8')), loader: 'js' }));
     b.onLoad({ filter: COMPILED_PROTO }, async (args) => {
       const require = createRequire(args.path);
       const sdkCode = (await Promise.all(['./encoder.js', './decoder.js'].map((f) => readFile(require.resolve(f), 'utf8')))).join('\n');

@@ -4,7 +4,7 @@
 // like the unbundled adapter, and every left-out package must name itself if it is ever reached.
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator } from '../../emulators/ecs/index.js';
-import { assertStubbable, ecsSdkTrimmed, LEFT_OUT_MODULES, leftOutMessage, leftOutModule, notBundledMessage, UNBUNDLED_BY_ECS, withLazyXml2js } from '../../shared/ecs/bundle.js';
+import {
+  assertStubbable,
+  ecsSdkTrimmed,
+  LEFT_OUT_MODULES,
+  leftOutMessage,
+  leftOutModule,
+  notBundledMessage,
+  UNBUNDLED_BY_ECS,
+  withLazyXml2js,
+  XML2JS_BESIDE,
+  xml2jsBeside,
+} from '../../shared/ecs/bundle.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
@@ -25,6 +36,8 @@ let emulator: { endpoint: string; close(): Promise<void> };
 let admin: EcsAdmin;
 let work: string;
 let bundle: string;
+/** The adapter as a function bundle holds it: xml2js in a file beside the bundle. */
+let bundleWithXml2jsBeside: string;
 
 beforeAll(async () => {
   emulator = await startEcsEmulator({ port: 0 });
@@ -42,6 +55,21 @@ beforeAll(async () => {
     logLevel: 'error',
     plugins: [ecsSdkTrimmed()],
   });
+  const beside = join(work, 'function');
+  mkdirSync(beside);
+  bundleWithXml2jsBeside = join(beside, 'ecs.cjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '../../shared/ecs/index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    outfile: bundleWithXml2jsBeside,
+    logLevel: 'error',
+    plugins: [ecsSdkTrimmed({ xml2jsBeside: true })],
+  });
+  writeFileSync(join(beside, XML2JS_BESIDE), await xml2jsBeside(join(import.meta.dirname, '../..')));
 });
 
 afterAll(async () => {
@@ -117,8 +145,12 @@ async function xmlErrorServer(): Promise<{ endpoint: string; server: Server }> {
 }
 
 describe('ecsSdkTrimmed', () => {
-  it('still parses an XML error body, with xml2js loaded on first use, exactly like the unbundled adapter', async () => {
+  it.each([
+    ['in the bundle', () => bundle],
+    ['beside the bundle', () => bundleWithXml2jsBeside],
+  ])('still parses an XML error body, with xml2js %s loaded on first use, exactly like the unbundled adapter', async (_where, bundleFile) => {
     // Prepare
+    const bundle = bundleFile();
     const { endpoint, server } = await xmlErrorServer();
     const options = { ecs: { endpoint, protocol: 'http' as const, connectTimeoutMs: 2000, readTimeoutMs: 2000, ratePerApi: {} }, credentials: () => OWNER_KEY, sleep: async () => {} };
     try {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as domainErrors from '../../shared/domain/errors.js';
-import { tablestoreTrimmed, withMessagesFor, withoutSearchProto } from '../../shared/tablestore/bundle.js';
+import { sqlSchemaStub, tablestoreTrimmed, withMessagesFor, withoutSearchProto } from '../../shared/tablestore/bundle.js';
 import { createSdkClient } from '../../shared/tablestore/sdk.js';
 import { ensureTables } from '../../shared/tablestore/tables.js';
 import type { SdkClient } from '../../shared/tablestore/sdk.js';
@@ -97,6 +97,19 @@ describe('tablestoreTrimmed', () => {
     const text = fs.readFileSync(await trimmedBundle(), 'utf8');
     expect(text).toContain('Tablestore SQL query results are not bundled with this function');
     expect(text).not.toContain('ListTableRequest.encode');
+  });
+
+  it("keeps the SQL schema's two enums verbatim and nothing else of it, or refuses a schema of another shape", () => {
+    const source = fs.readFileSync(path.join(ROOT, 'node_modules/tablestore/lib/protocol/sql_generated.js'), 'utf8');
+    const stub = sqlSchemaStub(source);
+    const loaded = new Function('exports', stub) as (exports: Record<string, unknown>) => void;
+    const exported: Record<string, unknown> = {};
+    loaded(exported);
+    expect(exported.DataType).toEqual({ NONE: 0, LONG: 1, BOOLEAN: 2, DOUBLE: 3, STRING: 4, BINARY: 5, STRING_RLE: 6 });
+    expect((exported.DataTypeName as Record<number, string>)[6]).toBe('STRING_RLE');
+    expect(() => (exported.SQLResponseColumns as () => void)()).toThrow('Tablestore SQL query results are not bundled with this function');
+    expect(stub.length).toBeLessThan(source.length / 20);
+    expect(() => sqlSchemaStub(source.replace('var DataTypeName = {', 'var TypeNames = {'))).toThrow('does not have the expected shape');
   });
 
   it("keeps a kept message's references, and refuses to trim when the SDK names a message it does not know", () => {
