@@ -5,7 +5,7 @@
 // generator stops on any other.
 import { DIRECTORY_TARGET_PATTERN } from '../domain/directory.js';
 import { ACCOUNT_IDS_PER_REQUEST, DIRECTORY_TARGETS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
-import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN, SHARE_CHANNELS } from '../domain/model.js';
+import { ACCOUNT_ID_PATTERN, FINDING_ACTIONS, FINDING_KINDS, IMAGE_ID_PATTERN, SHARE_CHANNELS } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
 const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -51,6 +51,7 @@ const cursor = { type: 'string', minLength: 1, maxLength: 2048 };
 const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_applied', 'rejected', 'expired', 'cancelled', 'failed'];
 const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
 const DELETION_STATUSES = ['none', 'draining', 'deleted', 'cancelled', 'failed'];
+const findingKind = { enum: [...FINDING_KINDS], description: 'Only findings of this kind' };
 
 // ---- path parameters ----
 export const PATH_PARAMETERS: Readonly<Record<string, JsonSchema>> = {
@@ -141,6 +142,16 @@ export const QUERIES = {
     type: 'object',
     additionalProperties: false,
     properties: { limit, cursor },
+  },
+  RunFindingsQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { kind: findingKind, limit, cursor },
+  },
+  PostureQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { regionId: PATH_PARAMETERS.regionId!, kind: findingKind, limit, cursor },
   },
 } as const satisfies Record<string, JsonSchema>;
 
@@ -399,6 +410,29 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       cursor: { type: 'string' },
       parentRunId: { type: 'string' },
     },
+  },
+  Finding: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'regionId', 'imageId', 'channel', 'target', 'detail', 'action', 'at'],
+    // The order of these properties is the order of the CSV columns.
+    properties: {
+      kind: { enum: [...FINDING_KINDS] },
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      channel: { enum: [...SHARE_CHANNELS] },
+      target: { type: 'string', description: 'The account (account channel), rd-/fd-/member id (directory channel); the image for image findings; the share request for request findings' },
+      accountId: { ...accountId, description: 'The account of an account-channel share finding (the target)' },
+      detail: { type: 'string', description: 'What was found, in a few words' },
+      action: { enum: [...FINDING_ACTIONS], description: 'What enforce mode did about it; none in report mode' },
+      at: { ...timestamp, description: 'When it was found' },
+    },
+  },
+  FindingPage: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['items'],
+    properties: { items: { type: 'array', items: ref('Finding') }, nextCursor: { type: 'string' } },
   },
   RequestEnvelope: { type: 'object', required: ['request'], properties: { request: ref('ShareRequest') } },
   RequestWithShares: {

@@ -5,12 +5,16 @@ import { StoreError } from '../domain/errors.js';
 import {
   type AuditEvent,
   type Deletion,
+  type FindingAction,
+  type FindingKind,
   type IdempotencyRecord,
   type ImageRecord,
+  type PosturePointer,
   type ReconcileRun,
   type Share,
   type ShareChannel,
   type ShareRequest,
+  type StoredFinding,
   shareTargetOfKey,
   targetFields,
 } from '../domain/model.js';
@@ -302,6 +306,61 @@ export function decodeRun(runId: string, c: Columns): ReconcileRun {
       parentRunId: optString(c, 'parent_run_id'),
     },
   );
+}
+
+// ---- reconcile findings and the posture ----
+export function findingColumns(f: StoredFinding): AttributeColumns {
+  return columns({
+    kind: f.kind,
+    region_id: f.regionId,
+    image_id: f.imageId,
+    channel: f.channel,
+    target: f.target,
+    account_id: f.accountId,
+    detail: f.detail,
+    action: f.action,
+    at: f.at,
+    seq: int(f.seq),
+  });
+}
+
+export function decodeFinding(c: Columns): StoredFinding {
+  const accountId = optString(c, 'account_id');
+  return {
+    kind: reqString(c, 'findings', 'kind') as FindingKind,
+    regionId: reqString(c, 'findings', 'region_id'),
+    imageId: reqString(c, 'findings', 'image_id'),
+    channel: reqString(c, 'findings', 'channel') as ShareChannel,
+    target: reqString(c, 'findings', 'target'),
+    ...(accountId !== undefined ? { accountId } : {}),
+    detail: reqString(c, 'findings', 'detail'),
+    action: reqString(c, 'findings', 'action') as FindingAction,
+    at: reqString(c, 'findings', 'at'),
+    seq: reqNumber(c, 'findings', 'seq'),
+  };
+}
+
+export function postureColumns(p: PosturePointer): AttributeColumns {
+  return columns({
+    run_id: p.runId,
+    started_at: p.startedAt,
+    // The "newer run wins" condition compares this integer.
+    started_at_ms: int(Date.parse(p.startedAt)),
+    completed_at: p.completedAt,
+    findings: int(p.findings),
+    open: int(p.open),
+  });
+}
+
+export function decodePosture(regionId: string, c: Columns): PosturePointer {
+  return {
+    regionId,
+    runId: reqString(c, 'posture', 'run_id'),
+    startedAt: reqString(c, 'posture', 'started_at'),
+    completedAt: reqString(c, 'posture', 'completed_at'),
+    findings: reqNumber(c, 'posture', 'findings'),
+    open: reqNumber(c, 'posture', 'open'),
+  };
 }
 
 /** Key-order-independent JSON, for "is the stored row the one we wrote?" checks. */

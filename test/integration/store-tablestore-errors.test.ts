@@ -7,7 +7,7 @@ import type { StorePort } from '../../shared/domain/ports.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type AttributeColumns, type PrimaryKeyInput, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
-import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, FINDINGS_TTL_SECONDS } from '../../shared/tablestore/tables.js';
 import { anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
@@ -498,14 +498,15 @@ describe('ensureTables', () => {
     expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
   });
 
-  it('creates single-version tables, with a TTL only on idempotency', async () => {
+  it('creates single-version tables, with a TTL only on idempotency and findings', async () => {
+    const ttls: Record<string, number> = { idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS, findings: FINDINGS_TTL_SECONDS };
     for (const def of tableDefinitions()) {
       const described = (await client.describeTable({ tableName: `${PREFIX}${def.name}` })) as {
         tableOptions?: { timeToLive?: number; maxVersions?: number };
       };
       expect({ table: def.name, ttl: described.tableOptions?.timeToLive, maxVersions: described.tableOptions?.maxVersions }).toEqual({
         table: def.name,
-        ttl: def.name === 'idempotency' ? DEFAULT_IDEMPOTENCY_TTL_SECONDS : -1,
+        ttl: ttls[def.name] ?? -1,
         maxVersions: 1,
       });
     }

@@ -31,11 +31,16 @@ describe('reconcile: resource shares made outside the service', () => {
   it('report mode reports every target of such a share, unmanaged on the directory channel, and changes nothing', async () => {
     const h = harness({ unmanagedShares: 'adopt' });
     h.images.addImage({ imageId: IMG });
-    h.directory.addOutOfBandShare({ images: [IMG], targets: [FOLDERS.dev, member(1)] });
+    const console = h.directory.addOutOfBandShare({ images: [IMG], targets: [FOLDERS.dev, member(1)] });
     const seeded = h.store.calls.length;
     const env = await sweep(h, 'report');
     expect(env.tally.findings).toEqual({ unmanaged: 2 });
     expect(env.tally.actions).toEqual({});
+    const detail = `held by resource share ${console} made outside the service; no share of the service claims it`;
+    expect(env.tally.unsaved().map(({ finding }) => finding)).toEqual([
+      { kind: 'unmanaged', regionId: REGION, imageId: IMG, channel: 'directory', target: FOLDERS.dev, detail, action: 'none', at: expect.any(String) },
+      { kind: 'unmanaged', regionId: REGION, imageId: IMG, channel: 'directory', target: member(1), detail, action: 'none', at: expect.any(String) },
+    ]);
     expect(writesOf(h, seeded)).toEqual([]);
     expect(h.directory.heldFor(REGION, IMG)).toHaveLength(2);
   });
@@ -102,9 +107,14 @@ describe('reconcile: resource shares made outside the service', () => {
     // Act
     const env = await sweep(h, 'enforce');
     // Assess
-    expect(env.tally).toMatchObject({ findings: { unmanaged: 1 }, actions: { unmanaged_revoked: 1, share_revoked: 1 } });
+    expect([env.tally.findings, env.tally.actions]).toEqual([{ unmanaged: 1 }, { unmanaged_revoked: 1 }]);
     expect(h.directory.sharesHolding(REGION, IMG)).toEqual([]);
+    // The adopted row lost the image with the share: revoked, and said so in the trail.
     expect(rows(h)).toEqual([`directory:${FOLDERS.web}:revoked:adopted`]);
+    expect(h.store.allEvents().map((e) => [e.action, e.target, e.before, e.after])).toEqual([
+      ['share.revoked', FOLDERS.web, 'active', 'revoked'],
+      ['reconcile.unmanaged_revoked', FOLDERS.dev, 'shared', 'revoked'],
+    ]);
     expect(await h.store.getImage(REGION, IMG)).toMatchObject({ directoryQuotaUsed: 0 });
   });
 
