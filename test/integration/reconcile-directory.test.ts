@@ -148,7 +148,17 @@ describe('reconcile, directory channel, against the emulators', () => {
 
     // Assess
     expect(await s.store.getRun(report.runIds[0]!)).toMatchObject({ status: 'completed', findings: { unmanaged: 5 }, actions: {} });
+    // Images the service never managed, held only by resource shares: named, with their channel, in the report's findings.
+    expect((await s.store.imageFindings(report.runIds[0]!, REGION, allowed)).map((f) => [f.kind, f.channel, f.target, f.action, f.detail])).toEqual([
+      ['unmanaged', 'directory', WEB_MEMBER, 'none', `held by resource share ${clean} made outside the service; no share of the service claims it`],
+    ]);
     expect(await s.store.getRun(enforce.runIds[0]!)).toMatchObject({ status: 'completed', errors: [], actions: { share_adopted: 1, unmanaged_revoked: 4 } });
+    expect((await s.store.imageFindings(enforce.runIds[0]!, REGION, mixedA)).map((f) => [f.channel, f.target, f.action]).sort()).toEqual(
+      [
+        ['directory', FOLDERS.dev, 'unmanaged_revoked'],
+        ['directory', FOLDERS.web, 'unmanaged_revoked'],
+      ].sort(),
+    );
     expect((await s.store.listShares(REGION, allowed)).map((x) => [x.channel, x.target, x.state, x.origin, x.resourceShareId])).toEqual([
       ['directory', WEB_MEMBER, 'active', 'adopted', clean],
     ]);
