@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
-import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
+import { DEMO_DIRECTORY, DEMO_OUT_OF_BAND_RESOURCE_SHARE, DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 import { csvRecords } from '../support/csv.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -140,7 +140,7 @@ describe('stack (npm start) end to end', () => {
     expect(image === undefined || image.deleted).toBe(true);
   });
 
-  it('finds the out-of-band share on a timer-fired reconcile, fanned out per region through fc2', async () => {
+  it('finds the out-of-band shares, per account and through a resource share, on a timer-fired reconcile, fanned out per region through fc2', async () => {
     // Act
     const timer = await stack.runtime.fireTimer('image-share-reconcile', 'every-10m');
     await stack.runtime.drain();
@@ -151,13 +151,17 @@ describe('stack (npm start) end to end', () => {
     const runs = await call('GET', '/v1/reconcile-runs?limit=20', stack.tokens.auditor);
     expect(runs.status).toBe(200);
     const hangzhou = runs.body.items.find((r: { parentRunId?: string; regions: string[] }) => r.parentRunId === timer.requestId && r.regions[0] === HZ);
-    expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 1 }) });
-    // Report mode leaves the out-of-band share in place.
+    expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 2 }) });
+    // Report mode leaves the out-of-band shares in place.
     expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
-    // ... and names it: in the run's findings, and in the posture, as CSV too.
+    const legacy = (await ecsState()).images.find((i) => i.imageId === DEMO_OUT_OF_BAND_RESOURCE_SHARE.imageId) as unknown as { directoryShares: { target: string }[] };
+    expect(legacy.directoryShares.map((d) => d.target)).toEqual([DEMO_OUT_OF_BAND_RESOURCE_SHARE.target]);
+    // ... and names them: in the run's findings, and in the posture, as CSV too.
     const oob = { kind: 'unmanaged', regionId: HZ, imageId: DEMO_OUT_OF_BAND_SHARE.imageId, channel: 'account', target: DEMO_OUT_OF_BAND_SHARE.accountId, action: 'none' };
+    const oobDirectory = { kind: 'unmanaged', regionId: HZ, imageId: DEMO_OUT_OF_BAND_RESOURCE_SHARE.imageId, channel: 'directory', target: DEMO_OUT_OF_BAND_RESOURCE_SHARE.target, action: 'none' };
     const findings = await call('GET', `/v1/reconcile-runs/${hangzhou.runId}/findings?kind=unmanaged`, stack.tokens.auditor);
     expect(findings.body.items).toContainEqual(expect.objectContaining(oob));
+    expect(findings.body.items).toContainEqual(expect.objectContaining(oobDirectory));
     const csv = await fetch(`${stack.url}/v1/findings?regionId=${HZ}&kind=unmanaged`, { headers: { authorization: `Bearer ${stack.tokens.auditor}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const { records } = csvRecords(await csv.text());
@@ -192,16 +196,22 @@ describe('stack (npm start) end to end', () => {
     // Act
     const res = await fetch(`${stack.url}/__emulator/events/image-share-reconcile/image-sharing-changes`, { method: 'POST', body: JSON.stringify(event) });
     const record = (await res.json()) as { requestId: string; status: string; trigger: string };
-    // Assess: one run for that image, which sees the out-of-band share
+    // Assess: one run for that image, which sees its out-of-band shares on both channels
     expect(record).toMatchObject({ status: 'succeeded', trigger: 'eventbridge' });
     const run = await call('GET', `/v1/reconcile-runs/${record.requestId}`, stack.tokens.auditor);
     expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 1 } });
+    expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 2 } });
   });
 
   it('keeps requests, shares, deletions and tokens across a restart on the same data dir', async () => {
-    // Prepare: an active share, a pending request, a deleted image (previous test); then a full stop
+    // Prepare: an active share on each channel, a pending request, a deleted image (previous test); then a full stop
     await requestAndApprove('m-hzdemobase0001', [DEMO_TARGETS.analytics]);
+    const folder = await call('POST', `/v1/images/${HZ}/m-hzdemobase0001/share-requests`, stack.tokens.requester, {
+      directoryTargets: [DEMO_DIRECTORY.folders.web],
+      reason: 'web team rollout',
+      attestation: { sensitiveDataRemoved: true },
+    });
+    expect((await call('POST', `/v1/share-requests/${folder.body.request.requestId}/approve`, stack.tokens.approver, {})).status).toBe(200);
     const asked = await call('POST', '/v1/images/cn-shanghai/m-shdemobase0001/share-requests', stack.tokens.requester, {
       accountIds: [DEMO_TARGETS.analytics],
       reason: 'kept across restarts',
@@ -224,6 +234,9 @@ describe('stack (npm start) end to end', () => {
     expect(again.status).toBe(200);
     expect(again.body.request).toMatchObject({ requestId: asked.body.request.requestId, status: 'pending_approval' });
     expect(await ecsShares('m-hzdemobase0001')).toEqual([DEMO_TARGETS.analytics]);
+    // The directory share came back in the service's resource share: no drift on either channel.
+    const base = (await ecsState()).images.find((i) => i.imageId === 'm-hzdemobase0001') as unknown as { directoryShares: { target: string }[] };
+    expect(base.directoryShares.map((d) => d.target)).toEqual([DEMO_DIRECTORY.folders.web]);
     const live = await call('GET', `/v1/images/${HZ}/m-hzdemobase0001`, oldTokens.auditor);
     expect(live.body.drift).toEqual([]);
     expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
@@ -275,6 +288,15 @@ describe('the first hour: what npm start and the README tell a new user to paste
       expect(run.stdout).toContain(`{"request":{"requestId":"${requestId}"`);
       expect(run.stdout).toMatch(/"status":"applied"/);
       expect(run.stdout).toMatch(/"state":"revoked"/);
+      // The folder share: asked, approved, described on the directory channel.
+      // Each echoed request id ends its line (the curl before it prints no newline).
+      const echoed = [...run.stdout.matchAll(/(sr-[0-9a-f]+)\n/g)].map((m) => m[1]);
+      expect(echoed).toHaveLength(2);
+      expect(echoed[1]).not.toBe(requestId);
+      expect(run.stdout).toContain(`"directoryTargets":["${DEMO_DIRECTORY.folders.prod}"]`);
+      expect(run.stdout).toContain(`"channel":"directory","target":"${DEMO_DIRECTORY.folders.prod}","state":"active"`);
+      const holding = (await (await fetch(`http://${stack.ecs.endpoint}/__emulator/state`)).json()) as { images: { imageId: string; directoryShares: { target: string }[] }[] };
+      expect(holding.images.find((i) => i.imageId === 'm-hzdemobase0001')!.directoryShares.map((d) => d.target)).toEqual([DEMO_DIRECTORY.folders.prod]);
       expect(run.stdout).toMatch(/"status":"(deleted|draining)"/);
       const runs = stack.runtime.invocations().filter((r) => r.functionName === 'image-share-reconcile' && r.trigger === 'timer');
       expect(runs.map((r) => r.status)).toEqual(['succeeded']);
