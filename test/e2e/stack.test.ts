@@ -305,13 +305,14 @@ describe('the first hour: what npm start and the README tell a new user to paste
     }
   }, 120_000);
 
-  it("the README's API examples work as written, with the banner's exports", async () => {
+  it("the README's API examples work as written, with the banner's exports, on both channels", async () => {
     // Prepare
     const stack = await startStack({ port: 0, dataDir: join(dataDir, 'readme'), timers: 'off', build: false, log: () => undefined });
     try {
       const exports = shellSession(stack).filter((line) => line.startsWith('export ')).join('\n');
       // Act
       const run = await bash(`${exports}\n${readmeBlock('## API')}`);
+      const folder = await bash(`${exports}\n${readmeBlock('### The directory channel')}`);
       // Assess: the request waited, was approved and applied; the guard refused the still-shared image
       expect(run.code).toBe(0);
       expect(run.stderr).toBe('');
@@ -319,8 +320,21 @@ describe('the first hour: what npm start and the README tell a new user to paste
       const answers = rest.join('\n').replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
       expect(answers).toEqual([
         expect.objectContaining({ request: expect.objectContaining({ requestId, status: 'applied', ticket: 'CHG-42', comment: 'approved for the Q1 rollout' }) }),
-        expect.objectContaining({ quota: { limit: 50, used: 1 }, drift: [], public: false, pendingRequests: [] }),
+        expect.objectContaining({ quota: { limit: 50, used: 1 }, directoryQuota: { limit: 10, used: 0 }, drift: [], public: false, pendingRequests: [] }),
         expect.objectContaining({ code: 'ImageStillShared', shares: [DEMO_TARGETS.partner] }),
+      ]);
+      // ... and the folder share was approved, applied through the service's resource share, and unshared.
+      expect([folder.code, folder.stderr]).toEqual([0, '']);
+      const folderAnswers = folder.stdout.replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+      expect(folderAnswers).toEqual([
+        expect.objectContaining({
+          request: expect.objectContaining({ directoryTargets: [DEMO_DIRECTORY.folders.prod], status: 'applied' }),
+          shares: [expect.objectContaining({ channel: 'directory', target: DEMO_DIRECTORY.folders.prod, state: 'active', resourceShareId: expect.stringMatching(/^rs-/) })],
+        }),
+        expect.objectContaining({
+          shares: [expect.objectContaining({ channel: 'directory', target: DEMO_DIRECTORY.folders.prod, state: 'revoked' })],
+          directory: { notShared: [], revokedOutsideService: [], removedFromShares: [] },
+        }),
       ]);
     } finally {
       await stack.close();
