@@ -22,10 +22,15 @@ export type TableName =
   | 'idempotency'
   | 'runs'
   | 'runs_by_time'
-  | 'leases';
+  | 'leases'
+  | 'audit_by_time'
+  | 'deliveries'
+  | 'delivery_cursors';
 
 /** Tablestore's smallest allowed TTL is one day; idempotency records live for hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+/** The outbox and its deliveries: far longer than a catch-up trails (minutes, hours while a sink is down), short enough not to keep a second copy of the audit forever. */
+export const OUTBOX_TTL_SECONDS = 30 * 24 * 3600;
 
 export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}): readonly TableDefinition[] {
   return [
@@ -49,6 +54,19 @@ export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}):
     { name: 'runs', primaryKey: ['run_id'], timeToLive: -1, purpose: 'reconcile run reports' },
     { name: 'runs_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of runs' },
     { name: 'leases', primaryKey: ['name'], timeToLive: -1, purpose: 'named leases (reconciler singleton)' },
+    {
+      name: 'audit_by_time',
+      primaryKey: ['feed_key'],
+      timeToLive: OUTBOX_TTL_SECONDS,
+      purpose: 'the outbox: every audit event in the order it became visible, written with its audit row',
+    },
+    {
+      name: 'deliveries',
+      primaryKey: ['sink', 'feed_key'],
+      timeToLive: OUTBOX_TTL_SECONDS,
+      purpose: 'what became of each event at each sink (versioned); delivered rows are removed once the cursor passes them',
+    },
+    { name: 'delivery_cursors', primaryKey: ['sink'], timeToLive: -1, purpose: "each sink's catch-up cursor into the outbox (versioned)" },
   ];
 }
 
