@@ -255,8 +255,8 @@ describe('webhook sink outcomes', () => {
     // Assess
     expect(throttled).toEqual([
       { eventId: 'ev-0', status: 'retryable', reason: 'HTTP 429', retryAfterMs: 120_000 },
-      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000 },
-      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000 },
+      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000, attempted: false },
+      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000, attempted: false },
     ]);
     expect(receiver.requests).toHaveLength(2);
     expect(unavailable).toEqual([{ eventId: 'u-1', status: 'retryable', reason: 'HTTP 503', retryAfterMs: 30_000 }]);
@@ -281,8 +281,8 @@ describe('webhook sink outcomes', () => {
     // Assess
     expect(outcomes).toEqual([
       { eventId: 'ev-0', status: 'retryable', reason: 'connection failed (ECONNREFUSED)' },
-      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)' },
-      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)' },
+      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)', attempted: false },
+      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)', attempted: false },
     ]);
   });
 
