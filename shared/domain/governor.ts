@@ -3,7 +3,19 @@
 // lifecycle, write-ahead intents). Each use case lives in use-cases/, sharing its checks through
 // use-cases/checks.ts; this file wires them and translates store outcomes at the boundary.
 import { GovernorError, StoreError } from './errors.js';
-import type { AuditEvent, DeletionStatus, ImageRecord, Page, ReconcileRun, RequestStatus, Share, ShareRequest } from './model.js';
+import type {
+  AuditEvent,
+  DeletionStatus,
+  DeliveryStatus,
+  DeliveryView,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+  SinkName,
+} from './model.js';
 import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
 import { resolveDeps } from './context.js';
 import { storeFailure } from './util.js';
@@ -11,7 +23,7 @@ import { approve, reject } from './use-cases/approve.js';
 import { cancelDeletion, deletionStatus, requestDeletion, type DeletionOutcome } from './use-cases/deletion.js';
 import { describeImage, type ImageDescription } from './use-cases/describe.js';
 import { getRequestOrThrow } from './use-cases/checks.js';
-import { getRun, listEvents, listImages, listRequests, listRuns } from './use-cases/listings.js';
+import { getRun, listDeliveries, listEvents, listImages, listRequests, listRuns } from './use-cases/listings.js';
 import { requestShare, type ShareInput, type ShareOutcome } from './use-cases/share.js';
 import { unshare, type UnshareInput, type UnshareOutcome } from './use-cases/unshare.js';
 
@@ -44,6 +56,10 @@ export interface Governor {
   listRuns(ctx: Ctx, q: { limit: number; cursor?: string }): Promise<Page<ReconcileRun>>;
   /** RunNotFound */
   getRun(ctx: Ctx, runId: string): Promise<ReconcileRun>;
+  listDeliveries(
+    ctx: Ctx,
+    q: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName; limit: number; cursor?: string },
+  ): Promise<Page<DeliveryView>>;
 }
 
 /** Every use case leaves through here: store outcomes become the one error taxonomy. */
@@ -78,5 +94,6 @@ export function createGovernor(input: GovernorDeps): Governor {
     cancelDeletion: (ctx, regionId, imageId) => run(() => cancelDeletion(deps, ctx, regionId, imageId)),
     listRuns: (_ctx, q) => run(() => listRuns(deps, q)),
     getRun: (_ctx, runId) => run(() => getRun(deps, runId)),
+    listDeliveries: (_ctx, q) => run(() => listDeliveries(deps, q)),
   };
 }

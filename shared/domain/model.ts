@@ -122,6 +122,12 @@ export interface ShareRequest {
   readonly version: number;
 }
 
+/**
+ * The audit action a region run records when it finishes (completed or failed): it names the run (the
+ * event's requestId), not an image, so its imageId is empty and its detail is the run's counts.
+ */
+export const RECONCILE_COMPLETED = 'reconcile.completed';
+
 export interface AuditEvent {
   readonly eventId: string;
   readonly regionId: string;
@@ -153,12 +159,16 @@ export interface FeedEntry {
   readonly event: AuditEvent;
 }
 
+/** The sinks audit events are published to, each at most once: the key of a sink's cursor and deliveries. */
+export const SINK_NAMES = ['webhook', 'eventbridge'] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
 /** `retrying` until the sink takes the event, or `failed` (dead letter) once it never will or the attempts are spent. */
 export type DeliveryStatus = 'retrying' | 'delivered' | 'failed';
 
 /** What became of one event at one sink (webhook, EventBridge), written after each attempt. */
 export interface Delivery {
-  readonly sink: string;
+  readonly sink: SinkName;
   readonly feedKey: string;
   readonly eventId: string;
   /** The published event's type and subject (`image-share-governor.share.applied`, `images/<region>/<image>`). */
@@ -174,9 +184,12 @@ export interface Delivery {
   readonly version: number;
 }
 
+/** A delivery as the API lists it. */
+export type DeliveryView = Omit<Delivery, 'feedKey' | 'version'>;
+
 /** How far a sink's catch-up has settled the outbox: every event before `feedKey` is delivered or dead-lettered. */
 export interface DeliveryCursor {
-  readonly sink: string;
+  readonly sink: SinkName;
   readonly feedKey: string;
   readonly updatedAt: string;
   readonly version: number;

@@ -16,6 +16,7 @@ import type {
   RequestStatus,
   Share,
   ShareRequest,
+  SinkName,
 } from './model.js';
 
 /**
@@ -111,7 +112,7 @@ export interface StorePort {
   /** Up to `limit` feed entries from `from` (inclusive; the start when absent), in key order. */
   readFeed(from: string | undefined, limit: number): Promise<FeedEntry[]>;
   /** The sink's deliveries with `from <= feedKey < to`, in key order. */
-  readDeliveries(sink: string, from: string, to: string): Promise<Delivery[]>;
+  readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]>;
   /**
    * Stores each delivery (one write per sink and feed key in a call) if the stored one still has
    * `expectedVersion` (0: none is stored), as version + 1. Returns the feed keys whose condition
@@ -121,9 +122,9 @@ export interface StorePort {
   /** Removes these deliveries unless they changed since read (a changed one stays). */
   forgetDeliveries(deliveries: readonly Delivery[]): Promise<void>;
   /** Failed or retrying deliveries, by sink and then feed order; `sink` narrows to one. */
-  listDeliveries(filter: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: string }, limit: number, cursor?: string): Promise<Page<Delivery>>;
+  listDeliveries(filter: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>>;
   /** null before the sink's first catch-up. */
-  getDeliveryCursor(sink: string): Promise<DeliveryCursor | null>;
+  getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null>;
   /** Stores the cursor as version + 1 if the stored one still has `expectedVersion` (0: none); ConditionFailed otherwise. */
   putDeliveryCursor(cursor: DeliveryCursor, expectedVersion: number): Promise<void>;
 

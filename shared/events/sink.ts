@@ -1,10 +1,7 @@
 // What every event sink offers the dispatcher: deliver a list of CloudEvents, learn per event whether
 // it arrived, may be retried, or never will. Sinks never throw for a failed delivery; they classify it.
+import type { SinkName } from '../domain/model.js';
 import type { CloudEvent } from './envelope.js';
-
-/** The sinks there are, each at most once: the key of a sink's cursor and delivery records. */
-export const SINK_NAMES = ['webhook', 'eventbridge'] as const;
-export type SinkName = (typeof SINK_NAMES)[number];
 
 export interface RetryableOutcome {
   readonly eventId: string;

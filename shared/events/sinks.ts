@@ -3,7 +3,8 @@
 // EventBridge SDK) only once there is something to deliver. The settings were checked by loadConfig.
 import type { Config } from '../config.js';
 import type { CredentialsSource } from '../credentials.js';
-import type { EventSink, SinkName } from './sink.js';
+import type { SinkName } from '../domain/model.js';
+import type { EventSink } from './sink.js';
 
 /** A sink whose module is imported when it first delivers; a failed import is retried on the next delivery. */
 function lazySink(name: SinkName, target: string, load: () => Promise<EventSink>): EventSink {

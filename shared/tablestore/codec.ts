@@ -7,6 +7,7 @@ import type {
   Delivery,
   DeliveryCursor,
   DeliveryStatus,
+  SinkName,
   IdempotencyRecord,
   ImageRecord,
   ReconcileRun,
@@ -298,7 +299,7 @@ export function deliveryColumns(d: Delivery, version: number): AttributeColumns 
   });
 }
 
-export function decodeDelivery(sink: string, feedKey: string, c: Columns): Delivery {
+export function decodeDelivery(sink: SinkName, feedKey: string, c: Columns): Delivery {
   return withOptional(
     {
       sink,
@@ -319,7 +320,7 @@ export function cursorColumns(cursor: DeliveryCursor, version: number): Attribut
   return columns({ feed_key: cursor.feedKey, updated_at: cursor.updatedAt, version: int(version) });
 }
 
-export function decodeCursorRow(sink: string, c: Columns): DeliveryCursor {
+export function decodeCursorRow(sink: SinkName, c: Columns): DeliveryCursor {
   return {
     sink,
     feedKey: reqString(c, 'delivery_cursors', 'feed_key'),

@@ -15,6 +15,7 @@ import type {
   RequestStatus,
   Share,
   ShareRequest,
+  SinkName,
 } from '../domain/model.js';
 import { TERMINAL_STATES, feedKey } from '../domain/model.js';
 import type { StorePort } from '../domain/ports.js';
@@ -530,7 +531,7 @@ class TablestoreStore implements StorePort {
     return rows.map((r) => ({ feedKey: String(primaryKeyOf(r).get('feed_key')), event: decodeAudit(attributesOf(r)) }));
   }
 
-  async readDeliveries(sink: string, from: string, to: string): Promise<Delivery[]> {
+  async readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]> {
     if (from >= to) return [];
     const rows = await this.range(this.tables.deliveries, [{ sink }, { feed_key: from }], [{ sink }, { feed_key: to }], Number.MAX_SAFE_INTEGER);
     return rows.map((r) => decodeDelivery(sink, String(primaryKeyOf(r).get('feed_key')), attributesOf(r)));
@@ -562,7 +563,7 @@ class TablestoreStore implements StorePort {
     );
   }
 
-  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: string }, limit: number, cursor?: string): Promise<Page<Delivery>> {
+  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>> {
     const n = clampLimit(limit);
     const listing = `deliveries:${filter.status}:${filter.sink ?? '*'}`;
     let start: PrimaryKeyInput;
@@ -581,7 +582,7 @@ class TablestoreStore implements StorePort {
       const rows = await this.range(this.tables.deliveries, start, end, 200);
       for (const r of rows) {
         const pk = primaryKeyOf(r);
-        const delivery = decodeDelivery(String(pk.get('sink')), String(pk.get('feed_key')), attributesOf(r));
+        const delivery = decodeDelivery(String(pk.get('sink')) as SinkName, String(pk.get('feed_key')), attributesOf(r));
         if (delivery.status !== filter.status) continue;
         if (items.length === n) return { items, nextCursor: encodeCursor(listing, [delivery.sink, delivery.feedKey]) };
         items.push(delivery);
@@ -595,7 +596,7 @@ class TablestoreStore implements StorePort {
     }
   }
 
-  async getDeliveryCursor(sink: string): Promise<DeliveryCursor | null> {
+  async getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null> {
     const row = await this.getRow(this.tables.delivery_cursors, [{ sink }]);
     return row ? decodeCursorRow(sink, attributesOf(row)) : null;
   }

@@ -747,7 +747,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
 
     it('keeps a cursor per sink, moved only from the version it expects', async () => {
       expect(await store().getDeliveryCursor('webhook')).toBeNull();
-      const cursor = { sink: 'webhook', feedKey: feedKey(iso(0), 'evt-a'), updatedAt: iso(0), version: 0 };
+      const cursor = { sink: 'webhook' as const, feedKey: feedKey(iso(0), 'evt-a'), updatedAt: iso(0), version: 0 };
       await store().putDeliveryCursor(cursor, 0);
       expect(await storeErrorKind(store().putDeliveryCursor({ ...cursor, feedKey: feedKey(iso(1), 'evt-b') }, 0))).toBe('ConditionFailed');
       const moved = { ...cursor, feedKey: feedKey(iso(2), 'evt-c'), updatedAt: iso(2) };

@@ -17,6 +17,7 @@ import type {
   RequestStatus,
   Share,
   ShareRequest,
+  SinkName,
 } from '../../shared/domain/model.js';
 import { feedKey, isTerminal } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
@@ -337,7 +338,7 @@ export class MemoryStore implements StorePort {
       .map((key) => ({ feedKey: key, event: clone(this.feed.get(key) as AuditEvent) }));
   }
 
-  async readDeliveries(sink: string, from: string, to: string): Promise<Delivery[]> {
+  async readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]> {
     await this.enter('readDeliveries');
     return this.sortedDeliveries().filter((d) => d.sink === sink && bytewise(d.feedKey, from) >= 0 && bytewise(d.feedKey, to) < 0);
   }
@@ -361,7 +362,7 @@ export class MemoryStore implements StorePort {
     }
   }
 
-  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: string }, limit: number, cursor?: string): Promise<Page<Delivery>> {
+  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>> {
     await this.enter('listDeliveries');
     const listing = `deliveries:${filter.status}:${filter.sink ?? '*'}`;
     const from = cursorFrom(listing, cursor, 2);
@@ -373,7 +374,7 @@ export class MemoryStore implements StorePort {
     return next ? { items: rows.slice(0, n), nextCursor: encodeCursor(listing, [next.sink, next.feedKey]) } : { items: rows.slice(0, n) };
   }
 
-  async getDeliveryCursor(sink: string): Promise<DeliveryCursor | null> {
+  async getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null> {
     await this.enter('getDeliveryCursor');
     const cursor = this.cursors.get(sink);
     return cursor ? clone(cursor) : null;

@@ -29,6 +29,7 @@ const FIXTURE_OF: Record<string, FixtureName> = {
   listImageEvents: 'list-events',
   listReconcileRuns: 'list-runs',
   getReconcileRun: 'get-run',
+  listDeliveries: 'list-deliveries',
   requestImageDeletion: 'deletion-request',
   getImageDeletion: 'deletion-status',
   cancelImageDeletion: 'deletion-cancel',
@@ -161,7 +162,7 @@ describe('http auth: role × route matrix', () => {
     h = await createHarness(ALL_ROUTES);
     const ok = async () => ({ items: [] });
     for (const name of [
-      'listImages', 'listRequests', 'listEvents', 'listRuns', 'getRun', 'getRequest', 'describeImage', 'deletionStatus',
+      'listImages', 'listRequests', 'listEvents', 'listRuns', 'getRun', 'getRequest', 'describeImage', 'deletionStatus', 'listDeliveries',
     ] as (keyof Governor)[]) h.script[name] = ok;
     h.script.requestShare = async () => ({ outcome: 'pending', request: {} });
     h.script.approve = async () => ({ request: {}, shares: [] });
@@ -189,6 +190,7 @@ describe('http auth: role × route matrix', () => {
     listImageEvents: READ,
     listReconcileRuns: READ,
     getReconcileRun: READ,
+    listDeliveries: ['admin', 'auditor'],
     requestImageDeletion: ['admin'],
     getImageDeletion: READ,
     cancelImageDeletion: ['admin'],
