@@ -142,7 +142,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
   });
   const events = createDispatcher({
     store,
-    sinks: overrides.sinks ?? configuredSinks(config.events, credentials.source),
+    sinks: overrides.sinks ?? configuredSinks(config.events, credentials.source, clock),
     clock,
     logger,
     afterRequestBudgetMs: config.events.afterRequestBudgetMs,

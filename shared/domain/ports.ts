@@ -111,8 +111,8 @@ export interface StorePort {
   // ---- outbox: the audit in time order (the feed), each event's delivery per sink, a cursor per sink ----
   /** Up to `limit` feed entries from `from` (inclusive; the start when absent), in key order. */
   readFeed(from: string | undefined, limit: number): Promise<FeedEntry[]>;
-  /** The sink's deliveries with `from <= feedKey < to`, in key order. */
-  readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]>;
+  /** The sink's deliveries with `from <= feedKey < to`, in key order (the first `limit` of them, when given). */
+  readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]>;
   /**
    * Stores each delivery (one write per sink and feed key in a call) if the stored one still has
    * `expectedVersion` (0: none is stored), as version + 1. Returns the feed keys whose condition

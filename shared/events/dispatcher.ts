@@ -186,6 +186,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return work;
   }
 
+  /**
+   * Where a sink without a cursor starts: at its oldest delivery (what requests handed over before the
+   * first catch-up), or at the settle window. The outbox is published from when the sink was
+   * configured, not replayed from its beginning.
+   */
+  async function firstPassStart(sink: EventSink, settled: string): Promise<string> {
+    const [oldest] = await store.readDeliveries(sink.name, '', settled, 1);
+    return oldest?.feedKey ?? settled;
+  }
+
   async function pass(sink: EventSink, holder: string, until: Date): Promise<PassReport> {
     const counts = { read: 0, delivered: 0, retrying: 0, failed: 0 };
     const lease = `outbox:${sink.name}`;
@@ -195,10 +205,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     try {
       const stored = await store.getDeliveryCursor(sink.name);
-      // Every row keyed before this is visible by now. A sink without a cursor starts here: the
-      // outbox is published from when the sink was configured, not replayed from the beginning.
+      // Every row keyed before this is visible by now.
       const settled = new Date(started.getTime() - SETTLE_WINDOW_MS).toISOString();
-      let from: string | undefined = stored?.feedKey ?? settled;
+      let from: string | undefined = stored?.feedKey ?? (await firstPassStart(sink, settled));
       /** The smallest key whose delivery is not final after this pass: the cursor stops there. */
       let open: string | undefined;
       const delivered: Delivery[] = [];
@@ -226,8 +235,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             break;
           }
           // Once the sink is unreachable, one call a pass probes it; the other due events count the same failed attempt.
-          const cause = halted;
-          const outcomes = cause ? call.map((d) => notAttempted(d.entry.event.eventId, cause)) : await send(sink, call.map((d) => d.entry));
+          const stopped = halted;
+          const outcomes = stopped ? call.map((d) => ({ ...stopped, eventId: d.entry.event.eventId })) : await send(sink, call.map((d) => d.entry));
           halted ??= outcomes.find((o): o is RetryableOutcome => o.status === 'retryable' && o.attempted === false);
           const now = clock.now();
           const records = call.map((d, j) => afterAttempt(sink, d, outcomes[j] as DeliveryOutcome, now));

@@ -3,6 +3,7 @@
 // EventBridge SDK) only once there is something to deliver. The settings were checked by loadConfig.
 import type { Config } from '../config.js';
 import type { CredentialsSource } from '../credentials.js';
+import type { Clock } from '../domain/ports.js';
 import type { SinkName } from '../domain/model.js';
 import type { EventSink } from './sink.js';
 
@@ -22,11 +23,12 @@ function lazySink(name: SinkName, target: string, load: () => Promise<EventSink>
   };
 }
 
-export function configuredSinks(events: Config['events'], credentials: CredentialsSource): EventSink[] {
+/** The configured sinks; the webhook signs with `clock`, EventBridge asks `credentials` before each request. */
+export function configuredSinks(events: Config['events'], credentials: CredentialsSource, clock: Clock): EventSink[] {
   const sinks: EventSink[] = [];
   const { webhook, eventbridge } = events;
   if (webhook) {
-    sinks.push(lazySink('webhook', webhook.target, async () => (await import('./webhook.js')).createWebhookSink(webhook)));
+    sinks.push(lazySink('webhook', webhook.target, async () => (await import('./webhook.js')).createWebhookSink({ ...webhook, clock })));
   }
   if (eventbridge) {
     sinks.push(lazySink('eventbridge', eventbridge.target, async () => (await import('./eventbridge.js')).createEventBridgeSink({ ...eventbridge, credentials })));

@@ -531,9 +531,9 @@ class TablestoreStore implements StorePort {
     return rows.map((r) => ({ feedKey: String(primaryKeyOf(r).get('feed_key')), event: decodeAudit(attributesOf(r)) }));
   }
 
-  async readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]> {
+  async readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]> {
     if (from >= to) return [];
-    const rows = await this.range(this.tables.deliveries, [{ sink }, { feed_key: from }], [{ sink }, { feed_key: to }], Number.MAX_SAFE_INTEGER);
+    const rows = await this.range(this.tables.deliveries, [{ sink }, { feed_key: from }], [{ sink }, { feed_key: to }], limit ?? Number.MAX_SAFE_INTEGER);
     return rows.map((r) => decodeDelivery(sink, String(primaryKeyOf(r).get('feed_key')), attributesOf(r)));
   }
 

@@ -708,6 +708,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(await store().readDeliveries('webhook', keys[1]!, keys[3]!)).toEqual(deliveries.slice(1, 3));
       expect(await store().readDeliveries('eventbridge', keys[0]!, `${keys[3]!}\u0000`)).toEqual([other]);
       expect(await store().readDeliveries('webhook', keys[2]!, keys[2]!)).toEqual([]);
+      expect(await store().readDeliveries('webhook', keys[0]!, `${keys[3]!}\u0000`, 2)).toEqual(deliveries.slice(0, 2));
     });
 
     it('forgets deliveries that did not change since they were read, and keeps those that did', async () => {

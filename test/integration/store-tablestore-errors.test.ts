@@ -7,7 +7,7 @@ import type { StorePort } from '../../shared/domain/ports.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
-import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
 import { anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
@@ -363,7 +363,10 @@ describe('TablestoreStore large pages', () => {
       detail,
     }));
     const appendCalls = await callsDuring(() => store.appendAudit(events));
-    expect(summary(appendCalls)).toEqual([`BatchWriteRow ${PREFIX}audit 200`, `BatchWriteRow ${PREFIX}audit 200`]);
+    // 32 rows of 300 KB (each event in the trail and in the outbox), at most 3 MB a request: 10 + 10 + 10 + 2.
+    expect(summary(appendCalls)).toEqual(Array.from({ length: 4 }, () => `BatchWriteRow ${PREFIX}audit 200`));
+    const feed = (await store.readFeed(undefined, 1000)).filter((entry) => entry.event.imageId === imageId);
+    expect(feed.map((entry) => entry.event)).toEqual(events);
     let page: Awaited<ReturnType<StorePort['listAudit']>> | undefined;
     const listCalls = await callsDuring(async () => {
       page = await store.listAudit('cn-hangzhou', imageId, 16);
@@ -403,14 +406,15 @@ describe('ensureTables', () => {
     expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
   });
 
-  it('creates single-version tables, with a TTL only on idempotency', async () => {
+  it('creates single-version tables, with a TTL only on idempotency and the outbox', async () => {
+    const ttl: Record<string, number> = { idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS, audit_by_time: OUTBOX_TTL_SECONDS, deliveries: OUTBOX_TTL_SECONDS };
     for (const def of tableDefinitions()) {
       const described = (await client.describeTable({ tableName: `${PREFIX}${def.name}` })) as {
         tableOptions?: { timeToLive?: number; maxVersions?: number };
       };
       expect({ table: def.name, ttl: described.tableOptions?.timeToLive, maxVersions: described.tableOptions?.maxVersions }).toEqual({
         table: def.name,
-        ttl: def.name === 'idempotency' ? DEFAULT_IDEMPOTENCY_TTL_SECONDS : -1,
+        ttl: ttl[def.name] ?? -1,
         maxVersions: 1,
       });
     }

@@ -338,9 +338,11 @@ export class MemoryStore implements StorePort {
       .map((key) => ({ feedKey: key, event: clone(this.feed.get(key) as AuditEvent) }));
   }
 
-  async readDeliveries(sink: SinkName, from: string, to: string): Promise<Delivery[]> {
+  async readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]> {
     await this.enter('readDeliveries');
-    return this.sortedDeliveries().filter((d) => d.sink === sink && bytewise(d.feedKey, from) >= 0 && bytewise(d.feedKey, to) < 0);
+    return this.sortedDeliveries()
+      .filter((d) => d.sink === sink && bytewise(d.feedKey, from) >= 0 && bytewise(d.feedKey, to) < 0)
+      .slice(0, limit);
   }
 
   async writeDeliveries(writes: readonly { readonly next: Delivery; readonly expectedVersion: number }[]): Promise<string[]> {
