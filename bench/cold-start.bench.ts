@@ -43,9 +43,15 @@ interface Sample {
   rssMb: number;
 }
 
-function sample(args: string[]): Sample {
+// The same with an event sink configured: its module loads on the first delivery, not at cold start.
+const SINKS: Record<string, Record<string, string>> = {
+  'webhook sink': { WEBHOOK_URL: 'https://hooks.example.com/isg', WEBHOOK_SECRET: 'whsec-bench-0123456789abcdef' },
+  'EventBridge sink': { EVENTBRIDGE_ENDPOINT: '1234567890123456.eventbridge.cn-hangzhou.aliyuncs.com', EVENTBRIDGE_BUS: 'isg-events' },
+};
+
+function sample(args: string[], extraEnv: Record<string, string> = {}): Sample {
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, args, { env: ENV, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, args, { env: { ...ENV, ...extraEnv }, encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`sample failed: ${run.stderr}`);
   const out = run.stdout.trim() ? (JSON.parse(run.stdout) as { loadMs: number; initMs: number; rssKb: number }) : { loadMs: 0, initMs: 0, rssKb: 0 };
@@ -57,8 +63,8 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-function measure(args: string[]): Sample {
-  const samples = Array.from({ length: N }, () => sample(args));
+function measure(args: string[], extraEnv: Record<string, string> = {}): Sample {
+  const samples = Array.from({ length: N }, () => sample(args, extraEnv));
   return {
     wallMs: median(samples.map((s) => s.wallMs)),
     loadMs: median(samples.map((s) => s.loadMs)),
@@ -74,10 +80,15 @@ const bundles = await buildFunctions({ root: ROOT, outDir });
 const baseline = measure(['-e', `process.stdout.write(JSON.stringify({loadMs:0,initMs:0,rssKb:process.resourceUsage().maxRSS}))`]);
 const rows: string[][] = [['bundle', 'size', 'process wall', 'require', 'initialize', 'peak RSS', 'RSS over node']];
 rows.push(['node -e ""', '-', `${baseline.wallMs.toFixed(1)} ms`, '-', '-', `${baseline.rssMb.toFixed(1)} MB`, '-']);
-for (const bundle of bundles) {
-  const m = measure(['-e', PROBE(bundle.file)]);
+const share = bundles.find((b) => b.resource === 'share')!;
+const runs = [
+  ...bundles.map((bundle) => ({ label: bundle.functionName, bundle, env: {} })),
+  ...Object.entries(SINKS).map(([sink, env]) => ({ label: `${share.functionName} + ${sink}`, bundle: share, env })),
+];
+for (const { label, bundle, env } of runs) {
+  const m = measure(['-e', PROBE(bundle.file)], env);
   rows.push([
-    bundle.functionName,
+    label,
     `${(bundle.bytes / 1024).toFixed(0)} kB`,
     `${m.wallMs.toFixed(1)} ms`,
     `${m.loadMs.toFixed(1)} ms`,
