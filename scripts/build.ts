@@ -5,7 +5,8 @@
 // `--sourcemap` (then an external .map beside the bundle, mapped to the TypeScript sources; `s deploy`
 // uploads the whole folder, map included).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
-// inside this ESM repository as on FC.
+// inside this ESM repository as on FC. The describe function's folder also gets the console's files
+// (scripts/build-console.ts), which its bundle reads only when a console page is asked for.
 //
 // Strictness: our TypeScript is strict, but a bundle has one top-level mode, and the tablestore SDK
 // (CommonJS without "use strict") assigns undeclared loop variables, which throws under strict mode.
@@ -14,18 +15,23 @@
 // then that output, as one CommonJS module that starts with "use strict", together with the CommonJS
 // packages, each in its own wrapper and its own mode.
 //
-// Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket
-// packages below, the tablestore search protocol in shared/tablestore/bundle.ts, the ECS stack's
-// lodash, moment, ws and proxy agents in shared/ecs/bundle.ts), each replaced by a stub that
-// throws, naming itself, if it is ever reached.
+// Cold start: step two leaves out SDK code no function reaches (fc2's upload and websocket packages
+// below, the tablestore protocol of operations no function calls and its SQL reader in
+// shared/tablestore/bundle.ts, the ECS stack's lodash, moment, ws and proxy agents in
+// shared/ecs/bundle.ts), each replaced by a stub that throws, naming itself, if it is ever reached,
+// and xml2js goes to a file of its own beside the bundle, loaded on first use; and step one builds the function's JSON-schema
+// validators in as ajv standalone code (scripts/precompile-validators.ts), so no schema is compiled
+// at cold start. `--unminified` keeps names readable for a CPU profile.
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
-import { ecsSdkTrimmed } from '../shared/ecs/bundle.js';
-import { tablestoreWithoutSearch } from '../shared/tablestore/bundle.js';
+import { buildConsole, type ConsoleAsset } from './build-console.js';
+import { ecsSdkTrimmed, XML2JS_BESIDE, xml2jsBeside } from '../shared/ecs/bundle.js';
+import { tablestoreTrimmed } from '../shared/tablestore/bundle.js';
+import { precompiledValidators } from './precompile-validators.js';
 
 export interface BuiltFunction {
   readonly resource: string;
@@ -35,7 +41,12 @@ export interface BuiltFunction {
   readonly bytes: number;
   /** Output bytes per package (`--analyze`), largest first. */
   readonly packages?: readonly (readonly [string, number])[];
+  /** The console's files beside the bundle (the console function only). */
+  readonly console?: readonly ConsoleAsset[];
 }
+
+/** The function that serves the console: its files go to `<its code folder>/console/`. */
+export const CONSOLE_FUNCTION = 'describe';
 
 export interface BuildOptions {
   /** Repository root (holds functions/). */
@@ -47,6 +58,8 @@ export interface BuildOptions {
   readonly sourcemap?: boolean;
   /** Collect output bytes per package. */
   readonly analyze?: boolean;
+  /** Minify (default). `--unminified` keeps names readable, e.g. for a CPU profile of a cold start. */
+  readonly minify?: boolean;
   /** Only these resources (default: all). */
   readonly only?: readonly string[];
 }
@@ -120,6 +133,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
   const root = resolve(opts.root ?? defaultRoot);
   const selected = (opts.functions ?? FUNCTIONS).filter((f) => !opts.only || opts.only.includes(f.resource));
   const built: BuiltFunction[] = [];
+  let xml2jsFile: Promise<Uint8Array> | undefined;
   for (const fn of selected) {
     const name = fn.resource;
     const entry = join(root, 'functions', name, `${ENTRY.file}.ts`);
@@ -131,7 +145,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       platform: 'node',
       target: 'node20',
       format: 'cjs',
-      minify: true,
+      minify: opts.minify ?? true,
       treeShaking: true,
       legalComments: 'none',
       logLevel: 'silent',
@@ -144,7 +158,7 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
       outfile: join(outFolder, 'step-one.js'),
       write: false,
       sourcemap: opts.sourcemap ? 'inline' : false,
-      plugins: [leaveCommonJsPackages, trimFc2(root)],
+      plugins: [precompiledValidators(root, fn), leaveCommonJsPackages, trimFc2(root)],
       tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
     });
     const ownCode = stepOne.outputFiles[0]!.text;
@@ -164,17 +178,29 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
           },
         },
         trimFc2(root),
-        tablestoreWithoutSearch(),
-        ecsSdkTrimmed(),
+        tablestoreTrimmed(),
+        ecsSdkTrimmed({ xml2jsBeside: true }),
       ],
     });
+    // xml2js sits beside a bundle that requires it, loaded the first time an XML error body needs it.
+    const needsXml2js = stepTwo.outputFiles.some((o) => o.text.includes(`require("./${XML2JS_BESIDE}")`));
+    const xml2js = needsXml2js ? await (xml2jsFile ??= xml2jsBeside(root)) : undefined;
     // Replaced only once the new bundle is built: a failed build leaves the previous one in place.
     rmSync(outFolder, { recursive: true, force: true });
     mkdirSync(outFolder, { recursive: true });
     for (const output of stepTwo.outputFiles) writeFileSync(output.path, output.contents);
+    if (xml2js) writeFileSync(join(outFolder, XML2JS_BESIDE), xml2js);
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
+    const consoleAssets = fn.resource === CONSOLE_FUNCTION ? await buildConsole({ root, outDir: join(outFolder, 'console') }) : undefined;
     const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;
-    built.push({ resource: fn.resource, functionName: fn.functionName, file: outfile, bytes: statSync(outfile).size, ...(packages ? { packages } : {}) });
+    built.push({
+      resource: fn.resource,
+      functionName: fn.functionName,
+      file: outfile,
+      bytes: statSync(outfile).size,
+      ...(packages ? { packages } : {}),
+      ...(consoleAssets ? { console: consoleAssets } : {}),
+    });
   }
   return built;
 }
@@ -191,11 +217,13 @@ async function main(): Promise<void> {
     const built = await buildFunctions({
       sourcemap: args.includes('--sourcemap'),
       analyze: args.includes('--analyze'),
+      minify: !args.includes('--unminified'),
       ...(outIdx >= 0 && args[outIdx + 1] ? { outDir: args[outIdx + 1] } : {}),
     });
     for (const b of built) {
       console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.file).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
       for (const [name, bytes] of b.packages?.slice(0, 12) ?? []) console.log(`    ${formatBytes(bytes).padStart(10)}  ${name}`);
+      for (const a of b.console ?? []) console.log(`    console/${a.name.padEnd(30)} ${formatBytes(a.bytes).padStart(10)}  (${formatBytes(a.gzipBytes)} gzipped)`);
     }
     console.log(`built ${built.length} functions in ${Date.now() - started} ms`);
   } catch (err) {

@@ -2,10 +2,12 @@
 //               [--ecs-port P] [--tablestore-port P] [--eventbridge-port P] [--event-format http-trigger|apigateway] [--no-build]`
 // The whole system on one machine: builds the bundles, starts the ECS and Tablestore emulators
 // (Tablestore data kept under .data/ across restarts), creates the tables, seeds a demo world, mints
-// a signing key (kept under .data/ so tokens survive restarts) and a token per role, and runs every
-// function of s.yaml on one local origin. Audit events go to the signed webhook that WEBHOOK_URL and
-// WEBHOOK_SECRET name, or else to an EventBridge emulator started here. `--json` prints exactly one line once ready:
-//   {"url":...,"tokens":{requester,approver,admin,auditor},"ecs":{...},"tablestore":{...},"eventbridge":{...},"ownerAccountId":...,"regions":[...]}
+// a signing key (kept under .data/ so tokens survive restarts) and a token per role, starts a local
+// OpenID Provider for the console (emulators/oidc) and runs every function of s.yaml on one local
+// origin. Audit events go to the signed webhook that WEBHOOK_URL and WEBHOOK_SECRET name, or else to
+// an EventBridge emulator started here. `--json` prints exactly one line once ready:
+//   {"url":...,"tokens":{requester,approver,admin,auditor},"console":{<role>: <sign-in link>},"ecs":{...},
+//    "tablestore":{...},"eventbridge":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,13 +17,14 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
 import { startEventBridgeEmulator } from '../emulators/eventbridge/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
-import { startFcRuntime, type FcRuntime, type TimerMode } from '../emulators/fc/runtime.js';
+import { startFcRuntime, type FcRuntime, type HealthCheck, type TimerMode } from '../emulators/fc/runtime.js';
 import { optionValue, parseEventFormat, parseTimerMode, portOption } from '../emulators/fc/cli.js';
 import type { HttpEventFormat } from '../emulators/fc/http-event.js';
+import { startOidcProvider, type LocalUser } from '../emulators/oidc/index.js';
 import { ConfigError } from '../shared/environment.js';
 import { checkWebhook, type WebhookSettings } from '../shared/events/options.js';
-import { createSdkClient } from '../shared/tablestore/sdk.js';
-import { ensureTables } from '../shared/tablestore/tables.js';
+import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
+import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
 import { DEMO_IMAGES, DEMO_OUT_OF_BAND_SHARE, DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, DEMO_TARGETS, seedDemo } from './demo-seed.js';
@@ -34,6 +37,10 @@ const TABLE_PREFIX = 'isg_';
 export const LOCAL_EVENT_BUS = 'isg-events';
 const ROLES = ['requester', 'approver', 'admin', 'auditor'] as const;
 type RoleName = (typeof ROLES)[number];
+/** The console's client at the local OpenID Provider. */
+const LOCAL_CONSOLE_CLIENT = 'isg-console-local';
+/** Who a printed token, or a sign-in link, stands for. */
+const demoUser = (role: RoleName): LocalUser => ({ sub: `demo-${role}`, roles: [role] });
 
 export interface StackOptions {
   /** FC runtime port (default 9000; 0 = any free port). */
@@ -59,6 +66,8 @@ export interface StackOptions {
 export interface Stack {
   readonly url: string;
   readonly tokens: Readonly<Record<RoleName, string>>;
+  /** One sign-in link per role: the console, signing in through the local OpenID Provider. */
+  readonly console: Readonly<Record<RoleName, string>>;
   readonly ecs: { readonly service: 'ecs'; readonly endpoint: string };
   readonly tablestore: { readonly service: 'tablestore'; readonly endpoint: string; readonly instance: string; readonly accessKeyId: string; readonly accessKeySecret: string };
   /** The EventBridge emulator's ready line, when it is the sink (no webhook configured). */
@@ -144,6 +153,28 @@ async function checkPortFree(port: number | undefined, what: string): Promise<vo
   }).catch((e: unknown) => portInUse(e, what, port));
 }
 
+/** How long a /healthz check waits for an emulator. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function ecsHealth(endpoint: string): Promise<HealthCheck> {
+  try {
+    const res = await fetch(`http://${endpoint}/__emulator/state`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.ok ? { ok: true } : { ok: false, detail: `the ECS emulator answered ${res.status}` };
+  } catch (err) {
+    return { ok: false, detail: `the ECS emulator does not answer (${(err as Error).message})` };
+  }
+}
+
+async function tablestoreHealth(client: SdkClient): Promise<HealthCheck> {
+  try {
+    const missing = await missingTables(client, TABLE_PREFIX);
+    return missing.length === 0 ? { ok: true } : { ok: false, detail: `tables missing: ${missing.join(', ')}` };
+  } catch (err) {
+    return { ok: false, detail: `the Tablestore emulator does not list its tables (${(err as Error).message})` };
+  }
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = resolve(opts.dataDir ?? join(ROOT, '.data'));
   try {
@@ -188,7 +219,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         );
     if (ebServer) closers.push(() => ebServer.close());
 
-    const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role });
+    const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role, requestTimeoutMs: HEALTH_TIMEOUT_MS });
     await ensureTables(client, TABLE_PREFIX, { pollMs: 50 });
     const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: TABLE_PREFIX, credentials: () => role });
     await seedDemo(ecsServer.endpoint, role, store);
@@ -204,7 +235,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         .setIssuedAt()
         .setExpirationTime('12h')
         .sign(privateKey);
-    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await signToken(`demo-${r}`, [r])] as const))) as Record<RoleName, string>;
+    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await signToken(demoUser(r).sub, demoUser(r).roles)] as const))) as Record<RoleName, string>;
+    // The console signs in against this local provider: one user per role, the same key and tokens.
+    const oidc = await startOidcProvider({
+      audience: LOCAL_AUDIENCE,
+      users: Object.fromEntries(ROLES.map((r) => [r, demoUser(r)])),
+      signingKey: key,
+      signAccessToken: (user) => signToken(user.sub, user.roles),
+    });
+    closers.push(() => oidc.close());
 
     // What `s deploy` would read from the deployer's environment, with local values.
     const local: Record<string, string> = {
@@ -222,6 +261,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       JWT_AUDIENCE: LOCAL_AUDIENCE,
       JWT_JWKS: JSON.stringify({ keys: [key.publicJwk] }),
       JWT_JWKS_URL: '',
+      CONSOLE_CLIENT_ID: LOCAL_CONSOLE_CLIENT,
+      CONSOLE_ISSUER: oidc.issuer,
       // One sink or the other, whatever a shell exports for a deployment.
       WEBHOOK_URL: webhook?.url ?? '',
       WEBHOOK_SECRET: webhook?.secret ?? '',
@@ -240,14 +281,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       accountId: DEMO_OWNER_ACCOUNT_ID,
       roleCredentials: role,
       timers: opts.timers ?? 'cron',
+      health: async () => ({ ecs: await ecsHealth(ecsServer.endpoint), tablestore: await tablestoreHealth(client) }),
       ...(opts.eventFormat ? { httpEventFormat: opts.eventFormat } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     }).catch((e) => portInUse(e, 'FC runtime', opts.port ?? 9000));
     closers.push(() => runtime.close());
+    const consolePage = `${runtime.url}/console`;
+    oidc.registerClient({ clientId: LOCAL_CONSOLE_CLIENT, redirectUris: [consolePage, consolePage.replace('//127.0.0.1:', '//localhost:')] });
 
     return {
       url: runtime.url,
       tokens,
+      console: Object.fromEntries(ROLES.map((r) => [r, `${consolePage}?login_hint=${r}`])) as Record<RoleName, string>,
       ecs: { service: 'ecs', endpoint: ecsServer.endpoint },
       tablestore: { service: 'tablestore', endpoint: tsServer.endpoint, instance: tsServer.instance, accessKeyId: tsServer.accessKeyId, accessKeySecret: tsServer.accessKeySecret },
       ...(ebServer
@@ -286,59 +331,72 @@ function checkedWebhook(settings: WebhookSettings): ReturnType<typeof checkWebho
   }
 }
 
-/** Where the demo's audit events go, and how to see them. */
-function eventsLines(s: Stack): { where: string[]; tryIt: string[] } {
-  if (s.eventbridge) {
-    const events = `curl -s http://${s.eventbridge.endpoint}/__emulator/events`;
-    return {
-      where: [`  EventBridge emulator http://${s.eventbridge.endpoint}   (bus ${LOCAL_EVENT_BUS} gets every audit event; WEBHOOK_URL and WEBHOOK_SECRET send them to a webhook instead)`],
-      tryIt: [`  # the audit events published so far, as CloudEvents on the local EventBridge bus`, `  ${events}`],
-    };
-  }
-  return { where: [`  events              signed webhook to ${s.webhookTarget} (WEBHOOK_URL)`], tryIt: [] };
+/** Where the demo's audit events go (a banner line). */
+function eventsLine(s: Pick<Stack, 'eventbridge' | 'webhookTarget'>): string {
+  return s.eventbridge
+    ? `  EventBridge emulator http://${s.eventbridge.endpoint}   (bus ${LOCAL_EVENT_BUS} gets every audit event; WEBHOOK_URL and WEBHOOK_SECRET send them to a webhook instead)`
+    : `  events              signed webhook to ${s.webhookTarget} (WEBHOOK_URL)`;
+}
+
+/** Reads the request id out of a share request's answer (node is there wherever npm start runs). */
+const REQUEST_ID_OF = `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).request.requestId'`;
+
+/**
+ * The shell lines the banner prints, to paste as they are: the exports, then a tour of the API.
+ * test/e2e/stack.test.ts runs exactly these lines in bash.
+ */
+export function shellSession(s: Pick<Stack, 'url' | 'tokens' | 'eventbridge'>): string[] {
+  const first = DEMO_IMAGES[0]!;
+  const second = DEMO_IMAGES[1]!;
+  const img = `${first.regionId}/${first.imageId}`;
+  const partner = DEMO_TARGETS.partner;
+  const json = `-H 'Content-Type: application/json'`;
+  return [
+    `export URL=${s.url}`,
+    ...Object.entries(s.tokens).map(([r, v]) => `export ${r.toUpperCase()}=${v}`),
+    '',
+    `# ask to share (waits for approval), keeping the request's id`,
+    `REQUEST_ID=$(curl -s -X POST $URL/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" ${json} \\`,
+    `  -d '{"accountIds":["${partner}"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}' | ${REQUEST_ID_OF}); echo $REQUEST_ID`,
+    `# the approval queue, then approve`,
+    `curl -s "$URL/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
+    `curl -s -X POST $URL/v1/share-requests/$REQUEST_ID/approve -H "Authorization: Bearer $APPROVER" ${json} -d '{"comment":"ok"}'`,
+    `# live view of one image: shares, drift, quota`,
+    `curl -s $URL/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
+    `# revoke`,
+    `curl -s -X POST $URL/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" ${json} -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
+    `# run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
+    `curl -s -X POST $URL/__emulator/timers/image-share-reconcile/every-10m`,
+    `curl -s "$URL/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
+    `# drain and delete an image (${second.imageName})`,
+    `curl -s -X POST $URL/v1/images/${second.regionId}/${second.imageId}/deletion -H "Authorization: Bearer $ADMIN" ${json} -d '{"mode":"drain","reason":"retired"}'`,
+    ...(s.eventbridge ? [`# every audit event so far, as the CloudEvents the local EventBridge bus received`, `curl -s http://${s.eventbridge.endpoint}/__emulator/events`] : []),
+    `# event deliveries that failed for good (status=retrying: those still being retried)`,
+    `curl -s "$URL/v1/deliveries?status=failed" -H "Authorization: Bearer $AUDITOR"`,
+  ];
 }
 
 function banner(s: Stack): string {
-  const t = s.tokens;
-  const first = DEMO_IMAGES[0]!;
-  const img = `${first.regionId}/${first.imageId}`;
-  const partner = DEMO_TARGETS.partner;
   return [
     '',
     `image-share-governor is running at ${s.url}`,
     '',
     `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
     `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in ${relative(process.cwd(), join(s.dataDir, 'tablestore')) || '.'})`,
-    ...eventsLines(s).where,
+    eventsLine(s),
     `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
+    `  health              ${s.url}/healthz`,
     ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
     `  target accounts     ${Object.values(DEMO_TARGETS).join(', ')}`,
     '',
-    `Tokens (12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}):`,
-    ...Object.entries(t).map(([r, v]) => `  export ${r.toUpperCase()}=${v}`),
+    'Console: open one sign-in link per role (local sign-in, no password):',
+    ...Object.entries(s.console).map(([r, link]) => `  ${r.padEnd(10)} ${link}`),
     '',
-    'Try it:',
-    `  # ask to share (waits for approval)`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" \\`,
-    `    -H 'Content-Type: application/json' -H "Idempotency-Key: demo-1" \\`,
-    `    -d '{"accountIds":["${partner}"],"reason":"partner rollout","attestation":{"sensitiveDataRemoved":true}}'`,
-    `  # the approval queue, then approve (use the request id from above)`,
-    `  curl -s "${s.url}/v1/share-requests?status=pending_approval" -H "Authorization: Bearer $APPROVER"`,
-    `  curl -s -X POST ${s.url}/v1/share-requests/<requestId>/approve -H "Authorization: Bearer $APPROVER" -H 'Content-Type: application/json' -d '{"comment":"ok"}'`,
-    `  # live view of one image: shares, drift, quota`,
-    `  curl -s ${s.url}/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
-    `  # revoke`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" -H 'Content-Type: application/json' -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
-    `  # run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
-    `  curl -s -X POST ${s.url}/__emulator/timers/image-share-reconcile/every-10m`,
-    `  curl -s "${s.url}/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
-    `  # drain and delete an image`,
-    `  curl -s -X POST ${s.url}/v1/images/${img}/deletion -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d '{"mode":"drain","reason":"retired"}'`,
-    ...eventsLines(s).tryIt,
-    `  # event deliveries that failed for good (status=retrying: those still being retried)`,
-    `  curl -s "${s.url}/v1/deliveries?status=failed" -H "Authorization: Bearer $AUDITOR"`,
+    `Paste into a shell (tokens valid 12 h; signing key kept in ${relative(process.cwd(), join(s.dataDir, 'signing-key.json'))}), then try the API:`,
     '',
-    'Ctrl-C stops everything.',
+    ...shellSession(s).map((line) => (line === '' ? '' : `  ${line}`)),
+    '',
+    'Ctrl-C (or SIGTERM) stops everything; a second Ctrl-C quits at once.',
     '',
   ].join('\n');
 }
@@ -388,17 +446,28 @@ async function main(): Promise<void> {
   const { json, stack: options } = parseStartOptions(process.argv.slice(2));
   if (!json) process.stderr.write('building and starting…\n');
   const webhookUrl = process.env.WEBHOOK_URL?.trim();
-  const stack = await startStack({
+  const starting = startStack({
     ...options,
     ...(webhookUrl ? { webhook: { url: webhookUrl, secret: process.env.WEBHOOK_SECRET ?? '' } } : {}),
     // Function logs go to stderr so stdout carries only the banner (or the one JSON line).
     log: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
   });
+  // Listening before anything is up: a signal during the start stops what the start brought up.
+  onStopSignals({
+    stop: async () => {
+      if (!json) process.stderr.write('stopping… (Ctrl-C again to quit at once)\n');
+      await (await starting.catch(() => undefined))?.close();
+    },
+    exit: (code) => process.exit(code),
+    warn: (text) => process.stderr.write(`${text}\n`),
+  });
+  const stack = await starting;
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
         url: stack.url,
         tokens: stack.tokens,
+        console: stack.console,
         ecs: stack.ecs,
         tablestore: stack.tablestore,
         ...(stack.eventbridge ? { eventbridge: stack.eventbridge } : {}),
@@ -409,21 +478,47 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(banner(stack));
   }
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    if (!json) process.stderr.write('stopping…\n');
-    stack.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`error while stopping: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
+}
+
+/** A terminal's Ctrl-C reaches this process twice, a few ms apart: from the terminal, and forwarded by npm. */
+export const SAME_SIGNAL_MS = 300;
+
+export interface StopSignalOptions {
+  /** The graceful stop: servers closed, ports and the data lock released. */
+  readonly stop: () => Promise<void>;
+  readonly exit: (code: number) => void;
+  readonly warn: (text: string) => void;
+  readonly signals?: Pick<NodeJS.EventEmitter, 'on'>;
+  readonly now?: () => number;
+}
+
+/**
+ * SIGINT or SIGTERM stops everything and exits 0 (1 if the stop failed); a second signal, while the
+ * stop runs, exits at once with 128 + the signal number. A repeat within SAME_SIGNAL_MS of the first
+ * is the same Ctrl-C delivered twice, not a second one.
+ */
+export function onStopSignals(opts: StopSignalOptions): void {
+  const signals = opts.signals ?? process;
+  const now = opts.now ?? Date.now;
+  let firstAt: number | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (firstAt === undefined) {
+      firstAt = now();
+      opts.stop().then(
+        () => opts.exit(0),
+        (err: Error) => {
+          opts.warn(`error while stopping: ${err.message}`);
+          opts.exit(1);
+        },
+      );
+      return;
+    }
+    if (now() - firstAt < SAME_SIGNAL_MS) return;
+    opts.warn(`${signal} again: quitting without waiting for the stop`);
+    opts.exit(128 + (signal === 'SIGINT' ? 2 : 15));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  signals.on('SIGINT', () => onSignal('SIGINT'));
+  signals.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -9,8 +9,7 @@
 //
 // Credentials are not configuration: the adapters take the function role's STS keys from each
 // invocation's context, or ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN locally.
-import Ajv from 'ajv';
-import type { ErrorObject } from 'ajv';
+import { validatorGroup, validatorsOf, type ValidationError } from './schema/validators.js';
 import type { Policy } from './domain/policy.js';
 import { CONFIG_VARIABLES, ConfigError, DEFAULT_ECS_RATE, ENVIRONMENT, EnvParseError, type EnvValues, type EnvVariable } from './environment.js';
 import { type CheckedEventBridge, type CheckedWebhook, checkEventBridge, checkWebhook } from './events/options.js';
@@ -42,6 +41,18 @@ export interface Config {
     readonly jwksUrl?: string;
     readonly rolesClaim: string;
   };
+  readonly console: {
+    /** How the console signs people in; absent without CONSOLE_CLIENT_ID. */
+    readonly signIn?: {
+      /** The OpenID Provider (CONSOLE_ISSUER, else JWT_ISSUER), an https URL (http on loopback). */
+      readonly issuer: string;
+      readonly clientId: string;
+      readonly scopes: readonly string[];
+      readonly audienceParameter: 'audience' | 'resource' | 'none';
+    };
+    /** What the page may call besides its own origin: the issuer's origin and CONSOLE_CONNECT_ORIGINS. */
+    readonly connectOrigins: readonly string[];
+  };
   readonly reconcile: {
     /** FC function name of the reconciler (async fan-out and continuation). */
     readonly functionName: string;
@@ -70,18 +81,19 @@ const PUBLIC_KEY_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'],
 
 const declared = (name: string): EnvVariable => (ENVIRONMENT as Record<string, EnvVariable>)[name] as EnvVariable;
 
-// Keyed by variable name so an ajv error path is the variable itself. Compiled once, at module load.
-const ENV_SCHEMA = {
-  type: 'object',
-  required: CONFIG_VARIABLES.filter((name) => declared(name).required),
-  properties: Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, declared(name).schema])),
-};
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const validateEnv = ajv.compile(ENV_SCHEMA);
+// Keyed by variable name so an error path is the variable itself.
+export const ENVIRONMENT_SCHEMA = validatorGroup('environment', 'config', {
+  environment: {
+    type: 'object',
+    required: CONFIG_VARIABLES.filter((name) => declared(name).required),
+    properties: Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, declared(name).schema])),
+  },
+});
+const validators = validatorsOf(ENVIRONMENT_SCHEMA);
 
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
 
-function describeAjvError(e: ErrorObject): ConfigError {
+function describeSchemaError(e: ValidationError): ConfigError {
   if (e.keyword === 'required') {
     const name = String((e.params as { missingProperty: string }).missingProperty);
     return new ConfigError(name, 'is required');
@@ -108,7 +120,8 @@ function readVariables(env: Env): EnvValues {
       throw e;
     }
   }
-  if (!validateEnv(raw)) throw describeAjvError(validateEnv.errors![0]!);
+  const validate = validators.environment;
+  if (!validate(raw)) throw describeSchemaError(validate.errors![0]!);
   for (const name of CONFIG_VARIABLES) {
     const fallback = declared(name).default;
     if (raw[name] === undefined && fallback !== undefined) raw[name] = structuredClone(fallback);
@@ -122,6 +135,16 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
   }
   return value;
+}
+
+/** The console's sign-in, once CONSOLE_CLIENT_ID is set: discovery needs an issuer that is a URL. */
+function consoleSignIn(v: EnvValues): Config['console']['signIn'] {
+  if (v.CONSOLE_CLIENT_ID === undefined) return undefined;
+  const issuer = v.CONSOLE_ISSUER ?? v.JWT_ISSUER;
+  if (v.CONSOLE_ISSUER === undefined && !new RegExp(declared('CONSOLE_ISSUER').schema.pattern as string).test(issuer)) {
+    throw new ConfigError('CONSOLE_ISSUER', 'is required when CONSOLE_CLIENT_ID is set and JWT_ISSUER is not an https URL (the console discovers its sign-in endpoints from the issuer)');
+  }
+  return { issuer, clientId: v.CONSOLE_CLIENT_ID, scopes: v.CONSOLE_SCOPES, audienceParameter: v.CONSOLE_AUDIENCE_PARAMETER };
 }
 
 /** Reads, validates and freezes the configuration. Throws ConfigError naming the first bad variable. */
@@ -166,6 +189,7 @@ export function loadConfig(env: Env): Config {
           readTimeoutMs: v.EVENTBRIDGE_READ_TIMEOUT_MS,
         })
       : undefined;
+  const signIn = consoleSignIn(v);
 
   const policy: Policy = {
     regions: v.REGIONS,
@@ -207,6 +231,10 @@ export function loadConfig(env: Env): Config {
       ...(v.JWT_JWKS !== undefined ? { jwks: v.JWT_JWKS } : {}),
       ...(v.JWT_JWKS_URL !== undefined ? { jwksUrl: v.JWT_JWKS_URL } : {}),
       rolesClaim: v.JWT_ROLES_CLAIM,
+    },
+    console: {
+      ...(signIn ? { signIn } : {}),
+      connectOrigins: [...new Set([...(signIn ? [new URL(signIn.issuer).origin] : []), ...v.CONSOLE_CONNECT_ORIGINS])],
     },
     reconcile: {
       functionName: v.RECONCILE_FUNCTION_NAME,

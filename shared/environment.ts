@@ -115,6 +115,10 @@ const sinkTimeout = (fallback: number, what: string) =>
     meaning: `${what}, ${SINK_TIMEOUT_LIMITS.min}..${SINK_TIMEOUT_LIMITS.max}`,
   });
 
+/** An https URL, or http on loopback (local identity providers and key sets). */
+const HTTPS_OR_LOOPBACK_URL = '^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$';
+const HTTPS_OR_LOOPBACK_HINT = 'an https URL (http only for loopback)';
+
 export const ENVIRONMENT = {
   REGIONS: define<string[]>({
     parse: items,
@@ -244,8 +248,8 @@ export const ENVIRONMENT = {
     meaning: 'the identity provider\'s public keys, inline: `{"keys":[...]}`, RSA, EC or OKP public keys only',
   }),
   JWT_JWKS_URL: define<string | undefined>({
-    schema: { type: 'string', pattern: '^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$' },
-    hint: 'an https URL (http only for loopback)',
+    schema: { type: 'string', pattern: HTTPS_OR_LOOPBACK_URL },
+    hint: HTTPS_OR_LOOPBACK_HINT,
     shownDefault: 'one of the two required',
     meaning: 'the identity provider\'s public keys, by https URL (http only for loopback)',
   }),
@@ -253,6 +257,40 @@ export const ENVIRONMENT = {
     schema: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,128}$' },
     default: 'roles',
     meaning: 'claim holding the roles (an array, or a space/comma-separated string); a dotted path reaches a nested claim (`realm_access.roles`)',
+  }),
+  CONSOLE_CLIENT_ID: define<string | undefined>({
+    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,256}$' },
+    hint: 'the client id the identity provider gave the console (printable characters, no spaces)',
+    meaning:
+      "the console's client at the identity provider: a public client (authorization code + PKCE) with the redirect URI `<origin>/console`; unset, the console cannot sign anyone in and says so",
+  }),
+  CONSOLE_ISSUER: define<string | undefined>({
+    schema: { type: 'string', pattern: HTTPS_OR_LOOPBACK_URL },
+    hint: HTTPS_OR_LOOPBACK_HINT,
+    shownDefault: '`JWT_ISSUER`',
+    meaning:
+      'the OpenID Provider the console signs in with (discovery at `<issuer>/.well-known/openid-configuration`) when it is not `JWT_ISSUER`, e.g. when access tokens carry another `iss` than the provider (Entra ID v1 tokens)',
+  }),
+  CONSOLE_SCOPES: define<string[]>({
+    parse: (text) => text.split(/[\s,]+/).filter((s) => s !== ''),
+    schema: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,256}$' } },
+    default: ['openid'],
+    hint: 'space- or comma-separated OAuth scopes',
+    meaning: 'scopes the console asks for, space- or comma-separated; add the scope your identity provider ties to the API (e.g. `api://image-share-governor/access`)',
+  }),
+  CONSOLE_AUDIENCE_PARAMETER: define<'audience' | 'resource' | 'none'>({
+    schema: { enum: ['audience', 'resource', 'none'] },
+    default: 'audience',
+    meaning:
+      'how the console asks for an access token for `JWT_AUDIENCE`: an `audience` parameter (Auth0, the local provider; providers that do not know it ignore it), `resource` (RFC 8707, ADFS), or `none` (the provider derives it from the scopes)',
+  }),
+  CONSOLE_CONNECT_ORIGINS: define<string[]>({
+    parse: items,
+    schema: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^(https://[A-Za-z0-9.-]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))(:[0-9]{1,5})?$' } },
+    default: [],
+    hint: 'comma-separated origins such as https://login.example.com',
+    meaning:
+      "origins the console's page may call besides its own and the issuer's: an identity provider whose token endpoint lies on another origin (Cognito, Google)",
   }),
   RECONCILE_FUNCTION_NAME: define<string>({
     schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' },

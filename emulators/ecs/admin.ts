@@ -3,10 +3,11 @@
  * make shares "out of band", inject faults, set flow control, read state and the call log, reset.
  * Loopback callers only. Bodies are validated by schemas compiled once at load.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { type AdminResponse, type Parsed, fail, parseJsonBody, pathSegment, removeFaultRoute } from '../common/admin.js';
 import { INJECTED_FAULT_PROPERTIES } from '../common/faults.js';
+import { type DirectoryAdminDependencies, handleDirectoryAdmin } from './admin-directory.js';
+import { ACCOUNT_ID, IMAGE_ID, REGION_ID, compileSchema } from './admin-schemas.js';
 import type { FaultInjector, FaultInput, FlowControl } from './faults.js';
 import {
   type EcsStore,
@@ -30,19 +31,14 @@ export interface CallRecord {
   at: string;
 }
 
-export interface AdminDependencies {
-  store: EcsStore;
+export interface AdminDependencies extends DirectoryAdminDependencies {
   faults: FaultInjector;
   flowControl: FlowControl;
   calls: CallRecord[];
-  now: () => Date;
   /** Forget everything that is not in the store (nonces, call log, faults, limits). */
   resetRuntime: () => void;
 }
 
-const ACCOUNT_ID = { type: 'string', pattern: '^[0-9]{16}$' } as const;
-const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+)+$', maxLength: 64 } as const;
-const IMAGE_ID = { type: 'string', pattern: '^m-[a-z0-9]{8,40}$' } as const;
 const ACTION = { type: 'string', pattern: '^[A-Z][A-Za-z0-9]{1,127}$' } as const;
 const TAGS = {
   type: 'object',
@@ -130,15 +126,13 @@ const schemas = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv);
 const validators: Record<keyof typeof schemas, ValidateFunction> = {
-  account: ajv.compile(schemas.account),
-  image: ajv.compile(schemas.image),
-  imagePatch: ajv.compile(schemas.imagePatch),
-  share: ajv.compile(schemas.share),
-  fault: ajv.compile(schemas.fault),
-  throttle: ajv.compile(schemas.throttle),
+  account: compileSchema(schemas.account),
+  image: compileSchema(schemas.image),
+  imagePatch: compileSchema(schemas.imagePatch),
+  share: compileSchema(schemas.share),
+  fault: compileSchema(schemas.fault),
+  throttle: compileSchema(schemas.throttle),
 };
 
 // Body shapes of the admin routes; test/support/ecs.ts re-exports them for its typed client.
@@ -186,7 +180,8 @@ function toTagList(tags: Record<string, string> | undefined): Array<{ key: strin
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
 
-function stateOf(store: EcsStore) {
+function stateOf(deps: DirectoryAdminDependencies) {
+  const { store, resourceShares } = deps;
   return {
     accounts: store.listAccounts().map((account) => ({ accountId: account.accountId })),
     images: store.allImages().map((image: Image) => ({
@@ -198,6 +193,7 @@ function stateOf(store: EcsStore) {
       isPublic: image.isPublic,
       deleted: image.deleted,
       shares: [...image.shares.values()].map((share) => ({ accountId: share.accountId, sharedTime: share.sharedTime })),
+      directoryShares: resourceShares.directoryTargetsOf(image),
     })),
   };
 }
@@ -331,11 +327,14 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
       deps.flowControl.clear();
       return { status: 204 };
     case 'GET /__emulator/state':
-      return { status: 200, body: stateOf(deps.store) };
+      return { status: 200, body: stateOf(deps) };
     case 'GET /__emulator/calls':
       return { status: 200, body: deps.calls };
     case 'POST /__emulator/reset':
       deps.store.reset();
+      deps.directory.reset();
+      deps.resourceShares.reset();
+      deps.roles.reset();
       deps.resetRuntime();
       return { status: 204 };
     default:
@@ -348,5 +347,9 @@ export function handleAdmin(deps: AdminDependencies, method: string, pathname: s
     if (regionId === undefined || imageId === undefined) return fail(400, `malformed percent-encoding in ${pathname}`);
     return patchImage(deps, regionId, imageId, raw);
   }
-  return removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ?? fail(404, `no admin route ${route}`);
+  return (
+    removeFaultRoute(method, pathname, (id) => deps.faults.remove(id)) ??
+    handleDirectoryAdmin(deps, method, pathname, raw) ??
+    fail(404, `no admin route ${route}`)
+  );
 }

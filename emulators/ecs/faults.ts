@@ -3,7 +3,7 @@
  * (QPS per account, region and action over a sliding one-second window), as ECS applies it.
  */
 import { FaultRules, type FaultMatch, type InjectedFault } from '../common/faults.js';
-import { EcsApiError, defaultStatusForCode, ecsErrors } from './errors.js';
+import { ApiError, defaultStatusForCode, gatewayErrors } from './errors.js';
 
 export interface FaultInput extends InjectedFault {
   /** Omit to hit every action. */
@@ -25,7 +25,7 @@ interface EcsFaultRule extends FaultMatch {
 
 export interface FaultOutcome {
   latencyMs: number;
-  error: EcsApiError | undefined;
+  error: ApiError | undefined;
   phase: 'before' | 'after';
 }
 
@@ -61,12 +61,12 @@ export class FaultInjector {
   /** Latencies of the firing faults add up; the first firing fault with a code answers the call. */
   draw(action: string): FaultOutcome {
     let latencyMs = 0;
-    let error: EcsApiError | undefined;
+    let error: ApiError | undefined;
     let phase: 'before' | 'after' = 'before';
     this.rules.draw(action, (rule) => {
       latencyMs += rule.latencyMs;
       if (!rule.code) return 'inject';
-      error = new EcsApiError(rule.status, rule.code, rule.message, {}, rule.format === 'html');
+      error = new ApiError(rule.status, rule.code, rule.message, {}, rule.format === 'html');
       phase = rule.phase;
       return 'inject-last';
     });
@@ -106,7 +106,7 @@ export class FlowControl {
     if (admitted.length >= limit) {
       this.windows.set(key, admitted);
       const oldest = admitted[0];
-      throw ecsErrors.throttled(oldest === undefined ? WINDOW_MS : Math.max(1, oldest + WINDOW_MS - now));
+      throw gatewayErrors.throttled(oldest === undefined ? WINDOW_MS : Math.max(1, oldest + WINDOW_MS - now));
     }
     admitted.push(now);
     this.windows.set(key, admitted);

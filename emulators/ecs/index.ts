@@ -1,6 +1,7 @@
 /**
  * ECS API emulator: answers the real `@alicloud/ecs20140526` SDK for DescribeImages,
- * DescribeImageSharePermission, ModifyImageSharePermission and DeleteImage, plus admin routes.
+ * DescribeImageSharePermission, ModifyImageSharePermission and DeleteImage — and, on the same
+ * endpoint, Resource Sharing, Resource Manager's directory reads and STS AssumeRole — plus admin routes.
  */
 import { closer, listen } from '../common/http.js';
 import { EcsEmulator, type EcsEmulatorOptions } from './server.js';

@@ -6,7 +6,7 @@
  * Canonicalisation mirrors what `@alicloud/openapi-core` computes on the client side.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { ecsErrors } from './errors.js';
+import { gatewayErrors } from './errors.js';
 
 export const ACS3 = 'ACS3-HMAC-SHA256';
 export const RPC_V2 = 'HMAC-SHA1';
@@ -65,7 +65,7 @@ function pairsToMap(pairs: Array<[string, string]>): Record<string, string> {
   const map: Record<string, string> = {};
   for (const [key, value] of pairs) {
     if (Object.prototype.hasOwnProperty.call(map, key)) {
-      throw ecsErrors.invalidParameter(key, 'The parameter was given more than once.');
+      throw gatewayErrors.duplicateParameter(key);
     }
     map[key] = value;
   }
@@ -84,7 +84,7 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
   const space = authorization.indexOf(' ');
   const algorithm = space < 0 ? authorization : authorization.slice(0, space);
   if (algorithm !== ACS3) {
-    throw ecsErrors.incompleteSignature(`Unsupported signature algorithm: ${algorithm}.`);
+    throw gatewayErrors.incompleteSignature(`Unsupported signature algorithm: ${algorithm}.`);
   }
   const fields: Record<string, string> = {};
   for (const part of authorization.slice(space + 1).split(',')) {
@@ -95,28 +95,28 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
   const signedHeadersField = fields['SignedHeaders'];
   const signature = fields['Signature'];
   if (!accessKeyId || signedHeadersField === undefined || !signature) {
-    throw ecsErrors.incompleteSignature('Authorization must carry Credential, SignedHeaders and Signature.');
+    throw gatewayErrors.incompleteSignature('Authorization must carry Credential, SignedHeaders and Signature.');
   }
   const headers = request.headers;
   const timestamp = single(headers, 'x-acs-date');
   const nonce = single(headers, 'x-acs-signature-nonce');
   const contentSha256 = single(headers, 'x-acs-content-sha256');
-  if (!timestamp) throw ecsErrors.incompleteSignature('Header x-acs-date is missing.');
-  if (!nonce) throw ecsErrors.incompleteSignature('Header x-acs-signature-nonce is missing.');
-  if (!contentSha256) throw ecsErrors.incompleteSignature('Header x-acs-content-sha256 is missing.');
+  if (!timestamp) throw gatewayErrors.incompleteSignature('Header x-acs-date is missing.');
+  if (!nonce) throw gatewayErrors.incompleteSignature('Header x-acs-signature-nonce is missing.');
+  if (!contentSha256) throw gatewayErrors.incompleteSignature('Header x-acs-content-sha256 is missing.');
 
   const signedHeaders = signedHeadersField.split(';').filter((name) => name.length > 0);
   for (const name of Object.keys(headers)) {
     if (name.startsWith('x-acs-') && !signedHeaders.includes(name)) {
-      throw ecsErrors.incompleteSignature(`Header ${name} must be signed.`);
+      throw gatewayErrors.incompleteSignature(`Header ${name} must be signed.`);
     }
   }
   for (const name of signedHeaders) {
-    if (!headers[name]) throw ecsErrors.incompleteSignature(`Signed header ${name} is missing.`);
+    if (!headers[name]) throw gatewayErrors.incompleteSignature(`Signed header ${name} is missing.`);
   }
   const headerAccessKeyId = single(headers, 'x-acs-accesskey-id');
   if (headerAccessKeyId !== undefined && headerAccessKeyId !== accessKeyId) {
-    throw ecsErrors.incompleteSignature('Header x-acs-accesskey-id does not match the Credential.');
+    throw gatewayErrors.incompleteSignature('Header x-acs-accesskey-id does not match the Credential.');
   }
 
   const params = pairsToMap(request.pairs);
@@ -133,7 +133,7 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
     verify(accessKeySecret) {
       const payloadHash = createHash('sha256').update(request.body).digest('hex');
       if (payloadHash !== contentSha256) {
-        throw ecsErrors.signatureDoesNotMatch(`(x-acs-content-sha256 does not match the request body: ${payloadHash})`);
+        throw gatewayErrors.signatureDoesNotMatch(`(x-acs-content-sha256 does not match the request body: ${payloadHash})`);
       }
       const canonicalQuery = sortedKeys(query)
         .map((key) => `${percentEncode(key)}=${percentEncode(query[key] ?? '')}`)
@@ -152,7 +152,7 @@ function parseAcs3(request: RawApiRequest, authorization: string): SignatureClai
       ].join('\n');
       const stringToSign = `${ACS3}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
       const expected = createHmac('sha256', accessKeySecret).update(stringToSign).digest('hex');
-      if (!safeEqual(expected, signature.toLowerCase())) throw ecsErrors.signatureDoesNotMatch(stringToSign);
+      if (!safeEqual(expected, signature.toLowerCase())) throw gatewayErrors.signatureDoesNotMatch(stringToSign);
     },
   };
 }
@@ -161,17 +161,17 @@ function parseRpcV2(request: RawApiRequest): SignatureClaim {
   const all = pairsToMap(request.pairs);
   const signature = all['Signature'];
   const accessKeyId = all['AccessKeyId'];
-  if (!signature || !accessKeyId) throw ecsErrors.incompleteSignature('Signature and AccessKeyId are required.');
+  if (!signature || !accessKeyId) throw gatewayErrors.incompleteSignature('Signature and AccessKeyId are required.');
   if (all['SignatureMethod'] !== RPC_V2) {
-    throw ecsErrors.incompleteSignature(`Unsupported SignatureMethod: ${all['SignatureMethod'] ?? '(missing)'}.`);
+    throw gatewayErrors.incompleteSignature(`Unsupported SignatureMethod: ${all['SignatureMethod'] ?? '(missing)'}.`);
   }
   if (all['SignatureVersion'] !== '1.0') {
-    throw ecsErrors.incompleteSignature(`Unsupported SignatureVersion: ${all['SignatureVersion'] ?? '(missing)'}.`);
+    throw gatewayErrors.incompleteSignature(`Unsupported SignatureVersion: ${all['SignatureVersion'] ?? '(missing)'}.`);
   }
   const nonce = all['SignatureNonce'];
   const timestamp = all['Timestamp'];
-  if (!nonce) throw ecsErrors.incompleteSignature('SignatureNonce is missing.');
-  if (!timestamp) throw ecsErrors.incompleteSignature('Timestamp is missing.');
+  if (!nonce) throw gatewayErrors.incompleteSignature('SignatureNonce is missing.');
+  if (!timestamp) throw gatewayErrors.incompleteSignature('Timestamp is missing.');
 
   const params: Record<string, string> = {};
   for (const key of Object.keys(all)) {
@@ -193,7 +193,7 @@ function parseRpcV2(request: RawApiRequest): SignatureClaim {
         .join('&');
       const stringToSign = `${request.method}&${percentEncode('/')}&${percentEncode(canonical)}`;
       const expected = createHmac('sha1', `${accessKeySecret}&`).update(stringToSign).digest('base64');
-      if (!safeEqual(expected, signature)) throw ecsErrors.signatureDoesNotMatch(stringToSign);
+      if (!safeEqual(expected, signature)) throw gatewayErrors.signatureDoesNotMatch(stringToSign);
     },
   };
 }
@@ -203,7 +203,7 @@ export function parseSignature(request: RawApiRequest): SignatureClaim {
   const authorization = single(request.headers, 'authorization');
   if (authorization !== undefined) return parseAcs3(request, authorization);
   if (request.pairs.some(([key]) => key === 'Signature')) return parseRpcV2(request);
-  throw ecsErrors.incompleteSignature('The request carries no signature.');
+  throw gatewayErrors.incompleteSignature('The request carries no signature.');
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?Z$/;
@@ -212,6 +212,6 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})
 export function parseTimestamp(value: string): Date {
   const match = TIMESTAMP.exec(value);
   const date = match ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw ecsErrors.timestampMalformed(value);
+  if (!date || Number.isNaN(date.getTime())) throw gatewayErrors.timestampMalformed(value);
   return date;
 }

@@ -2,7 +2,7 @@
  * In-memory state of the emulated ECS: accounts with their AccessKeys, images per region, and the
  * share list of every image. Operations and admin routes change state only through this store.
  */
-import { randomBytes } from 'node:crypto';
+import { LOWER_ALPHANUMERIC, randomId } from './ids.js';
 
 export const IMAGE_KINDS = ['custom', 'marketplace-derived', 'system'] as const;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
@@ -25,6 +25,8 @@ export interface AccessKey {
   accessKeySecret: string;
   /** Set for an STS key: requests signed with it must carry exactly this token. */
   securityToken?: string;
+  /** Set for a key issued by AssumeRole: refused after this instant (emulator clock). */
+  expiresAtMs?: number;
 }
 
 export interface Account {
@@ -79,15 +81,6 @@ export function ecsTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 
-const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-function newImageId(): string {
-  const bytes = randomBytes(20);
-  let id = 'm-';
-  for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
-  return id;
-}
-
 export class EcsStore {
   private accounts = new Map<string, Account>();
   private keyOwners = new Map<string, { account: Account; key: AccessKey }>();
@@ -123,6 +116,8 @@ export class EcsStore {
         existing.key.accessKeySecret = key.accessKeySecret;
         if (key.securityToken === undefined) delete existing.key.securityToken;
         else existing.key.securityToken = key.securityToken;
+        if (key.expiresAtMs === undefined) delete existing.key.expiresAtMs;
+        else existing.key.expiresAtMs = key.expiresAtMs;
         continue;
       }
       const stored = { ...key };
@@ -136,7 +131,7 @@ export class EcsStore {
     return this.accounts.get(accountId);
   }
 
-  findAccessKey(accessKeyId: string): { accountId: string; accessKeySecret: string; securityToken?: string } | undefined {
+  findAccessKey(accessKeyId: string): ({ accountId: string } & AccessKey) | undefined {
     const owner = this.keyOwners.get(accessKeyId);
     return owner && { accountId: owner.account.accountId, ...owner.key };
   }
@@ -157,7 +152,7 @@ export class EcsStore {
 
   addImage(input: NewImage): Image {
     let imageId = input.imageId;
-    while (!imageId || this.imageIds.has(imageId)) imageId = newImageId();
+    while (!imageId || this.imageIds.has(imageId)) imageId = randomId('m-', 20, LOWER_ALPHANUMERIC);
     const image: Image = {
       imageId,
       regionId: input.regionId,

@@ -6,6 +6,7 @@
 //   - The FC API's invocation endpoint accepts @alicloud/fc2 calls (signature verified), sync or
 //     `x-fc-invocation-type: Async` (202, run in the background with asyncInvokeConfig retries).
 //   - Admin routes under /__emulator/ list invocations and fire timers or events on demand.
+//   - GET /healthz (no auth) answers what the `health` option reports: 200 when every check passes.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthFailure, verifyAcs3, verifyFcRequest, verifyJwtTrigger, type AccessKey, type JwtAuthConfig } from './auth.js';
@@ -47,6 +48,14 @@ export interface FcRuntimeOptions {
    * triggers' authType does not apply (API Gateway invokes the function, not the trigger URL).
    */
   readonly httpEventFormat?: HttpEventFormat;
+  /** What GET /healthz checks besides the runtime itself (e.g. the services the functions use), by name. */
+  readonly health?: () => Promise<Readonly<Record<string, HealthCheck>>>;
+}
+
+export interface HealthCheck {
+  readonly ok: boolean;
+  /** Why a check failed (or what it saw). */
+  readonly detail?: string;
 }
 
 export interface InvocationRecord {
@@ -450,6 +459,19 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
     }
   }
 
+  /** 200 when the functions are loaded and every configured check passes, else 503; never cached. */
+  async function handleHealth(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET') return sendJson(res, 405, { message: 'GET /healthz only' }, { allow: 'GET' });
+    let checks: Record<string, HealthCheck> = { functions: { ok: !closing, detail: `${pools.size} functions loaded` } };
+    try {
+      checks = { ...checks, ...(await opts.health?.()) };
+    } catch (err) {
+      checks.health = { ok: false, detail: (err as Error).message };
+    }
+    const ok = Object.values(checks).every((c) => c.ok);
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks }, { 'cache-control': 'no-store' });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/';
     if (rawUrl.length > MAX_URL) throw new HttpError(414, 'URITooLong', 'path and query exceed 4 KB');
@@ -463,6 +485,7 @@ export async function startFcRuntime(opts: FcRuntimeOptions): Promise<FcRuntime>
       throw new HttpError(400, 'InvalidArgument', 'the path is not valid percent-encoding');
     }
     if (path.startsWith('/__emulator/')) return handleAdmin(req, res, path);
+    if (path === '/healthz') return handleHealth(req, res);
     const fc3 = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/.exec(path);
     if (fc3) return handleInvocation(req, res, path, fc3[1]!);
     // FC 2.0 path: the service part is ignored (FC 3.0 functions have none).

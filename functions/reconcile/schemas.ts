@@ -1,7 +1,6 @@
-// Every input the reconciler accepts, as JSON Schema, compiled once at module load. Each schema's
+// Every input the reconciler accepts, as JSON Schema (compiled once per instance; precompiled in the bundle). Each schema's
 // `example` doubles as a test fixture.
-import Ajv from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validatorGroup, validatorsOf, type ValidationError } from '../../shared/schema/validators.js';
 import { IMAGE_ID_PATTERN } from '../../shared/domain/model.js';
 
 const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+){1,4}$', maxLength: 64 } as const;
@@ -174,15 +173,14 @@ export interface EventBridgeEvent {
   };
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false, removeAdditional: false, coerceTypes: false });
-ajv.addVocabulary(['example']);
+export const RECONCILE_SCHEMAS = validatorGroup('reconcile', 'platform', {
+  timerEvent: TIMER_EVENT,
+  timerPayload: TIMER_PAYLOAD,
+  eventBridge: EVENTBRIDGE_EVENT,
+  task: TASK_PAYLOAD,
+});
 
-export const validators = {
-  timerEvent: ajv.compile(TIMER_EVENT),
-  timerPayload: ajv.compile(TIMER_PAYLOAD),
-  eventBridge: ajv.compile(EVENTBRIDGE_EVENT),
-  task: ajv.compile(TASK_PAYLOAD),
-} satisfies Record<string, ValidateFunction>;
+export const validators = validatorsOf(RECONCILE_SCHEMAS);
 
-export const describeErrors = (errors: ErrorObject[] | null | undefined): string =>
+export const describeErrors = (errors: readonly ValidationError[] | null | undefined): string =>
   (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');

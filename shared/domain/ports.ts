@@ -159,3 +159,45 @@ export interface Logger {
   warn(record: Record<string, unknown>): void;
   error(record: Record<string, unknown>): void;
 }
+
+// ---- Resource Directory sharing: the port and the vocabulary it speaks, kept together ----
+import type { DirectoryHolding, DirectoryLookupCache, DirectoryTarget, ResolvedTarget } from './directory.js';
+
+/**
+ * Resource Directory sharing (the second share channel), as seen by the image owner account; see
+ * shared/domain/directory.ts for the vocabulary and shared/directory/README.md for the calls. Every
+ * method throws GovernorError only: ImageNotFound, ImageNotShareable, UnknownAccount (a target that is
+ * not in the directory), CannotShareWithOwner, ShareQuotaExceeded, ShareAlreadyExists,
+ * ConcurrentModification, NotFound, ValidationFailed (a malformed target id), UpstreamThrottled,
+ * UpstreamUnavailable (also: an association that did not settle in time).
+ */
+export interface DirectoryPort {
+  /** Every resource share of the owner that holds the image, with its targets. A few calls, whatever the region holds. */
+  imageShares(regionId: string, imageId: string): Promise<DirectoryHolding[]>;
+  /**
+   * The same for every image of the region at once, keyed by image id (images in no share are absent).
+   * Built from a bounded number of paged calls that grows with the region's resource shares and their
+   * associations, never with its images: the region sweep's read.
+   */
+  regionShares(regionId: string): Promise<ReadonlyMap<string, DirectoryHolding[]>>;
+  /**
+   * Shares the image with the targets through the service's own resource share of the image (created
+   * on first use, then reused), and waits until every association is Associated. A Failed association
+   * throws with `details.failed` (`[{target, reason}]`) and `details.associated` (what did get through).
+   */
+  addTargets(regionId: string, imageId: string, targets: readonly DirectoryTarget[]): Promise<{ resourceShareId: string; created: boolean }>;
+  /**
+   * Withdraws the targets from the service's share of the image and waits until they are
+   * Disassociated; targets it does not hold are done already. When no target is left the share is
+   * deleted, so it no longer holds the image either.
+   */
+  removeTargets(regionId: string, imageId: string, targets: readonly DirectoryTarget[]): Promise<void>;
+  /**
+   * Takes only the image out of a resource share (typically one the service does not own), never
+   * its other resources or targets, and waits until it is Disassociated. Done already when the share
+   * no longer holds the image, is deleted, or is gone.
+   */
+  removeImageFromShare(regionId: string, resourceShareId: string, imageId: string): Promise<void>;
+  /** What a target is in the directory (its folder path, membership); lookups are remembered in `cache`. */
+  resolveTarget(target: DirectoryTarget, cache: DirectoryLookupCache): Promise<ResolvedTarget>;
+}

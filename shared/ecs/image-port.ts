@@ -12,7 +12,8 @@ import type {
   EcsSharePermissions,
 } from '../domain/model.js';
 import type { ImagePort } from '../domain/ports.js';
-import { DEFAULT_RETRY, withRetries, type CallHooks, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, withRetries, type CallHooks, type RetryPolicy } from '../alicloud/retry.js';
+import { ECS_SERVICE } from './errors.js';
 import {
   DeleteImageRequest,
   DescribeImageSharePermissionRequest,
@@ -135,7 +136,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
   };
 
   const guarded = <T>(action: string, regionId: string, fn: () => Promise<T>, details?: Record<string, unknown>): Promise<T> =>
-    withRetries(hooks, action, regionId, fn, details);
+    withRetries(hooks, ECS_SERVICE, action, regionId, fn, details);
 
   async function getImage(regionId: string, imageId: string): Promise<EcsImage | null> {
     // No owner alias: system + self + others, so the caller can tell *why* an image is not shareable.

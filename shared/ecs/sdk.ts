@@ -1,14 +1,12 @@
-// The only file that touches the Alibaba Cloud SDK packages.
+// The only file that touches the ECS SDK package.
 //
 // Why not `new (require('@alicloud/ecs20140526').default)(config)`: the generated ECS client
 // references the models of every ECS operation (3,400+ files), which costs about a second and
 // 60 MB more at cold start. This adapter needs four operations, so it calls them the way the
-// generated `<op>WithOptions` methods do — `openapi-core`'s `callApi` with the same Params — and
-// uses the ECS package's OWN request/response model classes, deep-imported one file each, to
-// flatten the query (`OpenApiUtil.query`) and to map the JSON response (`$dara.cast`). The bytes
-// on the wire and the typed response are the SDK's; only the 3,400 unused models stay unloaded.
-import * as openapiCoreNs from '@alicloud/openapi-core';
-import * as daraNs from '@darabonba/typescript';
+// generated `<op>WithOptions` methods do — `openapi-core`'s `callApi` (shared/alicloud/rpc.ts) with
+// the same Params — and uses the ECS package's OWN request/response model classes, deep-imported
+// one file each, to build the query and to map the JSON response (`$dara.cast`). The bytes on the
+// wire and the typed response are the SDK's; only the 3,400 unused models stay unloaded.
 import * as describeImagesRequestNs from '@alicloud/ecs20140526/dist/models/DescribeImagesRequest.js';
 import * as describeImagesResponseNs from '@alicloud/ecs20140526/dist/models/DescribeImagesResponse.js';
 import * as describeSharesRequestNs from '@alicloud/ecs20140526/dist/models/DescribeImageSharePermissionRequest.js';
@@ -17,14 +15,9 @@ import * as modifySharesRequestNs from '@alicloud/ecs20140526/dist/models/Modify
 import * as modifySharesResponseNs from '@alicloud/ecs20140526/dist/models/ModifyImageSharePermissionResponse.js';
 import * as deleteImageRequestNs from '@alicloud/ecs20140526/dist/models/DeleteImageRequest.js';
 import * as deleteImageResponseNs from '@alicloud/ecs20140526/dist/models/DeleteImageResponse.js';
+import type { CredentialsSource } from '../credentials.js';
+import { RpcClient, dara } from '../alicloud/rpc.js';
 import { commonJs } from '../commonjs.js';
-import { type Credentials, type CredentialsSource, sameCredentials } from '../credentials.js';
-import { GovernorError } from '../domain/errors.js';
-
-const openapiCore = commonJs(openapiCoreNs);
-const dara = commonJs(daraNs);
-const OpenApiClient = openapiCore.default;
-const { $OpenApiUtil, OpenApiUtil } = openapiCore;
 
 export const { DescribeImagesRequest } = commonJs(describeImagesRequestNs);
 const { DescribeImagesResponse } = commonJs(describeImagesResponseNs);
@@ -59,11 +52,6 @@ export interface EcsSdkOptions {
 export const ECS_ACTIONS = ['DescribeImages', 'DescribeImageSharePermission', 'ModifyImageSharePermission', 'DeleteImage'] as const;
 type Action = (typeof ECS_ACTIONS)[number];
 
-interface RegionClient {
-  readonly client: InstanceType<typeof OpenApiClient>;
-  readonly credentials: Credentials;
-}
-
 interface SdkRequestModel {
   validate(): void;
   readonly constructor: unknown;
@@ -84,18 +72,29 @@ function rpcQuery(model: SdkRequestModel): Record<string, unknown> {
 }
 
 /**
- * One RPC client per region, rebuilt when the credentials change (FC hands every invocation a
- * possibly refreshed STS token; an instance outlives one token). Each method performs exactly one
- * HTTP request and lets SDK errors through untouched: translation and retries live above.
+ * The four ECS operations, each exactly one HTTP request. SDK errors pass through untouched:
+ * translation and retries live above.
  */
 export class EcsSdk {
-  private readonly clients = new Map<string, RegionClient>();
+  private readonly rpc: RpcClient;
 
-  constructor(private readonly opts: EcsSdkOptions) {}
+  constructor(opts: EcsSdkOptions) {
+    this.rpc = new RpcClient({
+      product: 'ecs',
+      productName: 'ECS',
+      version: ECS_API_VERSION,
+      endpointRule: 'regional',
+      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+      protocol: opts.protocol,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      readTimeoutMs: opts.readTimeoutMs,
+      credentials: opts.credentials,
+    });
+  }
 
   /** The endpoint the SDK's regional rule yields, unless configuration points elsewhere. */
   endpointFor(regionId: string): string {
-    return this.opts.endpoint ?? OpenApiUtil.getEndpointRules('ecs', regionId, 'regional', '', '');
+    return this.rpc.endpointFor(regionId);
   }
 
   describeImages(regionId: string, request: DescribeImagesRequestT): Promise<DescribeImagesResponseT> {
@@ -122,48 +121,7 @@ export class EcsSdk {
 
   private async call<T extends object>(regionId: string, action: Action, model: SdkRequestModel, into: T): Promise<T> {
     model.validate();
-    const { client } = this.clientFor(regionId);
-    const request = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(rpcQuery(model)) });
-    const params = new $OpenApiUtil.Params({
-      action,
-      version: ECS_API_VERSION,
-      protocol: this.opts.protocol.toUpperCase(),
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
-    const raw = await client.callApi(params, request, new dara.RuntimeOptions({}));
+    const raw = await this.rpc.call(regionId, action, rpcQuery(model));
     return dara.cast(raw, into);
-  }
-
-  private clientFor(regionId: string): RegionClient {
-    let credentials: Credentials;
-    try {
-      credentials = this.opts.credentials();
-    } catch (error) {
-      // No role and no keys: an outage of ours, reported without calling ECS.
-      throw new GovernorError('UpstreamUnavailable', 'No credentials are available for ECS', { details: { regionId }, cause: error });
-    }
-    const cached = this.clients.get(regionId);
-    if (cached && sameCredentials(cached.credentials, credentials)) return cached;
-    const client = new OpenApiClient(
-      new $OpenApiUtil.Config({
-        accessKeyId: credentials.accessKeyId,
-        accessKeySecret: credentials.accessKeySecret,
-        ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
-        endpoint: this.endpointFor(regionId),
-        protocol: this.opts.protocol,
-        regionId,
-        connectTimeout: this.opts.connectTimeoutMs,
-        readTimeout: this.opts.readTimeoutMs,
-        userAgent: 'image-share-governor',
-      }),
-    );
-    const entry = { client, credentials };
-    this.clients.set(regionId, entry);
-    return entry;
   }
 }

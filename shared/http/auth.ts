@@ -5,9 +5,9 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { SYSTEM_PRINCIPAL_PREFIX } from '../domain/context.js';
 import { GovernorError } from '../domain/errors.js';
-import { ROLES } from '../domain/model.js';
-import type { Principal, Role } from '../domain/model.js';
+import type { Principal } from '../domain/model.js';
 import type { Config } from '../config.js';
+import { rolesIn } from './claims.js';
 
 const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -26,22 +26,6 @@ export class AuthError extends GovernorError {
   ) {
     super('Unauthenticated', message);
   }
-}
-
-function rolesFrom(claim: unknown): Role[] {
-  const names = Array.isArray(claim) ? claim.filter((r): r is string => typeof r === 'string') : typeof claim === 'string' ? claim.split(/[\s,]+/) : [];
-  return ROLES.filter((r) => names.includes(r));
-}
-
-/** A top-level claim, or a dotted path into nested claims (e.g. Keycloak's `realm_access.roles`). */
-function claimAt(payload: Record<string, unknown>, name: string): unknown {
-  if (name in payload) return payload[name];
-  let cur: unknown = payload;
-  for (const part of name.split('.')) {
-    if (!cur || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 /**
@@ -87,7 +71,7 @@ export function createAuthenticator(auth: Config['auth']): Authenticator {
       if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !sub.isWellFormed() || sub.startsWith(SYSTEM_PRINCIPAL_PREFIX)) {
         throw new AuthError('invalid', 'The bearer token has no usable subject');
       }
-      return { id: sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
+      return { id: sub, roles: rolesIn(payload, auth.rolesClaim) };
     },
   };
 }

@@ -2,8 +2,8 @@
 import { createRuntime, lazyRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { createHttpHandler } from './handler.js';
-import type { FcHttpHandler } from './handler.js';
-import type { Route } from './routes.js';
+import type { FcHttpHandler, HttpHandlerOptions } from './handler.js';
+import type { AnyRoute } from './routes.js';
 
 export interface HttpFunction {
   readonly handler: FcHttpHandler;
@@ -11,8 +11,8 @@ export interface HttpFunction {
   readonly initialize: (context?: { credentials?: Record<string, string> }) => Promise<void>;
 }
 
-/** Production wiring reads process.env once; tests pass `runtime` (createRuntime(env, overrides)). */
-export function createHttpFunction(routes: readonly Route[], opts: { runtime?: () => Runtime } = {}): HttpFunction {
+/** Production wiring reads process.env once; tests pass `runtime` (createRuntime(env, overrides)) and may catch `fallbackLog`. */
+export function createHttpFunction(routes: readonly AnyRoute[], opts: { runtime?: () => Runtime } & Pick<HttpHandlerOptions, 'fallbackLog'> = {}): HttpFunction {
   const rt = lazyRuntime(opts.runtime ?? (() => createRuntime(process.env)));
-  return { handler: createHttpHandler(routes, { runtime: rt.get }), initialize: rt.initialize };
+  return { handler: createHttpHandler(routes, { runtime: rt.get, fallbackLog: opts.fallbackLog }), initialize: rt.initialize };
 }

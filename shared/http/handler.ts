@@ -1,5 +1,6 @@
 // The FC 3.0 HTTP handler shared by the share, unshare, describe and delete-guard functions:
 // event → route → auth → roles → params/query/body validation → idempotency → use case → response.
+// A public route (the console's static files, GET under /console only) is served right after routing.
 // It never throws: every failure becomes a problem document, and every response carries x-request-id.
 // Exactly one JSON log line per request (no Authorization header, token or body in it): what the
 // domain logs while serving it rides on that line as `notes`, and raises its level. The audit events
@@ -15,8 +16,8 @@ import { AuthError, createAuthenticator } from './auth.js';
 import type { Authenticator } from './auth.js';
 import { BadEventError, parseHttpEvent } from './event.js';
 import { describeCause, jsonResponse, problemResponse, baseHeaders, toGovernorError } from './problem.js';
-import { pathParameterNames } from './routes.js';
-import type { Route } from './routes.js';
+import { checkedRoute, isPublicRoute, pathParameterNames } from './routes.js';
+import type { AnyRoute, Route } from './routes.js';
 import { IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, QUERIES } from './schemas.js';
 import { pointerToken, validateBody, validateParam, validateQuery } from './validation.js';
 import type { FieldError } from './validation.js';
@@ -25,7 +26,7 @@ import type { FcContext, HttpRequest, HttpResponse } from './types.js';
 export type FcHttpHandler = (event: unknown, context?: FcContext | null) => Promise<HttpResponse>;
 
 interface CompiledRoute {
-  readonly route: Route;
+  readonly route: AnyRoute;
   readonly segments: readonly string[];
 }
 
@@ -34,7 +35,7 @@ const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 const validationFailed = (errors: FieldError[], detail = 'The request is not valid'): GovernorError =>
   new GovernorError('ValidationFailed', detail, { details: { errors } });
 
-function match(compiled: readonly CompiledRoute[], req: HttpRequest): { route: Route; params: Record<string, string> } | { allow: string[] } | null {
+function match(compiled: readonly CompiledRoute[], req: HttpRequest): { route: AnyRoute; params: Record<string, string> } | { allow: string[] } | null {
   const allow: string[] = [];
   for (const c of compiled) {
     if (c.segments.length !== req.segments.length) continue;
@@ -152,10 +153,17 @@ function parseJsonBody(req: HttpRequest, hasSchema: boolean): unknown {
 export interface HttpHandlerOptions {
   /** Builds (once) the per-instance runtime; a throw becomes a 500 for this request and is retried on the next. */
   readonly runtime: () => Runtime;
+  /** Where the request's log line goes when there is no runtime (hence no logger) to write it: default stderr. */
+  readonly fallbackLog?: (line: string) => void;
 }
 
-export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOptions): FcHttpHandler {
-  const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+const writeToStderr = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandlerOptions): FcHttpHandler {
+  const compiled: CompiledRoute[] = routes.map(checkedRoute).map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  const fallbackLog = opts.fallbackLog ?? writeToStderr;
   const authenticators = new WeakMap<Runtime, Authenticator>();
   const authenticatorFor = (rt: Runtime): Authenticator => {
     let a = authenticators.get(rt);
@@ -203,7 +211,7 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
         const level = response.statusCode >= 500 || notes.some((n) => n.level === 'error') ? 'error' : notes.some((n) => n.level === 'warn') ? 'warn' : 'info';
         runtime.logger[level](response.statusCode >= 500 ? { ...log, ...describeCause(cause) } : log);
       } else {
-        process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) })}\n`);
+        fallbackLog(JSON.stringify({ level: 'error', time: new Date().toISOString(), ...log, ...describeCause(cause) }));
       }
     } catch {
       // logging must never turn a response into a crash
@@ -221,6 +229,8 @@ export function createHttpHandler(routes: readonly Route[], opts: HttpHandlerOpt
     }
     const { route, params } = found;
     log.route = `${route.method} ${route.path}`;
+    // The only way past authentication: a public route, which checkedRoute keeps to the console's GETs.
+    if (isPublicRoute(route)) return route.serve({ params, headers: req.headers, requestId, config: rt.config });
 
     const principal: Principal = await authenticatorFor(rt).authenticate(req.headers.authorization);
     log.principal = principal.id;

@@ -1,39 +1,30 @@
-// ajv validators compiled once, at module load. Bodies are validated as sent (no coercion, no
-// defaults, never removeAdditional); query and path values are strings on the wire, so their
-// validator coerces types ("20" → 20, "false" → false) and nothing else. Every error names its
-// field by a JSON pointer into the request: /body/..., /query/..., /path/..., /header/....
-import Ajv from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+// The request's validators (shared/schema: compiled once; precompiled in a bundle). Bodies are
+// validated as sent (no coercion, no defaults, never removeAdditional); query and path values are
+// strings on the wire, so their validators coerce types ("20" → 20, "false" → false) and nothing else.
+// Every error names its field by a JSON pointer into the request: /body/..., /query/..., /path/...,
+// /header/....
+import { validatorGroup, validatorsOf, type ValidationError } from '../schema/validators.js';
 import { NOT_BLANK_MESSAGE, NOT_BLANK_PATTERN, WELL_FORMED_MESSAGE } from '../domain/limits.js';
 import type { FieldError } from '../domain/validate.js';
 import { PATH_PARAMETERS, QUERIES, REQUEST_BODIES } from './schemas.js';
-import type { JsonSchema, QueryName, RequestBodyName } from './schemas.js';
+import type { QueryName, RequestBodyName } from './schemas.js';
 
 export type { FieldError } from '../domain/validate.js';
 
 /** One reference token of a JSON pointer (RFC 6901): `~` and `/` escaped. */
 export const pointerToken = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
-function makeAjv(coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes, useDefaults: false, removeAdditional: false, allowUnionTypes: true });
-  addFormats(ajv, ['date-time']);
-  ajv.addVocabulary(['example']);
-  return ajv;
-}
+/** The groups a function with routes validates with; a bundle carries the schemas its routes name. */
+export const BODY_SCHEMAS = validatorGroup('http-body', 'body', REQUEST_BODIES);
+export const QUERY_SCHEMAS = validatorGroup('http-query', 'string', QUERIES);
+export const PATH_SCHEMAS = validatorGroup('http-path', 'string', PATH_PARAMETERS);
 
-const bodyAjv = makeAjv(false);
-const stringAjv = makeAjv(true);
-
-const compileAll = <K extends string>(ajv: Ajv, schemas: Record<K, JsonSchema>): Record<K, ValidateFunction> =>
-  Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, ajv.compile(s as object)])) as Record<K, ValidateFunction>;
-
-const bodyValidators = compileAll(bodyAjv, REQUEST_BODIES as Record<RequestBodyName, JsonSchema>);
-const queryValidators = compileAll(stringAjv, QUERIES as Record<QueryName, JsonSchema>);
-const paramValidators = compileAll(stringAjv, PATH_PARAMETERS as Record<string, JsonSchema>);
+const bodyValidators = validatorsOf(BODY_SCHEMAS);
+const queryValidators = validatorsOf(QUERY_SCHEMAS);
+const paramValidators = validatorsOf(PATH_SCHEMAS);
 
 /** ajv's errors as field errors; `root` is the pointer of the validated value (ajv's instancePath, already escaped, continues it). */
-function toFieldErrors(root: string, errors: readonly ErrorObject[] | null | undefined): FieldError[] {
+function toFieldErrors(root: string, errors: readonly ValidationError[] | null | undefined): FieldError[] {
   const out: FieldError[] = [];
   for (const e of errors ?? []) {
     let path = root + e.instancePath;
@@ -92,7 +83,7 @@ export function validateQuery(name: QueryName, query: Readonly<Record<string, st
 
 /** Validates one path parameter; the name must be one of PATH_PARAMETERS. */
 export function validateParam(name: string, value: string): FieldError[] {
-  const v = paramValidators[name];
+  const v = Object.hasOwn(PATH_PARAMETERS, name) ? paramValidators[name] : undefined;
   if (!v) throw new Error(`no schema for path parameter ${name}`);
   return v(value) ? [] : toFieldErrors(`/path/${pointerToken(name)}`, v.errors);
 }

@@ -1,6 +1,6 @@
 // Every table the service uses, in one place, and an idempotent `ensureTables`.
 // Names are `<prefix><name>`; all primary-key columns are STRING; one version per cell.
-import type { TableSetupClient } from './sdk.js';
+import type { ClientFor, TableSetupClient } from './sdk.js';
 import { classify, sleep } from './errors.js';
 
 export interface TableDefinition {
@@ -84,6 +84,12 @@ export function assertValidPrefix(prefix: string): void {
   if (prefix !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
     throw new Error(`Table prefix "${prefix}" must match [A-Za-z_][A-Za-z0-9_]* (Tablestore table names)`);
   }
+}
+
+/** The service's tables the instance does not list (none once `ensureTables` has run); a local health check. */
+export async function missingTables(client: ClientFor<readonly ['ListTable']>, prefix: string): Promise<string[]> {
+  const { tableNames: listed } = await client.listTable({});
+  return Object.values(tableNames(prefix)).filter((name) => !listed.includes(name));
 }
 
 export interface EnsureTablesResult {

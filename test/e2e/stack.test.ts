@@ -1,15 +1,15 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_EVENT_BUS, StartError, parseStartOptions, startStack, type Stack } from '../../scripts/start.js';
+import { LOCAL_EVENT_BUS, StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 import { startReceiver } from '../support/events.js';
 
@@ -115,6 +115,33 @@ describe('stack (npm start) end to end', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
     expect(await anonymous.json()).toMatchObject({ code: 'Unauthenticated', status: 401 });
+  });
+
+  it('GET /healthz answers 200 without a token while the emulators and tables are up, 503 naming what is down', async () => {
+    // Act
+    const up = await fetch(`${stack.url}/healthz`);
+    // Assess
+    expect(up.status).toBe(200);
+    expect(up.headers.get('cache-control')).toBe('no-store');
+    expect(await up.json()).toEqual({
+      status: 'ok',
+      checks: { functions: { ok: true, detail: '5 functions loaded' }, ecs: { ok: true }, tablestore: { ok: true } },
+    });
+    // Prepare: Tablestore stops answering
+    await fetch(`${stack.tablestore.endpoint}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ operation: 'ListTable', code: 'OTSServerUnavailable', status: 503 }) });
+    try {
+      // Act
+      const down = await fetch(`${stack.url}/healthz`);
+      // Assess
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { ecs: { ok: true }, tablestore: { ok: false, detail: expect.stringContaining('does not list its tables') } },
+      });
+    } finally {
+      await fetch(`${stack.tablestore.endpoint}/__emulator/faults`, { method: 'DELETE' });
+    }
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
   });
 
   it('drains a shared image and deletes it once ECS shows no share', async () => {
@@ -250,6 +277,81 @@ describe('stack (npm start) with WEBHOOK_URL and WEBHOOK_SECRET', () => {
   }, 60_000);
 });
 
+/** Runs a shell script the way a user pastes it into bash; resolves with its output (never blocks the stack in this process). */
+function bash(script: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+/** The README's first `sh` block after a heading. */
+function readmeBlock(heading: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const m = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error(`README.md has no sh block under ${heading}`);
+  return m[1]!;
+}
+
+describe('the first hour: what npm start and the README tell a new user to paste', () => {
+  const PROBLEM = 'urn:image-share-governor:error:';
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'isg-first-hour-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("the banner's lines work pasted as they are: share, approve, describe, revoke, reconcile, drain", async () => {
+    // Prepare
+    const stack = await startStack({ port: 0, dataDir: join(dataDir, 'banner'), timers: 'off', log: () => undefined });
+    try {
+      // Act
+      const run = await bash(shellSession(stack).join('\n'));
+      // Assess: every call answered without a problem document, and each step did what it says
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).not.toContain(PROBLEM);
+      const requestId = run.stdout.split('\n')[0]!;
+      expect(requestId).toMatch(/^sr-/);
+      expect(run.stdout).toContain(`{"request":{"requestId":"${requestId}"`);
+      expect(run.stdout).toMatch(/"status":"applied"/);
+      expect(run.stdout).toMatch(/"state":"revoked"/);
+      expect(run.stdout).toMatch(/"status":"(deleted|draining)"/);
+      const runs = stack.runtime.invocations().filter((r) => r.functionName === 'image-share-reconcile' && r.trigger === 'timer');
+      expect(runs.map((r) => r.status)).toEqual(['succeeded']);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
+  it("the README's API examples work as written, with the banner's exports", async () => {
+    // Prepare
+    const stack = await startStack({ port: 0, dataDir: join(dataDir, 'readme'), timers: 'off', build: false, log: () => undefined });
+    try {
+      const exports = shellSession(stack).filter((line) => line.startsWith('export ')).join('\n');
+      // Act
+      const run = await bash(`${exports}\n${readmeBlock('## API')}`);
+      // Assess: the request waited, was approved and applied; the guard refused the still-shared image
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      const [requestId, ...rest] = run.stdout.split('\n');
+      const answers = rest.join('\n').replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+      expect(answers).toEqual([
+        expect.objectContaining({ request: expect.objectContaining({ requestId, status: 'applied', ticket: 'CHG-42', comment: 'approved for the Q1 rollout' }) }),
+        expect.objectContaining({ quota: { limit: 50, used: 1 }, drift: [], public: false, pendingRequests: [] }),
+        expect.objectContaining({ code: 'ImageStillShared', shares: [DEMO_TARGETS.partner] }),
+      ]);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+});
+
 describe('parseStartOptions', () => {
   it('reads every option of npm start', () => {
     expect(
@@ -312,28 +414,58 @@ describe('npm start failures', () => {
   }, 60_000);
 });
 
-describe('npm start --json', () => {
-  it('prints exactly the one ready line, and stops cleanly on SIGINT', async () => {
+/** `npm start --silent -- --json …` in its own process group, as a terminal would run it; resolves at its ready line. */
+async function npmStart(
+  dataDir: string,
+): Promise<{ child: ChildProcess; ready: Record<string, any>; stdoutLines: string[]; exited: Promise<number | null>; closed: Promise<number | null> }> {
+  const child = spawn('npm', ['start', '--silent', '--', '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
+    cwd: ROOT,
+    // A deployer's shell may export TABLE_PREFIX or an EventBridge endpoint; the local stack keeps its own.
+    env: { ...process.env, TABLE_PREFIX: 'deployed_', EVENTBRIDGE_ENDPOINT: 'deployed.eventbridge.cn-hangzhou.aliyuncs.com', WEBHOOK_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const closed = new Promise<number | null>((r) => child.once('close', r)); // also after stdout is drained
+  const stdoutLines: string[] = [];
+  const line = await new Promise<string>((resolveLine, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (l) => stdoutLines.push(l));
+    rl.once('line', resolveLine);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+  });
+  return { child, ready: JSON.parse(line) as Record<string, any>, stdoutLines, exited, closed };
+}
+
+/** Whatever is left of the process group (nothing, when the stop worked). */
+const killGroup = (child: ChildProcess): void => {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+const refusesConnections = (url: string): Promise<boolean> =>
+  fetch(url).then(
+    () => false,
+    (err: { cause?: { code?: string } }) => err.cause?.code === 'ECONNREFUSED',
+  );
+
+describe('npm start (the command)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('--json prints exactly the one ready line; Ctrl-C (SIGINT to its process group) stops everything', async () => {
     // Prepare: the real command line, building as npm start does, on a fresh data dir.
-    const dataDir = mkdtempSync(join(tmpdir(), 'isg-start-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
-      cwd: ROOT,
-      // A deployer's shell may export TABLE_PREFIX or an EventBridge endpoint; the local stack keeps its own.
-      env: { ...process.env, TABLE_PREFIX: 'deployed_', EVENTBRIDGE_ENDPOINT: 'deployed.eventbridge.cn-hangzhou.aliyuncs.com', WEBHOOK_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, ready, stdoutLines, closed } = await npmStart(dataDir);
     try {
-      // Act
-      const stdoutLines: string[] = [];
-      const line = await new Promise<string>((resolveLine, reject) => {
-        const rl = createInterface({ input: child.stdout! });
-        rl.on('line', (l) => stdoutLines.push(l));
-        rl.once('line', resolveLine);
-        child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
-      });
-      const ready = JSON.parse(line) as Record<string, any>;
       // Assess
-      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'ecs', 'tablestore', 'eventbridge', 'ownerAccountId', 'regions']);
+      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'console', 'ecs', 'tablestore', 'eventbridge', 'ownerAccountId', 'regions']);
       expect(ready.eventbridge).toEqual({
         service: 'eventbridge',
         endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
@@ -344,20 +476,40 @@ describe('npm start --json', () => {
       });
       expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(Object.keys(ready.tokens)).toEqual(['requester', 'approver', 'admin', 'auditor']);
+      expect(ready.console).toEqual(Object.fromEntries(['requester', 'approver', 'admin', 'auditor'].map((r) => [r, `${ready.url}/console?login_hint=${r}`])));
       expect(ready.ecs).toEqual({ service: 'ecs', endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
       expect(ready.tablestore).toEqual({ service: 'tablestore', endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), instance: 'local', accessKeyId: expect.any(String), accessKeySecret: expect.any(String) });
       expect(ready.ownerAccountId).toMatch(/^[0-9]{16}$/);
       expect(ready.regions).toEqual(['cn-hangzhou', 'cn-shanghai']);
       const res = await fetch(`${ready.url}/v1/share-requests?status=pending_approval`, { headers: { authorization: `Bearer ${ready.tokens.approver}` } });
       expect(res.status).toBe(200);
-      const exit = new Promise<number | null>((r) => child.once('close', r)); // after stdout is drained
-      child.kill('SIGINT');
-      expect(await exit).toBe(0);
-      // Nothing but the ready line ever reached stdout (function logs go to stderr).
-      expect(stdoutLines).toEqual([line]);
+      // Act: the terminal sends SIGINT to every process of the group (npm forwards its copy too)
+      process.kill(-child.pid!, 'SIGINT');
+      // Assess
+      expect(await closed).toBe(0);
+      expect(stdoutLines).toEqual([stdoutLines[0]]); // nothing but the ready line ever reached stdout
+      expect(await refusesConnections(ready.url)).toBe(true);
+      expect(existsSync(join(dataDir, 'tablestore', 'LOCK'))).toBe(false);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      killGroup(child);
     }
+  }, 120_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s sent to the npm process alone stops everything, and the next start takes the data dir', async (signal) => {
+    // Prepare
+    const { child, ready, exited } = await npmStart(dataDir);
+    try {
+      // Act
+      child.kill(signal);
+      // Assess: npm and the stack under it are gone; ports and the data lock released
+      expect(await exited).toBe(0);
+      expect(await refusesConnections(ready.url)).toBe(true);
+      expect(await refusesConnections(ready.tablestore.endpoint)).toBe(true);
+      expect(existsSync(join(dataDir, 'tablestore', 'LOCK'))).toBe(false);
+    } finally {
+      killGroup(child);
+    }
+    const again = await startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined });
+    await again.close();
   }, 120_000);
 });

@@ -4,7 +4,7 @@
 // like the unbundled adapter, and every left-out package must name itself if it is ever reached.
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator } from '../../emulators/ecs/index.js';
-import { assertStubbable, ecsSdkTrimmed, notBundledMessage, UNBUNDLED_BY_ECS, withLazyXml2js } from '../../shared/ecs/bundle.js';
+import {
+  assertStubbable,
+  ecsSdkTrimmed,
+  LEFT_OUT_MODULES,
+  leftOutMessage,
+  leftOutModule,
+  notBundledMessage,
+  UNBUNDLED_BY_ECS,
+  withLazyXml2js,
+  XML2JS_BESIDE,
+  xml2jsBeside,
+} from '../../shared/ecs/bundle.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { ecsAdmin, type EcsAdmin } from '../support/ecs.js';
 
@@ -25,6 +36,8 @@ let emulator: { endpoint: string; close(): Promise<void> };
 let admin: EcsAdmin;
 let work: string;
 let bundle: string;
+/** The adapter as a function bundle holds it: xml2js in a file beside the bundle. */
+let bundleWithXml2jsBeside: string;
 
 beforeAll(async () => {
   emulator = await startEcsEmulator({ port: 0 });
@@ -42,6 +55,21 @@ beforeAll(async () => {
     logLevel: 'error',
     plugins: [ecsSdkTrimmed()],
   });
+  const beside = join(work, 'function');
+  mkdirSync(beside);
+  bundleWithXml2jsBeside = join(beside, 'ecs.cjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '../../shared/ecs/index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    outfile: bundleWithXml2jsBeside,
+    logLevel: 'error',
+    plugins: [ecsSdkTrimmed({ xml2jsBeside: true })],
+  });
+  writeFileSync(join(beside, XML2JS_BESIDE), await xml2jsBeside(join(import.meta.dirname, '../..')));
 });
 
 afterAll(async () => {
@@ -117,8 +145,12 @@ async function xmlErrorServer(): Promise<{ endpoint: string; server: Server }> {
 }
 
 describe('ecsSdkTrimmed', () => {
-  it('still parses an XML error body, with xml2js loaded on first use, exactly like the unbundled adapter', async () => {
+  it.each([
+    ['in the bundle', () => bundle],
+    ['beside the bundle', () => bundleWithXml2jsBeside],
+  ])('still parses an XML error body, with xml2js %s loaded on first use, exactly like the unbundled adapter', async (_where, bundleFile) => {
     // Prepare
+    const bundle = bundleFile();
     const { endpoint, server } = await xmlErrorServer();
     const options = { ecs: { endpoint, protocol: 'http' as const, connectTimeoutMs: 2000, readTimeoutMs: 2000, ratePerApi: {} }, credentials: () => OWNER_KEY, sleep: async () => {} };
     try {
@@ -150,8 +182,11 @@ port.deleteImage('${REGION}', 'm-missing', { force: false }).then(
     // Act
     const text = readFileSync(bundle, 'utf8');
 
-    // Assess: each left-out package only as its stub's message; the packages' own code is gone.
+    // Assess: each left-out package and module only as its stub's message; their own code is gone.
     for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, pkg).toContain(notBundledMessage(pkg));
+    for (const file of Object.keys(LEFT_OUT_MODULES)) expect(text, file).toContain(leftOutMessage(file));
+    expect(text).not.toContain('AckRequiredTextEvent'); // openapi-core websocketUtils
+    expect(text).not.toContain('ALIBABA_CLOUD_ROLE_ARN'); // the ram_role_arn and default-chain providers
     expect(text).not.toContain('__lodash_hash_undefined__'); // lodash
     expect(text).not.toContain('Invalid date'); // moment
     expect(text).not.toContain('258EAFA5-E914-47DA-95CA-C5AB0DC85B11'); // ws (the WebSocket handshake GUID)
@@ -160,27 +195,26 @@ port.deleteImage('${REGION}', 'm-missing', { force: false }).then(
     expect(text).toContain('Unclosed root tag'); // sax, under xml2js
   });
 
-  it('makes every left-out package name itself when reached, and a WebSocket without a proxy never touches the agents', async () => {
-    // Prepare: the Dara entry points that lead to each left-out package.
+  it('makes every left-out package and module name itself when reached', async () => {
+    // Prepare: the entry points that lead to each left-out part.
     const entry = join(work, 'reach-stubs.js');
     writeFileSync(
       entry,
       `const dara = require('@darabonba/typescript');
-const { parse } = require('node:url');
+const { default: Credential, Config } = require('@alicloud/credentials');
 const attempt = async (f) => { try { await f(); return 'no error'; } catch (e) { return e.message; } };
-const Handler = class extends dara.AbstractWebSocketHandler {};
-const proxied = (url, runtime) => () => new dara.DefaultWebSocketClient(new Handler()).configureProxy({}, parse(url), runtime, { headers: {} });
 (async () => {
   const request = Object.assign(new dara.Request(), { protocol: 'wss', headers: { host: 'ecs.example.com' }, pathname: '/', query: {} });
+  const credential = (config) => () => new Credential(new Config(config)).getCredential();
   process.stdout.write(JSON.stringify({
     lodash: await attempt(() => dara.merge({ a: 1 }, { b: 2 })),
     moment: await attempt(() => new dara.Date('2026-01-01T00:00:00Z')),
-    ws: await attempt(() => dara.newWebSocketClientAndConnect(request, { webSocketHandler: new Handler() })),
-    'https-proxy-agent': await attempt(proxied('wss://ecs.example.com/', { httpsProxy: 'http://proxy.example.com:3128' })),
-    'http-proxy-agent': await attempt(proxied('ws://ecs.example.com/', { httpProxy: 'http://proxy.example.com:3128' })),
-    'socks-proxy-agent': await attempt(proxied('wss://ecs.example.com/', { socks5Proxy: 'socks5://proxy.example.com:1080' })),
-    noProxy: await attempt(proxied('wss://ecs.example.com/', {})),
-  }), () => process.exit(0)); // the failed connect leaves its handshake timer running
+    webSocket: await attempt(() => dara.newWebSocketClientAndConnect(request, {})),
+    ramRoleArn: await attempt(credential({ type: 'ram_role_arn', accessKeyId: 'a', accessKeySecret: 's', roleArn: 'acs:ram::1:role/r' })),
+    defaultChain: await attempt(() => new Credential().getCredential()),
+    accessKey: await attempt(credential({ type: 'access_key', accessKeyId: 'a', accessKeySecret: 's' })),
+    sts: await attempt(credential({ type: 'sts', accessKeyId: 'a', accessKeySecret: 's', securityToken: 't' })),
+  }));
 })();
 `,
     );
@@ -190,16 +224,24 @@ const proxied = (url, runtime) => () => new dara.DefaultWebSocketClient(new Hand
     // Act
     const reached = await run(`require(${JSON.stringify(stubs)});`);
 
-    // Assess
+    // Assess: what is left out names itself; the two credential types the adapters use still work.
     expect(reached).toEqual({
       lodash: 'lodash is not bundled with this function (needed only for Dara merge())',
       moment: 'moment is not bundled with this function (needed only for the Dara Date class)',
-      ws: 'ws is not bundled with this function (needed only for a WebSocket API call)',
-      'https-proxy-agent': 'https-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured HTTPS proxy)',
-      'http-proxy-agent': 'http-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured HTTP proxy)',
-      'socks-proxy-agent': 'socks-proxy-agent is not bundled with this function (needed only for a WebSocket call through a configured SOCKS5 proxy)',
-      noProxy: 'no error',
+      webSocket: leftOutMessage('@darabonba/typescript/dist/websocket.js'),
+      ramRoleArn: leftOutMessage('@alicloud/credentials/dist/src/providers/ram_role_arn.js'),
+      defaultChain: leftOutMessage('@alicloud/credentials/dist/src/providers/default.js'),
+      accessKey: 'no error',
+      sts: 'no error',
     });
+  });
+
+  it('keeps every name a left-out module exports, and refuses a module that exports nothing it can see', () => {
+    const stub = leftOutModule('@alicloud/credentials/dist/src/providers/env.js', 'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = X;\nexports.other = Y;\n');
+    expect(stub).toContain('exports["default"] = notBundled;');
+    expect(stub).toContain('exports["other"] = notBundled;');
+    expect(stub).not.toContain('exports["__esModule"]');
+    expect(() => leftOutModule('@alicloud/credentials/dist/src/providers/env.js', 'module.exports = {};')).toThrow('does not export as expected');
   });
 });
 

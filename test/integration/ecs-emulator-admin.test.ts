@@ -125,9 +125,9 @@ describe('ECS emulator admin state', () => {
     expect(state).toEqual({
       accounts: [{ accountId: OWNER }, { accountId: TARGET }],
       images: [
-        { imageId: custom, regionId: REGION, ownerAccountId: OWNER, kind: 'custom', status: 'Available', isPublic: false, deleted: false, shares: [{ accountId: TARGET, sharedTime: '2026-03-01T10:00:00Z' }] },
-        { imageId: derived, regionId: REGION, ownerAccountId: OWNER, kind: 'marketplace-derived', status: 'Waiting', isPublic: false, deleted: false, shares: [] },
-        { imageId: system, regionId: 'cn-beijing', ownerAccountId: null, kind: 'system', status: 'Available', isPublic: true, deleted: false, shares: [] },
+        { imageId: custom, regionId: REGION, ownerAccountId: OWNER, kind: 'custom', status: 'Available', isPublic: false, deleted: false, shares: [{ accountId: TARGET, sharedTime: '2026-03-01T10:00:00Z' }], directoryShares: [] },
+        { imageId: derived, regionId: REGION, ownerAccountId: OWNER, kind: 'marketplace-derived', status: 'Waiting', isPublic: false, deleted: false, shares: [], directoryShares: [] },
+        { imageId: system, regionId: 'cn-beijing', ownerAccountId: null, kind: 'system', status: 'Available', isPublic: true, deleted: false, shares: [], directoryShares: [] },
       ],
     });
     expect(JSON.stringify(state)).not.toContain('top-secret');
@@ -147,7 +147,7 @@ describe('ECS emulator admin state', () => {
 
     // Assess
     expect((await admin.state()).images).toEqual([
-      { imageId, regionId: REGION, ownerAccountId: OWNER, kind: 'custom', status: 'Available', isPublic: true, deleted: false, shares: [] },
+      { imageId, regionId: REGION, ownerAccountId: OWNER, kind: 'custom', status: 'Available', isPublic: true, deleted: false, shares: [], directoryShares: [] },
     ]);
   });
 

@@ -4,28 +4,15 @@
  * what the SDK cannot send (replays, tampering) is a captured SDK request re-sent over raw HTTP.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { type IncomingHttpHeaders, createServer, request as httpRequest } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEcsEmulator, startEcsEmulator } from '../../emulators/ecs/index.js';
 import { isLoopback } from '../../emulators/common/http.js';
-import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore } from '../support/ecs.js';
+import { type EcsAdmin, type EcsSdk, ecsAdmin, ecsClient, loadEcsSdk, loadOpenApiCore, sdkErrorOf } from '../support/ecs.js';
+import { type CapturedRequest, type RawResponse, captureSignedRequest as captureWith, sendCaptured } from '../support/wire.js';
 
 const REGION = 'cn-hangzhou';
 const OWNER = { accountId: '9876543210987654', key: { accessKeyId: 'AK-WIRE', accessKeySecret: 'wire-secret' } };
-
-interface CapturedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-}
-
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: Record<string, unknown>;
-}
 
 let sdk: EcsSdk;
 let emulator: RunningEcsEmulator;
@@ -46,63 +33,14 @@ afterEach(async () => {
 });
 
 /** Lets the real SDK sign one DescribeImages call, captures it without delivering it. */
-async function captureSignedRequest(signing: 'acs3' | 'v2', securityToken?: string): Promise<CapturedRequest> {
-  let captured: CapturedRequest | undefined;
-  const capture = createServer((req, res) => {
-    captured = { method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers };
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"RequestId":"captured"}'));
-  });
-  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-  const endpoint = `127.0.0.1:${(capture.address() as AddressInfo).port}`;
-  try {
-    await ecsClient(endpoint, OWNER.key, { signing, securityToken }).describeImages(
-      new sdk.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' }),
-    );
-  } finally {
-    capture.closeAllConnections();
-    await new Promise<void>((resolve) => capture.close(() => resolve()));
-  }
-  if (!captured) throw new Error('nothing captured');
-  return captured;
-}
+const captureSignedRequest = (signing: 'acs3' | 'v2', securityToken?: string): Promise<CapturedRequest> =>
+  captureWith((endpoint) =>
+    ecsClient(endpoint, OWNER.key, { signing, securityToken }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' })),
+  );
 
 /** Sends a (possibly altered) captured request to the emulator, keeping its signed Host header. */
-function send(
-  captured: CapturedRequest,
-  change: { path?: string; headers?: Record<string, string>; body?: string } = {},
-  endpoint = emulator.endpoint,
-): Promise<RawResponse> {
-  const [host, port] = endpoint.split(':');
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(captured.headers)) {
-    if (value !== undefined && name !== 'connection' && name !== 'content-length') headers[name] = value;
-  }
-  Object.assign(headers, change.headers ?? {});
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host, port: Number(port), method: captured.method, path: change.path ?? captured.path, headers, agent: false },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text) as Record<string, unknown> }));
-      },
-    );
-    req.on('error', reject);
-    req.end(change.body ?? '');
-  });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; code: string; statusCode: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { name, code, statusCode } = error as { name: string; code: string; statusCode: number };
-    return { name, code, statusCode };
-  }
-  throw new Error('expected the call to fail');
-}
+const send = (captured: CapturedRequest, change: Parameters<typeof sendCaptured>[2] = {}, endpoint = emulator.endpoint): Promise<RawResponse> =>
+  sendCaptured(endpoint, captured, change);
 
 const describeImages = (key: { accessKeyId: string; accessKeySecret: string }, signing: 'acs3' | 'v2', securityToken?: string) =>
   ecsClient(emulator.endpoint, key, { signing, securityToken }).describeImages(new sdk.DescribeImagesRequest({ regionId: REGION }));
@@ -174,8 +112,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
   it('refuses a wrong secret with SignatureDoesNotMatch and an unknown AccessKey with InvalidAccessKeyId.NotFound', async () => {
     // Act
-    const wrongSecret = await errorOf(describeImages({ ...OWNER.key, accessKeySecret: 'not-the-secret' }, signing));
-    const unknownKey = await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, signing));
+    const wrongSecret = await sdkErrorOf(describeImages({ ...OWNER.key, accessKeySecret: 'not-the-secret' }, signing));
+    const unknownKey = await sdkErrorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, signing));
 
     // Assess
     expect(wrongSecret).toEqual({ name: 'ClientError', code: 'SignatureDoesNotMatch', statusCode: 400 });
@@ -193,8 +131,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
     try {
       // Act
-      const stale = await errorOf(call(ahead.endpoint));
-      const future = await errorOf(call(behind.endpoint));
+      const stale = await sdkErrorOf(call(ahead.endpoint));
+      const future = await sdkErrorOf(call(behind.endpoint));
       const tolerated = await call(slightlyOff.endpoint);
 
       // Assess
@@ -213,8 +151,8 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator gateway checks (%s signing)
 
     // Act
     const withToken = await describeImages(sts, signing, 'sts-token-1');
-    const withoutToken = await errorOf(describeImages(sts, signing));
-    const otherToken = await errorOf(describeImages(sts, signing, 'sts-token-2'));
+    const withoutToken = await sdkErrorOf(describeImages(sts, signing));
+    const otherToken = await sdkErrorOf(describeImages(sts, signing, 'sts-token-2'));
 
     // Assess
     const mismatch = { name: 'ClientError', code: 'InvalidSecurityToken.MismatchWithAccessKey', statusCode: 400 };
@@ -252,8 +190,8 @@ describe('ECS emulator request parsing', () => {
       );
 
     // Act
-    const unknown = await errorOf(call('RunInstances', '2014-05-26'));
-    const wrongVersion = await errorOf(call('DescribeImages', '2016-01-01'));
+    const unknown = await sdkErrorOf(call('RunInstances', '2014-05-26'));
+    const wrongVersion = await sdkErrorOf(call('DescribeImages', '2016-01-01'));
     const known = await call('DescribeImages', '2014-05-26');
 
     // Assess
@@ -384,8 +322,8 @@ describe('ECS emulator request parsing', () => {
 
   it('logs gateway refusals without an account and operation refusals with one, oldest first', async () => {
     // Act
-    await errorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, 'acs3'));
-    await errorOf(
+    await sdkErrorOf(describeImages({ accessKeyId: 'AK-NOBODY', accessKeySecret: 'x' }, 'acs3'));
+    await sdkErrorOf(
       ecsClient(emulator.endpoint, OWNER.key).describeImageSharePermission(
         new sdk.DescribeImageSharePermissionRequest({ regionId: REGION, imageId: 'm-missing0001' }),
       ),

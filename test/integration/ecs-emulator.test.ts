@@ -197,7 +197,7 @@ describe.each(['acs3', 'v2'] as const)('ECS emulator operations through the SDK 
     expect(idsOf(await images(owner, { status: 'ALL' }))).toEqual([]);
     expect((await errorOf(permissions(owner, imageId))).code).toBe('InvalidImageId.NotFound');
     expect((await admin.state()).images).toEqual([
-      { imageId, regionId: REGION, ownerAccountId: OWNER.accountId, kind: 'custom', status: 'Available', isPublic: false, deleted: true, shares: [] },
+      { imageId, regionId: REGION, ownerAccountId: OWNER.accountId, kind: 'custom', status: 'Available', isPublic: false, deleted: true, shares: [], directoryShares: [] },
     ]);
   });
 

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       ecs: { protocol: 'https', connectTimeoutMs: 3000, readTimeoutMs: 10000, ratePerApi: { '*': 10 } },
       tablestore: { endpoint: 'https://isg.cn-hangzhou.ots.aliyuncs.com', instance: 'isg', tablePrefix: 'isg_' },
       auth: { issuer: 'https://idp.example/', audience: 'isg', jwks: JSON.parse(JWKS), rolesClaim: 'roles' },
+      console: { connectOrigins: [] },
       reconcile: { functionName: 'image-share-reconcile', timeBudgetMs: 60000, concurrency: 4 },
       events: { afterRequestBudgetMs: 5 },
       idempotencyTtlHours: 24,
@@ -81,6 +82,11 @@ describe('loadConfig', () => {
       JWT_JWKS: undefined,
       JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
       JWT_ROLES_CLAIM: 'groups',
+      CONSOLE_CLIENT_ID: 'isg-console',
+      CONSOLE_ISSUER: 'https://login.example.com/tenant/v2.0',
+      CONSOLE_SCOPES: 'openid api://isg/access',
+      CONSOLE_AUDIENCE_PARAMETER: 'none',
+      CONSOLE_CONNECT_ORIGINS: 'https://tokens.example.com,https://login.example.com',
       RECONCILE_FUNCTION_NAME: 'my-reconcile',
       RECONCILE_FC_ENDPOINT: 'http://127.0.0.1:9003',
       RECONCILE_TIME_BUDGET_MS: '30000',
@@ -131,6 +137,10 @@ describe('loadConfig', () => {
       },
       tablestore: { endpoint: 'http://127.0.0.1:9002', instance: 'isg', tablePrefix: 'test_' },
       auth: { issuer: 'https://idp.example/', audience: 'isg', jwksUrl: 'https://idp.example/.well-known/jwks.json', rolesClaim: 'groups' },
+      console: {
+        signIn: { issuer: 'https://login.example.com/tenant/v2.0', clientId: 'isg-console', scopes: ['openid', 'api://isg/access'], audienceParameter: 'none' },
+        connectOrigins: ['https://login.example.com', 'https://tokens.example.com'],
+      },
       reconcile: { functionName: 'my-reconcile', fcEndpoint: 'http://127.0.0.1:9003', timeBudgetMs: 30000, concurrency: 8 },
       events: {
         webhook: {
@@ -231,6 +241,11 @@ describe('loadConfig', () => {
     ['AFTER_REQUEST_BUDGET_MS', '1001', 'AFTER_REQUEST_BUDGET_MS must be <= 1000'],
     ['IDEMPOTENCY_TTL_HOURS', '0', 'IDEMPOTENCY_TTL_HOURS must be >= 1'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of debug, info, warn, error'],
+    ['CONSOLE_CLIENT_ID', 'has space', 'CONSOLE_CLIENT_ID must match pattern "^[\\x21-\\x7e]{1,256}$": expected the client id the identity provider gave the console (printable characters, no spaces)'],
+    ['CONSOLE_ISSUER', 'http://idp.example/', 'CONSOLE_ISSUER must match pattern "^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$": expected an https URL (http only for loopback)'],
+    ['CONSOLE_SCOPES', 'openid "api"', 'CONSOLE_SCOPES must match pattern "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,256}$" (item 1): expected space- or comma-separated OAuth scopes'],
+    ['CONSOLE_AUDIENCE_PARAMETER', 'aud', 'CONSOLE_AUDIENCE_PARAMETER must be one of audience, resource, none'],
+    ['CONSOLE_CONNECT_ORIGINS', 'https://tokens.example.com/path', 'CONSOLE_CONNECT_ORIGINS must match pattern "^(https://[A-Za-z0-9.-]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))(:[0-9]{1,5})?$" (item 0): expected comma-separated origins such as https://login.example.com'],
   ];
 
   it.each(BAD)('refuses %s=%j naming the variable', (name, value, message) => {
@@ -298,6 +313,22 @@ describe('loadConfig', () => {
     });
   });
 
+  it('signs the console in with JWT_ISSUER unless CONSOLE_ISSUER says otherwise, which it must when JWT_ISSUER is no URL', () => {
+    // Prepare + Act
+    const config = loadConfig({ ...REQUIRED, CONSOLE_CLIENT_ID: 'isg-console' });
+    // Assess
+    expect(config.console).toEqual({
+      signIn: { issuer: 'https://idp.example/', clientId: 'isg-console', scopes: ['openid'], audienceParameter: 'audience' },
+      connectOrigins: ['https://idp.example'],
+    });
+    const e = failure({ ...REQUIRED, JWT_ISSUER: 'isg-issuer', CONSOLE_CLIENT_ID: 'isg-console' });
+    expect([e.variable, e.message]).toEqual([
+      'CONSOLE_ISSUER',
+      'CONSOLE_ISSUER is required when CONSOLE_CLIENT_ID is set and JWT_ISSUER is not an https URL (the console discovers its sign-in endpoints from the issuer)',
+    ]);
+    expect(loadConfig({ ...REQUIRED, JWT_ISSUER: 'isg-issuer' }).console).toEqual({ connectOrigins: [] });
+  });
+
   it('is documented: the README table lists exactly the variables loadConfig reads', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const table = generatedPart(readme, 'environment');
@@ -316,7 +347,8 @@ describe('loadConfig', () => {
         'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_ROLES_CLAIM', 'RECONCILE_FUNCTION_NAME', 'RECONCILE_FC_ENDPOINT',
         'RECONCILE_TIME_BUDGET_MS', 'RECONCILE_CONCURRENCY', 'WEBHOOK_URL', 'WEBHOOK_SECRET', 'WEBHOOK_CONNECT_TIMEOUT_MS',
         'WEBHOOK_TIMEOUT_MS', 'EVENTBRIDGE_ENDPOINT', 'EVENTBRIDGE_BUS', 'EVENTBRIDGE_PROTOCOL', 'EVENTBRIDGE_CONNECT_TIMEOUT_MS',
-        'EVENTBRIDGE_READ_TIMEOUT_MS', 'AFTER_REQUEST_BUDGET_MS', 'IDEMPOTENCY_TTL_HOURS', 'LOG_LEVEL',
+        'EVENTBRIDGE_READ_TIMEOUT_MS', 'AFTER_REQUEST_BUDGET_MS', 'IDEMPOTENCY_TTL_HOURS', 'LOG_LEVEL', 'CONSOLE_CLIENT_ID', 'CONSOLE_ISSUER',
+        'CONSOLE_SCOPES', 'CONSOLE_AUDIENCE_PARAMETER', 'CONSOLE_CONNECT_ORIGINS',
       ].sort(),
     );
   });

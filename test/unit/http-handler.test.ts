@@ -258,19 +258,27 @@ describe('http handler: routing, FC event parsing and error mapping', () => {
     expect(line).not.toContain('Staging for team B');
   });
 
-  it('answers 500 (and never throws) when the configuration is broken, then recovers', async () => {
+  it('answers 500 (and never throws) when the configuration is broken, logging why without a logger, then recovers', async () => {
+    // Prepare
     let attempts = 0;
+    const fallback: string[] = [];
     const handler = createHttpHandler(describeRoutes, {
       runtime: () => {
         attempts++;
         if (attempts === 1) throw new Error('REGIONS is required');
         return h.runtime;
       },
+      fallbackLog: (line) => fallback.push(line),
     });
     h.script.listRuns = async () => ({ items: [] });
+    // Act
     const first = await handler(event('list-runs', { token: h.tokens.auditor }), ctx('req-9'));
     const second = await handler(event('list-runs', { token: h.tokens.auditor }), ctx('req-10'));
+    // Assess
     expect([first.statusCode, first.headers['x-request-id']]).toEqual([500, 'req-9']);
+    expect(fallback.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'error', requestId: 'req-9', status: 500, code: 'Internal', cause: [{ name: 'Error', message: 'REGIONS is required' }] }),
+    ]);
     expect(second).toEqual({ statusCode: 200, headers: jsonHeaders('req-10'), body: '{"items":[]}', isBase64Encoded: false });
   });
 });

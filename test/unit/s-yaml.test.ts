@@ -3,14 +3,14 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFunctions, type BuiltFunction } from '../../scripts/build.js';
+import { CONSOLE_FUNCTION, buildFunctions, type BuiltFunction } from '../../scripts/build.js';
 import { loadProjectSpec, readSpecDocument, referencedEnv, splitHandler, type FunctionSpec } from '../../emulators/fc/spec.js';
 import { parseSchedule } from '../../emulators/fc/cron.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../shared/config.js';
 import { deployedValue } from '../../shared/environment.js';
-import { notBundledMessage, UNBUNDLED_BY_ECS } from '../../shared/ecs/bundle.js';
+import { LEFT_OUT_MODULES, leftOutMessage, notBundledMessage, UNBUNDLED_BY_ECS, XML2JS_BESIDE } from '../../shared/ecs/bundle.js';
 import { ENTRY, FUNCTIONS, HTTP_FUNCTIONS } from '../../functions/registry.js';
 import { startFcRuntime } from '../../emulators/fc/runtime.js';
 import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
@@ -67,7 +67,7 @@ describe('s.yaml', () => {
   });
 
   it.each(['http-trigger', 'apigateway'] as const)(
-    'is served by the local FC runtime (%s events) with the route tables of the registry, HTTP functions only',
+    'is served by the local FC runtime (%s events) with the route tables of the registry (and its public routes), HTTP functions only',
     async (httpEventFormat) => {
       // Act: the runtime learns each HTTP function's routes from its bundle, as npm start does
       const rt = await startFcRuntime({
@@ -86,7 +86,7 @@ describe('s.yaml', () => {
         const res = await fetch(`${rt.url}/v1/reconcile-runs?limit=5`);
         // Assess
         expect(served.map((f) => [f.name, f.routes])).toEqual(
-          FUNCTIONS.map((f) => [f.functionName, (f.routes ?? []).map(({ method, path }) => ({ method, path }))]),
+          FUNCTIONS.map((f) => [f.functionName, [...(f.routes ?? []), ...(f.publicRoutes ?? [])].map(({ method, path }) => ({ method, path }))]),
         );
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -108,18 +108,45 @@ describe('s.yaml', () => {
     }
   });
 
+  it("carries its validators precompiled: ajv's run-time helpers only, no schema compiler", () => {
+    for (const b of built) {
+      const bytes = new Map(b.packages!);
+      expect(bytes.get(`precompiled-validators:validators:${b.resource}`), b.functionName).toBeGreaterThan(0);
+      // ajv's compiler is some 100 kB; what standalone code requires of ajv is a few hundred bytes.
+      expect(bytes.get('ajv') ?? 0, b.functionName).toBeLessThan(2_000);
+      expect(bytes.has('fast-uri'), b.functionName).toBe(false);
+    }
+  });
+
   it('ships none of the packages the ECS SDK stack loads for calls we never make, only stubs that name themselves', () => {
-    // The stubbed packages and the ones only they pulled in (the proxy agents' dependencies).
-    const leftOut = [...Object.keys(UNBUNDLED_BY_ECS), 'agent-base', 'socks', 'ip-address', 'smart-buffer'];
+    // The stubbed packages, and the ones only the left-out WebSocket client pulled in (ws, the proxy agents, theirs).
+    const leftOut = [
+      ...Object.keys(UNBUNDLED_BY_ECS),
+      ...['ws', 'https-proxy-agent', 'http-proxy-agent', 'socks-proxy-agent', 'agent-base', 'socks', 'ip-address', 'smart-buffer'],
+    ];
     for (const b of built) {
       const packages = b.packages!.map(([name]) => name);
       expect(packages, b.functionName).toContain('@alicloud/openapi-core');
       expect(packages.filter((name) => leftOut.includes(name)), b.functionName).toEqual([]);
-      // xml2js can still be needed for an XML error body: kept, loaded on first use.
-      expect(packages, b.functionName).toEqual(expect.arrayContaining(['xml2js', 'xmlbuilder', 'sax']));
+      // xml2js can still be needed for an XML error body: kept beside the bundle, loaded on first use.
+      expect(packages.filter((name) => ['xml2js', 'xmlbuilder', 'sax'].includes(name)), b.functionName).toEqual([]);
       const text = readFileSync(b.file, 'utf8');
+      expect(text, b.functionName).toContain(`require("./${XML2JS_BESIDE}")`);
+      expect(readFileSync(join(dirname(b.file), XML2JS_BESIDE), 'utf8'), b.functionName).toContain('Unclosed root tag');
       for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, `${b.functionName} ${pkg}`).toContain(notBundledMessage(pkg));
+      for (const file of Object.keys(LEFT_OUT_MODULES)) expect(text, `${b.functionName} ${file}`).toContain(leftOutMessage(file));
     }
+  });
+
+  it("puts the console's files beside the describe bundle only, and none of its code in any bundle", () => {
+    for (const b of built) {
+      expect(existsSync(join(dirname(b.file), 'console')), b.functionName).toBe(b.resource === CONSOLE_FUNCTION);
+      const text = readFileSync(b.file, 'utf8');
+      // The browser script's own strings: a bundle that had it inlined would carry them.
+      for (const mark of ['isg.console.sign-in', 'Approval queue', 'code_challenge_method']) expect(text.includes(mark), `${b.functionName} ${mark}`).toBe(false);
+    }
+    const describeFn = built.find((b) => b.resource === CONSOLE_FUNCTION)!;
+    expect(describeFn.console!.map((a) => a.name)).toEqual(['index.html', expect.stringMatching(/^assets\/console-\w{8}\.js$/), expect.stringMatching(/^assets\/console-\w{8}\.css$/)]);
   });
 
   it("resolves every handler and initializer to a function exported by the built bundle", () => {

@@ -1,19 +1,7 @@
-/** What every emulated operation receives, and the parameter readers they share. */
-import { ecsErrors } from '../errors.js';
-import type { EcsStore, Image } from '../store.js';
-
-export interface OperationContext {
-  /** The authenticated caller. */
-  accountId: string;
-  /** Operation parameters (signing envelope removed), as strings. */
-  params: Record<string, string>;
-  store: EcsStore;
-  now: () => Date;
-}
-
-/** The response body without RequestId (the server adds it). */
-export type OperationBody = Record<string, unknown>;
-export type Operation = (context: OperationContext) => OperationBody;
+/** The parameter readers and lookups the ECS operations share. */
+import { type ApiError, ecsErrors } from '../errors.js';
+import type { OperationContext } from '../operation.js';
+import type { Image } from '../store.js';
 
 export function requireParam(params: Record<string, string>, name: string): string {
   const value = params[name];
@@ -21,12 +9,17 @@ export function requireParam(params: Record<string, string>, name: string): stri
   return value;
 }
 
-export function readBoolean(params: Record<string, string>, name: string): boolean | undefined {
+/** `true` / `false`, absent or empty = undefined; anything else is `invalid` (ECS's InvalidParameter unless given). */
+export function readBoolean(
+  params: Record<string, string>,
+  name: string,
+  invalid: (name: string, detail: string) => ApiError = ecsErrors.invalidParameter,
+): boolean | undefined {
   const value = params[name];
   if (value === undefined || value === '') return undefined;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw ecsErrors.invalidParameter(name, 'Expected true or false.');
+  throw invalid(name, 'Expected true or false.');
 }
 
 export function readInteger(

@@ -1,5 +1,6 @@
 /** DescribeImageSharePermission: who an owned image is shared with, paged, plus its public flag. */
-import { type Operation, page, readInteger, requireOwnImage, requireRegion } from './context.js';
+import { page, readInteger, requireOwnImage, requireRegion } from './context.js';
+import type { Operation } from '../operation.js';
 
 export const describeImageSharePermission: Operation = (context) => {
   const regionId = requireRegion(context);

@@ -2,20 +2,24 @@
 import { ecsErrors } from '../errors.js';
 import { JsonInteger } from '../json.js';
 import { IMAGE_STATUSES, type Image, type ImageStatus } from '../store.js';
-import { type Operation, type OperationContext, page, readBoolean, readInteger, requireRegion } from './context.js';
+import { page, readBoolean, readInteger, requireRegion } from './context.js';
+import type { Operation, OperationContext } from '../operation.js';
 
 type OwnerAlias = 'self' | 'system' | 'others' | 'marketplace';
 const OWNER_ALIASES: readonly OwnerAlias[] = ['self', 'system', 'others', 'marketplace'];
 const MAX_TAG_FILTERS = 20;
 
 /**
- * How the caller relates to an image, or undefined when it cannot see it. Another account's
+ * How the caller relates to an image, or undefined when it cannot see it. An image shared with the
+ * caller (per account, or through a resource share that reaches it) is `others`; another account's
  * community image that is not shared with the caller is listed only when asked for (`IsPublic=true`).
  */
-function aliasFor(image: Image, accountId: string, communityWanted: boolean): OwnerAlias | undefined {
+function aliasFor(context: OperationContext, image: Image, communityWanted: boolean): OwnerAlias | undefined {
+  const { accountId } = context;
   if (image.kind === 'system') return 'system';
   if (image.ownerAccountId === accountId) return 'self';
   if (image.shares.has(accountId) || (image.isPublic && communityWanted)) return 'others';
+  if (context.resourceShares.visibleTo(image, accountId)) return 'others';
   return undefined;
 }
 
@@ -114,7 +118,7 @@ function describe(image: Image, alias: OwnerAlias) {
 }
 
 export const describeImages: Operation = (context: OperationContext) => {
-  const { params, store, accountId } = context;
+  const { params, store } = context;
   const regionId = requireRegion(context);
   const statuses = readStatuses(params['Status']);
   const aliases = readOwnerAliases(params['ImageOwnerAlias']);
@@ -133,7 +137,7 @@ export const describeImages: Operation = (context: OperationContext) => {
 
   const visible = store
     .imagesIn(regionId)
-    .map((image) => ({ image, alias: aliasFor(image, accountId, isPublic === true) }))
+    .map((image) => ({ image, alias: aliasFor(context, image, isPublic === true) }))
     .filter((entry): entry is { image: Image; alias: OwnerAlias } => entry.alias !== undefined)
     .filter(({ image, alias }) => {
       if (!aliases.has(alias)) return false;

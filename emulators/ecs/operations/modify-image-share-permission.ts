@@ -4,7 +4,8 @@
  */
 import { ecsErrors } from '../errors.js';
 import { SHARE_LIMIT_PER_IMAGE, ecsTime, type Image } from '../store.js';
-import { type Operation, readBoolean, readIndexedList, requireOwnImage, requireRegion } from './context.js';
+import { readBoolean, readIndexedList, requireOwnImage, requireRegion } from './context.js';
+import type { Operation } from '../operation.js';
 
 /** ECS processes at most this many AddAccount.N / RemoveAccount.N entries per call and ignores the rest. */
 export const ACCOUNTS_PER_CALL = 10;

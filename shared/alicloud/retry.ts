@@ -1,9 +1,9 @@
-// Bounded retries for ECS calls: throttling and 5xx/network only, capped exponential backoff with
-// full jitter, honouring the server's x-acs-retry-after. Every attempt goes through `beforeCall`
-// (the caller's per-API/region rate limiter) and is reported to `onCall`, because every attempt
-// is an API call that counts against the account's ECS quota.
+// Bounded retries for Alibaba Cloud RPC calls: throttling and 5xx/network only, capped exponential
+// backoff with full jitter, honouring the server's x-acs-retry-after. Every attempt goes through
+// `beforeCall` (the caller's per-API/region rate limiter) and is reported to `onCall`, because every
+// attempt is an API call that counts against the account's quota for that API.
 import { GovernorError } from '../domain/errors.js';
-import { classifyFailure, toGovernorError } from './errors.js';
+import { classifyFailure, toGovernorError, type UpstreamService } from './failure.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first (≥ 1). */
@@ -30,6 +30,7 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
 
 export async function withRetries<T>(
   hooks: CallHooks,
+  service: UpstreamService,
   action: string,
   regionId: string,
   attempt: () => Promise<T>,
@@ -52,12 +53,12 @@ export async function withRetries<T>(
       // Already translated before any request left (e.g. no credentials): nothing to retry.
       if (error instanceof GovernorError) throw error;
       const failure = classifyFailure(error);
-      hooks.onCall?.(action, regionId, failure.ecsCode ?? failure.transportError ?? failure.kind);
+      hooks.onCall?.(action, regionId, failure.code ?? failure.transportError ?? failure.kind);
       // A server asking for a longer pause than we are willing to sleep gets it from the caller
       // instead (UpstreamThrottled carries retryAfter) rather than a doomed early retry.
       const serverWaitTooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > hooks.retry.maxDelayMs;
       if (!failure.retryable || n >= attempts || serverWaitTooLong) {
-        throw toGovernorError(error, failure, { action, regionId, attempts: n, ...(details ? { details } : {}) });
+        throw toGovernorError(service, error, failure, { action, regionId, attempts: n, ...(details ? { details } : {}) });
       }
       const jittered = backoffDelay(hooks.retry, n - 1, hooks.random);
       await hooks.sleep(Math.max(jittered, failure.retryAfterMs ?? 0));
