@@ -134,8 +134,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         sent = await sink.deliver(publishable.map((p) => p.event));
       } catch (error) {
-        const cause = retryable('', `the ${sink.name} sink failed (${error instanceof Error ? error.name : 'error'})`);
-        sent = publishable.map((p) => notAttempted(p.event.id, cause));
+        const reason = `the ${sink.name} sink failed (${error instanceof Error ? error.name : 'error'})`;
+        sent = publishable.map((p) => notAttempted(p.event.id, { reason }));
       }
       publishable.forEach((p, i) => (outcomes[p.index] = sent[i] ?? retryable(p.event.id, 'the sink returned no outcome')));
     }

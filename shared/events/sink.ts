@@ -34,7 +34,7 @@ export const retryable = (eventId: string, reason: string, retryAfterMs?: number
   retryAfterMs === undefined ? { eventId, status: 'retryable', reason } : { eventId, status: 'retryable', reason, retryAfterMs };
 
 /** An event a sink left unsent after `cause` (unreachable, throttled) stopped its call. */
-export const notAttempted = (eventId: string, cause: RetryableOutcome): RetryableOutcome => ({
+export const notAttempted = (eventId: string, cause: Pick<RetryableOutcome, 'reason' | 'retryAfterMs'>): RetryableOutcome => ({
   ...retryable(eventId, `not attempted: ${cause.reason}`, cause.retryAfterMs),
   attempted: false,
 });

@@ -87,6 +87,8 @@ const BATCH_GET_ROWS = 100;
 const BATCH_WRITE_BYTES = 3 * 1024 * 1024;
 /** Index rows one filtered listing call examines at most before returning a (short) page with a cursor. */
 const MAX_SCAN_PER_PAGE = 2000;
+/** Delivery rows read per range request while listing by status. */
+const DELIVERY_SCAN_BATCH = 200;
 
 // ---- condition builders ----
 const expect = (existence: 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST', column?: SdkColumnCondition): SdkCondition =>
@@ -576,10 +578,10 @@ class TablestoreStore implements StorePort {
     }
     const end: PrimaryKeyInput = [{ sink: filter.sink ?? INF_MAX }, { feed_key: INF_MAX }];
     const items: Delivery[] = [];
-    let examined = 0;
-    // Most rows of a sink are the catch-up's recent window; a short page with a cursor bounds a call over a long one.
-    for (;;) {
-      const rows = await this.range(this.tables.deliveries, start, end, 200);
+    // Delivered rows are forgotten once the catch-up passes them, so most rows match; a call that meets
+    // many that do not still stops after MAX_SCAN_PER_PAGE rows, with a short page and a cursor.
+    for (let examined = 0; ; ) {
+      const rows = await this.range(this.tables.deliveries, start, end, DELIVERY_SCAN_BATCH);
       for (const r of rows) {
         const pk = primaryKeyOf(r);
         const delivery = decodeDelivery(String(pk.get('sink')) as SinkName, String(pk.get('feed_key')), attributesOf(r));
@@ -588,11 +590,12 @@ class TablestoreStore implements StorePort {
         items.push(delivery);
       }
       examined += rows.length;
-      const last = rows[rows.length - 1];
-      if (rows.length < 200 || !last) return { items };
-      const pk = primaryKeyOf(last);
-      start = [{ sink: String(pk.get('sink')) }, { feed_key: `${String(pk.get('feed_key'))}\u0000` }];
-      if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(listing, [String(pk.get('sink')), `${String(pk.get('feed_key'))}\u0000`]) };
+      const last = rows.at(-1);
+      if (rows.length < DELIVERY_SCAN_BATCH || !last) return { items };
+      // Just after the last row read ("\0" sorts before every other suffix).
+      const resume = [String(primaryKeyOf(last).get('sink')), `${String(primaryKeyOf(last).get('feed_key'))}\u0000`] as const;
+      if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(listing, resume) };
+      start = [{ sink: resume[0] }, { feed_key: resume[1] }];
     }
   }
 

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { StorePort } from '../../shared/domain/ports.js';
+import { feedKey } from '../../shared/domain/model.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
 import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
-import { anImage, aRequest, aShare } from '../contract/store-contract.js';
+import { aDelivery, anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
 interface Call {
@@ -375,6 +376,29 @@ describe('TablestoreStore large pages', () => {
     expect(page?.nextCursor).toBeUndefined();
     expect(listCalls.length).toBeGreaterThanOrEqual(2);
     expect(listCalls.every((c) => c.operation === 'GetRange' && c.status === 200)).toBe(true);
+  });
+});
+
+describe('TablestoreStore delivery listing', () => {
+  it('stops a scan through many rows of another status with a short page and a cursor, and the cursor reads on', async () => {
+    // Prepare: 2,100 retrying deliveries, then one dead letter after them
+    const store = storeWith();
+    const row = (i: number, status: 'retrying' | 'failed') => ({
+      next: aDelivery({ sink: 'eventbridge', feedKey: feedKey(new Date(Date.UTC(2026, 1, 1, 0, 0, 0, i)).toISOString(), `evt-scan-${i}`), eventId: `evt-scan-${i}`, status }),
+      expectedVersion: 0,
+    });
+    await store.writeDeliveries(Array.from({ length: 2100 }, (_, i) => row(i, 'retrying')));
+    await store.writeDeliveries([row(2100, 'failed')]);
+
+    // Act
+    const first = await store.listDeliveries({ status: 'failed', sink: 'eventbridge' }, 10);
+    const second = await store.listDeliveries({ status: 'failed', sink: 'eventbridge' }, 10, first.nextCursor);
+
+    // Assess
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).toBeDefined();
+    expect(second.items.map((d) => d.eventId)).toEqual(['evt-scan-2100']);
+    expect(second.nextCursor).toBeUndefined();
   });
 });
 

@@ -144,6 +144,18 @@ describe('dispatcher: recorded events', () => {
     expect(await deliveries()).toMatchObject([{ eventId: 'raced', status: 'failed', lastReason: 'HTTP 400', version: 1 }]);
   });
 
+  it('records a sink that throws (it could not even load) as every event untried, to be retried', async () => {
+    const events = await append('e1', 'e2');
+    sink.deliver = async () => {
+      throw new TypeError('module not found');
+    };
+    await dispatcher.deliverRecorded(events);
+    expect((await deliveries()).map((d) => [d.eventId, d.status, d.lastReason])).toEqual([
+      ['e1', 'retrying', 'not attempted: the webhook sink failed (TypeError)'],
+      ['e2', 'retrying', 'not attempted: the webhook sink failed (TypeError)'],
+    ]);
+  });
+
   it('does nothing without sinks', async () => {
     const none = createDispatcher({ store, sinks: [], clock, logger: silent, afterRequestBudgetMs: 5 });
     await none.afterRequest(await append('e1'));
