@@ -202,6 +202,46 @@ describe('webhook sink on the real stack', () => {
     expect(receiver!.requests.slice(sent).map((r) => JSON.parse(r.body).type)).toEqual(['image-share-governor.reconcile.completed']);
   });
 
+  it('delivers an event that became visible after newer ones had been delivered', async () => {
+    // Prepare: a request's event is delivered; then an event stamped a minute earlier becomes visible
+    const s = await webhookStack();
+    receiver!.answer(answering(204));
+    await requestShare(s, TARGETS.slice(0, 1), 'req-first');
+    await idle(s);
+    clock.advance(5 * MINUTE);
+    await timerRun(s, 'run-late-1');
+    const late = { ...(await s.runtimes.share.store.listAudit(STACK_REGION, IMAGE, 1)).items[0]!, eventId: 'late0123456789abcdef0123456789ab' };
+    await s.runtimes.share.store.appendAudit([{ ...late, at: new Date(Date.parse(late.at) - MINUTE).toISOString() }]);
+
+    // Act
+    clock.advance(10 * MINUTE);
+    await timerRun(s, 'run-late-2');
+
+    // Assess: delivered by the catch-up, once
+    expect(receiver!.requests.filter((r) => r.headers['x-isg-delivery'] === late.eventId)).toHaveLength(1);
+    expect((await recordedIds(s)).filter((id) => !receiver!.requests.some((r) => r.headers['x-isg-delivery'] === id))).toEqual([]);
+  });
+
+  it('two scheduled runs at once, and a hand-over repeated, deliver only recorded ids', async () => {
+    // Prepare
+    const s = await webhookStack();
+    receiver!.answer(answering(204));
+    await requestShare(s, TARGETS.slice(0, 2), 'req-twice');
+    await idle(s);
+    const recorded = (await s.runtimes.share.store.listAudit(STACK_REGION, IMAGE, 10)).items;
+
+    // Act: the hand-over again (a retried invocation), then two timer firings together
+    await s.runtimes.share.events.deliverRecorded(recorded);
+    clock.advance(10 * MINUTE);
+    await Promise.all([timerRun(s, 'run-twin-1'), timerRun(s, 'run-twin-2')]);
+
+    // Assess: every id received is one the service recorded, and every recorded one arrived
+    const received = new Set(receiver!.requests.map((r) => String(r.headers['x-isg-delivery'])));
+    const ids = await recordedIds(s);
+    expect([...received].filter((id) => !ids.includes(id))).toEqual([]);
+    expect(ids.filter((id) => !received.has(id))).toEqual([]);
+  });
+
   it('dead-letters after the bound and shows it at GET /v1/deliveries?status=failed', async () => {
     // Prepare: a receiver that always fails
     const s = await webhookStack();
