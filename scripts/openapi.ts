@@ -17,6 +17,8 @@ import { HTTP_FUNCTIONS, type HttpFunctionEntry } from '../functions/registry.js
 import { readSpecDocument } from '../emulators/fc/spec.js';
 import { ERROR_CATALOG, type ErrorCode } from '../shared/domain/errors.js';
 import { pathParameterNames, type Route } from '../shared/http/routes.js';
+import { CSV_EXPORT_ROWS } from '../shared/domain/limits.js';
+import { CSV_TYPE, JSON_TYPE, csvColumns, representationsOf } from '../shared/http/representation.js';
 import { IDEMPOTENCY_KEY_PATTERN, PATH_PARAMETERS, QUERIES, REQUEST_BODIES, RESPONSE_SCHEMAS, type JsonSchema } from '../shared/http/schemas.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -82,6 +84,7 @@ interface ErrorResponse {
 
 const HEADERS = {
   'x-request-id': { description: 'The request id (FC request id)', schema: { type: 'string' } },
+  Link: { description: 'CSV only: `<…cursor=…>; rel="next"` when rows remain beyond this answer', schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
   'WWW-Authenticate': { description: 'Bearer challenge', schema: { type: 'string' } },
 } as const;
@@ -122,7 +125,9 @@ function parametersOf(route: Route): Parameter[] {
 /** The error codes a route can answer, grouped by status: its own and those the HTTP layer adds. */
 function errorsOf(route: Route): ErrorResponse[] {
   const codes = new Set<ErrorCode>(['Unauthenticated', 'Forbidden', 'ValidationFailed', 'Internal', 'UpstreamUnavailable']);
-  if (pathParameterNames(route.path).includes('regionId') || route.query === 'ListImagesQuery') codes.add('RegionNotManaged');
+  const query = route.query ? (QUERIES[route.query] as { properties: Record<string, unknown> }).properties : {};
+  if (pathParameterNames(route.path).includes('regionId') || 'regionId' in query) codes.add('RegionNotManaged');
+  if (representationsOf(route).length > 1) codes.add('NotAcceptable');
   if (route.method === 'POST') codes.add('PayloadTooLarge').add('UnsupportedMediaType').add('IdempotencyKeyReused');
   for (const c of route.errors) codes.add(c);
   const byStatus = new Map<number, ErrorCode[]>();
@@ -153,6 +158,12 @@ const operationBasics = (fn: HttpFunctionEntry, route: Route) => ({
   'x-roles': [...route.roles],
 });
 
+/** What a CSV answer of a listing is: a header row with its item schema's properties, then one row per item. */
+const csvSchema = (items: string): JsonSchema => ({
+  type: 'string',
+  description: `RFC 4180 CSV (text/csv; charset=utf-8), header row ${csvColumns(items).join(',')}; one row per ${items}, every page up to the limit (${CSV_EXPORT_ROWS} rows without one); Link names the rest`,
+});
+
 // ---- OpenAPI 3.0.3 ----
 
 export function buildOpenApi(functions: readonly HttpFunctionEntry[] = HTTP_FUNCTIONS): Record<string, unknown> {
@@ -170,10 +181,12 @@ export function buildOpenApi(functions: readonly HttpFunctionEntry[] = HTTP_FUNC
     const parameters = parametersOf(route).map(parameter);
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(route.responses)) {
+      const content: Record<string, unknown> = { [JSON_TYPE]: { schema: { $ref: `${SCHEMA_REF[dialect]}${r.schema}` } } };
+      if (route.csvItems !== undefined) content[CSV_TYPE] = { schema: csvSchema(route.csvItems) };
       responses[status] = {
         description: r.description,
-        headers: headerRef('x-request-id'),
-        content: { 'application/json': { schema: { $ref: `${SCHEMA_REF[dialect]}${r.schema}` } } },
+        headers: { ...headerRef('x-request-id'), ...(route.csvItems !== undefined ? headerRef('Link') : {}) },
+        content,
       };
     }
     for (const e of errorsOf(route)) {
@@ -258,7 +271,11 @@ export function buildApiGateway(backends: GatewayBackends = PLACEHOLDER_BACKENDS
     if (route.body) parameters.push({ name: 'body', in: 'body', required: true, schema: { $ref: `${SCHEMA_REF[dialect]}${route.body}` } });
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(route.responses)) {
-      responses[status] = { description: r.description, headers: header('x-request-id'), schema: { $ref: `${SCHEMA_REF[dialect]}${r.schema}` } };
+      responses[status] = {
+        description: route.csvItems === undefined ? r.description : `${r.description}. ${CSV_TYPE}: ${csvSchema(route.csvItems).description}`,
+        headers: { ...header('x-request-id'), ...(route.csvItems !== undefined ? header('Link') : {}) },
+        schema: { $ref: `${SCHEMA_REF[dialect]}${r.schema}` },
+      };
     }
     for (const e of errorsOf(route)) {
       const extra = ERROR_HEADERS[e.status];
@@ -271,7 +288,7 @@ export function buildApiGateway(backends: GatewayBackends = PLACEHOLDER_BACKENDS
     return {
       ...operationBasics(fn, route),
       ...(route.body ? { consumes: ['application/json'] } : {}),
-      produces: ['application/json', 'application/problem+json'],
+      produces: [...representationsOf(route), 'application/problem+json'],
       parameters,
       responses,
       // The function verifies the JWT (issuer, audience, signature, roles): the gateway lets every caller through.

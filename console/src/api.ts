@@ -1,6 +1,5 @@
 // Calls to the service's API, same origin, each with the signed-in user's bearer token. A problem
 // document becomes an ApiError carrying the service's own words; a 401 ends the session.
-import { ERROR_CATALOG } from '../../shared/domain/errors.js';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -15,13 +14,6 @@ export class ApiError extends Error {
     super(detail ?? title);
   }
 }
-
-/**
- * A 404 that is no answer of the service (no route: this deployment does not serve that part of the
- * API yet; a local runtime's RouteNotFound or a gateway's 404), as opposed to ImageNotFound and the like.
- */
-export const notServed = (e: unknown): boolean =>
-  e instanceof ApiError && e.status === 404 && (e.code === 'NotFound' || !(e.code in ERROR_CATALOG));
 
 export type Query = Readonly<Record<string, string | number | undefined>>;
 

@@ -1,6 +1,6 @@
-// describe: read-only views (image state vs ECS, managed images, requests, audit, runs: every role;
-// event deliveries that failed or are being retried: admins and auditors).
-import type { DeliveryStatus, RequestStatus, SinkName } from '../../shared/domain/model.js';
+// describe: read-only views (image state vs ECS, managed images, requests, audit, runs, findings and
+// the compliance posture: every role; event deliveries that failed or are being retried: admins and auditors).
+import type { DeliveryStatus, FindingKind, RequestStatus, SinkName } from '../../shared/domain/model.js';
 import { ALL_ROLES, optionalString, pageLimit } from '../../shared/http/routes.js';
 import type { Route } from '../../shared/http/routes.js';
 import { DEFAULT_PAGE_LIMIT, QUERIES } from '../../shared/http/schemas.js';
@@ -101,6 +101,40 @@ export const describeRoutes: readonly Route[] = [
     errors: ['RunNotFound'],
     async handle({ ctx, governor, params }) {
       return { status: 200, body: await governor.getRun(ctx, params.runId!) };
+    },
+  },
+  {
+    operationId: 'listReconcileRunFindings',
+    summary: 'What one reconciliation run found, finding by finding (kind first); CSV with Accept: text/csv',
+    method: 'GET',
+    path: '/v1/reconcile-runs/{runId}/findings',
+    roles: ALL_ROLES,
+    query: 'RunFindingsQuery',
+    responses: { 200: { schema: 'FindingPage', description: 'One page; nextCursor is absent on the last' } },
+    csvItems: 'Finding',
+    errors: ['RunNotFound'],
+    async handle({ ctx, governor, params, query }) {
+      const kind = optionalString(query.kind) as FindingKind | undefined;
+      return { status: 200, body: await governor.listRunFindings(ctx, params.runId!, { ...page(query), ...(kind !== undefined ? { kind } : {}) }) };
+    },
+  },
+  {
+    operationId: 'listFindings',
+    summary: 'The compliance posture: open findings of the latest completed sweep of each managed region; CSV with Accept: text/csv',
+    method: 'GET',
+    path: '/v1/findings',
+    roles: ALL_ROLES,
+    query: 'PostureQuery',
+    responses: { 200: { schema: 'FindingPage', description: 'One page, region by region; nextCursor is absent on the last' } },
+    csvItems: 'Finding',
+    errors: ['RegionNotManaged'],
+    async handle({ ctx, governor, query }) {
+      const regionId = optionalString(query.regionId); // managed-region check done by the HTTP layer
+      const kind = optionalString(query.kind) as FindingKind | undefined;
+      return {
+        status: 200,
+        body: await governor.listFindings(ctx, { ...page(query), ...(regionId !== undefined ? { regionId } : {}), ...(kind !== undefined ? { kind } : {}) }),
+      };
     },
   },
   {

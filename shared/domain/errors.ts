@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   RequestNotFound: { status: 404, title: 'No such share request' },
   RunNotFound: { status: 404, title: 'No such reconcile run' },
   MethodNotAllowed: { status: 405, title: 'The method is not allowed on this path' },
+  NotAcceptable: { status: 406, title: 'The resource is not available in a media type the Accept header allows' },
   ImageNotAvailable: { status: 409, title: 'The image is not in a state that allows sharing' },
   ImageDeletionPending: { status: 409, title: 'The image is being deleted and accepts no new shares' },
   ShareQuotaExceeded: { status: 409, title: 'The image would exceed its share quota' },

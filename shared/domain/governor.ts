@@ -8,6 +8,8 @@ import type {
   DeletionStatus,
   DeliveryStatus,
   DeliveryView,
+  Finding,
+  FindingKind,
   ImageRecord,
   Page,
   ReconcileRun,
@@ -23,7 +25,7 @@ import { approve, reject } from './use-cases/approve.js';
 import { cancelDeletion, deletionStatus, requestDeletion, type DeletionOutcome } from './use-cases/deletion.js';
 import { describeImage, type ImageDescription } from './use-cases/describe.js';
 import { getRequestOrThrow } from './use-cases/checks.js';
-import { getRun, listDeliveries, listEvents, listImages, listRequests, listRuns } from './use-cases/listings.js';
+import { getRun, listDeliveries, listEvents, listImages, listPosture, listRequests, listRunFindings, listRuns } from './use-cases/listings.js';
 import { requestShare, type ShareInput, type ShareOutcome } from './use-cases/share.js';
 import { unshare, type UnshareInput, type UnshareOutcome } from './use-cases/unshare.js';
 
@@ -56,6 +58,10 @@ export interface Governor {
   listRuns(ctx: Ctx, q: { limit: number; cursor?: string }): Promise<Page<ReconcileRun>>;
   /** RunNotFound */
   getRun(ctx: Ctx, runId: string): Promise<ReconcileRun>;
+  /** RunNotFound */
+  listRunFindings(ctx: Ctx, runId: string, q: { kind?: FindingKind; limit: number; cursor?: string }): Promise<Page<Finding>>;
+  /** The open findings of each managed region's latest completed sweep. */
+  listFindings(ctx: Ctx, q: { regionId?: string; kind?: FindingKind; limit: number; cursor?: string }): Promise<Page<Finding>>;
   listDeliveries(
     ctx: Ctx,
     q: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName; limit: number; cursor?: string },
@@ -94,6 +100,8 @@ export function createGovernor(input: GovernorDeps): Governor {
     cancelDeletion: (ctx, regionId, imageId) => run(() => cancelDeletion(deps, ctx, regionId, imageId)),
     listRuns: (_ctx, q) => run(() => listRuns(deps, q)),
     getRun: (_ctx, runId) => run(() => getRun(deps, runId)),
+    listRunFindings: (_ctx, runId, q) => run(() => listRunFindings(deps, runId, q)),
+    listFindings: (_ctx, q) => run(() => listPosture(deps, q)),
     listDeliveries: (_ctx, q) => run(() => listDeliveries(deps, q)),
   };
 }

@@ -18,6 +18,9 @@ export const ACCOUNT_IDS_PER_REQUEST = { min: 1, max: ECS_SHARE_LIMIT } as const
 /** Items per page of every listing. */
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 
+/** Rows a CSV listing answers at most when the caller names no limit; a `Link: rel="next"` cursor goes on. */
+export const CSV_EXPORT_ROWS = 10_000;
+
 /** A text field holds more than whitespace (JSON Schema `pattern`, matched anywhere in the value). */
 export const NOT_BLANK_PATTERN = '\\S';
 export const NOT_BLANK_MESSAGE = 'must contain a non-whitespace character';

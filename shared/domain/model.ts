@@ -207,18 +207,129 @@ export interface IdempotencyRecord {
 }
 
 export type ReconcileMode = 'report' | 'enforce';
-export type Finding =
-  | 'unmanaged'
-  | 'missing'
-  | 'public'
-  | 'stale_intent'
-  | 'expired_share'
-  | 'expired_request'
+
+/** How an image reaches another account: per account (ModifyImageSharePermission) or through Resource Directory resource sharing. */
+export type ShareChannel = 'account' | 'directory';
+export const SHARE_CHANNELS: readonly ShareChannel[] = ['account', 'directory'];
+
+/**
+ * What a reconcile run can find (functions/reconcile/README.md says what each one is). The one list:
+ * the run's counts, the findings API's `kind` filter and the findings table's keys derive from it.
+ */
+export const FINDING_KINDS = [
+  'unmanaged',
+  'missing',
+  'public',
+  'stale_intent',
+  'expired_share',
+  'expired_request',
   /** An approved request whose rows are all settled, still waiting for its final status. */
-  | 'unfinished_request'
-  | 'draining'
-  | 'deleted_outside'
-  | 'quota_mismatch';
+  'unfinished_request',
+  'draining',
+  'deleted_outside',
+  'quota_mismatch',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** What each kind of finding is about, and so what its `target` names: an account's share, the image, or a share request. */
+export const FINDING_SUBJECTS: Readonly<Record<FindingKind, 'share' | 'image' | 'request'>> = {
+  unmanaged: 'share',
+  missing: 'share',
+  public: 'image',
+  stale_intent: 'share',
+  expired_share: 'share',
+  expired_request: 'request',
+  unfinished_request: 'request',
+  draining: 'image',
+  deleted_outside: 'image',
+  quota_mismatch: 'image',
+};
+
+/** What the reconciler did about a finding: `none` in report mode, under a policy that only reports, or when the repair failed. */
+export const FINDING_ACTIONS = [
+  'none',
+  'unpublished',
+  'share_expired',
+  'share_reapplied',
+  'share_failed',
+  'share_revoked',
+  'intent_applied',
+  'intent_revoked',
+  'share_adopted',
+  'unmanaged_revoked',
+  'drain_progressed',
+  'image_deleted',
+  'image_marked_deleted',
+  'quota_corrected',
+  'request_expired',
+  'request_finished',
+  'pending_settled',
+] as const;
+export type FindingAction = (typeof FINDING_ACTIONS)[number];
+
+/** After these the difference still holds when the run ends (a drain takes several runs): the posture keeps the finding open. */
+export const OPEN_FINDING_ACTIONS: readonly FindingAction[] = ['none', 'drain_progressed'];
+
+/**
+ * One difference a reconcile run found, named: what (kind), where (region, image), with whom (channel,
+ * target), what enforce mode did (action) and when (at). `target` is the account id for a share's
+ * finding (account channel; `rd-…`, `fd-…` or a member id on the directory channel), the image id for
+ * an image's own finding (`public`, `draining`, `deleted_outside`, `quota_mismatch`), and the share
+ * request id for a request's (`expired_request`, `unfinished_request`).
+ */
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly channel: ShareChannel;
+  readonly target: string;
+  /** The account of an account-channel share finding (= target); absent on image and request findings. */
+  readonly accountId?: AccountId;
+  /** Short, human, service-made text: never text a caller sent (reasons, tickets, comments). */
+  readonly detail: string;
+  readonly action: FindingAction;
+  /** When the run found it (ISO-8601); a finding carried over from the posture keeps the time it was found. */
+  readonly at: string;
+}
+
+/** What a finding is about: a run holds one finding per subject, and recording it again replaces it. */
+export type FindingSubject = Pick<Finding, 'kind' | 'regionId' | 'imageId' | 'channel' | 'target'>;
+
+export const findingKey = (f: FindingSubject): string => `${findingKeyPrefix(f.kind, f)}${f.channel}#${f.target}`;
+
+/** Every key of one kind starts with this, and of one kind and image with the longer form: ranges of a findings table. */
+export const findingKeyPrefix = (kind: FindingKind, image?: { readonly regionId: string; readonly imageId: string }): string =>
+  image ? `${kind}#${image.regionId}/${image.imageId}#` : `${kind}#`;
+
+export const isOpenFinding = (f: Pick<Finding, 'action'>): boolean => OPEN_FINDING_ACTIONS.includes(f.action);
+
+/** How many findings a run's record counts: its stored findings are those with a seq below this. */
+export const findingCount = (run: Pick<ReconcileRun, 'findings'>): number => Object.values(run.findings).reduce((sum: number, n) => sum + (n ?? 0), 0);
+
+/**
+ * A finding as its run stores it. `seq` is the order the run recorded it in: a run's findings are
+ * those with `seq` below the sum of its record's counts, so a record always counts exactly the
+ * findings listed for it, even when a crash fell between storing findings and saving the record.
+ */
+export interface StoredFinding extends Finding {
+  readonly seq: number;
+}
+
+/**
+ * A region's compliance posture: the run whose open findings it is, the latest completed sweep of
+ * the region, except that a sweep with nothing open after one with nothing open leaves it (the
+ * posture is the same: empty).
+ */
+export interface PosturePointer {
+  readonly regionId: string;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  /** The run's finding count (what `seq` must stay below). */
+  readonly findings: number;
+  /** How many of them are open (isOpenFinding). */
+  readonly open: number;
+}
 
 export interface ReconcileRun {
   readonly runId: string;
@@ -230,7 +341,7 @@ export interface ReconcileRun {
   readonly finishedAt?: string;
   readonly durationMs?: number;
   readonly imagesScanned: number;
-  readonly findings: Readonly<Partial<Record<Finding, number>>>;
+  readonly findings: Readonly<Partial<Record<FindingKind, number>>>;
   readonly actions: Readonly<Record<string, number>>;
   readonly errors: readonly { readonly imageId?: string; readonly regionId?: string; readonly code: string; readonly message: string }[];
   readonly apiCalls: Readonly<Record<string, number>>;

@@ -9,14 +9,18 @@ import type {
   EcsImage,
   EcsSharePermissions,
   FeedEntry,
+  FindingKind,
+  FindingSubject,
   IdempotencyRecord,
   ImageRecord,
   Page,
+  PosturePointer,
   ReconcileRun,
   RequestStatus,
   Share,
   ShareRequest,
   SinkName,
+  StoredFinding,
 } from './model.js';
 
 /**
@@ -143,6 +147,28 @@ export interface StorePort {
   /** Takes or renews a named lease; false while another holder's lease is unexpired at `now`. */
   acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+
+  // ---- reconcile findings (one row per run and findingKey) and the per-region posture ----
+  /** Stores findings of a run in batches; storing one again (same findingKey) rewrites it. */
+  putFindings(runId: string, findings: readonly StoredFinding[]): Promise<void>;
+  /** Those of the given findings (by findingKey) the run has stored, as stored; in no particular order. */
+  getFindings(runId: string, subjects: readonly FindingSubject[]): Promise<StoredFinding[]>;
+  /** Every finding the run has stored about one image, whatever its seq. */
+  imageFindings(runId: string, regionId: string, imageId: string): Promise<StoredFinding[]>;
+  /** The run's findings with seq below `committed`, in findingKey order (kind first); `kind` narrows. */
+  listFindings(runId: string, filter: { committed: number; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>>;
+  getPosture(regionId: string): Promise<PosturePointer | null>;
+  /**
+   * Points the region's posture at a run unless a run that started later holds it already (then
+   * false). Pointing at the same run again is a success, so a retry is safe.
+   */
+  putPosture(pointer: PosturePointer): Promise<boolean>;
+  /**
+   * The open findings (isOpenFinding) of the runs the regions' postures point at, region by region in
+   * the order given, each in findingKey order; `kind` narrows. A cursor stays with the run it started
+   * in, so paging through one region is a consistent snapshot even when a newer run lands meanwhile.
+   */
+  listPosture(filter: { regionIds: readonly string[]; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>>;
 }
 
 export interface Clock {

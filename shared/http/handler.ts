@@ -1,5 +1,6 @@
 // The FC 3.0 HTTP handler shared by the share, unshare, describe and delete-guard functions:
-// event → route → auth → roles → params/query/body validation → idempotency → use case → response.
+// event → route → auth → roles → params/query/body validation → representation (Accept) →
+// idempotency → use case → response.
 // A public route (the console's static files, GET under /console only) is served right after routing.
 // It never throws: every failure becomes a problem document, and every response carries x-request-id.
 // Exactly one JSON log line per request (no Authorization header, token or body in it): what the
@@ -17,7 +18,8 @@ import type { Authenticator } from './auth.js';
 import { BadEventError, parseHttpEvent } from './event.js';
 import { describeCause, jsonResponse, problemResponse, baseHeaders, toGovernorError } from './problem.js';
 import { checkedRoute, isPublicRoute, pathParameterNames } from './routes.js';
-import type { AnyRoute, Route } from './routes.js';
+import type { AnyRoute, Route, RouteInput } from './routes.js';
+import { CSV_TYPE, csvListing, negotiate } from './representation.js';
 import { IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, QUERIES } from './schemas.js';
 import { pointerToken, validateBody, validateParam, validateQuery } from './validation.js';
 import type { FieldError } from './validation.js';
@@ -261,11 +263,13 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
       body = b.value;
     }
 
-    const ctx = { principal, requestId };
+    const representation = negotiate(route, req.headers.accept);
+    const input: RouteInput = { ctx: { principal, requestId }, governor: rt.governor, params, query, body };
     const useCase = async (requestKey?: string): Promise<HttpResponse> => {
       try {
-        const result = await route.handle({ ctx, governor: rt.governor, params, query, body, ...(requestKey !== undefined ? { requestKey } : {}) });
-        return jsonResponse(result.status, result.body, requestId);
+        if (representation.type === CSV_TYPE) return await csvListing(route, input, req, requestId, representation.headers);
+        const result = await route.handle({ ...input, ...(requestKey !== undefined ? { requestKey } : {}) });
+        return jsonResponse(result.status, result.body, requestId, representation.headers);
       } catch (err) {
         throw locatedInRequest(route, err);
       }

@@ -39,6 +39,11 @@ export interface Route {
   readonly body?: RequestBodyName;
   /** Success statuses → response schema name (RESPONSE_SCHEMAS) and description. */
   readonly responses: Readonly<Record<number, { readonly schema: string; readonly description: string }>>;
+  /**
+   * A listing that also answers CSV (`Accept: text/csv`): the response schema of its items, whose
+   * properties are the columns (shared/http/representation.ts).
+   */
+  readonly csvItems?: string;
   /** Error codes this route can answer besides the generic ones (401, 403, 400, 404 region, 5xx). */
   readonly errors: readonly ErrorCode[];
   handle(input: RouteInput): Promise<RouteResult>;

@@ -4,7 +4,7 @@
 // keywords OpenAPI 3.0 and Swagger 2.0 share (a nullable value is `type: [T, 'null']`): the
 // generator stops on any other.
 import { ACCOUNT_IDS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
-import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN, SINK_NAMES } from '../domain/model.js';
+import { ACCOUNT_ID_PATTERN, FINDING_ACTIONS, FINDING_KINDS, IMAGE_ID_PATTERN, SHARE_CHANNELS, SINK_NAMES } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
 const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -27,6 +27,7 @@ const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'rev
 const DELETION_STATUSES = ['none', 'draining', 'deleted', 'cancelled', 'failed'];
 /** The delivery states the API lists: delivered ones are not kept once the catch-up has passed them. */
 export const LISTED_DELIVERY_STATUSES = ['failed', 'retrying'] as const;
+const findingKind = { enum: [...FINDING_KINDS], description: 'Only findings of this kind' };
 
 // ---- path parameters ----
 export const PATH_PARAMETERS: Readonly<Record<string, JsonSchema>> = {
@@ -116,6 +117,16 @@ export const QUERIES = {
     type: 'object',
     additionalProperties: false,
     properties: { limit, cursor },
+  },
+  RunFindingsQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { kind: findingKind, limit, cursor },
+  },
+  PostureQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { regionId: PATH_PARAMETERS.regionId!, kind: findingKind, limit, cursor },
   },
   ListDeliveriesQuery: {
     type: 'object',
@@ -335,6 +346,29 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       lastReason: { type: 'string', description: 'Why the last attempt did not deliver: status and error codes' },
       updatedAt: timestamp,
     },
+  },
+  Finding: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'regionId', 'imageId', 'channel', 'target', 'detail', 'action', 'at'],
+    // The order of these properties is the order of the CSV columns.
+    properties: {
+      kind: { enum: [...FINDING_KINDS] },
+      regionId: { type: 'string' },
+      imageId: { type: 'string' },
+      channel: { enum: [...SHARE_CHANNELS] },
+      target: { type: 'string', description: 'The account (account channel), rd-/fd-/member id (directory channel); the image for image findings; the share request for request findings' },
+      accountId: { ...accountId, description: 'The account of an account-channel share finding (the target)' },
+      detail: { type: 'string', description: 'What was found, in a few words' },
+      action: { enum: [...FINDING_ACTIONS], description: 'What enforce mode did about it; none in report mode' },
+      at: { ...timestamp, description: 'When it was found' },
+    },
+  },
+  FindingPage: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['items'],
+    properties: { items: { type: 'array', items: ref('Finding') }, nextCursor: { type: 'string' } },
   },
   RequestEnvelope: { type: 'object', required: ['request'], properties: { request: ref('ShareRequest') } },
   RequestWithShares: {

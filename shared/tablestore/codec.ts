@@ -8,11 +8,16 @@ import type {
   DeliveryCursor,
   DeliveryStatus,
   SinkName,
+  FindingAction,
+  FindingKind,
   IdempotencyRecord,
   ImageRecord,
+  PosturePointer,
   ReconcileRun,
   Share,
+  ShareChannel,
   ShareRequest,
+  StoredFinding,
 } from '../domain/model.js';
 import { int, toNumber, type AttributeColumns, type ColumnValue } from './sdk.js';
 
@@ -326,6 +331,61 @@ export function decodeCursorRow(sink: SinkName, c: Columns): DeliveryCursor {
     feedKey: reqString(c, 'delivery_cursors', 'feed_key'),
     updatedAt: reqString(c, 'delivery_cursors', 'updated_at'),
     version: reqNumber(c, 'delivery_cursors', 'version'),
+  };
+}
+
+// ---- reconcile findings and the posture ----
+export function findingColumns(f: StoredFinding): AttributeColumns {
+  return columns({
+    kind: f.kind,
+    region_id: f.regionId,
+    image_id: f.imageId,
+    channel: f.channel,
+    target: f.target,
+    account_id: f.accountId,
+    detail: f.detail,
+    action: f.action,
+    at: f.at,
+    seq: int(f.seq),
+  });
+}
+
+export function decodeFinding(c: Columns): StoredFinding {
+  const accountId = optString(c, 'account_id');
+  return {
+    kind: reqString(c, 'findings', 'kind') as FindingKind,
+    regionId: reqString(c, 'findings', 'region_id'),
+    imageId: reqString(c, 'findings', 'image_id'),
+    channel: reqString(c, 'findings', 'channel') as ShareChannel,
+    target: reqString(c, 'findings', 'target'),
+    ...(accountId !== undefined ? { accountId } : {}),
+    detail: reqString(c, 'findings', 'detail'),
+    action: reqString(c, 'findings', 'action') as FindingAction,
+    at: reqString(c, 'findings', 'at'),
+    seq: reqNumber(c, 'findings', 'seq'),
+  };
+}
+
+export function postureColumns(p: PosturePointer): AttributeColumns {
+  return columns({
+    run_id: p.runId,
+    started_at: p.startedAt,
+    // The "newer run wins" condition compares this integer.
+    started_at_ms: int(Date.parse(p.startedAt)),
+    completed_at: p.completedAt,
+    findings: int(p.findings),
+    open: int(p.open),
+  });
+}
+
+export function decodePosture(regionId: string, c: Columns): PosturePointer {
+  return {
+    regionId,
+    runId: reqString(c, 'posture', 'run_id'),
+    startedAt: reqString(c, 'posture', 'started_at'),
+    completedAt: reqString(c, 'posture', 'completed_at'),
+    findings: reqNumber(c, 'posture', 'findings'),
+    open: reqNumber(c, 'posture', 'open'),
   };
 }
 

@@ -1,6 +1,7 @@
 // Key shapes and opaque cursors. Time-ordered keys invert the timestamp so that a forward range
 // scan returns the newest rows first.
 import { GovernorError } from '../domain/errors.js';
+import { findingKeyPrefix, type FindingKind } from '../domain/model.js';
 
 /** Larger than any millisecond timestamp until the year 2286; keeps inverted keys 13 digits. */
 const INVERSION_BASE = 9_999_999_999_999;
@@ -72,3 +73,28 @@ export const invalidCursor = (): GovernorError =>
   new GovernorError('ValidationFailed', 'The cursor is not valid for this listing', {
     details: { errors: [{ path: '/cursor', message: 'is not a cursor returned by this listing' }] },
   });
+
+/** The listing a run's findings cursor belongs to: the run, and the kind filter if any. */
+export const findingsListing = (runId: string, kind?: FindingKind): string => `findings:${runId}${kind === undefined ? '' : `:${kind}`}`;
+
+/** The findingKey a findings cursor resumes at; under a kind filter it must be one of that kind's keys. */
+export function decodeFindingsCursor(listing: string, cursor: string, kind?: FindingKind): string {
+  const [key] = decodeCursor(listing, cursor, 1) as [string];
+  if (kind !== undefined && !key.startsWith(findingKeyPrefix(kind))) throw invalidCursor();
+  return key;
+}
+
+/** The posture listing's cursor tag: the kind filter (the regions are checked against the cursor's). */
+export const postureListing = (kind?: FindingKind): string => `posture${kind === undefined ? '' : `:${kind}`}`;
+
+/** Where a posture page resumes: a region of the listing, the run its page was read from, that run's count, a findingKey. */
+export function decodePostureCursor(
+  listing: string,
+  cursor: string,
+  regionIds: readonly string[],
+  kind?: FindingKind,
+): { regionId: string; runId: string; committed: number; key: string } {
+  const [regionId, runId, committed, key] = decodeCursor(listing, cursor, 4) as [string, string, string, string];
+  if (!regionIds.includes(regionId) || !/^[0-9]{1,15}$/.test(committed) || (kind !== undefined && !key.startsWith(findingKeyPrefix(kind)))) throw invalidCursor();
+  return { regionId, runId, committed: Number(committed), key };
+}

@@ -8,16 +8,20 @@ import type {
   Delivery,
   DeliveryCursor,
   FeedEntry,
+  FindingKind,
+  FindingSubject,
   IdempotencyRecord,
   ImageRecord,
   Page,
+  PosturePointer,
   ReconcileRun,
   RequestStatus,
   Share,
   ShareRequest,
   SinkName,
+  StoredFinding,
 } from '../domain/model.js';
-import { TERMINAL_STATES, feedKey } from '../domain/model.js';
+import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding } from '../domain/model.js';
 import type { StorePort } from '../domain/ports.js';
 import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
@@ -39,7 +43,18 @@ import {
 } from './sdk.js';
 import { DEFAULT_RETRY, classify, sleep, backoffMs, toStoreError, withRetry, type RetryPolicy } from './errors.js';
 import { tableNames, assertValidPrefix, type TableNames } from './tables.js';
-import { auditKey, decodeCursor, encodeCursor, imageKey, invalidCursor, timeKey } from './keys.js';
+import {
+  auditKey,
+  decodeCursor,
+  decodeFindingsCursor,
+  decodePostureCursor,
+  encodeCursor,
+  findingsListing,
+  imageKey,
+  invalidCursor,
+  postureListing,
+  timeKey,
+} from './keys.js';
 import {
   auditColumns,
   canonical,
@@ -48,14 +63,18 @@ import {
   decodeAudit,
   decodeCursorRow,
   decodeDelivery,
+  decodeFinding,
   decodeIdempotency,
   decodeImage,
+  decodePosture,
   decodeRequest,
   decodeRun,
   decodeShare,
   deliveryColumns,
+  findingColumns,
   idempotencyColumns,
   imageColumns,
+  postureColumns,
   requestColumns,
   runColumns,
   shareColumns,
@@ -681,30 +700,11 @@ class TablestoreStore implements StorePort {
   // ---- leases ----
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
-    const table = this.tables.leases;
     const nowMs = now.getTime();
     // Absent row: both comparisons see missing columns and pass. Present: ours, or expired.
     const takeable = combine('OR', [compare('holder', 'EQUAL', holder, true), compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true)]);
-    try {
-      // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
-      await withRetry(
-        this.retry,
-        'PutRow',
-        table,
-        () =>
-          this.client().putRow({
-            tableName: table,
-            condition: expect('IGNORE', takeable),
-            primaryKey: [{ name }],
-            attributeColumns: columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }),
-          }),
-        { mode: 'idempotent' },
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
-      throw err;
-    }
+    // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
+    return this.putIf(this.tables.leases, [{ name }], takeable, columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }));
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
@@ -721,6 +721,119 @@ class TablestoreStore implements StorePort {
       // Not ours (taken over after expiry) or already released: nothing to do.
       if (err instanceof StoreError && err.kind === 'ConditionFailed') return;
       throw err;
+    }
+  }
+
+  // ---- reconcile findings and the posture ----
+
+  private findingPk(runId: string, key: string | object): PrimaryKeyInput {
+    return [{ run_id: runId }, { finding_key: key }];
+  }
+
+  async putFindings(runId: string, findings: readonly StoredFinding[]): Promise<void> {
+    // Unconditional puts of deterministic keys: a resent batch, or a finding stored again, rewrites its row.
+    await this.batchWrite(findings.map((f) => put(this.tables.findings, this.findingPk(runId, findingKey(f)), findingColumns(f))));
+  }
+
+  async getFindings(runId: string, subjects: readonly FindingSubject[]): Promise<StoredFinding[]> {
+    const keys = [...new Set(subjects.map(findingKey))];
+    const rows = await this.batchGet(this.tables.findings, keys.map((key) => this.findingPk(runId, key)));
+    return rows.flatMap((row) => (row ? [decodeFinding(attributesOf(row))] : []));
+  }
+
+  async imageFindings(runId: string, regionId: string, imageId: string): Promise<StoredFinding[]> {
+    // Keys lead with the kind: one short range per kind.
+    const perKind = await Promise.all(
+      FINDING_KINDS.map((kind) => {
+        const prefix = findingKeyPrefix(kind, { regionId, imageId });
+        return this.range(this.tables.findings, this.findingPk(runId, prefix), this.findingPk(runId, prefixEnd(prefix)), Number.MAX_SAFE_INTEGER);
+      }),
+    );
+    return perKind.flat().map((row) => decodeFinding(attributesOf(row)));
+  }
+
+  async listFindings(runId: string, filter: { committed: number; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>> {
+    const n = clampLimit(limit);
+    const listing = findingsListing(runId, filter.kind);
+    const prefix = filter.kind === undefined ? undefined : findingKeyPrefix(filter.kind);
+    const from = cursor === undefined ? (prefix ?? INF_MIN) : decodeFindingsCursor(listing, cursor, filter.kind);
+    const scan = await this.scanFindings(runId, from, prefix === undefined ? INF_MAX : prefixEnd(prefix), (f) => f.seq < filter.committed, n + 1, false);
+    const at = (key: string): string => encodeCursor(listing, [key]);
+    const next = scan.kept[n];
+    if (next) return { items: scan.kept.slice(0, n), nextCursor: at(findingKey(next)) };
+    return scan.resumeAt === undefined ? { items: scan.kept } : { items: scan.kept, nextCursor: at(scan.resumeAt) };
+  }
+
+  async getPosture(regionId: string): Promise<PosturePointer | null> {
+    const row = await this.getRow(this.tables.posture, [{ region_id: regionId }]);
+    return row ? decodePosture(regionId, attributesOf(row)) : null;
+  }
+
+  async putPosture(pointer: PosturePointer): Promise<boolean> {
+    // Absent row: both comparisons see missing columns and pass. Present: the same run, or one that started earlier.
+    const newer = combine('OR', [
+      compare('run_id', 'EQUAL', pointer.runId, true),
+      compare('started_at_ms', 'LESS_THAN', int(Date.parse(pointer.startedAt)), true),
+    ]);
+    // Retrying is safe: after a lost response the row names this run and the first branch passes.
+    return this.putIf(this.tables.posture, [{ region_id: pointer.regionId }], newer, postureColumns(pointer));
+  }
+
+  async listPosture(filter: { regionIds: readonly string[]; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>> {
+    const n = clampLimit(limit);
+    const listing = postureListing(filter.kind);
+    const at = cursor === undefined ? undefined : decodePostureCursor(listing, cursor, filter.regionIds, filter.kind);
+    const prefix = filter.kind === undefined ? undefined : findingKeyPrefix(filter.kind);
+    const items: StoredFinding[] = [];
+    for (const regionId of filter.regionIds.slice(at ? filter.regionIds.indexOf(at.regionId) : 0)) {
+      // A page that resumes in a region stays with the run it started in.
+      const resume = at?.regionId === regionId ? at : undefined;
+      const pointer = resume ? { runId: resume.runId, findings: resume.committed } : await this.getPosture(regionId);
+      if (!pointer) continue;
+      const from = resume?.key ?? prefix ?? INF_MIN;
+      const open = (f: StoredFinding): boolean => f.seq < pointer.findings && isOpenFinding(f);
+      const scan = await this.scanFindings(pointer.runId, from, prefix === undefined ? INF_MAX : prefixEnd(prefix), open, n + 1 - items.length, true);
+      const cursorAt = (key: string): string => encodeCursor(listing, [regionId, pointer.runId, String(pointer.findings), key]);
+      for (const f of scan.kept) {
+        if (items.length === n) return { items, nextCursor: cursorAt(findingKey(f)) };
+        items.push(f);
+      }
+      if (scan.resumeAt !== undefined) return { items, nextCursor: cursorAt(scan.resumeAt) };
+    }
+    return { items };
+  }
+
+  /**
+   * Reads a run's findings in key order from `from` (inclusive) to `end`, keeping those `keep`
+   * accepts, until `want` are kept or MAX_SCAN_PER_PAGE rows were examined; then `resumeAt` is the key
+   * to go on from (the page may be short, never gapped). A `selective` filter reads ahead in bigger steps.
+   */
+  private async scanFindings(
+    runId: string,
+    from: string | object,
+    end: string | object,
+    keep: (f: StoredFinding) => boolean,
+    want: number,
+    selective: boolean,
+  ): Promise<{ kept: StoredFinding[]; resumeAt?: string }> {
+    const kept: StoredFinding[] = [];
+    let start = from;
+    let examined = 0;
+    for (;;) {
+      const missing = want - kept.length;
+      const batch = Math.min(MAX_SCAN_PER_PAGE - examined, selective ? Math.min(200, Math.max(50, 2 * missing)) : missing);
+      const rows = await this.range(this.tables.findings, this.findingPk(runId, start), this.findingPk(runId, end), batch);
+      for (const row of rows) {
+        const f = decodeFinding(attributesOf(row));
+        if (!keep(f)) continue;
+        kept.push(f);
+        if (kept.length === want) return { kept };
+      }
+      examined += rows.length;
+      if (rows.length < batch) return { kept };
+      // Resume just after the last key read ("\0" sorts before every other suffix).
+      start = `${String(primaryKeyOf(rows[rows.length - 1]).get('finding_key'))}\u0000`;
+      if (examined >= MAX_SCAN_PER_PAGE) return { kept, resumeAt: start };
     }
   }
 
@@ -767,6 +880,26 @@ class TablestoreStore implements StorePort {
       isOurs,
       conditionFailedAs,
     );
+  }
+
+  /**
+   * A PutRow that takes a row over when `condition` holds (a lease, a posture): false when it does
+   * not. Retried, so the condition must pass again for the row a lost answer already wrote.
+   */
+  private async putIf(table: string, primaryKey: PrimaryKeyInput, condition: SdkColumnCondition, attributeColumns: AttributeColumns): Promise<boolean> {
+    try {
+      await withRetry(
+        this.retry,
+        'PutRow',
+        table,
+        () => this.client().putRow({ tableName: table, condition: expect('IGNORE', condition), primaryKey, attributeColumns }),
+        { mode: 'idempotent' },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
+      throw err;
+    }
   }
 
   /** PutRow of the whole record with version v+1, conditional on the stored version being v. */
@@ -940,6 +1073,9 @@ const withoutTable = ({ table: _table, ...row }: BatchRow) => row;
 /** The row holds version `expected`, or (0) does not exist. */
 const expectVersion = (expected: number): SdkCondition =>
   expected === 0 ? expect('EXPECT_NOT_EXIST') : expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expected), false));
+
+/** The end of the key range of a prefix that ends in `#` (the next character, `$`, bounds it). */
+const prefixEnd = (prefix: string): string => `${prefix.slice(0, -1)}$`;
 
 /** For conditionalWrite's `isOurs`: the row, read again, holds exactly `wanted`. */
 function holds<T>(reread: () => Promise<T | null>, wanted: T): () => Promise<boolean> {

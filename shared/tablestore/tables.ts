@@ -23,9 +23,15 @@ export type TableName =
   | 'runs'
   | 'runs_by_time'
   | 'leases'
+  | 'findings'
+  | 'posture'
   | 'audit_by_time'
   | 'deliveries'
   | 'delivery_cursors';
+
+/** How long a run's findings are kept: a year of evidence and a month's margin (the run's counts stay). */
+export const FINDINGS_TTL_SECONDS = 400 * 24 * 3600;
+
 
 /** Tablestore's smallest allowed TTL is one day; idempotency records live for hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
@@ -54,6 +60,13 @@ export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}):
     { name: 'runs', primaryKey: ['run_id'], timeToLive: -1, purpose: 'reconcile run reports' },
     { name: 'runs_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of runs' },
     { name: 'leases', primaryKey: ['name'], timeToLive: -1, purpose: 'named leases (reconciler singleton)' },
+    {
+      name: 'findings',
+      primaryKey: ['run_id', 'finding_key'],
+      timeToLive: FINDINGS_TTL_SECONDS,
+      purpose: 'what each reconcile run found, one row per run and finding (kind, image, channel, target)',
+    },
+    { name: 'posture', primaryKey: ['region_id'], timeToLive: -1, purpose: 'per region, the run whose open findings are its compliance posture' },
     {
       name: 'audit_by_time',
       primaryKey: ['feed_key'],

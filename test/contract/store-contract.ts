@@ -6,14 +6,17 @@ import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type {
   AuditEvent,
   Delivery,
+  FindingKind,
   IdempotencyRecord,
   ImageRecord,
+  PosturePointer,
   ReconcileRun,
   RequestStatus,
   Share,
   ShareRequest,
+  StoredFinding,
 } from '../../shared/domain/model.js';
-import { feedKey } from '../../shared/domain/model.js';
+import { feedKey, findingKey } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
 
 export interface StoreUnderTest {
@@ -113,6 +116,39 @@ export function aRun(over: Partial<ReconcileRun> = {}): ReconcileRun {
     ...over,
   };
 }
+
+/** An unmanaged-share finding of a fresh image, not acted on. */
+export function aFinding(over: Partial<StoredFinding> = {}): StoredFinding {
+  const accountId = over.accountId ?? '0123456789012345';
+  return {
+    kind: 'unmanaged',
+    regionId: 'cn-hangzhou',
+    imageId: newImageId(),
+    channel: 'account',
+    target: accountId,
+    accountId,
+    detail: 'shared in ECS; no share of the service claims it',
+    action: 'none',
+    at: iso(0),
+    seq: 0,
+    ...over,
+  };
+}
+
+/** An image's own finding (its target is the image, no account). */
+export function anImageFinding(kind: FindingKind, over: Partial<StoredFinding> = {}): StoredFinding {
+  const imageId = over.imageId ?? newImageId();
+  const { accountId: _none, ...finding } = aFinding({ kind, imageId, target: imageId, detail: `${kind} finding`, ...over });
+  return finding;
+}
+
+export function aPosture(over: Partial<PosturePointer> = {}): PosturePointer {
+  return { regionId: `region-${unique()}`, runId: `run-${unique()}`, startedAt: iso(0), completedAt: iso(1000), findings: 0, open: 0, ...over };
+}
+
+/** Findings in the order every listing returns them: by findingKey, bytewise. */
+export const inKeyOrder = (findings: readonly StoredFinding[]): StoredFinding[] =>
+  [...findings].sort((a, b) => Buffer.compare(Buffer.from(findingKey(a)), Buffer.from(findingKey(b))));
 
 export function anIdempotencyRecord(over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
   return {
@@ -377,6 +413,8 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
   describe(`${name}: cursors`, () => {
     const store = useStore();
     const imageId = newImageId();
+    const findingsRun = `run-${unique()}`;
+    const posture = aPosture({ findings: 3, open: 3 });
 
     beforeAll(async () => {
       for (let i = 0; i < 3; i += 1) {
@@ -385,6 +423,9 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
         await store().putRun(aRun({ startedAt: iso(i * 1000) }));
       }
       await store().appendAudit(Array.from({ length: 3 }, (_, i) => anEvent({ imageId, at: iso(i) })));
+      await store().putFindings(findingsRun, Array.from({ length: 3 }, (_, seq) => aFinding({ seq })));
+      await store().putFindings(posture.runId, Array.from({ length: 3 }, (_, seq) => aFinding({ seq })));
+      await store().putPosture(posture);
     });
 
     /** The first-page cursor of every paged listing, and how to ask for the next page with a cursor. */
@@ -394,6 +435,8 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       { name: 'requests', list: (cursor) => store().listRequests({}, 1, cursor) },
       { name: 'audit', list: (cursor) => store().listAudit('cn-hangzhou', imageId, 1, cursor) },
       { name: 'runs', list: (cursor) => store().listRuns(1, cursor) },
+      { name: 'findings', list: (cursor) => store().listFindings(findingsRun, { committed: 3 }, 1, cursor) },
+      { name: 'posture', list: (cursor) => store().listPosture({ regionIds: [posture.regionId] }, 1, cursor) },
     ];
     /** The store's own cursor with its last key value replaced, as a client tampering with it would. */
     const tampered = (cursor: string, value: string): string => {
@@ -817,6 +860,175 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const { pages, all } = await collectAll((cursor) => store().listRuns(3, cursor));
       expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
       expect(all).toEqual([...runs].reverse());
+    });
+  });
+
+  describe(`${name}: reconcile findings`, () => {
+    const store = useStore();
+    const runId = `run-${unique()}`;
+    const imageA = newImageId();
+    const imageB = newImageId();
+    // 3 kinds over two images, recorded in an order unlike the key order; seq is the recording order.
+    const findings = [
+      aFinding({ imageId: imageB, target: '2000000000000002', accountId: '2000000000000002' }),
+      anImageFinding('public', { imageId: imageA }),
+      aFinding({ imageId: imageA, target: '2000000000000001', accountId: '2000000000000001', action: 'unmanaged_revoked' }),
+      aFinding({ kind: 'missing', imageId: imageA, target: '2000000000000003', accountId: '2000000000000003', detail: 'active in the store, not shared in ECS' }),
+      anImageFinding('quota_mismatch', { imageId: imageB }),
+      aFinding({ imageId: imageA, target: '2000000000000004', accountId: '2000000000000004' }),
+      anImageFinding('public', { imageId: imageB, action: 'unpublished' }),
+    ].map((f, seq) => ({ ...f, seq }));
+
+    beforeAll(async () => {
+      await store().putFindings(runId, findings);
+    });
+
+    it('lists the findings below the committed count in key order (kind first), paged without gaps', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listFindings(runId, { committed: findings.length }, 3, cursor));
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+      expect(all).toEqual(inKeyOrder(findings));
+      expect(all.map((f) => f.kind)).toEqual(['missing', 'public', 'public', 'quota_mismatch', 'unmanaged', 'unmanaged', 'unmanaged']);
+    });
+
+    it('leaves out the findings a record does not count (seq at or above committed)', async () => {
+      const { all } = await collectAll((cursor) => store().listFindings(runId, { committed: 4 }, 2, cursor));
+      expect(all).toEqual(inKeyOrder(findings.slice(0, 4)));
+      expect(await store().listFindings(runId, { committed: 0 }, 10)).toEqual({ items: [] });
+    });
+
+    it('narrows to one kind, paged', async () => {
+      const { pages, all } = await collectAll((cursor) => store().listFindings(runId, { committed: findings.length, kind: 'unmanaged' }, 2, cursor));
+      expect(pages.map((p) => p.length)).toEqual([2, 1]);
+      expect(all).toEqual(inKeyOrder(findings.filter((f) => f.kind === 'unmanaged')));
+      expect(await store().listFindings(runId, { committed: findings.length, kind: 'draining' }, 10)).toEqual({ items: [] });
+    });
+
+    it('refuses a cursor of another run, another kind filter, or one it never issued (ValidationFailed)', async () => {
+      const all = await store().listFindings(runId, { committed: findings.length }, 1);
+      const unmanaged = await store().listFindings(runId, { committed: findings.length, kind: 'unmanaged' }, 1);
+      const misuses = [
+        store().listFindings(`run-${unique()}`, { committed: findings.length }, 1, all.nextCursor),
+        store().listFindings(runId, { committed: findings.length, kind: 'unmanaged' }, 1, all.nextCursor),
+        store().listFindings(runId, { committed: findings.length, kind: 'public' }, 1, unmanaged.nextCursor),
+        store().listFindings(runId, { committed: findings.length }, 1, unmanaged.nextCursor),
+        store().listFindings(runId, { committed: findings.length }, 1, 'bm90LWEtY3Vyc29y'),
+      ];
+      for (const misuse of misuses) {
+        const error = await misuse.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GovernorError);
+        expect((error as GovernorError).code).toBe('ValidationFailed');
+      }
+    });
+
+    it('getFindings returns the stored findings of the subjects asked for, and only those', async () => {
+      const absent = aFinding({ imageId: imageA, target: '2000000000000009', accountId: '2000000000000009' });
+      const asked = [findings[2]!, absent, findings[4]!, findings[2]!];
+      const got = await store().getFindings(runId, asked);
+      expect(inKeyOrder(got)).toEqual(inKeyOrder([findings[2]!, findings[4]!]));
+      expect(await store().getFindings(`run-${unique()}`, asked)).toEqual([]);
+    });
+
+    it('imageFindings returns every finding of one image, whatever its seq', async () => {
+      const run = `run-${unique()}`;
+      const image = newImageId();
+      const mine = [aFinding({ imageId: image, seq: 0 }), anImageFinding('draining', { imageId: image, seq: 9 }), aFinding({ kind: 'stale_intent', imageId: image, seq: 1 })];
+      // Another image whose id starts with this one's, and another run: neither is this image's.
+      await store().putFindings(run, [...mine, aFinding({ imageId: `${image}x`, seq: 2 })]);
+      await store().putFindings(`run-${unique()}`, [aFinding({ imageId: image })]);
+      expect(inKeyOrder(await store().imageFindings(run, 'cn-hangzhou', image))).toEqual(inKeyOrder(mine));
+      expect(await store().imageFindings(run, 'cn-shanghai', image)).toEqual([]);
+    });
+
+    it('storing a finding again rewrites it in place: one row per subject and kind', async () => {
+      const run = `run-${unique()}`;
+      const first = aFinding({ seq: 0 });
+      await store().putFindings(run, [first]);
+      const again = { ...first, action: 'unmanaged_revoked' as const, detail: 'revoked', at: iso(60_000) };
+      await store().putFindings(run, [again]);
+      await store().putFindings(run, [again]);
+      expect(await store().listFindings(run, { committed: 1 }, 10)).toEqual({ items: [again] });
+    });
+
+    it('stores batches larger than one write request', async () => {
+      const run = `run-${unique()}`;
+      const many = Array.from({ length: 230 }, (_, seq) => aFinding({ seq, target: String(2000000000000000 + seq), accountId: String(2000000000000000 + seq) }));
+      await store().putFindings(run, many);
+      const { pages, all } = await collectAll((cursor) => store().listFindings(run, { committed: 230 }, 100, cursor));
+      expect(pages.map((p) => p.length)).toEqual([100, 100, 30]);
+      expect(all).toEqual(inKeyOrder(many));
+    });
+  });
+
+  describe(`${name}: posture`, () => {
+    const store = useStore();
+
+    it('getPosture is null until a run is pointed at, then that pointer', async () => {
+      const pointer = aPosture({ findings: 4, open: 2 });
+      expect(await store().getPosture(pointer.regionId)).toBeNull();
+      expect(await store().putPosture(pointer)).toBe(true);
+      expect(await store().getPosture(pointer.regionId)).toEqual(pointer);
+    });
+
+    it('a run that started later takes the posture; an earlier one never takes it back; the same run again is fine', async () => {
+      const older = aPosture({ startedAt: iso(0), findings: 1, open: 1 });
+      const newer = aPosture({ regionId: older.regionId, startedAt: iso(600_000), completedAt: iso(601_000) });
+      expect(await store().putPosture(older)).toBe(true);
+      expect(await store().putPosture(newer)).toBe(true);
+      expect(await store().putPosture(older)).toBe(false);
+      expect(await store().putPosture(newer)).toBe(true);
+      expect(await store().getPosture(older.regionId)).toEqual(newer);
+    });
+
+    it('lists the open findings the regions point at, region by region in the order given, paged', async () => {
+      const [east, west, empty] = [aPosture(), aPosture(), aPosture()];
+      const eastFindings = [aFinding({ seq: 0 }), aFinding({ seq: 1, action: 'unmanaged_revoked' }), anImageFinding('draining', { seq: 2, action: 'drain_progressed' }), aFinding({ seq: 3 })];
+      const westFindings = [anImageFinding('public', { seq: 0, regionId: 'cn-shanghai' }), aFinding({ seq: 1, kind: 'missing' })];
+      await store().putFindings(east.runId, eastFindings);
+      await store().putFindings(west.runId, westFindings);
+      // east's record counts 3 findings: the fourth (seq 3) was stored by a save its record never confirmed.
+      await store().putPosture({ ...east, findings: 3, open: 2 });
+      await store().putPosture({ ...west, findings: 2, open: 2 });
+      const regionIds = [west.regionId, empty.regionId, east.regionId];
+      const open = [...inKeyOrder(westFindings), ...inKeyOrder([eastFindings[0]!, eastFindings[2]!])];
+
+      const { pages, all } = await collectAll((cursor) => store().listPosture({ regionIds }, 3, cursor));
+      expect(pages.map((p) => p.length)).toEqual([3, 1]);
+      expect(all).toEqual(open);
+      expect((await collectAll((cursor) => store().listPosture({ regionIds }, 1, cursor))).all).toEqual(open);
+      expect((await collectAll((cursor) => store().listPosture({ regionIds, kind: 'unmanaged' }, 1, cursor))).all).toEqual([eastFindings[0]]);
+      expect(await store().listPosture({ regionIds: [empty.regionId] }, 10)).toEqual({ items: [] });
+    });
+
+    it('a page resumes in the run it started in, even when a newer run takes the posture meanwhile', async () => {
+      const first = aPosture({ findings: 3, open: 3 });
+      const firstFindings = Array.from({ length: 3 }, (_, seq) => aFinding({ seq }));
+      await store().putFindings(first.runId, firstFindings);
+      await store().putPosture(first);
+      const page = await store().listPosture({ regionIds: [first.regionId] }, 2);
+      const later = aPosture({ regionId: first.regionId, startedAt: iso(600_000), findings: 1, open: 1 });
+      await store().putFindings(later.runId, [aFinding({ seq: 0 })]);
+      expect(await store().putPosture(later)).toBe(true);
+      const rest = await store().listPosture({ regionIds: [first.regionId] }, 2, page.nextCursor);
+      expect([...page.items, ...rest.items]).toEqual(inKeyOrder(firstFindings));
+      expect(rest.nextCursor).toBeUndefined();
+    });
+
+    it('refuses a cursor for a region outside the listing, of another kind filter, or one it never issued (ValidationFailed)', async () => {
+      const pointer = aPosture({ findings: 2, open: 2 });
+      await store().putFindings(pointer.runId, [aFinding({ seq: 0 }), aFinding({ seq: 1 })]);
+      await store().putPosture(pointer);
+      const page = await store().listPosture({ regionIds: [pointer.regionId] }, 1);
+      const misuses = [
+        store().listPosture({ regionIds: ['cn-beijing'] }, 1, page.nextCursor),
+        store().listPosture({ regionIds: [pointer.regionId], kind: 'missing' }, 1, page.nextCursor),
+        store().listFindings(pointer.runId, { committed: 2 }, 1, page.nextCursor),
+        store().listPosture({ regionIds: [pointer.regionId] }, 1, 'bm90LWEtY3Vyc29y'),
+      ];
+      for (const misuse of misuses) {
+        const error = await misuse.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GovernorError);
+        expect((error as GovernorError).code).toBe('ValidationFailed');
+      }
     });
   });
 

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_EVENT_BUS, StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
+import { csvRecords } from '../support/csv.js';
 import { startReceiver } from '../support/events.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -176,6 +177,14 @@ describe('stack (npm start) end to end', () => {
     expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 1 }) });
     // Report mode leaves the out-of-band share in place.
     expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
+    // ... and names it: in the run's findings, and in the posture, as CSV too.
+    const oob = { kind: 'unmanaged', regionId: HZ, imageId: DEMO_OUT_OF_BAND_SHARE.imageId, channel: 'account', target: DEMO_OUT_OF_BAND_SHARE.accountId, action: 'none' };
+    const findings = await call('GET', `/v1/reconcile-runs/${hangzhou.runId}/findings?kind=unmanaged`, stack.tokens.auditor);
+    expect(findings.body.items).toContainEqual(expect.objectContaining(oob));
+    const csv = await fetch(`${stack.url}/v1/findings?regionId=${HZ}&kind=unmanaged`, { headers: { authorization: `Bearer ${stack.tokens.auditor}`, accept: 'text/csv' } });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const { records } = csvRecords(await csv.text());
+    expect(records).toContainEqual(expect.objectContaining({ ...oob, accountId: DEMO_OUT_OF_BAND_SHARE.accountId }));
   });
 
   it('reconciles one image when an ActionTrail event arrives through the EventBridge trigger', async () => {

@@ -2,105 +2,15 @@
 // both emulators: report mode changes nothing; one enforce run converges; a second run finds nothing
 // and writes nothing but its own run record and lease.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ago,
-  HOUR,
-  REGION,
-  startReconcileStack,
-  storeImage,
-  storeRequest,
-  storeShare,
-  TABLES,
-  TARGETS,
-  timer,
-  WRITE_OPERATIONS,
-  type ReconcileStack,
-} from '../fixtures/reconcile/stack.js';
-import { OWNER } from '../fixtures/reconcile/env.js';
+import { REGION, startReconcileStack, TABLES, TARGETS, timer, WRITE_OPERATIONS, type ReconcileStack } from '../fixtures/reconcile/stack.js';
+import { EXPECTED_FINDINGS, seedFleet } from '../fixtures/reconcile/fleet.js';
 
-const [T1, T2, T3, T4] = TARGETS as [string, string, string, string];
+const [T1, T2, , T4] = TARGETS as [string, string, string, string];
 let stack: ReconcileStack | undefined;
 afterEach(async () => {
   await stack?.close();
   stack = undefined;
 });
-
-/** Seeds one image per kind of drift; returns their ids by name. */
-async function seedFleet(s: ReconcileStack) {
-  const { ecs, store } = s;
-  const image = (name: string, extra: Record<string, unknown> = {}) => ecs.addImage({ ownerAccountId: OWNER, regionId: REGION, imageName: name, ...extra });
-  const ids = {
-    clean: await image('clean'),
-    unmanaged: await image('unmanaged'),
-    missing: await image('missing'),
-    public: await image('public', { isPublic: true }),
-    applyingDone: await image('applying-done'),
-    applyingLost: await image('applying-lost'),
-    revokingDone: await image('revoking-done'),
-    revokingLost: await image('revoking-lost'),
-    expired: await image('expired'),
-    pending: await image('pending'),
-    draining: await image('draining'),
-    quota: await image('quota'),
-    deletedOutside: 'm-gone0000000001',
-  };
-  await storeImage(store, ids.clean, { quotaUsed: 1 });
-  await storeShare(store, ids.clean, T1, 'active');
-  await ecs.shareOutOfBand(REGION, ids.clean, T1);
-
-  await ecs.shareOutOfBand(REGION, ids.unmanaged, T2);
-
-  await storeImage(store, ids.missing, { quotaUsed: 1 });
-  await storeShare(store, ids.missing, T1, 'active');
-
-  // applying: crash after the ECS call (ECS has it) / before it (ECS does not)
-  await storeImage(store, ids.applyingDone, { quotaUsed: 1 });
-  await storeShare(store, ids.applyingDone, T1, 'applying');
-  await ecs.shareOutOfBand(REGION, ids.applyingDone, T1);
-  await storeImage(store, ids.applyingLost, { quotaUsed: 1 });
-  await storeShare(store, ids.applyingLost, T1, 'applying');
-
-  // revoking (quota already released with the intent)
-  await storeImage(store, ids.revokingDone);
-  await storeShare(store, ids.revokingDone, T1, 'revoking');
-  await storeImage(store, ids.revokingLost);
-  await storeShare(store, ids.revokingLost, T1, 'revoking');
-  await ecs.shareOutOfBand(REGION, ids.revokingLost, T1);
-
-  await storeImage(store, ids.expired, { quotaUsed: 1 });
-  await storeShare(store, ids.expired, T1, 'active', { expiresAt: ago(HOUR / 2) });
-  await ecs.shareOutOfBand(REGION, ids.expired, T1);
-
-  await storeImage(store, ids.pending, { quotaUsed: 2 });
-  await storeRequest(store, ids.pending, [T1, T2], ago(HOUR));
-  await storeShare(store, ids.pending, T1, 'pending_approval');
-  await storeShare(store, ids.pending, T2, 'pending_approval');
-
-  await storeImage(store, ids.draining, { quotaUsed: 2, lifecycle: 'draining', deletion: { status: 'draining', mode: 'drain', reason: 'retire' } });
-  await storeShare(store, ids.draining, T1, 'active');
-  await storeShare(store, ids.draining, T2, 'active');
-  for (const t of [T1, T2, T3]) await ecs.shareOutOfBand(REGION, ids.draining, t);
-
-  await storeImage(store, ids.quota, { quotaUsed: 5 });
-  await storeShare(store, ids.quota, T1, 'active');
-  await ecs.shareOutOfBand(REGION, ids.quota, T1);
-
-  await storeImage(store, ids.deletedOutside, { quotaUsed: 1 });
-  await storeShare(store, ids.deletedOutside, T4, 'active');
-  return ids;
-}
-
-const EXPECTED_FINDINGS = {
-  unmanaged: 1,
-  missing: 1,
-  public: 1,
-  stale_intent: 4,
-  expired_share: 1,
-  expired_request: 1,
-  draining: 1,
-  deleted_outside: 1,
-  quota_mismatch: 1,
-};
 
 describe('reconcile function against the ECS and Tablestore emulators', () => {
   it('report mode reports every finding and changes nothing in ECS or the store', async () => {
@@ -116,10 +26,12 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     const ecsWrites = (await stack.ecs.calls()).filter((c) => c.action === 'ModifyImageSharePermission' || c.action === 'DeleteImage');
     expect(ecsWrites).toEqual([]);
     const run = await stack.store.getRun(result.runIds[0]!);
-    expect(run).toMatchObject({ mode: 'report', status: 'completed', imagesScanned: 13, findings: EXPECTED_FINDINGS, actions: {}, errors: [] });
+    expect(run).toMatchObject({ mode: 'report', status: 'completed', imagesScanned: 14, findings: EXPECTED_FINDINGS, actions: {}, errors: [] });
+    // Report mode writes the run's report: its findings, its record, the region's posture, and the lease.
     const writes = (await stack.ots.calls()).slice(callsBefore).filter((c) => WRITE_OPERATIONS.has(c.operation));
-    // The run's report and lease, and its own reconcile.completed event (trail and outbox in one BatchWriteRow).
-    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.audit]));
+    // The run's report, lease, findings and posture, and its own reconcile.completed event (trail and outbox in one BatchWriteRow).
+    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.findings, TABLES.posture, TABLES.audit]));
+    expect(writes.filter((w) => w.table === TABLES.findings).map((w) => w.operation)).toEqual(['BatchWriteRow']);
     expect(writes.filter((w) => w.table === TABLES.audit)).toHaveLength(1);
   });
 
@@ -141,6 +53,7 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
       share_revoked: 1,
       share_expired: 1,
       request_expired: 1,
+      request_finished: 1,
       image_deleted: 1,
       image_marked_deleted: 1,
       quota_corrected: 1,
@@ -179,6 +92,7 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     await expectState(ids.quota, { [T1]: 'active' }, 1);
     await expectState(ids.deletedOutside, { [T4]: 'revoked' }, 0, 'deleted');
     expect((await stack.store.getRequest(`req-${ids.pending}`))?.status).toBe('expired');
+    expect((await stack.store.getRequest(`req-${ids.unfinished}`))?.status).toBe('applied');
     const events = await stack.store.listAudit(REGION, ids.unmanaged, 10);
     expect(events.items).toEqual([expect.objectContaining({ action: 'reconcile.adopted', principal: 'system:reconcile', requestId: first.runIds[0] })]);
 
@@ -187,7 +101,7 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     const ecsBefore = await stack.ecs.state();
     const second = await stack.invoke(timer({ mode: 'enforce', regions: [REGION] }));
     const secondRun = await stack.store.getRun(second.runIds[0]!);
-    expect(secondRun).toMatchObject({ status: 'completed', findings: {}, actions: {}, errors: [], imagesScanned: 11 });
+    expect(secondRun).toMatchObject({ status: 'completed', findings: {}, actions: {}, errors: [], imagesScanned: 12 });
     expect(await stack.ecs.state()).toEqual(ecsBefore);
     const writes = (await stack.ots.calls()).slice(otsBefore).filter((c) => WRITE_OPERATIONS.has(c.operation));
     expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.audit]));

@@ -8,7 +8,7 @@ import { feedKey } from '../../shared/domain/model.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
-import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, FINDINGS_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
 import { aDelivery, anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
@@ -430,15 +430,20 @@ describe('ensureTables', () => {
     expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
   });
 
-  it('creates single-version tables, with a TTL only on idempotency and the outbox', async () => {
-    const ttl: Record<string, number> = { idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS, audit_by_time: OUTBOX_TTL_SECONDS, deliveries: OUTBOX_TTL_SECONDS };
+  it('creates single-version tables, with a TTL only on idempotency, findings and the outbox', async () => {
+    const ttls: Record<string, number> = {
+      idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      findings: FINDINGS_TTL_SECONDS,
+      audit_by_time: OUTBOX_TTL_SECONDS,
+      deliveries: OUTBOX_TTL_SECONDS,
+    };
     for (const def of tableDefinitions()) {
       const described = (await client.describeTable({ tableName: `${PREFIX}${def.name}` })) as {
         tableOptions?: { timeToLive?: number; maxVersions?: number };
       };
       expect({ table: def.name, ttl: described.tableOptions?.timeToLive, maxVersions: described.tableOptions?.maxVersions }).toEqual({
         table: def.name,
-        ttl: ttl[def.name] ?? -1,
+        ttl: ttls[def.name] ?? -1,
         maxVersions: 1,
       });
     }

@@ -10,18 +10,22 @@ import type {
   Delivery,
   DeliveryCursor,
   FeedEntry,
+  FindingKind,
+  FindingSubject,
   IdempotencyRecord,
   ImageRecord,
   Page,
+  PosturePointer,
   ReconcileRun,
   RequestStatus,
   Share,
   ShareRequest,
   SinkName,
+  StoredFinding,
 } from '../../shared/domain/model.js';
-import { feedKey, isTerminal } from '../../shared/domain/model.js';
+import { feedKey, findingKey, isOpenFinding, isTerminal } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/tablestore/keys.js';
+import { decodeCursor, decodeFindingsCursor, decodePostureCursor, encodeCursor, findingsListing, invalidCursor, postureListing } from '../../shared/tablestore/keys.js';
 
 type Operation = keyof StorePort;
 
@@ -62,6 +66,12 @@ function pageNewestFirst<T>(
   return page;
 }
 
+/** The first `n` rows and, when more follow, a cursor naming the next one's key. */
+function pageOf<T>(listing: string, rows: readonly T[], n: number, keyOf: (row: T) => string[]): Page<T> {
+  const next = rows[n];
+  return next ? { items: rows.slice(0, n), nextCursor: encodeCursor(listing, keyOf(next)) } : { items: rows.slice(0, n) };
+}
+
 /** Later appends first among equal timestamps: a fixed-width, inverted append counter. */
 const invertedSeq = (seq: number): string => String(Number.MAX_SAFE_INTEGER - seq).padStart(16, '0');
 
@@ -84,6 +94,9 @@ export class MemoryStore implements StorePort {
   private readonly feed = new Map<string, AuditEvent>();
   private readonly deliveries = new Map<string, Delivery>();
   private readonly cursors = new Map<string, DeliveryCursor>();
+  /** runId → findingKey → finding. */
+  private readonly findings = new Map<string, Map<string, StoredFinding>>();
+  private readonly postures = new Map<string, PosturePointer>();
   private readonly faults: { operation: Operation; error: StoreError; remaining: number }[] = [];
   private seq = 0;
   /** Every call, oldest first (with the injected error, if any). */
@@ -442,5 +455,80 @@ export class MemoryStore implements StorePort {
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.enter('releaseLease');
     if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
+  // ---- findings and the posture ----
+
+  private runFindings(runId: string): Map<string, StoredFinding> {
+    let rows = this.findings.get(runId);
+    if (!rows) this.findings.set(runId, (rows = new Map()));
+    return rows;
+  }
+
+  /** The run's findings in key order from `from` on (inclusive), as the adapter's range reads return them. */
+  private findingsFrom(runId: string, from: string | undefined, kind: FindingKind | undefined): StoredFinding[] {
+    return [...this.runFindings(runId).entries()]
+      .filter(([key]) => (kind === undefined || key.startsWith(`${kind}#`)) && (from === undefined || bytewise(key, from) >= 0))
+      .sort(([a], [b]) => bytewise(a, b))
+      .map(([, f]) => clone(f));
+  }
+
+  async putFindings(runId: string, findings: readonly StoredFinding[]): Promise<void> {
+    await this.enter('putFindings');
+    const rows = this.runFindings(runId);
+    for (const f of findings) rows.set(findingKey(f), clone(f));
+  }
+
+  async getFindings(runId: string, subjects: readonly FindingSubject[]): Promise<StoredFinding[]> {
+    await this.enter('getFindings');
+    const rows = this.runFindings(runId);
+    return [...new Set(subjects.map(findingKey))].flatMap((key) => (rows.has(key) ? [clone(rows.get(key)!)] : []));
+  }
+
+  async imageFindings(runId: string, regionId: string, imageId: string): Promise<StoredFinding[]> {
+    await this.enter('imageFindings');
+    return this.findingsFrom(runId, undefined, undefined).filter((f) => f.regionId === regionId && f.imageId === imageId);
+  }
+
+  async listFindings(runId: string, filter: { committed: number; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>> {
+    await this.enter('listFindings');
+    const n = clampLimit(limit);
+    const listing = findingsListing(runId, filter.kind);
+    const from = cursor === undefined ? undefined : decodeFindingsCursor(listing, cursor, filter.kind);
+    const rows = this.findingsFrom(runId, from, filter.kind).filter((f) => f.seq < filter.committed);
+    return pageOf(listing, rows, n, (f) => [findingKey(f)]);
+  }
+
+  async getPosture(regionId: string): Promise<PosturePointer | null> {
+    await this.enter('getPosture');
+    const row = this.postures.get(regionId);
+    return row ? clone(row) : null;
+  }
+
+  async putPosture(pointer: PosturePointer): Promise<boolean> {
+    await this.enter('putPosture');
+    const stored = this.postures.get(pointer.regionId);
+    if (stored && stored.runId !== pointer.runId && Date.parse(stored.startedAt) >= Date.parse(pointer.startedAt)) return false;
+    this.postures.set(pointer.regionId, clone(pointer));
+    return true;
+  }
+
+  async listPosture(filter: { regionIds: readonly string[]; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>> {
+    await this.enter('listPosture');
+    const n = clampLimit(limit);
+    const listing = postureListing(filter.kind);
+    const at = cursor === undefined ? undefined : decodePostureCursor(listing, cursor, filter.regionIds, filter.kind);
+    const rows: { region: string; runId: string; committed: number; f: StoredFinding }[] = [];
+    const first = at ? filter.regionIds.indexOf(at.regionId) : 0;
+    for (const region of filter.regionIds.slice(first)) {
+      const resume = at?.regionId === region ? at : undefined;
+      const pointer = resume ? { runId: resume.runId, findings: resume.committed } : this.postures.get(region);
+      if (!pointer) continue;
+      for (const f of this.findingsFrom(pointer.runId, resume?.key, filter.kind)) {
+        if (f.seq < pointer.findings && isOpenFinding(f)) rows.push({ region, runId: pointer.runId, committed: pointer.findings, f });
+      }
+    }
+    const page = pageOf(listing, rows, n, (r) => [r.region, r.runId, String(r.committed), findingKey(r.f)]);
+    return { ...page, items: page.items.map((r) => r.f) };
   }
 }

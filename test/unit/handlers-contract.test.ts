@@ -116,6 +116,16 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
     await call('listDeliveries', 'list-deliveries', {}, t.auditor);
     await call('getReconcileRun', 'get-run', { runId: 'run0001' }, t.auditor);
     await call('getReconcileRun', 'get-run', { runId: 'run9999' }, t.auditor);
+    const unmanaged = {
+      kind: 'unmanaged', regionId: REGION, imageId: IMAGE, channel: 'account', target: '2000000000000030', accountId: '2000000000000030',
+      detail: 'shared in ECS; no share of the service claims it', action: 'none', at: '2026-03-01T10:00:00.500Z', seq: 0,
+    } as const;
+    await h.store.putFindings('run0001', [unmanaged]);
+    await h.store.putPosture({ regionId: REGION, runId: 'run0001', startedAt: '2026-03-01T10:00:00.000Z', completedAt: '2026-03-01T10:00:01.000Z', findings: 1, open: 1 });
+    await call('listReconcileRunFindings', 'list-run-findings', { runId: 'run0001' }, t.auditor);
+    await call('listReconcileRunFindings', 'list-run-findings', { runId: 'run9999' }, t.auditor);
+    await call('listFindings', 'list-findings', {}, t.auditor);
+    await call('listFindings', 'list-findings', { query: { kind: 'public' } }, t.auditor);
     await call('listImages', 'list-images', { query: { regionId: 'eu-central-1' } }, t.auditor);
 
     await call('getImageDeletion', 'deletion-status', {}, t.auditor);

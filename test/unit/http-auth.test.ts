@@ -29,6 +29,8 @@ const FIXTURE_OF: Record<string, FixtureName> = {
   listImageEvents: 'list-events',
   listReconcileRuns: 'list-runs',
   getReconcileRun: 'get-run',
+  listReconcileRunFindings: 'list-run-findings',
+  listFindings: 'list-findings',
   listDeliveries: 'list-deliveries',
   requestImageDeletion: 'deletion-request',
   getImageDeletion: 'deletion-status',
@@ -162,7 +164,8 @@ describe('http auth: role × route matrix', () => {
     h = await createHarness(ALL_ROUTES);
     const ok = async () => ({ items: [] });
     for (const name of [
-      'listImages', 'listRequests', 'listEvents', 'listRuns', 'getRun', 'getRequest', 'describeImage', 'deletionStatus', 'listDeliveries',
+      'listImages', 'listRequests', 'listEvents', 'listRuns', 'getRun', 'getRequest', 'describeImage', 'deletionStatus', 'listRunFindings', 'listFindings',
+      'listDeliveries',
     ] as (keyof Governor)[]) h.script[name] = ok;
     h.script.requestShare = async () => ({ outcome: 'pending', request: {} });
     h.script.approve = async () => ({ request: {}, shares: [] });
@@ -190,6 +193,8 @@ describe('http auth: role × route matrix', () => {
     listImageEvents: READ,
     listReconcileRuns: READ,
     getReconcileRun: READ,
+    listReconcileRunFindings: READ,
+    listFindings: READ,
     listDeliveries: ['admin', 'auditor'],
     requestImageDeletion: ['admin'],
     getImageDeletion: READ,

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createReconcileHandler, type ReconcileContext } from '../../functions/reconcile/index.js';
-import type { Clock, Invoker } from '../../shared/domain/ports.js';
+import type { Invoker } from '../../shared/domain/ports.js';
 import { createJsonLogger } from '../../shared/runtime.js';
-import { T0 } from '../support/clock.js';
+import { T0, TickingClock } from '../support/clock.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { actionTrailEvent, OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
 
 const A1 = '2000000000000001';
 
-/** Advances `stepMs` on every reading: work takes time without real waiting. */
-class TickingClock implements Clock {
-  private t = Date.parse(T0);
-  constructor(private readonly stepMs: number) {}
-  now(): Date {
-    this.t += this.stepMs;
-    return new Date(this.t);
-  }
-}
 
 interface Sent {
   functionName: string;

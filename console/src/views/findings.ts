@@ -1,14 +1,10 @@
 // Findings: what a reconcile run found, one row per finding, and the open findings across the fleet
-// (the latest completed run of each region), each as a table and as a CSV download. Until the API
-// serves findings, the views say so instead of failing.
-import { notServed } from '../api.js';
+// (the latest completed run of each region), each as a table and as a CSV download.
 import type { App, View } from '../app.js';
 import { h, link, show } from '../dom.js';
 import { channelOf, targetOf } from '../format.js';
 import type { Finding, Page, ReconcileRun } from '../types.js';
 import { badge, button, note, pagedTable, problem, section, select, time, saveFile } from '../ui.js';
-
-const NOT_SERVED = 'This deployment does not list findings one by one yet; the counts per run are under Reconcile runs.';
 
 /** Findings from `path` (filtered by `query`) with a Download CSV button, once the first page answered. */
 export async function findingsTable(app: App, path: string, query: Readonly<Record<string, string>>, fileName: string): Promise<HTMLElement> {
@@ -16,7 +12,7 @@ export async function findingsTable(app: App, path: string, query: Readonly<Reco
   try {
     first = await app.api.get<Page<Finding>>(path, { ...query, limit: 50 });
   } catch (err) {
-    return notServed(err) ? note(NOT_SERVED) : problem(err);
+    return problem(err);
   }
   const said = h('div', {});
   const download = button('Download CSV', async (b) => {

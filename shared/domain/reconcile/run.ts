@@ -3,7 +3,8 @@
 // the region's lease (timers may fire twice: the second run is recorded as skipped), sweeps until its
 // time is up, then saves a cursor in its run record and continues itself asynchronously. An
 // EventBridge event reconciles one image under that image's lease. Every run writes its report
-// (putRun) and one JSON summary line to the log.
+// (its new findings, then putRun) and one JSON summary line to the log; a completed region run
+// becomes its region's posture.
 import type { Ctx, DomainDeps } from '../context.js';
 import { systemPrincipal } from '../context.js';
 import type { Invoker } from '../ports.js';
@@ -11,6 +12,7 @@ import { RECONCILE_COMPLETED, type ReconcileMode, type ReconcileRun } from '../m
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { recordError, START_CURSOR, sweepRegion, type RegionCursor } from './sweep.js';
 import { addCounts, diffCounts, RunTally } from './tally.js';
+import { advancePosture, saveFindings } from './findings.js';
 import { audit, recoverPendingAudit } from '../transitions.js';
 import { ownedKinds } from './policy-checks.js';
 
@@ -78,23 +80,20 @@ export async function startScheduledRun(
     };
     try {
       await services.invoker.invokeAsync(services.functionName, task);
-      tally.action('fanned_out');
+      tally.runAction('fanned_out');
     } catch (error) {
       recordError({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally }, regionId, undefined, error);
     }
   }
-  const run = finishRecord(deps, {
+  return writeReport(deps, tally, {
     runId: input.runId,
     trigger: input.trigger,
     mode: input.mode,
     regions: input.regions,
     status: tally.errors.length > 0 && (tally.actions.fanned_out ?? 0) === 0 ? 'failed' : 'completed',
     startedAt: startedAt.toISOString(),
-    tally,
     apiCalls: {},
   });
-  await writeReport(deps, run);
-  return run;
 }
 
 /** One region, from the start or from a continuation's cursor. */
@@ -134,21 +133,17 @@ export async function runRegion(
     : previous !== null;
   if (redelivered) {
     deps.logger.warn({ msg: 'reconcile.duplicate_continuation', runId: input.runId, regionId: input.regionId, status: previous?.status ?? null });
-    return previous ?? finishRecord(deps, { ...base, status: 'skipped', tally: new RunTally(), apiCalls: {} });
+    return previous ?? recordOf(deps, { ...base, status: 'skipped', apiCalls: {} }, new RunTally());
   }
 
   // The run id holds the lease for the whole chain of continuations: each renews it.
   const acquired = await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart);
-  if (!acquired) {
-    const skipped = finishRecord(deps, { ...base, status: 'skipped', tally: RunTally.from(previous), apiCalls: previous?.apiCalls ?? {} });
-    await writeReport(deps, skipped);
-    return skipped;
-  }
+  if (!acquired) return writeReport(deps, RunTally.from(previous), { ...base, status: 'skipped', apiCalls: previous?.apiCalls ?? {} });
 
   const tally = RunTally.from(previous);
   const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
   // Marked running at once, so a redelivered copy of this continuation sees it is taken.
-  await deps.store.putRun(runningRecord(base, tally, previous?.apiCalls));
+  await saveRun(deps, tally, { ...base, status: 'running', apiCalls: previous?.apiCalls ?? {} });
 
   // A region run of its own (one managed region, or asked for by hand) is the scheduled run.
   if (!input.cursor && base.parentRunId === undefined) await recoverAudit(env);
@@ -175,23 +170,21 @@ export async function runRegion(
   const apiCalls = addCounts(previous?.apiCalls ?? {}, diffCounts(callsAtStart, services.apiCalls()));
   if (next && status !== 'failed') {
     const task: ReconcileTask = { kind: 'continue', runId: input.runId, regionId: input.regionId, mode: input.mode, cursor: next };
-    tally.action('continued');
-    const continued = finishRecord(deps, { ...base, status: 'continued', tally, apiCalls, cursor: JSON.stringify(next) });
-    // Saved before the hand-over: the continuation reads its totals from this record.
-    await writeReport(deps, continued);
+    tally.runAction('continued');
+    // Saved (findings, then the record) before the hand-over: the continuation starts from this record.
+    const continued = await writeReport(deps, tally, { ...base, status: 'continued', apiCalls, cursor: JSON.stringify(next) });
     try {
       await services.invoker.invokeAsync(services.functionName, task);
       return continued;
     } catch (error) {
       // Nothing continues: the cursor stays in the record and the next timer run starts over.
-      tally.actions.continued = (tally.actions.continued ?? 1) - 1;
-      if (tally.actions.continued === 0) delete tally.actions.continued;
+      tally.runAction('continued', -1);
       recordError(env, input.regionId, undefined, error);
       status = 'failed';
     }
   }
-  const run = finishRecord(deps, { ...base, status, tally, apiCalls, ...(next ? { cursor: JSON.stringify(next) } : {}) });
-  await writeReport(deps, run);
+  const run = await writeReport(deps, tally, { ...base, status, apiCalls, ...(next ? { cursor: JSON.stringify(next) } : {}) });
+  if (run.status === 'completed') await advancePostureQuietly(deps, run);
   await recordFinished(env, run, input.regionId);
   await releaseQuietly(deps, lease, input.runId);
   return run;
@@ -216,9 +209,7 @@ export async function runImage(
   const lease = imageLease(input.regionId, input.imageId);
   const tally = new RunTally();
   if (!(await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, startedAt))) {
-    const skipped = finishRecord(deps, { ...base, status: 'skipped', tally, apiCalls: {} });
-    await writeReport(deps, skipped);
-    return skipped;
+    return writeReport(deps, tally, { ...base, status: 'skipped', apiCalls: {} });
   }
   const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
   let status: ReconcileRun['status'] = 'completed';
@@ -231,8 +222,7 @@ export async function runImage(
     recordError(env, input.regionId, input.imageId, error);
     status = 'failed';
   }
-  const run = finishRecord(deps, { ...base, status, tally, apiCalls: diffCounts(callsAtStart, services.apiCalls()) });
-  await writeReport(deps, run);
+  const run = await writeReport(deps, tally, { ...base, status, apiCalls: diffCounts(callsAtStart, services.apiCalls()) });
   await releaseQuietly(deps, lease, input.runId);
   return run;
 }
@@ -242,7 +232,7 @@ const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, reques
 /** Held audit events are written whatever the mode: recording what happened is not an enforcement. */
 async function recoverAudit(env: ReconcileEnv): Promise<void> {
   try {
-    env.tally.action('audit_recovered', await recoverPendingAudit(env.deps, { pageSize: 100, maxPages: 10 }));
+    env.tally.runAction('audit_recovered', await recoverPendingAudit(env.deps, { pageSize: 100, maxPages: 10 }));
   } catch (error) {
     // The events stay held for the next run.
     recordError(env, undefined, undefined, error);
@@ -250,33 +240,21 @@ async function recoverAudit(env: ReconcileEnv): Promise<void> {
 }
 
 type RecordBase = Pick<ReconcileRun, 'runId' | 'trigger' | 'mode' | 'regions' | 'startedAt'> & { parentRunId?: string | undefined };
+type RecordInput = RecordBase & { status: ReconcileRun['status']; apiCalls: Readonly<Record<string, number>>; cursor?: string };
 
-function runningRecord(base: RecordBase, tally: RunTally, apiCalls: Readonly<Record<string, number>> = {}): ReconcileRun {
-  return {
-    ...stripUndefined(base),
-    status: 'running',
-    imagesScanned: tally.imagesScanned,
-    findings: { ...tally.findings },
-    actions: { ...tally.actions },
-    errors: [...tally.errors],
-    apiCalls: { ...apiCalls },
-  };
-}
-
-function finishRecord(
-  deps: DomainDeps,
-  input: RecordBase & { status: ReconcileRun['status']; tally: RunTally; apiCalls: Readonly<Record<string, number>>; cursor?: string },
-): ReconcileRun {
+/** The run record as the tally stands: a running record has no end yet. */
+function recordOf(deps: DomainDeps, input: RecordInput, tally: RunTally): ReconcileRun {
   const finishedAt = deps.clock.now();
   return {
     ...stripUndefined({ runId: input.runId, trigger: input.trigger, mode: input.mode, regions: input.regions, startedAt: input.startedAt, parentRunId: input.parentRunId }),
     status: input.status,
-    finishedAt: finishedAt.toISOString(),
-    durationMs: Math.max(0, finishedAt.getTime() - Date.parse(input.startedAt)),
-    imagesScanned: input.tally.imagesScanned,
-    findings: { ...input.tally.findings },
-    actions: { ...input.tally.actions },
-    errors: [...input.tally.errors],
+    ...(input.status === 'running'
+      ? {}
+      : { finishedAt: finishedAt.toISOString(), durationMs: Math.max(0, finishedAt.getTime() - Date.parse(input.startedAt)) }),
+    imagesScanned: tally.imagesScanned,
+    findings: tally.findings,
+    actions: tally.actions,
+    errors: [...tally.errors],
     apiCalls: { ...input.apiCalls },
     ...(input.cursor ? { cursor: input.cursor } : {}),
   };
@@ -286,9 +264,28 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-async function writeReport(deps: DomainDeps, run: ReconcileRun): Promise<void> {
+/** Saves the run: the findings recorded since its last save first, then the record that counts them. */
+async function saveRun(deps: DomainDeps, tally: RunTally, input: RecordInput): Promise<ReconcileRun> {
+  await saveFindings(deps.store, input.runId, tally);
+  const run = recordOf(deps, input, tally);
   await deps.store.putRun(run);
+  return run;
+}
+
+/** Saves the run and logs its summary line. */
+async function writeReport(deps: DomainDeps, tally: RunTally, input: RecordInput): Promise<ReconcileRun> {
+  const run = await saveRun(deps, tally, input);
   deps.logger.info({ msg: 'reconcile.run', ...run, errorCount: run.errors.length, errors: run.errors.slice(0, 5) });
+  return run;
+}
+
+async function advancePostureQuietly(deps: DomainDeps, run: ReconcileRun): Promise<void> {
+  try {
+    await advancePosture(deps, run);
+  } catch (error) {
+    // The region's posture stays with the run it names until the next completed sweep moves it.
+    deps.logger.warn({ msg: 'reconcile.posture_failed', regionId: run.regions[0], runId: run.runId, error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 async function releaseQuietly(deps: DomainDeps, name: string, holder: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { EcsImage, ShareRequest } from '../model.js';
 import { expireRequest, refreshRequestStatus, settledRequestStatus } from '../transitions.js';
 import { errorCode } from '../errors.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
+import { carryOver, noteFinding, requestSubject } from './findings.js';
 import { ownedKinds } from './policy-checks.js';
 
 export interface RegionCursor {
@@ -68,7 +69,7 @@ async function requestsPhase(env: ReconcileEnv, regionId: string, from: RegionCu
         if (request.status === 'pending_approval') await expireIfDue(env, request);
         else if (request.status === 'approved') await finishIfSettled(env, request);
       } catch (error) {
-        recordError(env, regionId, request.imageId, error);
+        await failed(env, { regionId, imageId: request.imageId, target: request.requestId }, error);
       }
     }
     if (!page.nextCursor) return undefined;
@@ -78,9 +79,10 @@ async function requestsPhase(env: ReconcileEnv, regionId: string, from: RegionCu
 
 async function expireIfDue(env: ReconcileEnv, request: ShareRequest): Promise<void> {
   if (Date.parse(request.pendingUntil) > env.deps.clock.now().getTime()) return;
-  env.tally.finding('expired_request');
-  if (env.mode !== 'enforce') return;
-  if (await expireRequest(env.deps, env.ctx, request)) env.tally.action('request_expired');
+  const detail = `pending approval past ${request.pendingUntil}, for ${request.accountIds.length} account(s)`;
+  await noteFinding(env, { kind: 'expired_request', ...requestSubject(request), detail }, async () =>
+    (await expireRequest(env.deps, env.ctx, request)) ? 'request_expired' : 'none',
+  );
 }
 
 /**
@@ -92,11 +94,13 @@ async function finishIfSettled(env: ReconcileEnv, request: ShareRequest): Promis
   const { deps } = env;
   if (deps.clock.now().getTime() - Date.parse(request.updatedAt) <= deps.policy.intentGraceSeconds * 1000) return;
   const rows = await deps.store.listShares(request.regionId, request.imageId);
-  if (settledRequestStatus(request, rows, { rowless: 'failed' }) === null) return;
-  env.tally.finding('unfinished_request');
-  if (env.mode !== 'enforce') return;
-  const finished = await refreshRequestStatus(deps, request.requestId, { rowless: 'failed' });
-  if (finished && finished.status !== 'approved') env.tally.action('request_finished');
+  const status = settledRequestStatus(request, rows, { rowless: 'failed' });
+  if (status === null) return;
+  const detail = `approved, every share settled, still recorded as approved (its rows say ${status})`;
+  await noteFinding(env, { kind: 'unfinished_request', ...requestSubject(request), detail }, async () => {
+    const finished = await refreshRequestStatus(deps, request.requestId, { rowless: 'failed' });
+    return finished && finished.status !== 'approved' ? 'request_finished' : 'none';
+  });
 }
 
 async function ecsPhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
@@ -165,7 +169,17 @@ async function guarded(env: ReconcileEnv, regionId: string, imageId: string, wor
   try {
     await work();
   } catch (error) {
-    recordError(env, regionId, imageId, error);
+    await failed(env, { regionId, imageId }, error);
+  }
+}
+
+/** What the sweep could not check is recorded as an error, and keeps the findings the posture holds for it. */
+async function failed(env: ReconcileEnv, on: { regionId: string; imageId: string; target?: string }, error: unknown): Promise<void> {
+  recordError(env, on.regionId, on.imageId, error);
+  try {
+    await carryOver(env, on, errorCode(error));
+  } catch (carryError) {
+    env.deps.logger.warn({ msg: 'reconcile.carry_over_failed', ...on, runId: env.ctx.requestId, code: errorCode(carryError) });
   }
 }
 

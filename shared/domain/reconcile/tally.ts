@@ -1,6 +1,9 @@
-// Counts of one reconcile run: findings, actions, errors, images scanned. A continuation starts
-// from the stored run so the record always shows the run's totals, not one invocation's.
-import type { Finding, ReconcileRun } from '../model.js';
+// What one reconcile run has found and done. The findings are the record: the run's `findings` and
+// `actions` counts are derived from them (plus the few run-level actions below), so a report can
+// never count a finding it does not name. A continuation starts from the stored run, whose counts
+// are those of the findings saved so far.
+import type { Finding, FindingKind, ReconcileRun, StoredFinding } from '../model.js';
+import { findingKey } from '../model.js';
 
 /** What a run records per failed image; bounded so a run row stays far below Tablestore's cell limit. */
 export interface RunError {
@@ -12,30 +15,31 @@ export interface RunError {
 
 export const MAX_RECORDED_ERRORS = 100;
 
-export type ReconcileAction =
-  | 'unpublished'
-  | 'share_expired'
-  | 'share_reapplied'
-  | 'share_failed'
-  | 'share_revoked'
-  | 'intent_applied'
-  | 'intent_revoked'
-  | 'share_adopted'
-  | 'unmanaged_revoked'
-  | 'drain_progressed'
-  | 'image_deleted'
-  | 'image_marked_deleted'
-  | 'quota_corrected'
-  | 'request_expired'
-  | 'request_finished'
-  | 'pending_settled'
-  | 'audit_recovered'
-  | 'fanned_out'
-  | 'continued';
+/** What a run does besides acting on findings: counted in `actions` beside the findings' actions. */
+export const RUN_ACTIONS = ['audit_recovered', 'fanned_out', 'continued'] as const;
+export type RunAction = (typeof RUN_ACTIONS)[number];
+
+/** A finding recorded since the last save; a carried one (`carried`) never replaces one found afresh. */
+export interface PendingFinding {
+  readonly finding: Finding;
+  readonly carried: boolean;
+}
+
+type Counts = Record<string, number>;
+
+const add = (counts: Counts, key: string, n: number): void => {
+  const next = (counts[key] ?? 0) + n;
+  if (next > 0) counts[key] = next;
+  else delete counts[key];
+};
 
 export class RunTally {
-  readonly findings: Partial<Record<Finding, number>> = {};
-  readonly actions: Record<string, number> = {};
+  /** Counts of the findings saved with the run so far, by kind and by action (`none` not counted). */
+  private readonly savedKinds: Counts = {};
+  private readonly savedActions: Counts = {};
+  private readonly runActions: Counts = {};
+  /** Findings recorded since the last save, by findingKey: a later record of one subject replaces the earlier. */
+  private readonly pending = new Map<string, PendingFinding>();
   readonly errors: RunError[] = [];
   /** Errors beyond MAX_RECORDED_ERRORS are counted, not stored. */
   droppedErrors = 0;
@@ -44,19 +48,27 @@ export class RunTally {
   static from(run: ReconcileRun | null): RunTally {
     const tally = new RunTally();
     if (!run) return tally;
-    Object.assign(tally.findings, run.findings);
-    Object.assign(tally.actions, run.actions);
+    for (const [kind, n] of Object.entries(run.findings)) add(tally.savedKinds, kind, n ?? 0);
+    for (const [name, n] of Object.entries(run.actions)) add((RUN_ACTIONS as readonly string[]).includes(name) ? tally.runActions : tally.savedActions, name, n);
     tally.errors.push(...run.errors);
     tally.imagesScanned = run.imagesScanned;
     return tally;
   }
 
-  finding(kind: Finding, count = 1): void {
-    if (count > 0) this.findings[kind] = (this.findings[kind] ?? 0) + count;
+  /** Records a finding (reconcile code calls noteFinding in findings.ts, which fills in the action and time). */
+  record(finding: Finding, opts: { carried?: boolean } = {}): void {
+    const key = findingKey(finding);
+    if (opts.carried && this.pending.has(key)) return;
+    this.pending.set(key, { finding, carried: opts.carried ?? false });
   }
 
-  action(name: ReconcileAction, count = 1): void {
-    if (count > 0) this.actions[name] = (this.actions[name] ?? 0) + count;
+  /** Whether this invocation has recorded a finding with that key. */
+  has(key: string): boolean {
+    return this.pending.has(key);
+  }
+
+  runAction(name: RunAction, count = 1): void {
+    add(this.runActions, name, count);
   }
 
   error(error: RunError): void {
@@ -64,8 +76,46 @@ export class RunTally {
     else this.droppedErrors += 1;
   }
 
-  totalFindings(): number {
-    return Object.values(this.findings).reduce((sum, n) => sum + (n ?? 0), 0);
+  /** Findings recorded since the last save, in the order they were first recorded. */
+  unsaved(): readonly PendingFinding[] {
+    return [...this.pending.values()];
+  }
+
+  /** How many findings the run has saved: the next one stored gets this seq. */
+  get committed(): number {
+    return Object.values(this.savedKinds).reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * Folds findings just stored into the saved counts. `replaced` are the stored findings some of
+   * them rewrote (same findingKey, saved by an earlier invocation of this run): their kind is the
+   * same, their action gives way to the new one.
+   */
+  saved(stored: readonly StoredFinding[], replaced: readonly StoredFinding[]): void {
+    for (const old of replaced) {
+      add(this.savedKinds, old.kind, -1);
+      if (old.action !== 'none') add(this.savedActions, old.action, -1);
+    }
+    for (const f of stored) {
+      add(this.savedKinds, f.kind, 1);
+      if (f.action !== 'none') add(this.savedActions, f.action, 1);
+    }
+    this.pending.clear();
+  }
+
+  /** Counts by kind: the saved findings and those recorded since. */
+  get findings(): Partial<Record<FindingKind, number>> {
+    const counts: Counts = { ...this.savedKinds };
+    for (const { finding } of this.pending.values()) add(counts, finding.kind, 1);
+    return counts;
+  }
+
+  /** Counts by action: the findings' (saved and since) and the run's own. */
+  get actions(): Record<string, number> {
+    const counts: Counts = { ...this.savedActions };
+    for (const { finding } of this.pending.values()) if (finding.action !== 'none') add(counts, finding.action, 1);
+    for (const [name, n] of Object.entries(this.runActions)) add(counts, name, n);
+    return counts;
   }
 }
 
