@@ -5,7 +5,7 @@ import { ConfigError, ENVIRONMENT, HOST_PORT_PATTERN, SINK_TIMEOUT_LIMITS } from
 import { isLoopbackHost } from '../loopback.js';
 
 /** Shorter webhook secrets are refused: an HMAC key guessed is a forged event. */
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 
 /** The product's naming rules for a custom event bus: 1 to 127 letters, digits and hyphens, starting with a letter or digit. */
 const BUS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/;

@@ -26,7 +26,7 @@ const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_
 const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
 const DELETION_STATUSES = ['none', 'draining', 'deleted', 'cancelled', 'failed'];
 /** The delivery states the API lists: delivered ones are not kept once the catch-up has passed them. */
-export const LISTED_DELIVERY_STATUSES = ['failed', 'retrying'] as const;
+const LISTED_DELIVERY_STATUSES = ['failed', 'retrying'] as const;
 const findingKind = { enum: [...FINDING_KINDS], description: 'Only findings of this kind' };
 
 // ---- path parameters ----
@@ -340,7 +340,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       eventId: { type: 'string', description: 'The audit event id, the CloudEvent id' },
       type: { type: 'string', description: 'The CloudEvent type, e.g. image-share-governor.share.applied' },
       subject: { type: 'string', description: 'images/<regionId>/<imageId>, or reconcile-runs/<runId>' },
-      status: { enum: ['retrying', 'delivered', 'failed'] },
+      status: { enum: LISTED_DELIVERY_STATUSES },
       attempts: { type: 'integer' },
       nextAttemptAt: { ...timestamp, description: 'When a retrying delivery is tried again' },
       lastReason: { type: 'string', description: 'Why the last attempt did not deliver: status and error codes' },
