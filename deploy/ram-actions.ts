@@ -4,6 +4,7 @@
 // policy grants an action no list names or misses one a list names. A new SDK call is one entry in
 // its adapter's list, then one line in the policy.
 import { ECS_ACTIONS } from '../shared/ecs/index.js';
+import { EVENTBRIDGE_ACTIONS } from '../shared/events/eventbridge.js';
 import { FC_ACTIONS } from '../shared/fc/invoker.js';
 import { STORE_OPERATIONS, TABLE_SETUP_OPERATIONS } from '../shared/tablestore/sdk.js';
 
@@ -48,5 +49,7 @@ export const S_DEPLOY_ACTIONS = [
 export const POLICY_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'ram-policy.json': [...ram('ecs', ECS_ACTIONS), ...ram('ots', STORE_OPERATIONS), ...ram('fc', FC_ACTIONS), ...FC_RUNTIME_ACTIONS],
   'ram-policy-tables.json': ram('ots', TABLE_SETUP_OPERATIONS),
+  // Attached to the functions' role only when EVENTBRIDGE_ENDPOINT is set: without the sink, nothing is granted.
+  'ram-policy-eventbridge.json': ram('eventbridge', EVENTBRIDGE_ACTIONS),
   'ram-policy-deployer.json': S_DEPLOY_ACTIONS,
 };

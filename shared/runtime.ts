@@ -10,6 +10,10 @@ import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
 import type { Clock, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
 import { createEcsImagePort } from './ecs/index.js';
+import { type Dispatcher, createDispatcher } from './events/dispatcher.js';
+import { noteRecorded } from './events/recorded.js';
+import type { EventSink } from './events/sink.js';
+import { configuredSinks } from './events/sinks.js';
 import { RateLimiter } from './rate-limit.js';
 import { createTablestoreStore } from './tablestore/store.js';
 
@@ -94,6 +98,8 @@ export interface Runtime {
   /** overrides.invoker, or one that refuses (HTTP functions do not fan out). */
   readonly invoker: Invoker;
   readonly governor: Governor;
+  /** Publishes audit events to the configured sinks (none: it does nothing). */
+  readonly events: Dispatcher;
 }
 
 export interface RuntimeOverrides {
@@ -104,6 +110,8 @@ export interface RuntimeOverrides {
   readonly invoker: Invoker;
   /** Ids for requests and audit events (tests make them predictable). */
   readonly newId: () => string;
+  /** Replaces the sinks the configuration names. */
+  readonly sinks: readonly EventSink[];
 }
 
 /** Builds everything one function instance needs. Throws ConfigError on bad configuration. */
@@ -129,7 +137,15 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     clock,
     policy: config.policy,
     logger: domainLogger(logger, config.logLevel),
+    onAudited: noteRecorded,
     ...(overrides.newId ? { newId: overrides.newId } : {}),
+  });
+  const events = createDispatcher({
+    store,
+    sinks: overrides.sinks ?? configuredSinks(config.events, credentials.source, clock),
+    clock,
+    logger,
+    afterRequestBudgetMs: config.events.afterRequestBudgetMs,
   });
   return {
     env,
@@ -141,6 +157,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     images,
     invoker: overrides.invoker ?? noInvoker,
     governor,
+    events,
   };
 }
 

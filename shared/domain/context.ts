@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './policy.js';
 import type { Clock, ImagePort, Logger, StorePort } from './ports.js';
-import type { Principal } from './model.js';
+import type { AuditEvent, Principal } from './model.js';
 import { ECS_SHARE_LIMIT } from './model.js';
 
 /** Who is acting and which request (HTTP/FC request id, or reconcile run id) the audit trail records. */
@@ -19,6 +19,8 @@ export interface GovernorDeps {
   /** Unique ids for requests and audit events; default a random UUID without dashes. */
   readonly newId?: () => string;
   readonly logger?: Logger;
+  /** Told of the events each audit append wrote (not those it had to hold): their publication starts there. */
+  readonly onAudited?: (events: readonly AuditEvent[]) => void;
 }
 
 /** GovernorDeps with the optional parts filled in; what the state-transition helpers take. */
@@ -29,6 +31,7 @@ export interface DomainDeps {
   readonly policy: Policy;
   readonly newId: () => string;
   readonly logger: Logger;
+  readonly onAudited: (events: readonly AuditEvent[]) => void;
 }
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
@@ -43,6 +46,7 @@ export function resolveDeps(deps: GovernorDeps | DomainDeps): DomainDeps {
     policy: deps.policy,
     newId: deps.newId ?? defaultNewId,
     logger: deps.logger ?? silentLogger,
+    onAudited: deps.onAudited ?? (() => undefined),
   };
 }
 

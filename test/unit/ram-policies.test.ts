@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { POLICY_ACTIONS } from '../../deploy/ram-actions.js';
 import { FUNCTIONS } from '../../functions/registry.js';
 import { ECS_ACTIONS } from '../../shared/ecs/index.js';
+import { EVENTBRIDGE_ACTIONS } from '../../shared/events/eventbridge.js';
 import { STORE_OPERATIONS } from '../../shared/tablestore/sdk.js';
 import { tableDefinitions } from '../../shared/tablestore/tables.js';
 
@@ -64,6 +65,24 @@ describe('deploy/ram-policy.json (the functions role)', () => {
   it('keeps table creation out of the function role; the tables policy covers the same tables', () => {
     expect(actionsOf('ram-policy.json').filter((a) => /CreateTable|DeleteTable|UpdateTable/.test(a))).toEqual([]);
     expect(statements('ram-policy-tables.json').flatMap((s) => s.Resource)).toEqual(TABLE_ARNS);
+  });
+});
+
+describe('deploy/ram-policy-eventbridge.json (the functions role, with the EventBridge sink)', () => {
+  it('lets the functions put events on the one configured bus, nothing else', () => {
+    expect(statements('ram-policy-eventbridge.json')).toEqual([
+      {
+        Sid: 'PublishAuditEvents',
+        Effect: 'Allow',
+        Action: ['eventbridge:PutEvents'],
+        Resource: ['acs:eventbridge:${EVENTBRIDGE_REGION}:${ACCOUNT_ID}:eventbus/${EVENTBRIDGE_BUS}'],
+      },
+    ]);
+  });
+
+  it('derives from the calls the sink makes', () => {
+    const source = readFileSync(join(ROOT, 'shared/events/eventbridge.ts'), 'utf8');
+    for (const action of EVENTBRIDGE_ACTIONS) expect(source, action).toMatch(new RegExp(`\\.${action[0]!.toLowerCase()}${action.slice(1)}\\(`));
   });
 });
 

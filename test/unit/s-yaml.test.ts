@@ -160,6 +160,25 @@ describe('s.yaml', () => {
     }
   });
 
+  it('loads no event sink at cold start either, even with both configured: each waits for its first delivery', () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...functions[0]!.environmentVariables,
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:9',
+      RECONCILE_FC_ENDPOINT: 'http://127.0.0.1:9',
+      WEBHOOK_URL: 'https://hooks.example.com/isg',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      EVENTBRIDGE_ENDPOINT: '1234567890123456.eventbridge.cn-hangzhou.aliyuncs.com',
+      EVENTBRIDGE_BUS: 'isg-events',
+    };
+    for (const b of built) {
+      const probe = `const m = require(${JSON.stringify(b.file)}); Promise.resolve(m.initialize({ credentials: {} })).then(() =>
+        process.stdout.write(JSON.stringify(process.moduleLoadList.filter((x) => /^NativeModule (https|tls|zlib)$/.test(x)))));`;
+      const loaded = JSON.parse(execFileSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' })) as string[];
+      expect(loaded, b.functionName).toEqual([]);
+    }
+  });
+
   it("resolves every handler and initializer to a function exported by the built bundle", () => {
     for (const fn of functions) {
       const { file, exportName } = splitHandler(fn.handler);
