@@ -5,6 +5,7 @@
 // its adapter's list, then one line in the policy.
 import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS, STS_ACTIONS } from '../shared/directory/index.js';
 import { ECS_ACTIONS } from '../shared/ecs/index.js';
+import { EVENTBRIDGE_ACTIONS } from '../shared/events/eventbridge.js';
 import { FC_ACTIONS } from '../shared/fc/invoker.js';
 import { STORE_OPERATIONS, TABLE_SETUP_OPERATIONS } from '../shared/tablestore/sdk.js';
 
@@ -62,5 +63,7 @@ export const POLICY_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'ram-policy-directory-reader.json': ram('resourcemanager', RESOURCE_MANAGER_ACTIONS),
   'ram-policy-directory-assume.json': ram('sts', STS_ACTIONS),
   'ram-policy-tables.json': ram('ots', TABLE_SETUP_OPERATIONS),
+  // Attached to the functions' role only when EVENTBRIDGE_ENDPOINT is set: without the sink, nothing is granted.
+  'ram-policy-eventbridge.json': ram('eventbridge', EVENTBRIDGE_ACTIONS),
   'ram-policy-deployer.json': S_DEPLOY_ACTIONS,
 };

@@ -1,12 +1,13 @@
 // `npm start -- [--port 9000] [--json] [--timers cron|off|every:30s] [--data-dir .data]
-//               [--ecs-port P] [--tablestore-port P] [--event-format http-trigger|apigateway] [--no-build]`
+//               [--ecs-port P] [--tablestore-port P] [--eventbridge-port P] [--event-format http-trigger|apigateway] [--no-build]`
 // The whole system on one machine: builds the bundles, starts the ECS and Tablestore emulators
 // (Tablestore data kept under .data/ across restarts), creates the tables, seeds a demo world, mints
 // a signing key (kept under .data/ so tokens survive restarts) and a token per role, starts a local
 // OpenID Provider for the console (emulators/oidc) and runs every function of s.yaml on one local
-// origin. `--json` prints exactly one line once ready:
+// origin. Audit events go to the signed webhook that WEBHOOK_URL and WEBHOOK_SECRET name, or else to
+// an EventBridge emulator started here. `--json` prints exactly one line once ready:
 //   {"url":...,"tokens":{requester,approver,admin,auditor},"console":{<role>: <sign-in link>},"ecs":{...},
-//    "tablestore":{...},"ownerAccountId":...,"regions":[...]}
+//    "tablestore":{...},"eventbridge":{...},"ownerAccountId":...,"regions":[...]}
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,11 +15,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startEcsEmulator } from '../emulators/ecs/index.js';
+import { startEventBridgeEmulator } from '../emulators/eventbridge/index.js';
 import { startTablestoreEmulator, CorruptDataError } from '../emulators/tablestore/index.js';
 import { startFcRuntime, type FcRuntime, type HealthCheck, type TimerMode } from '../emulators/fc/runtime.js';
 import { optionValue, parseEventFormat, parseTimerMode, portOption } from '../emulators/fc/cli.js';
 import type { HttpEventFormat } from '../emulators/fc/http-event.js';
 import { startOidcProvider, type LocalUser } from '../emulators/oidc/index.js';
+import { ConfigError } from '../shared/environment.js';
+import { checkWebhook, type WebhookSettings } from '../shared/events/options.js';
 import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
 import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
@@ -38,6 +42,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_ISSUER = 'https://idp.local.image-share-governor/';
 export const LOCAL_AUDIENCE = 'image-share-governor';
 const TABLE_PREFIX = 'isg_';
+/** The bus the local EventBridge emulator is started with, when no webhook is configured. */
+export const LOCAL_EVENT_BUS = 'isg-events';
 const ROLES = ['requester', 'approver', 'admin', 'auditor'] as const;
 type RoleName = (typeof ROLES)[number];
 /** The console's client at the local OpenID Provider. */
@@ -50,6 +56,9 @@ export interface StackOptions {
   readonly port?: number;
   readonly ecsPort?: number;
   readonly tablestorePort?: number;
+  readonly eventbridgePort?: number;
+  /** The signed webhook the functions publish to (npm start reads WEBHOOK_URL and WEBHOOK_SECRET); without it, the EventBridge emulator. */
+  readonly webhook?: WebhookSettings;
   /** Where Tablestore data, the signing key and the role keys live (default <repo>/.data). */
   readonly dataDir?: string;
   readonly timers?: TimerMode;
@@ -70,6 +79,17 @@ export interface Stack {
   readonly console: Readonly<Record<RoleName, string>>;
   readonly ecs: { readonly service: 'ecs'; readonly endpoint: string };
   readonly tablestore: { readonly service: 'tablestore'; readonly endpoint: string; readonly instance: string; readonly accessKeyId: string; readonly accessKeySecret: string };
+  /** The EventBridge emulator's ready line, when it is the sink (no webhook configured). */
+  readonly eventbridge?: {
+    readonly service: 'eventbridge';
+    readonly endpoint: string;
+    readonly accountId: string;
+    readonly accessKeyId: string;
+    readonly accessKeySecret: string;
+    readonly buses: readonly string[];
+  };
+  /** Where the webhook sink delivers (its origin), when one is configured. */
+  readonly webhookTarget?: string;
   readonly ownerAccountId: string;
   readonly regions: readonly string[];
   readonly runtime: FcRuntime;
@@ -127,7 +147,8 @@ function roleKeys(dataDir: string): { accessKeyId: string; accessKeySecret: stri
 
 function portInUse(err: unknown, what: string, port: number | undefined): never {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'EADDRINUSE') throw new StartError(`port ${port} for the ${what} is already in use; pick another (--${what === 'FC runtime' ? 'port' : what === 'ECS emulator' ? 'ecs-port' : 'tablestore-port'} P, 0 = any free port)`);
+  const option = { 'FC runtime': 'port', 'ECS emulator': 'ecs-port', 'Tablestore emulator': 'tablestore-port', 'EventBridge emulator': 'eventbridge-port' }[what] ?? 'port';
+  if (e?.code === 'EADDRINUSE') throw new StartError(`port ${port} for the ${what} is already in use; pick another (--${option} P, 0 = any free port)`);
   throw err;
 }
 
@@ -178,6 +199,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await checkPortFree(opts.port ?? 9000, 'FC runtime');
     await checkPortFree(opts.ecsPort, 'ECS emulator');
     await checkPortFree(opts.tablestorePort, 'Tablestore emulator');
+    await checkPortFree(opts.eventbridgePort, 'EventBridge emulator');
+    // The functions would refuse a bad webhook at their first request; say so now, before anything starts.
+    const webhook = opts.webhook ? checkedWebhook(opts.webhook) : undefined;
     if (opts.build !== false) await buildFunctions({ root: ROOT });
     const role = roleKeys(dataDir);
 
@@ -195,6 +219,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return portInUse(e, 'Tablestore emulator', opts.tablestorePort);
     });
     closers.push(() => tsServer.close());
+
+    // Without a webhook, the events go to a local EventBridge bus that accepts the functions' role keys.
+    const ebServer = webhook
+      ? undefined
+      : await startEventBridgeEmulator({ port: opts.eventbridgePort ?? 0, buses: [LOCAL_EVENT_BUS], accountId: DEMO_OWNER_ACCOUNT_ID, key: role }).catch((e) =>
+          portInUse(e, 'EventBridge emulator', opts.eventbridgePort),
+        );
+    if (ebServer) closers.push(() => ebServer.close());
 
     const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role, requestTimeoutMs: HEALTH_TIMEOUT_MS });
     await ensureTables(client, TABLE_PREFIX, { pollMs: 50 });
@@ -244,6 +276,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       JWT_JWKS_URL: '',
       CONSOLE_CLIENT_ID: LOCAL_CONSOLE_CLIENT,
       CONSOLE_ISSUER: oidc.issuer,
+      // One sink or the other, whatever a shell exports for a deployment.
+      WEBHOOK_URL: webhook?.url ?? '',
+      WEBHOOK_SECRET: webhook?.secret ?? '',
+      EVENTBRIDGE_ENDPOINT: ebServer?.endpoint ?? '',
+      EVENTBRIDGE_BUS: ebServer ? LOCAL_EVENT_BUS : '',
+      EVENTBRIDGE_PROTOCOL: ebServer ? 'http' : '',
       ...opts.env,
     };
     const runtime = await startFcRuntime({
@@ -270,6 +308,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       console: Object.fromEntries(ROLES.map((r) => [r, `${consolePage}?login_hint=${r}`])) as Record<RoleName, string>,
       ecs: { service: 'ecs', endpoint: ecsServer.endpoint },
       tablestore: { service: 'tablestore', endpoint: tsServer.endpoint, instance: tsServer.instance, accessKeyId: tsServer.accessKeyId, accessKeySecret: tsServer.accessKeySecret },
+      ...(ebServer
+        ? {
+            eventbridge: {
+              service: 'eventbridge' as const,
+              endpoint: ebServer.endpoint,
+              accountId: ebServer.accountId,
+              accessKeyId: ebServer.accessKeyId,
+              accessKeySecret: ebServer.accessKeySecret,
+              buses: [LOCAL_EVENT_BUS],
+            },
+          }
+        : {}),
+      ...(webhook ? { webhookTarget: webhook.target } : {}),
       ownerAccountId: DEMO_OWNER_ACCOUNT_ID,
       regions: [...DEMO_REGIONS],
       runtime,
@@ -283,6 +334,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 }
 
+function checkedWebhook(settings: WebhookSettings): ReturnType<typeof checkWebhook> {
+  if (!settings.secret) throw new StartError('WEBHOOK_SECRET is required with WEBHOOK_URL');
+  try {
+    return checkWebhook(settings);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartError(err.message);
+    throw err;
+  }
+}
+
+/** Where the demo's audit events go (a banner line). */
+function eventsLine(s: Pick<Stack, 'eventbridge' | 'webhookTarget'>): string {
+  return s.eventbridge
+    ? `  EventBridge emulator http://${s.eventbridge.endpoint}   (bus ${LOCAL_EVENT_BUS} gets every audit event; WEBHOOK_URL and WEBHOOK_SECRET send them to a webhook instead)`
+    : `  events              signed webhook to ${s.webhookTarget} (WEBHOOK_URL)`;
+}
+
 /** Reads the request id out of a share request's answer (node is there wherever npm start runs). */
 const REQUEST_ID_OF = `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).request.requestId'`;
 
@@ -290,7 +358,7 @@ const REQUEST_ID_OF = `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")
  * The shell lines the banner prints, to paste as they are: the exports, then a tour of the API.
  * test/e2e/stack.test.ts runs exactly these lines in bash.
  */
-export function shellSession(s: Pick<Stack, 'url' | 'tokens'>): string[] {
+export function shellSession(s: Pick<Stack, 'url' | 'tokens' | 'eventbridge'>): string[] {
   const first = DEMO_IMAGES[0]!;
   const second = DEMO_IMAGES[1]!;
   const img = `${first.regionId}/${first.imageId}`;
@@ -321,6 +389,9 @@ export function shellSession(s: Pick<Stack, 'url' | 'tokens'>): string[] {
     `curl -s "$URL/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
     `# drain and delete an image (${second.imageName})`,
     `curl -s -X POST $URL/v1/images/${second.regionId}/${second.imageId}/deletion -H "Authorization: Bearer $ADMIN" ${json} -d '{"mode":"drain","reason":"retired"}'`,
+    ...(s.eventbridge ? [`# every audit event so far, as the CloudEvents the local EventBridge bus received`, `curl -s http://${s.eventbridge.endpoint}/__emulator/events`] : []),
+    `# event deliveries that failed for good (status=retrying: those still being retried)`,
+    `curl -s "$URL/v1/deliveries?status=failed" -H "Authorization: Bearer $AUDITOR"`,
   ];
 }
 
@@ -331,6 +402,7 @@ function banner(s: Stack): string {
     '',
     `  ECS emulator        http://${s.ecs.endpoint}   (admin: /__emulator/state)`,
     `  Tablestore emulator ${s.tablestore.endpoint}   (instance ${s.tablestore.instance}, data in ${relative(process.cwd(), join(s.dataDir, 'tablestore')) || '.'})`,
+    eventsLine(s),
     `  owner account       ${s.ownerAccountId}   regions ${s.regions.join(', ')}`,
     `  health              ${s.url}/healthz`,
     ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
@@ -356,7 +428,7 @@ interface StartOptions {
 }
 
 const FLAGS = new Set(['--json', '--no-build']);
-const VALUED = new Set(['--port', '--timers', '--data-dir', '--ecs-port', '--tablestore-port', '--event-format']);
+const VALUED = new Set(['--port', '--timers', '--data-dir', '--ecs-port', '--tablestore-port', '--eventbridge-port', '--event-format']);
 
 /** The command line, checked whole: an unknown option or a stray word is an error, not ignored. */
 export function parseStartOptions(args: readonly string[]): StartOptions {
@@ -372,12 +444,14 @@ export function parseStartOptions(args: readonly string[]): StartOptions {
     const port = portOption(args, '--port');
     const ecsPort = portOption(args, '--ecs-port');
     const tablestorePort = portOption(args, '--tablestore-port');
+    const eventbridgePort = portOption(args, '--eventbridge-port');
     return {
       json: args.includes('--json'),
       stack: {
         ...(port !== undefined ? { port } : {}),
         ...(ecsPort !== undefined ? { ecsPort } : {}),
         ...(tablestorePort !== undefined ? { tablestorePort } : {}),
+        ...(eventbridgePort !== undefined ? { eventbridgePort } : {}),
         ...(dataDir !== undefined ? { dataDir } : {}),
         ...(timers !== undefined ? { timers: parseTimerMode(timers) } : {}),
         ...(eventFormat !== undefined ? { eventFormat: parseEventFormat(eventFormat) } : {}),
@@ -392,8 +466,10 @@ export function parseStartOptions(args: readonly string[]): StartOptions {
 async function main(): Promise<void> {
   const { json, stack: options } = parseStartOptions(process.argv.slice(2));
   if (!json) process.stderr.write('building and starting…\n');
+  const webhookUrl = process.env.WEBHOOK_URL?.trim();
   const starting = startStack({
     ...options,
+    ...(webhookUrl ? { webhook: { url: webhookUrl, secret: process.env.WEBHOOK_SECRET ?? '' } } : {}),
     // Function logs go to stderr so stdout carries only the banner (or the one JSON line).
     log: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
   });
@@ -409,7 +485,16 @@ async function main(): Promise<void> {
   const stack = await starting;
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ url: stack.url, tokens: stack.tokens, console: stack.console, ecs: stack.ecs, tablestore: stack.tablestore, ownerAccountId: stack.ownerAccountId, regions: stack.regions })}\n`,
+      `${JSON.stringify({
+        url: stack.url,
+        tokens: stack.tokens,
+        console: stack.console,
+        ecs: stack.ecs,
+        tablestore: stack.tablestore,
+        ...(stack.eventbridge ? { eventbridge: stack.eventbridge } : {}),
+        ownerAccountId: stack.ownerAccountId,
+        regions: stack.regions,
+      })}\n`,
     );
   } else {
     process.stdout.write(banner(stack));

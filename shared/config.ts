@@ -11,9 +11,10 @@
 // invocation's context, or ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN locally.
 import { validatorGroup, validatorsOf, type ValidationError } from './schema/validators.js';
 import type { Policy } from './domain/policy.js';
-import { CONFIG_VARIABLES, DEFAULT_ECS_RATE, ENVIRONMENT, EnvParseError, type EnvValues, type EnvVariable } from './environment.js';
+import { CONFIG_VARIABLES, ConfigError, DEFAULT_ECS_RATE, ENVIRONMENT, EnvParseError, type EnvValues, type EnvVariable } from './environment.js';
+import { type CheckedEventBridge, type CheckedWebhook, checkEventBridge, checkWebhook } from './events/options.js';
 
-export { CONFIG_VARIABLES } from './environment.js';
+export { CONFIG_VARIABLES, ConfigError } from './environment.js';
 
 export interface Config {
   readonly policy: Policy;
@@ -68,20 +69,17 @@ export interface Config {
     readonly timeBudgetMs: number;
     readonly concurrency: number;
   };
+  /** Where audit events are published (each sink optional), checked as the sinks check it. */
+  readonly events: {
+    readonly webhook?: CheckedWebhook;
+    readonly eventbridge?: CheckedEventBridge;
+    /** How long a request waits for the delivery of the events it recorded before it answers. */
+    readonly afterRequestBudgetMs: number;
+  };
   readonly idempotencyTtlHours: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-/** A configuration mistake; the message names the environment variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable} ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -184,6 +182,22 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  if (v.WEBHOOK_URL !== undefined && v.WEBHOOK_SECRET === undefined) throw new ConfigError('WEBHOOK_SECRET', 'is required with WEBHOOK_URL');
+  if (v.EVENTBRIDGE_ENDPOINT !== undefined && v.EVENTBRIDGE_BUS === undefined) throw new ConfigError('EVENTBRIDGE_BUS', 'is required with EVENTBRIDGE_ENDPOINT');
+  const webhook =
+    v.WEBHOOK_URL !== undefined && v.WEBHOOK_SECRET !== undefined
+      ? checkWebhook({ url: v.WEBHOOK_URL, secret: v.WEBHOOK_SECRET, connectTimeoutMs: v.WEBHOOK_CONNECT_TIMEOUT_MS, timeoutMs: v.WEBHOOK_TIMEOUT_MS })
+      : undefined;
+  const eventbridge =
+    v.EVENTBRIDGE_ENDPOINT !== undefined && v.EVENTBRIDGE_BUS !== undefined
+      ? checkEventBridge({
+          endpoint: v.EVENTBRIDGE_ENDPOINT,
+          bus: v.EVENTBRIDGE_BUS,
+          protocol: v.EVENTBRIDGE_PROTOCOL,
+          connectTimeoutMs: v.EVENTBRIDGE_CONNECT_TIMEOUT_MS,
+          readTimeoutMs: v.EVENTBRIDGE_READ_TIMEOUT_MS,
+        })
+      : undefined;
   const signIn = consoleSignIn(v);
 
   const policy: Policy = {
@@ -249,6 +263,7 @@ export function loadConfig(env: Env): Config {
       timeBudgetMs: v.RECONCILE_TIME_BUDGET_MS,
       concurrency: v.RECONCILE_CONCURRENCY,
     },
+    events: { ...(webhook ? { webhook } : {}), ...(eventbridge ? { eventbridge } : {}), afterRequestBudgetMs: v.AFTER_REQUEST_BUDGET_MS },
     idempotencyTtlHours: v.IDEMPOTENCY_TTL_HOURS,
     logLevel: v.LOG_LEVEL,
   };

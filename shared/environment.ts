@@ -13,6 +13,17 @@ type JsonSchema = Record<string, unknown>;
 /** A parse that cannot even produce a value to validate (the message follows the variable name). */
 export class EnvParseError extends Error {}
 
+/** A configuration mistake; the message names the environment variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
 export interface EnvVariable<T = unknown> {
   /** The text (trimmed, never blank) → the value the schema checks. Default: the trimmed text. */
   readonly parse?: (text: string) => unknown;
@@ -68,10 +79,13 @@ const folderList = (meaning: string) =>
     meaning,
   });
 
+/** `host[:port]` without a scheme: how the Alibaba Cloud SDKs take an endpoint. */
+export const HOST_PORT_PATTERN = '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$';
+
 /** An endpoint `host[:port]` without a scheme, as the SDKs take it. */
 const endpoint = (shownDefault: string, meaning: string) =>
   define<string | undefined>({
-    schema: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' },
+    schema: { type: 'string', pattern: HOST_PORT_PATTERN },
     hint: 'host[:port] without a scheme',
     shownDefault,
     meaning,
@@ -109,6 +123,17 @@ const RATES_HINT = 'Action=rate pairs such as *=10,DescribeImageSharePermission=
 export const DEFAULT_ECS_RATE = 10;
 
 const nonEmpty = { type: 'string', minLength: 1, maxLength: 1024 };
+
+/** Every event sink timeout, in milliseconds: long enough for a slow TLS handshake, short enough to bound a catch-up pass. */
+export const SINK_TIMEOUT_LIMITS = { min: 100, max: 120_000 } as const;
+
+const sinkTimeout = (fallback: number, what: string) =>
+  define<number>({
+    parse: integer,
+    schema: int(SINK_TIMEOUT_LIMITS.min, SINK_TIMEOUT_LIMITS.max),
+    default: fallback,
+    meaning: `${what}, ${SINK_TIMEOUT_LIMITS.min}..${SINK_TIMEOUT_LIMITS.max}`,
+  });
 
 /** An https URL, or http on loopback (local identity providers and key sets). */
 const HTTPS_OR_LOOPBACK_URL = '^(https://[^\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$';
@@ -328,6 +353,42 @@ export const ENVIRONMENT = {
     meaning: 'stop and continue asynchronously when this much of the timeout is left, 1000..86400000',
   }),
   RECONCILE_CONCURRENCY: define<number>({ parse: integer, schema: int(1, 32), default: 4, meaning: 'images reconciled in parallel, 1..32' }),
+  WEBHOOK_URL: define<string | undefined>({
+    schema: { type: 'string', maxLength: 2048 },
+    meaning: 'enables the signed webhook sink: an `https` URL (plain `http` only to a loopback host), without a user name or password',
+  }),
+  WEBHOOK_SECRET: define<string | undefined>({
+    schema: { type: 'string', maxLength: 1024 },
+    shownDefault: 'required with `WEBHOOK_URL`',
+    meaning: 'the HMAC-SHA256 key deliveries are signed with, at least 16 characters (24 or more random bytes recommended); never logged',
+  }),
+  WEBHOOK_CONNECT_TIMEOUT_MS: sinkTimeout(3000, 'connect (and TLS handshake) timeout of one webhook delivery'),
+  WEBHOOK_TIMEOUT_MS: sinkTimeout(10_000, 'one webhook delivery, up to the response headers'),
+  EVENTBRIDGE_ENDPOINT: define<string | undefined>({
+    schema: { type: 'string', maxLength: 255 },
+    hint: 'host[:port] without a scheme',
+    meaning: 'enables the EventBridge sink: `<accountId>.eventbridge.<region>.aliyuncs.com`, `host[:port]` without a scheme',
+  }),
+  EVENTBRIDGE_BUS: define<string | undefined>({
+    schema: { type: 'string', maxLength: 255 },
+    shownDefault: 'required with `EVENTBRIDGE_ENDPOINT`',
+    meaning: 'the custom event bus the events are put on',
+  }),
+  EVENTBRIDGE_PROTOCOL: define<'https' | 'http'>({
+    schema: { enum: ['https', 'http'] },
+    default: 'https',
+    meaning: '`https`; `http` only to a loopback endpoint (the local emulator)',
+  }),
+  EVENTBRIDGE_CONNECT_TIMEOUT_MS: sinkTimeout(3000, 'connect timeout of one PutEvents request'),
+  EVENTBRIDGE_READ_TIMEOUT_MS: sinkTimeout(10_000, 'read timeout of one PutEvents request'),
+  AFTER_REQUEST_BUDGET_MS: define<number>({
+    parse: integer,
+    schema: int(0, 1000),
+    default: 5,
+    meaning:
+      'how long a request waits, before it answers, for the delivery of the events it recorded; what is not done by then goes on in the background, ' +
+      'and the reconciler catches up whatever did not arrive, 0..1000',
+  }),
   IDEMPOTENCY_TTL_HOURS: define<number>({ parse: integer, schema: int(1, 720), default: 24, meaning: 'how long `Idempotency-Key` answers are kept, 1..720' }),
   LOG_LEVEL: define<'debug' | 'info' | 'warn' | 'error'>({
     schema: { enum: ['debug', 'info', 'warn', 'error'] },

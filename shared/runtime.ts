@@ -11,6 +11,10 @@ import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
 import type { Clock, DirectoryPort, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
 import { createEcsImagePort } from './ecs/index.js';
+import { type Dispatcher, createDispatcher } from './events/dispatcher.js';
+import { noteRecorded } from './events/recorded.js';
+import type { EventSink } from './events/sink.js';
+import { configuredSinks } from './events/sinks.js';
 import { RateLimiter } from './rate-limit.js';
 import { createTablestoreStore } from './tablestore/store.js';
 
@@ -96,6 +100,8 @@ export interface Runtime {
   /** overrides.invoker, or one that refuses (HTTP functions do not fan out). */
   readonly invoker: Invoker;
   readonly governor: Governor;
+  /** Publishes audit events to the configured sinks (none: it does nothing). */
+  readonly events: Dispatcher;
 }
 
 export interface RuntimeOverrides {
@@ -107,6 +113,8 @@ export interface RuntimeOverrides {
   readonly invoker: Invoker;
   /** Ids for requests and audit events (tests make them predictable). */
   readonly newId: () => string;
+  /** Replaces the sinks the configuration names. */
+  readonly sinks: readonly EventSink[];
 }
 
 /**
@@ -156,7 +164,15 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     clock,
     policy: config.policy,
     logger: domainLogger(logger, config.logLevel),
+    onAudited: noteRecorded,
     ...(overrides.newId ? { newId: overrides.newId } : {}),
+  });
+  const events = createDispatcher({
+    store,
+    sinks: overrides.sinks ?? configuredSinks(config.events, credentials.source, clock),
+    clock,
+    logger,
+    afterRequestBudgetMs: config.events.afterRequestBudgetMs,
   });
   return {
     env,
@@ -169,6 +185,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     directory,
     invoker: overrides.invoker ?? noInvoker,
     governor,
+    events,
   };
 }
 

@@ -1,9 +1,9 @@
-// describe: read-only views for every role (image state vs ECS, managed images, requests, audit, runs,
-// findings and the compliance posture).
-import type { FindingKind, RequestStatus } from '../../shared/domain/model.js';
+// describe: read-only views (image state vs ECS, managed images, requests, audit, runs, findings and
+// the compliance posture: every role; event deliveries that failed or are being retried: admins and auditors).
+import type { DeliveryStatus, FindingKind, RequestStatus, SinkName } from '../../shared/domain/model.js';
 import { ALL_ROLES, optionalString, pageLimit } from '../../shared/http/routes.js';
 import type { Route } from '../../shared/http/routes.js';
-import { DEFAULT_PAGE_LIMIT } from '../../shared/http/schemas.js';
+import { DEFAULT_PAGE_LIMIT, QUERIES } from '../../shared/http/schemas.js';
 
 const page = (q: Readonly<Record<string, unknown>>) => {
   const cursor = optionalString(q.cursor);
@@ -135,6 +135,21 @@ export const describeRoutes: readonly Route[] = [
         status: 200,
         body: await governor.listFindings(ctx, { ...page(query), ...(regionId !== undefined ? { regionId } : {}), ...(kind !== undefined ? { kind } : {}) }),
       };
+    },
+  },
+  {
+    operationId: 'listDeliveries',
+    summary: 'Event deliveries that failed for good (status=failed, the default) or are still being retried (status=retrying), by sink',
+    method: 'GET',
+    path: '/v1/deliveries',
+    roles: ['admin', 'auditor'],
+    query: 'ListDeliveriesQuery',
+    responses: { 200: { schema: 'DeliveryPage', description: 'One page; nextCursor is absent on the last' } },
+    errors: [],
+    async handle({ ctx, governor, query }) {
+      const status = (optionalString(query.status) ?? QUERIES.ListDeliveriesQuery.properties.status.default) as Exclude<DeliveryStatus, 'delivered'>;
+      const sink = optionalString(query.sink) as SinkName | undefined;
+      return { status: 200, body: await governor.listDeliveries(ctx, { ...page(query), status, ...(sink !== undefined ? { sink } : {}) }) };
     },
   },
 ];

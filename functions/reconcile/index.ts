@@ -1,10 +1,12 @@
 // The reconcile function: a timer sweep (fanned out per region), EventBridge ActionTrail events for
 // one image, and the asynchronous invocations it sends itself (per-region runs, continuations).
-// Thin: parse and validate the event, pick the run, hand over to shared/domain/reconcile.
+// Thin: parse and validate the event, pick the run, hand over to shared/domain/reconcile; then
+// publish: a scheduled run catches every event sink up on the outbox, any other run delivers the
+// events it recorded.
 import { loadConfig } from '../../shared/config.js';
 import type { Config } from '../../shared/config.js';
 import { resolveDeps } from '../../shared/domain/context.js';
-import type { ReconcileMode } from '../../shared/domain/model.js';
+import type { AuditEvent, ReconcileMode } from '../../shared/domain/model.js';
 import { isManagedRegion } from '../../shared/domain/policy.js';
 import type { Invoker } from '../../shared/domain/ports.js';
 import {
@@ -17,6 +19,7 @@ import {
 } from '../../shared/domain/reconcile/run.js';
 import type { RegionCursor } from '../../shared/domain/reconcile/sweep.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
+import { collectingRecorded, noteRecorded } from '../../shared/events/recorded.js';
 import { RateLimiter } from '../../shared/rate-limit.js';
 import { createDirectory, createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
 import { describeErrors, imagesNamedBy, validators, WATCHED_EVENTS, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
@@ -42,6 +45,8 @@ const WATCHED = new Set<string>(Object.values(WATCHED_EVENTS).flat());
 const DEFAULT_TIMEOUT_MS = 600_000;
 /** A lease outlives its invocation by this much, covering the asynchronous hand-over. */
 const LEASE_SLACK_MS = 120_000;
+/** The catch-up starts no delivery this close to the function timeout: room for the calls in flight and their records. */
+const CATCH_UP_RESERVE_MS = 30_000;
 
 export interface ReconcileOverrides extends Partial<RuntimeOverrides> {
   /** Replaces the rate limiter's time source (tests). */
@@ -94,6 +99,7 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
       clock: runtime.clock,
       policy: config.policy,
       logger: runtime.logger,
+      onAudited: noteRecorded,
       ...(overrides.newId ? { newId: overrides.newId } : {}),
     }),
     invoker: lazyInvoker,
@@ -113,10 +119,27 @@ export function createReconcileHandler(
   const get = (): Instance => (instance ??= buildInstance(env, overrides));
 
   async function handler(event: Buffer | string, context: ReconcileContext): Promise<ReconcileResult> {
-    const { runtime, services, config } = get();
+    const { runtime } = get();
     runtime.credentials.update(context.credentials);
     const startMs = runtime.clock.now().getTime();
     const timeoutMs = context.function?.timeout ? context.function.timeout * 1000 : DEFAULT_TIMEOUT_MS;
+    const recorded: AuditEvent[] = [];
+    const invocation = { scheduled: false };
+    const result = await collectingRecorded(recorded, () => reconcile(event, context, startMs, timeoutMs, invocation));
+    // A scheduled run catches every sink up on the outbox; any other delivers what it recorded itself.
+    if (invocation.scheduled) await runtime.events.catchUp({ holder: context.requestId, until: new Date(startMs + timeoutMs - CATCH_UP_RESERVE_MS) });
+    else await runtime.events.deliverRecorded(recorded);
+    return result;
+  }
+
+  async function reconcile(
+    event: Buffer | string,
+    context: ReconcileContext,
+    startMs: number,
+    timeoutMs: number,
+    invocation: { scheduled: boolean },
+  ): Promise<ReconcileResult> {
+    const { runtime, services, config } = get();
     const window: InvocationWindow = {
       workUntilMs: startMs + timeoutMs - config.reconcile.timeBudgetMs,
       leaseTtlMs: timeoutMs + LEASE_SLACK_MS,
@@ -154,6 +177,7 @@ export function createReconcileHandler(
           case 'sweep': {
             const regions = task.regions ?? [...policy.regions];
             if (unmanaged(regions).length) return reject(`regions not managed: ${unmanaged(regions).join(',')}`);
+            invocation.scheduled = true;
             const run = await startScheduledRun(services, { runId: context.requestId, trigger: 'manual', mode: task.mode ?? policy.reconcileMode, regions }, window);
             return { status: run.status, runIds: [run.runId] };
           }
@@ -180,6 +204,7 @@ export function createReconcileHandler(
         const { mode, regions } = payload as TimerPayload;
         const chosen = regions ?? [...policy.regions];
         if (unmanaged(chosen).length) return reject(`regions not managed: ${unmanaged(chosen).join(',')}`);
+        invocation.scheduled = true;
         const run = await startScheduledRun(services, { runId: context.requestId, trigger: 'timer', mode: mode ?? policy.reconcileMode, regions: chosen }, window);
         return { status: run.status, runIds: [run.runId] };
       }

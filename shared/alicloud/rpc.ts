@@ -2,32 +2,15 @@
 // adapters call (ECS, Resource Sharing, Resource Manager, STS) is an RPC API reached the way its
 // generated `<op>WithOptions` method reaches it: `callApi` with the query flattened by
 // `OpenApiUtil.query` (1-based lists, `true`/`false`), `POST /`, authType AK, formData, json.
-// Signing (ACS3-HMAC-SHA256), headers and error raising are the SDK's.
-import * as openapiCoreNs from '@alicloud/openapi-core';
-import * as daraNs from '@darabonba/typescript';
-import { commonJs } from '../commonjs.js';
+// Signing (ACS3-HMAC-SHA256), headers and error raising are the SDK's. The SDK (./openapi.ts) is
+// loaded on the first call, not at cold start.
 import { type Credentials, sameCredentials } from '../credentials.js';
 import { GovernorError } from '../domain/errors.js';
+import type * as OpenApi from './openapi.js';
 
-const openapiCore = commonJs(openapiCoreNs);
-export const dara = commonJs(daraNs);
-const OpenApiClient = openapiCore.default;
-const { $OpenApiUtil, OpenApiUtil } = openapiCore;
-
-/** The `Params` a generated `<op>WithOptions` method passes to `callApi` for an RPC action. */
-export function rpcParams(action: string, version: string, protocol: 'https' | 'http'): InstanceType<typeof $OpenApiUtil.Params> {
-  return new $OpenApiUtil.Params({
-    action,
-    version,
-    protocol: protocol.toUpperCase(),
-    pathname: '/',
-    method: 'POST',
-    authType: 'AK',
-    style: 'RPC',
-    reqBodyType: 'formData',
-    bodyType: 'json',
-  });
-}
+let openapi: Promise<typeof OpenApi> | undefined;
+/** openapi-core and Dara, loaded once, on first use. */
+export const loadOpenApi = (): Promise<typeof OpenApi> => (openapi ??= import('./openapi.js'));
 
 /** What `callApi` answers: the JSON body as the service sent it. */
 export interface RpcAnswer {
@@ -53,7 +36,7 @@ export interface RpcClientOptions {
 }
 
 interface CachedClient {
-  readonly client: InstanceType<typeof OpenApiClient>;
+  readonly client: InstanceType<typeof OpenApi.OpenApiClient>;
   readonly credentials: Credentials;
 }
 
@@ -68,18 +51,20 @@ export class RpcClient {
   constructor(private readonly opts: RpcClientOptions) {}
 
   /** The endpoint the SDK's rule yields for the region, unless configuration points elsewhere. */
-  endpointFor(regionId: string): string {
-    return this.opts.endpoint ?? OpenApiUtil.getEndpointRules(this.opts.product, regionId, this.opts.endpointRule, '', '');
+  async endpointFor(regionId: string): Promise<string> {
+    return this.opts.endpoint ?? (await loadOpenApi()).OpenApiUtil.getEndpointRules(this.opts.product, regionId, this.opts.endpointRule, '', '');
   }
 
   /** One request; `query` holds wire (PascalCase) names, lists as arrays, nested objects as objects. */
   async call(regionId: string, action: string, query: Record<string, unknown>): Promise<RpcAnswer> {
+    const { $OpenApiUtil, OpenApiUtil, dara, rpcParams } = await loadOpenApi();
     const client = await this.clientFor(regionId);
     const request = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
     return (await client.callApi(rpcParams(action, this.opts.version, this.opts.protocol), request, new dara.RuntimeOptions({}))) as RpcAnswer;
   }
 
-  private async clientFor(regionId: string): Promise<InstanceType<typeof OpenApiClient>> {
+  private async clientFor(regionId: string): Promise<InstanceType<typeof OpenApi.OpenApiClient>> {
+    const { OpenApiClient, $OpenApiUtil } = await loadOpenApi();
     let credentials: Credentials;
     try {
       credentials = await this.opts.credentials();
@@ -92,7 +77,7 @@ export class RpcClient {
         cause: error,
       });
     }
-    const endpoint = this.endpointFor(regionId);
+    const endpoint = await this.endpointFor(regionId);
     const key = `${endpoint}\u0000${regionId}`;
     const cached = this.clients.get(key);
     if (cached && sameCredentials(cached.credentials, credentials)) return cached.client;

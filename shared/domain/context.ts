@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './policy.js';
 import type { Clock, DirectoryPort, ImagePort, Logger, StorePort } from './ports.js';
-import type { Principal, ShareChannel } from './model.js';
+import type { AuditEvent, Principal, ShareChannel } from './model.js';
 import { ECS_SHARE_LIMIT } from './model.js';
 import { DIRECTORY_TARGET_CEILING } from './limits.js';
 
@@ -22,6 +22,8 @@ export interface GovernorDeps {
   /** Unique ids for requests and audit events; default a random UUID without dashes. */
   readonly newId?: () => string;
   readonly logger?: Logger;
+  /** Told of the events each audit append wrote (not those it had to hold): their publication starts there. */
+  readonly onAudited?: (events: readonly AuditEvent[]) => void;
 }
 
 /** GovernorDeps with the optional parts filled in; what the state-transition helpers take. */
@@ -33,6 +35,7 @@ export interface DomainDeps {
   readonly policy: Policy;
   readonly newId: () => string;
   readonly logger: Logger;
+  readonly onAudited: (events: readonly AuditEvent[]) => void;
 }
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
@@ -48,6 +51,7 @@ export function resolveDeps(deps: GovernorDeps | DomainDeps): DomainDeps {
     policy: deps.policy,
     newId: deps.newId ?? defaultNewId,
     logger: deps.logger ?? silentLogger,
+    onAudited: deps.onAudited ?? (() => undefined),
   };
 }
 

@@ -3,7 +3,21 @@
 // lifecycle, write-ahead intents). Each use case lives in use-cases/, sharing its checks through
 // use-cases/checks.ts; this file wires them and translates store outcomes at the boundary.
 import { GovernorError, StoreError } from './errors.js';
-import type { AuditEvent, DeletionStatus, Finding, FindingKind, ImageRecord, Page, ReconcileRun, RequestStatus, Share, ShareRequest } from './model.js';
+import type {
+  AuditEvent,
+  DeletionStatus,
+  DeliveryStatus,
+  DeliveryView,
+  Finding,
+  FindingKind,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  Share,
+  ShareRequest,
+  SinkName,
+} from './model.js';
 import type { Ctx, DomainDeps, GovernorDeps } from './context.js';
 import { resolveDeps } from './context.js';
 import { storeFailure } from './util.js';
@@ -11,7 +25,7 @@ import { approve, reject } from './use-cases/approve.js';
 import { cancelDeletion, deletionStatus, requestDeletion, type DeletionOutcome } from './use-cases/deletion.js';
 import { describeImage, type ImageDescription } from './use-cases/describe.js';
 import { getRequestOrThrow } from './use-cases/checks.js';
-import { getRun, listEvents, listImages, listPosture, listRequests, listRunFindings, listRuns } from './use-cases/listings.js';
+import { getRun, listDeliveries, listEvents, listImages, listPosture, listRequests, listRunFindings, listRuns } from './use-cases/listings.js';
 import { requestShare, type ShareInput, type ShareOutcome } from './use-cases/share.js';
 import { unshare, type UnshareInput, type UnshareOutcome } from './use-cases/unshare.js';
 
@@ -48,6 +62,10 @@ export interface Governor {
   listRunFindings(ctx: Ctx, runId: string, q: { kind?: FindingKind; limit: number; cursor?: string }): Promise<Page<Finding>>;
   /** The open findings of each managed region's latest completed sweep. */
   listFindings(ctx: Ctx, q: { regionId?: string; kind?: FindingKind; limit: number; cursor?: string }): Promise<Page<Finding>>;
+  listDeliveries(
+    ctx: Ctx,
+    q: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName; limit: number; cursor?: string },
+  ): Promise<Page<DeliveryView>>;
 }
 
 /** Every use case leaves through here: store outcomes become the one error taxonomy. */
@@ -84,5 +102,6 @@ export function createGovernor(input: GovernorDeps): Governor {
     getRun: (_ctx, runId) => run(() => getRun(deps, runId)),
     listRunFindings: (_ctx, runId, q) => run(() => listRunFindings(deps, runId, q)),
     listFindings: (_ctx, q) => run(() => listPosture(deps, q)),
+    listDeliveries: (_ctx, q) => run(() => listDeliveries(deps, q)),
   };
 }

@@ -169,6 +169,12 @@ export interface ShareRequest {
   readonly version: number;
 }
 
+/**
+ * The audit action a region run records when it finishes (completed or failed): it names the run (the
+ * event's requestId), not an image, so its imageId is empty and its detail is the run's counts.
+ */
+export const RECONCILE_COMPLETED = 'reconcile.completed';
+
 export interface AuditEvent {
   readonly eventId: string;
   readonly regionId: string;
@@ -196,6 +202,54 @@ export const requestTargets = (request: Pick<ShareRequest, 'accountIds' | 'direc
   ...request.accountIds.map((target) => ({ channel: 'account' as const, target })),
   ...request.directoryTargets.map((target) => ({ channel: 'directory' as const, target })),
 ];
+
+/**
+ * Where an event sits in the outbox, the audit in the order events became visible: `<time>#<eventId>`,
+ * the time being the event's own for an append and the move's for an event recovered from pending audit.
+ */
+export const feedKey = (time: string, eventId: string): string => `${new Date(time).toISOString()}#${eventId}`;
+
+/** One audit event in the outbox. */
+export interface FeedEntry {
+  readonly feedKey: string;
+  readonly event: AuditEvent;
+}
+
+/** The sinks audit events are published to, each at most once: the key of a sink's cursor and deliveries. */
+export const SINK_NAMES = ['webhook', 'eventbridge'] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/** `retrying` until the sink takes the event, or `failed` (dead letter) once it never will or the attempts are spent. */
+export type DeliveryStatus = 'retrying' | 'delivered' | 'failed';
+
+/** What became of one event at one sink (webhook, EventBridge), written after each attempt. */
+export interface Delivery {
+  readonly sink: SinkName;
+  readonly feedKey: string;
+  readonly eventId: string;
+  /** The published event's type and subject (`image-share-governor.share.applied`, `images/<region>/<image>`). */
+  readonly type: string;
+  readonly subject: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  /** When a `retrying` delivery is tried again. */
+  readonly nextAttemptAt?: string;
+  /** Why the last attempt did not deliver: status and error codes, never a body or a secret. */
+  readonly lastReason?: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+/** A delivery as the API lists it. */
+export type DeliveryView = Omit<Delivery, 'feedKey' | 'version'>;
+
+/** How far a sink's catch-up has settled the outbox: every event before `feedKey` is delivered or dead-lettered. */
+export interface DeliveryCursor {
+  readonly sink: SinkName;
+  readonly feedKey: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
 
 export interface IdempotencyRecord {
   readonly principal: string;

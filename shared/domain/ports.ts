@@ -3,8 +3,12 @@
 import type {
   AccountId,
   AuditEvent,
+  Delivery,
+  DeliveryCursor,
+  DeliveryStatus,
   EcsImage,
   EcsSharePermissions,
+  FeedEntry,
   FindingKind,
   FindingSubject,
   IdempotencyRecord,
@@ -17,6 +21,7 @@ import type {
   ShareChannel,
   ShareRequest,
   ShareTarget,
+  SinkName,
   StoredFinding,
 } from './model.js';
 
@@ -89,7 +94,10 @@ export interface StorePort {
   listRequests(filter: { status?: RequestStatus; regionId?: string; imageId?: string }, limit: number, cursor?: string): Promise<Page<ShareRequest>>;
 
   // ---- audit trail (append-only) ----
-  /** Appending an event again (same event id and time) rewrites it in place: retries never double it. */
+  /**
+   * Appending an event again (same event id and time) rewrites it in place: retries never double it.
+   * Each event also enters the outbox under `feedKey(event.at, eventId)`, in the same write.
+   */
   appendAudit(events: readonly AuditEvent[]): Promise<void>;
   /** Newest first. */
   listAudit(regionId: string, imageId: string, limit: number, cursor?: string): Promise<Page<AuditEvent>>;
@@ -100,10 +108,32 @@ export interface StorePort {
   holdPendingAudit(events: readonly AuditEvent[]): Promise<void>;
   /**
    * Moves up to `limit` held events into the trail — each where its first append put (or would have
-   * put) it, so an event whose append partly landed is not doubled — then forgets them. Returns how
-   * many moved; 0 when none are held. Safe to repeat and to run concurrently.
+   * put) it, so an event whose append partly landed is not doubled — then forgets them. Each enters
+   * the outbox as visible from `now` (`feedKey(now, eventId)`), so a catch-up that has passed its
+   * original time still finds it. Returns how many moved; 0 when none are held. Safe to repeat and to
+   * run concurrently.
    */
-  flushPendingAudit(limit: number): Promise<number>;
+  flushPendingAudit(limit: number, now: Date): Promise<number>;
+
+  // ---- outbox: the audit in time order (the feed), each event's delivery per sink, a cursor per sink ----
+  /** Up to `limit` feed entries from `from` (inclusive; the start when absent), in key order. */
+  readFeed(from: string | undefined, limit: number): Promise<FeedEntry[]>;
+  /** The sink's deliveries with `from <= feedKey < to`, in key order (the first `limit` of them, when given). */
+  readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]>;
+  /**
+   * Stores each delivery (one write per sink and feed key in a call) if the stored one still has
+   * `expectedVersion` (0: none is stored), as version + 1. Returns the feed keys whose condition
+   * failed (another writer got there first).
+   */
+  writeDeliveries(writes: readonly { readonly next: Delivery; readonly expectedVersion: number }[]): Promise<string[]>;
+  /** Removes these deliveries unless they changed since read (a changed one stays). */
+  forgetDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+  /** Failed or retrying deliveries, by sink and then feed order; `sink` narrows to one. */
+  listDeliveries(filter: { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>>;
+  /** null before the sink's first catch-up. */
+  getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null>;
+  /** Stores the cursor as version + 1 if the stored one still has `expectedVersion` (0: none); ConditionFailed otherwise. */
+  putDeliveryCursor(cursor: DeliveryCursor, expectedVersion: number): Promise<void>;
 
   // ---- idempotency ----
   /** null when absent or expired at `now`. */

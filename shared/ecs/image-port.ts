@@ -15,11 +15,7 @@ import type { ImagePort } from '../domain/ports.js';
 import { DEFAULT_RETRY, withRetries, type CallHooks, type RetryPolicy } from '../alicloud/retry.js';
 import { ECS_SERVICE } from './errors.js';
 import {
-  DeleteImageRequest,
-  DescribeImageSharePermissionRequest,
-  DescribeImagesRequest,
   EcsSdk,
-  ModifyImageSharePermissionRequest,
   type DescribeImagesResponseT,
 } from './sdk.js';
 
@@ -140,7 +136,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
 
   async function getImage(regionId: string, imageId: string): Promise<EcsImage | null> {
     // No owner alias: system + self + others, so the caller can tell *why* an image is not shareable.
-    const request = new DescribeImagesRequest({ regionId, imageId, status: STATUS_FILTER, pageNumber: 1, pageSize: 10 });
+    const request = { regionId, imageId, status: STATUS_FILTER, pageNumber: 1, pageSize: 10 };
     let response: DescribeImagesResponseT;
     try {
       response = await guarded('DescribeImages', regionId, () => sdk.describeImages(regionId, request), { imageId });
@@ -158,13 +154,13 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
     page: { pageNumber: number; pageSize: number },
   ): Promise<{ images: EcsImage[]; totalCount: number; nextPageNumber?: number }> {
     assertPage(page);
-    const request = new DescribeImagesRequest({
+    const request = {
       regionId,
       imageOwnerAlias: 'self',
       status: STATUS_FILTER,
       pageNumber: page.pageNumber,
       pageSize: page.pageSize,
-    });
+    };
     const response = await guarded('DescribeImages', regionId, () => sdk.describeImages(regionId, request));
     const images = (response.body?.images?.image ?? []).map((image) => toEcsImage(regionId, image));
     const totalCount = response.body?.totalCount ?? images.length;
@@ -179,7 +175,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
     const seen = new Set<string>();
     let isPublic = false;
     for (let pageNumber = 1; pageNumber <= MAX_PAGES; pageNumber += 1) {
-      const request = new DescribeImageSharePermissionRequest({ regionId, imageId, pageNumber, pageSize: sharePageSize });
+      const request = { regionId, imageId, pageNumber, pageSize: sharePageSize };
       const response = await guarded(
         'DescribeImageSharePermission',
         regionId,
@@ -215,11 +211,11 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
     if (unique.length === 0) return;
     const done: AccountId[] = [];
     for (const chunk of chunks(unique, MAX_ACCOUNTS_PER_MODIFY)) {
-      const request = new ModifyImageSharePermissionRequest({
+      const request = {
         regionId,
         imageId,
         ...(direction === 'add' ? { addAccount: chunk } : { removeAccount: chunk }),
-      });
+      };
       await guarded('ModifyImageSharePermission', regionId, () => sdk.modifyImageSharePermission(regionId, request), {
         imageId,
         accountIds: chunk,
@@ -257,7 +253,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
   }
 
   async function unpublish(regionId: string, imageId: string): Promise<void> {
-    const request = new ModifyImageSharePermissionRequest({ regionId, imageId, isPublic: false });
+    const request = { regionId, imageId, isPublic: false };
     try {
       await guarded('ModifyImageSharePermission', regionId, () => sdk.modifyImageSharePermission(regionId, request), { imageId, isPublic: false });
     } catch (error) {
@@ -273,7 +269,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
 
   async function deleteImage(regionId: string, imageId: string, deleteOpts: { force: boolean }): Promise<void> {
     // Force is sent only when asked: it overrides the in-use check, never the still-shared one.
-    const request = new DeleteImageRequest({ regionId, imageId, ...(deleteOpts.force ? { force: true } : {}) });
+    const request = { regionId, imageId, ...(deleteOpts.force ? { force: true } : {}) };
     let attempts = 0;
     try {
       await guarded('DeleteImage', regionId, () => {

@@ -6,36 +6,27 @@
 // generated `<op>WithOptions` methods do — `openapi-core`'s `callApi` (shared/alicloud/rpc.ts) with
 // the same Params — and uses the ECS package's OWN request/response model classes, deep-imported
 // one file each, to build the query and to map the JSON response (`$dara.cast`). The bytes on the
-// wire and the typed response are the SDK's; only the 3,400 unused models stay unloaded.
-import * as describeImagesRequestNs from '@alicloud/ecs20140526/dist/models/DescribeImagesRequest.js';
-import * as describeImagesResponseNs from '@alicloud/ecs20140526/dist/models/DescribeImagesResponse.js';
-import * as describeSharesRequestNs from '@alicloud/ecs20140526/dist/models/DescribeImageSharePermissionRequest.js';
-import * as describeSharesResponseNs from '@alicloud/ecs20140526/dist/models/DescribeImageSharePermissionResponse.js';
-import * as modifySharesRequestNs from '@alicloud/ecs20140526/dist/models/ModifyImageSharePermissionRequest.js';
-import * as modifySharesResponseNs from '@alicloud/ecs20140526/dist/models/ModifyImageSharePermissionResponse.js';
-import * as deleteImageRequestNs from '@alicloud/ecs20140526/dist/models/DeleteImageRequest.js';
-import * as deleteImageResponseNs from '@alicloud/ecs20140526/dist/models/DeleteImageResponse.js';
+// wire and the typed response are the SDK's; only the 3,400 unused models stay unloaded. The models
+// (./models.ts) and openapi-core load on the first ECS call, not at cold start.
 import type { CredentialsSource } from '../credentials.js';
-import { RpcClient, dara } from '../alicloud/rpc.js';
-import { commonJs } from '../commonjs.js';
+import { RpcClient, loadOpenApi } from '../alicloud/rpc.js';
+import type * as Models from './models.js';
 
-export const { DescribeImagesRequest } = commonJs(describeImagesRequestNs);
-const { DescribeImagesResponse } = commonJs(describeImagesResponseNs);
-export const { DescribeImageSharePermissionRequest } = commonJs(describeSharesRequestNs);
-const { DescribeImageSharePermissionResponse } = commonJs(describeSharesResponseNs);
-export const { ModifyImageSharePermissionRequest } = commonJs(modifySharesRequestNs);
-const { ModifyImageSharePermissionResponse } = commonJs(modifySharesResponseNs);
-export const { DeleteImageRequest } = commonJs(deleteImageRequestNs);
-const { DeleteImageResponse } = commonJs(deleteImageResponseNs);
+type ModelInit<T extends abstract new (init: never) => unknown> = ConstructorParameters<T>[0];
 
-export type DescribeImagesRequestT = InstanceType<typeof DescribeImagesRequest>;
-export type DescribeImagesResponseT = InstanceType<typeof DescribeImagesResponse>;
-export type DescribeImageSharePermissionRequestT = InstanceType<typeof DescribeImageSharePermissionRequest>;
-export type DescribeImageSharePermissionResponseT = InstanceType<typeof DescribeImageSharePermissionResponse>;
-export type ModifyImageSharePermissionRequestT = InstanceType<typeof ModifyImageSharePermissionRequest>;
-export type ModifyImageSharePermissionResponseT = InstanceType<typeof ModifyImageSharePermissionResponse>;
-export type DeleteImageRequestT = InstanceType<typeof DeleteImageRequest>;
-export type DeleteImageResponseT = InstanceType<typeof DeleteImageResponse>;
+/** What each operation is asked with: the request model's fields (camelCase), as its constructor takes them. */
+export type DescribeImagesInit = ModelInit<typeof Models.DescribeImagesRequest>;
+export type DescribeImageSharePermissionInit = ModelInit<typeof Models.DescribeImageSharePermissionRequest>;
+export type ModifyImageSharePermissionInit = ModelInit<typeof Models.ModifyImageSharePermissionRequest>;
+export type DeleteImageInit = ModelInit<typeof Models.DeleteImageRequest>;
+
+export type DescribeImagesResponseT = InstanceType<typeof Models.DescribeImagesResponse>;
+export type DescribeImageSharePermissionResponseT = InstanceType<typeof Models.DescribeImageSharePermissionResponse>;
+export type ModifyImageSharePermissionResponseT = InstanceType<typeof Models.ModifyImageSharePermissionResponse>;
+export type DeleteImageResponseT = InstanceType<typeof Models.DeleteImageResponse>;
+
+let models: Promise<typeof Models> | undefined;
+const loadModels = (): Promise<typeof Models> => (models ??= import('./models.js'));
 
 export const ECS_API_VERSION = '2014-05-26';
 
@@ -61,12 +52,12 @@ interface SdkRequestModel {
  * The query the generated `<op>WithOptions` method builds: every set field under its wire name
  * (the model's own `names()` map). OpenApiUtil.query then flattens lists (`AddAccount.1=...`).
  */
-function rpcQuery(model: SdkRequestModel): Record<string, unknown> {
+function rpcQuery(model: SdkRequestModel, isNull: (value: unknown) => boolean): Record<string, unknown> {
   const names = (model.constructor as { names(): Record<string, string> }).names();
   const fields = model as unknown as Record<string, unknown>;
   const query: Record<string, unknown> = {};
   for (const [field, wireName] of Object.entries(names)) {
-    if (!dara.isNull(fields[field])) query[wireName] = fields[field];
+    if (!isNull(fields[field])) query[wireName] = fields[field];
   }
   return query;
 }
@@ -93,35 +84,34 @@ export class EcsSdk {
   }
 
   /** The endpoint the SDK's regional rule yields, unless configuration points elsewhere. */
-  endpointFor(regionId: string): string {
+  endpointFor(regionId: string): Promise<string> {
     return this.rpc.endpointFor(regionId);
   }
 
-  describeImages(regionId: string, request: DescribeImagesRequestT): Promise<DescribeImagesResponseT> {
-    return this.call(regionId, 'DescribeImages', request, new DescribeImagesResponse({}));
+  async describeImages(regionId: string, init: DescribeImagesInit): Promise<DescribeImagesResponseT> {
+    const m = await loadModels();
+    return this.call(regionId, 'DescribeImages', new m.DescribeImagesRequest(init), new m.DescribeImagesResponse({}));
   }
 
-  describeImageSharePermission(
-    regionId: string,
-    request: DescribeImageSharePermissionRequestT,
-  ): Promise<DescribeImageSharePermissionResponseT> {
-    return this.call(regionId, 'DescribeImageSharePermission', request, new DescribeImageSharePermissionResponse({}));
+  async describeImageSharePermission(regionId: string, init: DescribeImageSharePermissionInit): Promise<DescribeImageSharePermissionResponseT> {
+    const m = await loadModels();
+    return this.call(regionId, 'DescribeImageSharePermission', new m.DescribeImageSharePermissionRequest(init), new m.DescribeImageSharePermissionResponse({}));
   }
 
-  modifyImageSharePermission(
-    regionId: string,
-    request: ModifyImageSharePermissionRequestT,
-  ): Promise<ModifyImageSharePermissionResponseT> {
-    return this.call(regionId, 'ModifyImageSharePermission', request, new ModifyImageSharePermissionResponse({}));
+  async modifyImageSharePermission(regionId: string, init: ModifyImageSharePermissionInit): Promise<ModifyImageSharePermissionResponseT> {
+    const m = await loadModels();
+    return this.call(regionId, 'ModifyImageSharePermission', new m.ModifyImageSharePermissionRequest(init), new m.ModifyImageSharePermissionResponse({}));
   }
 
-  deleteImage(regionId: string, request: DeleteImageRequestT): Promise<DeleteImageResponseT> {
-    return this.call(regionId, 'DeleteImage', request, new DeleteImageResponse({}));
+  async deleteImage(regionId: string, init: DeleteImageInit): Promise<DeleteImageResponseT> {
+    const m = await loadModels();
+    return this.call(regionId, 'DeleteImage', new m.DeleteImageRequest(init), new m.DeleteImageResponse({}));
   }
 
   private async call<T extends object>(regionId: string, action: Action, model: SdkRequestModel, into: T): Promise<T> {
     model.validate();
-    const raw = await this.rpc.call(regionId, action, rpcQuery(model));
+    const { dara } = await loadOpenApi();
+    const raw = await this.rpc.call(regionId, action, rpcQuery(model, (v) => dara.isNull(v)));
     return dara.cast(raw, into);
   }
 }

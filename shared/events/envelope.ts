@@ -1,12 +1,11 @@
 // The CloudEvents 1.0 envelope every audit event is published in (design: "Events for people and
 // workflows"). Pure and SDK-free: the sinks and the dispatcher build on it, and importing it costs
 // nothing at cold start.
-import type { AuditEvent } from '../domain/model.js';
+import { type AuditEvent, RECONCILE_COMPLETED } from '../domain/model.js';
 import { RESPONSE_SCHEMAS } from '../http/schemas.js';
 
+export { RECONCILE_COMPLETED } from '../domain/model.js';
 export const EVENT_SOURCE = 'image-share-governor';
-/** The action a reconcile run records when it finishes; its event names the run, not an image. */
-export const RECONCILE_COMPLETED = 'reconcile.completed';
 /** `share.requested`, `reconcile.unmanaged_revoked`, …: dotted lower-case words, as the audit trail writes them. */
 const ACTION_PATTERN = /^[a-z]+(?:_[a-z]+)*(?:\.[a-z]+(?:_[a-z]+)*)+$/;
 

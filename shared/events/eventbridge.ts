@@ -3,16 +3,13 @@
 // imports that SDK: a bundle that does not import this file carries none of it (README: cold start).
 import * as eventbridgeNs from '@alicloud/eventbridge';
 import { commonJs } from '../commonjs.js';
-import { ConfigError } from '../config.js';
 import { type Credentials, type CredentialsSource, sameCredentials } from '../credentials.js';
-import { isLoopbackHost } from '../loopback.js';
 import type { CloudEvent } from './envelope.js';
-import { checkedTimeout } from './options.js';
-import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, permanent, retryable } from './sink.js';
+import { type EventBridgeSettings, checkEventBridge } from './options.js';
+import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, notAttempted, permanent, retryable } from './sink.js';
 
 const sdk = commonJs(eventbridgeNs);
 const Client = sdk.default;
-type SdkClient = InstanceType<typeof Client>;
 
 /**
  * PutEvents limits as the API reference states them: 16 events and 256 KB per request, 64 KB per
@@ -23,9 +20,12 @@ export const PUT_EVENTS_LIMITS = { maxEntries: 16, maxBatchBytes: 256 * 1024, ma
 
 /** The CloudEvents extension attribute that names the bus an entry is for. */
 const BUS_ATTRIBUTE = 'aliyuneventbusname';
-const BUS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/;
-const ENDPOINT_PATTERN = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 const MAX_REASON_LENGTH = 300;
+
+/** The EventBridge calls the sink makes (RAM actions `eventbridge:<Action>`): deploy/ram-actions.ts grants exactly these. */
+export const EVENTBRIDGE_ACTIONS = ['PutEvents'] as const;
+/** The SDK client narrowed to those calls. */
+type SdkClient = Pick<InstanceType<typeof Client>, Uncapitalize<(typeof EVENTBRIDGE_ACTIONS)[number]>>;
 
 /**
  * Error codes (request or entry) that say the same events will never be accepted as they are: the
@@ -47,19 +47,9 @@ const PERMANENT_CODES = new Set([
   'OptionsMethodNotEnable',
 ]);
 
-export interface EventBridgeSinkOptions {
-  /** EVENTBRIDGE_ENDPOINT: `host[:port]` without a scheme, e.g. `<accountId>.eventbridge.cn-hangzhou.aliyuncs.com`. */
-  readonly endpoint: string;
-  /** EVENTBRIDGE_BUS: the custom bus the events are put on. */
-  readonly bus: string;
+export interface EventBridgeSinkOptions extends EventBridgeSettings {
   /** Asked before each request, so a rotated STS key is used at once. */
   readonly credentials: CredentialsSource;
-  /** EVENTBRIDGE_PROTOCOL: default https; http only to a loopback endpoint (the local emulator). */
-  readonly protocol?: 'https' | 'http';
-  /** Default 3000. */
-  readonly connectTimeoutMs?: number;
-  /** Default 10000. */
-  readonly readTimeoutMs?: number;
 }
 
 const clip = (text: string): string => (text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text);
@@ -145,19 +135,7 @@ function entryFailure(eventId: string, code: string, message: string | undefined
 
 /** Creates the sink. Throws ConfigError (naming EVENTBRIDGE_ENDPOINT, EVENTBRIDGE_BUS, …) for unusable options. */
 export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSink {
-  const { endpoint, bus } = options;
-  if (typeof endpoint !== 'string' || !ENDPOINT_PATTERN.test(endpoint)) {
-    throw new ConfigError('EVENTBRIDGE_ENDPOINT', 'must be host[:port] without a scheme, e.g. 1234567890123456.eventbridge.cn-hangzhou.aliyuncs.com');
-  }
-  if (typeof bus !== 'string' || !BUS_PATTERN.test(bus)) {
-    throw new ConfigError('EVENTBRIDGE_BUS', 'must be an event bus name: 1 to 127 letters, digits and hyphens, starting with a letter or digit');
-  }
-  const protocol = options.protocol ?? 'https';
-  if (protocol !== 'https' && !(protocol === 'http' && isLoopbackHost(new URL(`http://${endpoint}`).hostname))) {
-    throw new ConfigError('EVENTBRIDGE_PROTOCOL', `must be https (http only to a loopback endpoint), got ${String(protocol)} for ${endpoint}`);
-  }
-  const connectTimeout = checkedTimeout('EVENTBRIDGE_CONNECT_TIMEOUT_MS', options.connectTimeoutMs, 3000);
-  const readTimeout = checkedTimeout('EVENTBRIDGE_READ_TIMEOUT_MS', options.readTimeoutMs, 10_000);
+  const { endpoint, bus, protocol, connectTimeoutMs: connectTimeout, readTimeoutMs: readTimeout, target } = checkEventBridge(options);
 
   // Rebuilt when the credentials change (FC hands each invocation a possibly refreshed STS key).
   let cached: { credentials: Credentials; client: SdkClient } | undefined;
@@ -223,7 +201,7 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSin
 
   return {
     name: 'eventbridge',
-    target: `bus ${bus} at ${endpoint}`,
+    target,
     async deliver(events) {
       const outcomes: DeliveryOutcome[] = new Array(events.length);
       // After a request failed as a whole for a reason that may pass (unreachable, throttled), the next would fail alike.
@@ -232,8 +210,8 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSin
         const inBatch = batch.indexes.map((index) => events[index] as CloudEvent);
         let results: DeliveryOutcome[];
         if (halted) {
-          const reason = `not attempted: ${halted.reason}`;
-          results = inBatch.map((event) => retryable(event.id, reason));
+          const cause = halted;
+          results = inBatch.map((event) => notAttempted(event.id, cause));
         } else {
           const answer = await put(inBatch);
           results = answer.outcomes;

@@ -4,33 +4,21 @@
 import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ConfigError } from '../config.js';
 import type { Clock } from '../domain/ports.js';
 import { mapLimit } from '../domain/util.js';
-import { isLoopbackHost } from '../loopback.js';
 import type { CloudEvent } from './envelope.js';
-import { checkedTimeout } from './options.js';
-import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, permanent, retryable } from './sink.js';
+import { type WebhookSettings, checkWebhook } from './options.js';
+import { type DeliveryOutcome, type EventSink, type RetryableOutcome, delivered, notAttempted, permanent, retryable } from './sink.js';
 
 export const DELIVERY_HEADER = 'x-isg-delivery';
 export const SIGNATURE_HEADER = 'x-isg-signature';
 export const WEBHOOK_CONTENT_TYPE = 'application/cloudevents+json';
 
-/** Shorter secrets are refused: an HMAC key guessed is a forged event. */
-export const MIN_SECRET_LENGTH = 16;
 /** Retry-After hints beyond a day are taken as a day: the dispatcher's own cap decides anyway. */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 const USER_AGENT = 'image-share-governor-webhook/1';
 
-export interface WebhookSinkOptions {
-  /** WEBHOOK_URL: https, or http to a loopback host; no user name or password in it. */
-  readonly url: string;
-  /** WEBHOOK_SECRET: the HMAC-SHA256 key, at least MIN_SECRET_LENGTH characters. Never logged, never in an error. */
-  readonly secret: string;
-  /** TCP connect (and TLS handshake) of one delivery; default 3000. */
-  readonly connectTimeoutMs?: number;
-  /** One delivery from first byte to response headers; default 10000. */
-  readonly timeoutMs?: number;
+export interface WebhookSinkOptions extends WebhookSettings {
   /** Deliveries in flight at once; default 4. */
   readonly concurrency?: number;
   /** Signs `t=` with it; default the system clock. */
@@ -39,24 +27,6 @@ export interface WebhookSinkOptions {
 
 /** One delivery's outcome; `halt` when the receiver is unreachable or asks us to slow down, so later events in the call wait. */
 type Attempt = { readonly outcome: DeliveryOutcome; readonly halt?: undefined } | { readonly outcome: RetryableOutcome; readonly halt: true };
-
-function checkedUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('WEBHOOK_URL', 'must be an absolute https URL');
-  }
-  if (url.username !== '' || url.password !== '') {
-    // They would travel with every delivery and into every log line that names the target.
-    throw new ConfigError('WEBHOOK_URL', 'must not carry a user name or password; the signature authenticates the sender');
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new ConfigError('WEBHOOK_URL', `must use https (plain http only to a loopback host), got http://${url.host}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('WEBHOOK_URL', `must use https, got ${url.protocol}`);
-  return url;
-}
 
 /** Retry-After as milliseconds from now: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | undefined, now: Date): number | undefined {
@@ -88,19 +58,13 @@ class DeliveryTimeout extends Error {
 
 /** Creates the sink. Throws ConfigError (naming WEBHOOK_URL, WEBHOOK_SECRET, …) for unusable options. */
 export function createWebhookSink(options: WebhookSinkOptions): EventSink {
-  const url = checkedUrl(options.url);
-  // Held in this closure only: no property of the sink, so neither inspecting nor serialising it shows the secret.
-  const secret = options.secret;
-  if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError('WEBHOOK_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters (24 or more random bytes recommended)`);
-  }
-  const connectTimeoutMs = checkedTimeout('WEBHOOK_CONNECT_TIMEOUT_MS', options.connectTimeoutMs, 3000);
-  const timeoutMs = checkedTimeout('WEBHOOK_TIMEOUT_MS', options.timeoutMs, 10_000);
+  // The secret is held in this closure only: no property of the sink, so neither inspecting nor serialising it shows it.
+  const { url: href, secret, connectTimeoutMs, timeoutMs, target } = checkWebhook(options);
+  const url = new URL(href);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new RangeError('webhook concurrency must be an integer from 1 to 64');
   const clock = options.clock ?? { now: () => new Date() };
   const secure = url.protocol === 'https:';
-  const target = url.origin;
 
   const sign = (t: number, body: string): string => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 
@@ -155,7 +119,7 @@ export function createWebhookSink(options: WebhookSinkOptions): EventSink {
       let halted: RetryableOutcome | undefined;
       try {
         return await mapLimit(events, concurrency, async (event) => {
-          if (halted) return retryable(event.id, `not attempted: ${halted.reason}`, halted.retryAfterMs);
+          if (halted) return notAttempted(event.id, halted);
           const attempt = await send(event, agent);
           if (attempt.halt) halted ??= attempt.outcome;
           return attempt.outcome;

@@ -4,11 +4,13 @@
 // A public route (the console's static files, GET under /console only) is served right after routing.
 // It never throws: every failure becomes a problem document, and every response carries x-request-id.
 // Exactly one JSON log line per request (no Authorization header, token or body in it): what the
-// domain logs while serving it rides on that line as `notes`, and raises its level.
+// domain logs while serving it rides on that line as `notes`, and raises its level. The audit events
+// the request recorded are handed to the dispatcher before it answers, for at most the budget.
 import { createHash, randomUUID } from 'node:crypto';
 import { GovernorError, StoreError, isGovernorError } from '../domain/errors.js';
-import type { IdempotencyRecord, Principal } from '../domain/model.js';
+import type { AuditEvent, IdempotencyRecord, Principal } from '../domain/model.js';
 import { checkManagedRegion } from '../domain/policy.js';
+import { collectingRecorded } from '../events/recorded.js';
 import { collectingDomainLogs } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import { AuthError, createAuthenticator } from './auth.js';
@@ -180,10 +182,11 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
     let response: HttpResponse;
     let cause: unknown;
     const notes: Record<string, unknown>[] = [];
+    const recorded: AuditEvent[] = [];
     try {
       const rt = (runtime = opts.runtime());
       rt.credentials.update(context.credentials);
-      response = await collectingDomainLogs(notes, () => serve(rt, event, requestId, log));
+      response = await collectingDomainLogs(notes, () => collectingRecorded(recorded, () => serve(rt, event, requestId, log)));
     } catch (err) {
       const ge = err instanceof BadEventError ? new GovernorError('ValidationFailed', 'The event is not an HTTP request') : toGovernorError(err);
       if (ge.status >= 500) cause = err;
@@ -195,6 +198,11 @@ export function createHttpHandler(routes: readonly AnyRoute[], opts: HttpHandler
       }
       if (ge.code === 'MethodNotAllowed') response.headers.allow = String(ge.details.allow ?? '');
       log.code = ge.code;
+    }
+    // Whatever the outcome, the events the request recorded go out now; the response waits at most the budget.
+    if (runtime && recorded.length > 0) {
+      log.events = recorded.length;
+      await runtime.events.afterRequest(recorded);
     }
     log.status = response.statusCode;
     log.latencyMs = Math.round((performance.now() - started) * 10) / 10;

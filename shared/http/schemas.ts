@@ -5,7 +5,7 @@
 // generator stops on any other.
 import { DIRECTORY_TARGET_PATTERN } from '../domain/directory.js';
 import { ACCOUNT_IDS_PER_REQUEST, DIRECTORY_TARGETS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
-import { ACCOUNT_ID_PATTERN, FINDING_ACTIONS, FINDING_KINDS, IMAGE_ID_PATTERN, SHARE_CHANNELS } from '../domain/model.js';
+import { ACCOUNT_ID_PATTERN, FINDING_ACTIONS, FINDING_KINDS, IMAGE_ID_PATTERN, SHARE_CHANNELS, SINK_NAMES } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
 const OPAQUE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -51,6 +51,8 @@ const cursor = { type: 'string', minLength: 1, maxLength: 2048 };
 const REQUEST_STATUSES = ['pending_approval', 'approved', 'applied', 'partially_applied', 'rejected', 'expired', 'cancelled', 'failed'];
 const SHARE_STATES = ['pending_approval', 'approved', 'applying', 'active', 'revoking', 'revoked', 'rejected', 'expired', 'failed'];
 const DELETION_STATUSES = ['none', 'draining', 'deleted', 'cancelled', 'failed'];
+/** The delivery states the API lists: delivered ones are not kept once the catch-up has passed them. */
+const LISTED_DELIVERY_STATUSES = ['failed', 'retrying'] as const;
 const findingKind = { enum: [...FINDING_KINDS], description: 'Only findings of this kind' };
 
 // ---- path parameters ----
@@ -152,6 +154,16 @@ export const QUERIES = {
     type: 'object',
     additionalProperties: false,
     properties: { regionId: PATH_PARAMETERS.regionId!, kind: findingKind, limit, cursor },
+  },
+  ListDeliveriesQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      status: { enum: LISTED_DELIVERY_STATUSES, default: 'failed', description: 'failed: dead letters; retrying: still being tried' },
+      sink: { enum: SINK_NAMES },
+      limit,
+      cursor,
+    },
   },
 } as const satisfies Record<string, JsonSchema>;
 
@@ -411,6 +423,21 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       parentRunId: { type: 'string' },
     },
   },
+  Delivery: {
+    type: 'object',
+    required: ['sink', 'eventId', 'type', 'subject', 'status', 'attempts', 'updatedAt'],
+    properties: {
+      sink: { enum: SINK_NAMES },
+      eventId: { type: 'string', description: 'The audit event id, the CloudEvent id' },
+      type: { type: 'string', description: 'The CloudEvent type, e.g. image-share-governor.share.applied' },
+      subject: { type: 'string', description: 'images/<regionId>/<imageId>, or reconcile-runs/<runId>' },
+      status: { enum: LISTED_DELIVERY_STATUSES },
+      attempts: { type: 'integer' },
+      nextAttemptAt: { ...timestamp, description: 'When a retrying delivery is tried again' },
+      lastReason: { type: 'string', description: 'Why the last attempt did not deliver: status and error codes' },
+      updatedAt: timestamp,
+    },
+  },
   Finding: {
     type: 'object',
     additionalProperties: false,
@@ -494,6 +521,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ShareRequestPage: pageOf('ShareRequest'),
   AuditEventPage: pageOf('AuditEvent'),
   ReconcileRunPage: pageOf('ReconcileRun'),
+  DeliveryPage: pageOf('Delivery'),
 };
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES;

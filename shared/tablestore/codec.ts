@@ -5,6 +5,10 @@ import { StoreError } from '../domain/errors.js';
 import {
   type AuditEvent,
   type Deletion,
+  type Delivery,
+  type DeliveryCursor,
+  type DeliveryStatus,
+  type SinkName,
   type FindingAction,
   type FindingKind,
   type IdempotencyRecord,
@@ -306,6 +310,51 @@ export function decodeRun(runId: string, c: Columns): ReconcileRun {
       parentRunId: optString(c, 'parent_run_id'),
     },
   );
+}
+
+// ---- deliveries and their cursors ----
+export function deliveryColumns(d: Delivery, version: number): AttributeColumns {
+  return columns({
+    event_id: d.eventId,
+    type: d.type,
+    subject: d.subject,
+    status: d.status,
+    attempts: int(d.attempts),
+    next_attempt_at: d.nextAttemptAt,
+    last_reason: d.lastReason,
+    updated_at: d.updatedAt,
+    version: int(version),
+  });
+}
+
+export function decodeDelivery(sink: SinkName, feedKey: string, c: Columns): Delivery {
+  return withOptional(
+    {
+      sink,
+      feedKey,
+      eventId: reqString(c, 'deliveries', 'event_id'),
+      type: reqString(c, 'deliveries', 'type'),
+      subject: reqString(c, 'deliveries', 'subject'),
+      status: reqString(c, 'deliveries', 'status') as DeliveryStatus,
+      attempts: reqNumber(c, 'deliveries', 'attempts'),
+      updatedAt: reqString(c, 'deliveries', 'updated_at'),
+      version: reqNumber(c, 'deliveries', 'version'),
+    },
+    { nextAttemptAt: optString(c, 'next_attempt_at'), lastReason: optString(c, 'last_reason') },
+  );
+}
+
+export function cursorColumns(cursor: DeliveryCursor, version: number): AttributeColumns {
+  return columns({ feed_key: cursor.feedKey, updated_at: cursor.updatedAt, version: int(version) });
+}
+
+export function decodeCursorRow(sink: SinkName, c: Columns): DeliveryCursor {
+  return {
+    sink,
+    feedKey: reqString(c, 'delivery_cursors', 'feed_key'),
+    updatedAt: reqString(c, 'delivery_cursors', 'updated_at'),
+    version: reqNumber(c, 'delivery_cursors', 'version'),
+  };
 }
 
 // ---- reconcile findings and the posture ----

@@ -4,6 +4,9 @@
 import { StoreError } from '../domain/errors.js';
 import type {
   AuditEvent,
+  Delivery,
+  DeliveryCursor,
+  FeedEntry,
   FindingKind,
   FindingSubject,
   IdempotencyRecord,
@@ -16,9 +19,10 @@ import type {
   ShareChannel,
   ShareRequest,
   ShareTarget,
+  SinkName,
   StoredFinding,
 } from '../domain/model.js';
-import { FINDING_KINDS, TERMINAL_STATES, findingKey, findingKeyPrefix, isOpenFinding, shareTargetKey } from '../domain/model.js';
+import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, shareTargetKey } from '../domain/model.js';
 import type { StorePort } from '../domain/ports.js';
 import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
@@ -57,7 +61,10 @@ import {
   auditColumns,
   canonical,
   columns,
+  cursorColumns,
   decodeAudit,
+  decodeCursorRow,
+  decodeDelivery,
   decodeFinding,
   decodeIdempotency,
   decodeImage,
@@ -65,6 +72,7 @@ import {
   decodeRequest,
   decodeRun,
   decodeShare,
+  deliveryColumns,
   findingColumns,
   idempotencyColumns,
   imageColumns,
@@ -100,6 +108,8 @@ const BATCH_GET_ROWS = 100;
 const BATCH_WRITE_BYTES = 3 * 1024 * 1024;
 /** Index rows one filtered listing call examines at most before returning a (short) page with a cursor. */
 const MAX_SCAN_PER_PAGE = 2000;
+/** Delivery rows read per range request while listing by status. */
+const DELIVERY_SCAN_BATCH = 200;
 
 // ---- condition builders ----
 const expect = (existence: 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST', column?: SdkColumnCondition): SdkCondition =>
@@ -502,41 +512,47 @@ class TablestoreStore implements StorePort {
 
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     // Puts of unique keys, built once: replaying a batch after a lost response rewrites identical rows.
-    await this.batchWrite(
-      this.tables.audit,
-      events.map((e) => put([{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: auditKey(e.at, e.eventId) }], auditColumns(e))),
-    );
+    // The trail row and the outbox row of an event travel in the same request.
+    await this.batchWrite(events.flatMap((e) => [this.auditRow(e, auditKey(e.at, e.eventId)), this.feedRow(feedKey(e.at, e.eventId), e)]));
+  }
+
+  private auditRow(e: AuditEvent, eventKey: string): BatchRow {
+    return put(this.tables.audit, [{ image_key: imageKey(e.regionId, e.imageId) }, { event_key: eventKey }], auditColumns(e));
+  }
+
+  private feedRow(key: string, e: AuditEvent): BatchRow {
+    return put(this.tables.audit_by_time, [{ feed_key: key }], auditColumns(e));
   }
 
   async holdPendingAudit(events: readonly AuditEvent[]): Promise<void> {
     // Each held row keeps the audit key its append used (auditKey gives this process's key back), so
     // the flush writes exactly the row a partly landed append may already have written.
     await this.batchWrite(
-      this.tables.pending_audit,
       events.map((e) => {
         const where = columns({ image_key: imageKey(e.regionId, e.imageId), event_key: auditKey(e.at, e.eventId) });
-        return put([{ event_id: e.eventId }], [...auditColumns(e).filter((c) => !('event_id' in c)), ...where]);
+        return put(this.tables.pending_audit, [{ event_id: e.eventId }], [...auditColumns(e).filter((c) => !('event_id' in c)), ...where]);
       }),
     );
   }
 
-  async flushPendingAudit(limit: number): Promise<number> {
+  async flushPendingAudit(limit: number, now: Date): Promise<number> {
     const held = await this.range(this.tables.pending_audit, [{ event_id: INF_MIN }], [{ event_id: INF_MAX }], clampLimit(limit));
     if (held.length === 0) return 0;
-    const audit = held.map((row) => {
+    const moves = held.map((row) => {
       const cols = attributesOf(row);
       const eventId = String(primaryKeyOf(row).get('event_id'));
-      const { image_key: imageKeyValue, event_key: eventKey, ...fields } = Object.fromEntries(cols) as Record<string, ColumnValue>;
-      return put([{ image_key: String(imageKeyValue) }, { event_key: String(eventKey) }], columns({ ...fields, event_id: eventId }));
+      const event = decodeAudit(new Map([...cols, ['event_id', eventId]]));
+      return [this.auditRow(event, String(cols.get('event_key'))), this.feedRow(feedKey(now.toISOString(), eventId), event)];
     });
-    // Trail first: a crash between the two writes leaves held rows that the next flush rewrites in place.
-    await this.batchWrite(this.tables.audit, audit);
+    // Trail and outbox first: a crash between the two writes leaves held rows that the next flush rewrites in place.
+    await this.batchWrite(moves.flat());
     const forget = (row: SdkRow): BatchRow => ({
+      table: this.tables.pending_audit,
       type: 'DELETE',
       condition: expect('IGNORE'),
       primaryKey: [{ event_id: String(primaryKeyOf(row).get('event_id')) }],
     });
-    await this.batchWrite(this.tables.pending_audit, held.map(forget));
+    await this.batchWrite(held.map(forget));
     return held.length;
   }
 
@@ -549,6 +565,95 @@ class TablestoreStore implements StorePort {
     const items = rows.slice(0, n).map((r) => decodeAudit(attributesOf(r)));
     const after = rows[n];
     return after ? { items, nextCursor: encodeCursor(listing, [String(primaryKeyOf(after).get('event_key'))]) } : { items };
+  }
+
+  // ---- outbox ----
+
+  async readFeed(from: string | undefined, limit: number): Promise<FeedEntry[]> {
+    const rows = await this.range(this.tables.audit_by_time, [{ feed_key: from ?? INF_MIN }], [{ feed_key: INF_MAX }], clampLimit(limit));
+    return rows.map((r) => ({ feedKey: String(primaryKeyOf(r).get('feed_key')), event: decodeAudit(attributesOf(r)) }));
+  }
+
+  async readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]> {
+    if (from >= to) return [];
+    const rows = await this.range(this.tables.deliveries, [{ sink }, { feed_key: from }], [{ sink }, { feed_key: to }], limit ?? Number.MAX_SAFE_INTEGER);
+    return rows.map((r) => decodeDelivery(sink, String(primaryKeyOf(r).get('feed_key')), attributesOf(r)));
+  }
+
+  async writeDeliveries(writes: readonly { readonly next: Delivery; readonly expectedVersion: number }[]): Promise<string[]> {
+    const rows = writes.map(({ next, expectedVersion }): BatchRow => ({
+      table: this.tables.deliveries,
+      type: 'PUT',
+      condition: expectVersion(expectedVersion),
+      primaryKey: [{ sink: next.sink }, { feed_key: next.feedKey }],
+      attributeColumns: deliveryColumns(next, expectedVersion + 1),
+    }));
+    // A row whose answer was lost and then failed its condition on the resend is reported lost too:
+    // either way the stored outcome is a real one, which is all the dispatcher needs.
+    const lost = await this.batchWrite(rows, { conditional: true });
+    return lost.map((i) => (writes[i] as (typeof writes)[number]).next.feedKey);
+  }
+
+  async forgetDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    await this.batchWrite(
+      deliveries.map((d): BatchRow => ({
+        table: this.tables.deliveries,
+        type: 'DELETE',
+        condition: expectVersion(d.version),
+        primaryKey: [{ sink: d.sink }, { feed_key: d.feedKey }],
+      })),
+      { conditional: true },
+    );
+  }
+
+  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>> {
+    const n = clampLimit(limit);
+    const listing = `deliveries:${filter.status}:${filter.sink ?? '*'}`;
+    let start: PrimaryKeyInput;
+    if (cursor !== undefined) {
+      const [sink, key] = decodeCursor(listing, cursor, 2) as [string, string];
+      if (filter.sink !== undefined && sink !== filter.sink) throw invalidCursor();
+      start = [{ sink }, { feed_key: key }];
+    } else {
+      start = [{ sink: filter.sink ?? INF_MIN }, { feed_key: INF_MIN }];
+    }
+    const end: PrimaryKeyInput = [{ sink: filter.sink ?? INF_MAX }, { feed_key: INF_MAX }];
+    const items: Delivery[] = [];
+    // Delivered rows are forgotten once the catch-up passes them, so most rows match; a call that meets
+    // many that do not still stops after MAX_SCAN_PER_PAGE rows, with a short page and a cursor.
+    for (let examined = 0; ; ) {
+      const rows = await this.range(this.tables.deliveries, start, end, DELIVERY_SCAN_BATCH);
+      for (const r of rows) {
+        const pk = primaryKeyOf(r);
+        const delivery = decodeDelivery(String(pk.get('sink')) as SinkName, String(pk.get('feed_key')), attributesOf(r));
+        if (delivery.status !== filter.status) continue;
+        if (items.length === n) return { items, nextCursor: encodeCursor(listing, [delivery.sink, delivery.feedKey]) };
+        items.push(delivery);
+      }
+      examined += rows.length;
+      const last = rows.at(-1);
+      if (rows.length < DELIVERY_SCAN_BATCH || !last) return { items };
+      // Just after the last row read ("\0" sorts before every other suffix).
+      const resume = [String(primaryKeyOf(last).get('sink')), `${String(primaryKeyOf(last).get('feed_key'))}\u0000`] as const;
+      if (examined >= MAX_SCAN_PER_PAGE) return { items, nextCursor: encodeCursor(listing, resume) };
+      start = [{ sink: resume[0] }, { feed_key: resume[1] }];
+    }
+  }
+
+  async getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null> {
+    const row = await this.getRow(this.tables.delivery_cursors, [{ sink }]);
+    return row ? decodeCursorRow(sink, attributesOf(row)) : null;
+  }
+
+  async putDeliveryCursor(cursor: DeliveryCursor, expectedVersion: number): Promise<void> {
+    const stored: DeliveryCursor = { ...cursor, version: expectedVersion + 1 };
+    await this.conditionalPut(
+      this.tables.delivery_cursors,
+      [{ sink: cursor.sink }],
+      expectVersion(expectedVersion),
+      cursorColumns(cursor, stored.version),
+      holds(() => this.getDeliveryCursor(cursor.sink), stored),
+    );
   }
 
   // ---- idempotency ----
@@ -649,7 +754,7 @@ class TablestoreStore implements StorePort {
 
   async putFindings(runId: string, findings: readonly StoredFinding[]): Promise<void> {
     // Unconditional puts of deterministic keys: a resent batch, or a finding stored again, rewrites its row.
-    await this.batchWrite(this.tables.findings, findings.map((f) => put(this.findingPk(runId, findingKey(f)), findingColumns(f))));
+    await this.batchWrite(findings.map((f) => put(this.tables.findings, this.findingPk(runId, findingKey(f)), findingColumns(f))));
   }
 
   async getFindings(runId: string, subjects: readonly FindingSubject[]): Promise<StoredFinding[]> {
@@ -857,49 +962,66 @@ class TablestoreStore implements StorePort {
     }
   }
 
-  /** BatchWriteRow of idempotent puts and deletes, cut to the service's 200 rows and 4 MB by count and estimated size. */
-  private async batchWrite(table: string, rows: readonly BatchRow[]): Promise<void> {
-    let chunk: BatchRow[] = [];
+  /**
+   * BatchWriteRow of puts and deletes (of one or more tables), cut to the service's 200 rows and 4 MB
+   * by count and estimated size. Unconditional rows only, unless `conditional`: then a row that fails
+   * its condition is left as it is and its position returned, instead of failing the call.
+   */
+  private async batchWrite(rows: readonly BatchRow[], opts: { conditional?: boolean } = {}): Promise<number[]> {
+    const lost: number[] = [];
+    let chunk: number[] = [];
     let bytes = 0;
-    for (const row of rows) {
+    const send = async (): Promise<void> => {
+      const positions = chunk;
+      chunk = [];
+      bytes = 0;
+      for (const j of await this.batchChunk(positions.map((i) => rows[i] as BatchRow), opts.conditional === true)) lost.push(positions[j] as number);
+    };
+    for (const [i, row] of rows.entries()) {
       const size = estimateBytes(row.primaryKey) + estimateBytes(row.attributeColumns ?? []);
-      if (chunk.length > 0 && (chunk.length >= BATCH_WRITE_ROWS || bytes + size > BATCH_WRITE_BYTES)) {
-        await this.batchChunk(table, chunk);
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(row);
+      if (chunk.length > 0 && (chunk.length >= BATCH_WRITE_ROWS || bytes + size > BATCH_WRITE_BYTES)) await send();
+      chunk.push(i);
       bytes += size;
     }
-    if (chunk.length > 0) await this.batchChunk(table, chunk);
+    if (chunk.length > 0) await send();
+    return lost;
   }
 
-  /** One BatchWriteRow; rows that fail with a retryable per-row error are resent. */
-  private async batchChunk(table: string, rows: readonly BatchRow[]): Promise<void> {
-    let pending = rows;
+  /** One BatchWriteRow; rows that fail with a retryable per-row error are resent. Returns the positions that lost their condition. */
+  private async batchChunk(rows: readonly BatchRow[], conditional: boolean): Promise<number[]> {
+    const lost: number[] = [];
+    let pending = rows.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt += 1) {
+      // The service answers table by table, each table's rows in order: the request lists them the same way.
+      const byTable = new Map<string, number[]>();
+      for (const i of pending) byTable.set((rows[i] as BatchRow).table, [...(byTable.get((rows[i] as BatchRow).table) ?? []), i]);
+      const order = [...byTable.values()].flat();
+      const tables = [...byTable].map(([tableName, positions]) => ({ tableName, rows: positions.map((i) => withoutTable(rows[i] as BatchRow)) }));
+      const label = [...byTable.keys()].join(',');
       let results: SdkBatchRowResult[];
       try {
-        results = (await this.client().batchWriteRow({ tables: [{ tableName: table, rows: [...pending] }] })).tables;
+        results = (await this.client().batchWriteRow({ tables })).tables;
       } catch (err) {
         const c = classify(err);
-        if (!c.retryable || attempt + 1 >= this.retry.attempts) throw toStoreError(err, 'BatchWriteRow', table);
+        if (!c.retryable || attempt + 1 >= this.retry.attempts) throw toStoreError(err, 'BatchWriteRow', label);
         await sleep(backoffMs(this.retry, attempt));
         continue;
       }
-      const failed: BatchRow[] = [];
+      const failed: number[] = [];
       let fatal: StoreError | undefined;
-      results.forEach((r, i) => {
+      results.forEach((r, k) => {
         if (r.isOk) return;
         const c = classify(rowError(r));
-        if (c.retryable) failed.push(pending[i] as BatchRow);
-        else fatal ??= toStoreError(rowError(r), 'BatchWriteRow', table);
+        if (c.retryable) failed.push(order[k] as number);
+        else if (conditional && c.kind === 'ConditionFailed') lost.push(order[k] as number);
+        else fatal ??= toStoreError(rowError(r), 'BatchWriteRow', r.tableName);
       });
       if (fatal) throw fatal;
-      if (failed.length > 0 && attempt + 1 >= this.retry.attempts) throw toStoreError(rowError(results.find((r) => !r.isOk)!), 'BatchWriteRow', table);
+      if (failed.length > 0 && attempt + 1 >= this.retry.attempts) throw toStoreError(rowError(results.find((r) => !r.isOk)!), 'BatchWriteRow', label);
       if (failed.length > 0) await sleep(backoffMs(this.retry, attempt));
       pending = failed;
     }
+    return lost;
   }
 
   /**
@@ -948,17 +1070,31 @@ class TablestoreStore implements StorePort {
   }
 }
 
-/** A row of a BatchWriteRow: unconditional, so resending it after a lost answer changes nothing. */
+/** A row of a BatchWriteRow, with its table; unconditional unless the write says otherwise. */
 type BatchRow =
-  | { readonly type: 'PUT'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns: AttributeColumns }
-  | { readonly type: 'DELETE'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns?: undefined };
+  | {
+      readonly table: string;
+      readonly type: 'PUT';
+      readonly condition: SdkCondition;
+      readonly primaryKey: PrimaryKeyInput;
+      readonly attributeColumns: AttributeColumns;
+    }
+  | { readonly table: string; readonly type: 'DELETE'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns?: undefined };
 
-const put = (primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({
+/** An unconditional put: resending it after a lost answer changes nothing. */
+const put = (table: string, primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({
+  table,
   type: 'PUT',
   condition: expect('IGNORE'),
   primaryKey,
   attributeColumns,
 });
+
+const withoutTable = ({ table: _table, ...row }: BatchRow) => row;
+
+/** The row holds version `expected`, or (0) does not exist. */
+const expectVersion = (expected: number): SdkCondition =>
+  expected === 0 ? expect('EXPECT_NOT_EXIST') : expect('EXPECT_EXIST', compare('version', 'EQUAL', int(expected), false));
 
 /** The end of the key range of a prefix that ends in `#` (the next character, `$`, bounds it). */
 const prefixEnd = (prefix: string): string => `${prefix.slice(0, -1)}$`;

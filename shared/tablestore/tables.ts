@@ -24,13 +24,19 @@ export type TableName =
   | 'runs_by_time'
   | 'leases'
   | 'findings'
-  | 'posture';
+  | 'posture'
+  | 'audit_by_time'
+  | 'deliveries'
+  | 'delivery_cursors';
 
 /** How long a run's findings are kept: a year of evidence and a month's margin (the run's counts stay). */
 export const FINDINGS_TTL_SECONDS = 400 * 24 * 3600;
 
+
 /** Tablestore's smallest allowed TTL is one day; idempotency records live for hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+/** The outbox and its deliveries: far longer than a catch-up trails (minutes, hours while a sink is down), short enough not to keep a second copy of the audit forever. */
+export const OUTBOX_TTL_SECONDS = 30 * 24 * 3600;
 
 export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}): readonly TableDefinition[] {
   return [
@@ -61,6 +67,19 @@ export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}):
       purpose: 'what each reconcile run found, one row per run and finding (kind, image, channel, target)',
     },
     { name: 'posture', primaryKey: ['region_id'], timeToLive: -1, purpose: 'per region, the run whose open findings are its compliance posture' },
+    {
+      name: 'audit_by_time',
+      primaryKey: ['feed_key'],
+      timeToLive: OUTBOX_TTL_SECONDS,
+      purpose: 'the outbox: every audit event in the order it became visible, written with its audit row',
+    },
+    {
+      name: 'deliveries',
+      primaryKey: ['sink', 'feed_key'],
+      timeToLive: OUTBOX_TTL_SECONDS,
+      purpose: 'what became of each event at each sink (versioned); delivered rows are removed once the cursor passes them',
+    },
+    { name: 'delivery_cursors', primaryKey: ['sink'], timeToLive: -1, purpose: "each sink's catch-up cursor into the outbox (versioned)" },
   ];
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import {
   type AuditEvent,
+  type Delivery,
   type FindingKind,
   type IdempotencyRecord,
   type ImageRecord,
@@ -17,7 +18,7 @@ import {
   type StoredFinding,
   targetFields,
 } from '../../shared/domain/model.js';
-import { findingKey } from '../../shared/domain/model.js';
+import { feedKey, findingKey } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
 
 export interface StoreUnderTest {
@@ -166,6 +167,24 @@ export function anIdempotencyRecord(over: Partial<IdempotencyRecord> = {}): Idem
     body: '{"request":{"requestId":"r1"}}',
     createdAt: iso(0),
     expiresAt: iso(24 * 3600_000),
+    ...over,
+  };
+}
+
+export function aDelivery(over: Partial<Delivery> = {}): Delivery {
+  const eventId = over.eventId ?? `evt-${unique()}`;
+  return {
+    sink: 'webhook',
+    feedKey: feedKey(iso(0), eventId),
+    eventId,
+    type: 'image-share-governor.share.requested',
+    subject: 'images/cn-hangzhou/m-audit0000',
+    status: 'retrying',
+    attempts: 1,
+    nextAttemptAt: iso(30_000),
+    lastReason: 'HTTP 503',
+    updatedAt: iso(0),
+    version: 1,
     ...over,
   };
 }
@@ -729,9 +748,9 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       await store().holdPendingAudit([second]);
       expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [first] });
 
-      expect(await store().flushPendingAudit(2)).toBe(2);
-      expect(await store().flushPendingAudit(10)).toBe(1);
-      expect(await store().flushPendingAudit(10)).toBe(0);
+      expect(await store().flushPendingAudit(2, new Date(T0))).toBe(2);
+      expect(await store().flushPendingAudit(10, new Date(T0))).toBe(1);
+      expect(await store().flushPendingAudit(10, new Date(T0))).toBe(0);
       expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [third, second, first] });
       expect(await store().listAudit('cn-hangzhou', elsewhere.imageId, 10)).toEqual({ items: [elsewhere] });
     });
@@ -741,13 +760,116 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const event = anEvent({ imageId, reason: 'partner onboarding', ticket: 'CHG-7' });
       await store().appendAudit([event]);
       await store().holdPendingAudit([event]);
-      expect(await store().flushPendingAudit(10)).toBe(1);
+      expect(await store().flushPendingAudit(10, new Date(T0))).toBe(1);
       expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [event] });
     });
 
     it('accepts an empty append and lists nothing for an image without events', async () => {
       await store().appendAudit([]);
       expect(await store().listAudit('cn-hangzhou', newImageId(), 10)).toEqual({ items: [] });
+    });
+  });
+
+  describe(`${name}: outbox`, () => {
+    const store = useStore();
+    /** The feed entries of these events, from the start of the feed. */
+    const feedOf = async (events: readonly AuditEvent[]) => {
+      const ids = new Set(events.map((e) => e.eventId));
+      return (await store().readFeed(undefined, 1000)).filter((entry) => ids.has(entry.event.eventId));
+    };
+
+    it('puts every appended event into the feed under its time and id, once however often it is appended', async () => {
+      const events = [2, 0, 1].map((i) => anEvent({ at: iso(60_000 + i), reason: 'partner rollout' }));
+      await store().appendAudit(events);
+      await store().appendAudit([events[0]!]);
+      const sorted = [...events].sort((a, b) => a.at.localeCompare(b.at));
+      expect(await feedOf(events)).toEqual(sorted.map((event) => ({ feedKey: feedKey(event.at, event.eventId), event })));
+    });
+
+    it('reads the feed in key order from a key, at most the limit', async () => {
+      const events = Array.from({ length: 5 }, (_, i) => anEvent({ at: iso(120_000 + i) }));
+      await store().appendAudit(events);
+      const from = feedKey(events[1]!.at, events[1]!.eventId);
+      const page = await store().readFeed(from, 3);
+      expect(page.map((entry) => entry.event)).toEqual(events.slice(1, 4));
+    });
+
+    it('puts an event recovered from pending audit into the feed as visible from the move, not from its own time', async () => {
+      const event = anEvent({ at: iso(180_000) });
+      await store().holdPendingAudit([event]);
+      expect(await feedOf([event])).toEqual([]);
+      const movedAt = new Date(T0 + 3_600_000);
+      await store().flushPendingAudit(10, movedAt);
+      expect(await feedOf([event])).toEqual([{ feedKey: feedKey(movedAt.toISOString(), event.eventId), event }]);
+    });
+
+    it('writes a delivery only over the version it expects (0: none), and says which writes lost', async () => {
+      const first = aDelivery();
+      const second = aDelivery();
+      expect(await store().writeDeliveries([{ next: first, expectedVersion: 0 }, { next: second, expectedVersion: 0 }])).toEqual([]);
+      const delivered = { ...first, status: 'delivered' as const, attempts: 2, updatedAt: iso(1000) };
+      const { nextAttemptAt: _n, lastReason: _r, ...withoutRetry } = delivered;
+      expect(await store().writeDeliveries([{ next: withoutRetry, expectedVersion: 1 }, { next: { ...second, attempts: 9 }, expectedVersion: 0 }])).toEqual([second.feedKey]);
+      expect(await store().writeDeliveries([{ next: { ...second, attempts: 8 }, expectedVersion: 2 }])).toEqual([second.feedKey]);
+      expect(await store().readDeliveries('webhook', first.feedKey, `${first.feedKey}\u0000`)).toEqual([{ ...withoutRetry, version: 2 }]);
+      expect(await store().readDeliveries('webhook', second.feedKey, `${second.feedKey}\u0000`)).toEqual([second]);
+    });
+
+    it('reads one sink\'s deliveries of a key range, in key order', async () => {
+      const keys = [0, 1, 2, 3].map((i) => feedKey(iso(240_000 + i), `evt-range-${i}`));
+      const deliveries = keys.map((key, i) => aDelivery({ feedKey: key, eventId: `evt-range-${i}` }));
+      const other = aDelivery({ sink: 'eventbridge', feedKey: keys[1]!, eventId: 'evt-range-1' });
+      await store().writeDeliveries([...deliveries].reverse().concat(other).map((next) => ({ next, expectedVersion: 0 })));
+      expect(await store().readDeliveries('webhook', keys[1]!, keys[3]!)).toEqual(deliveries.slice(1, 3));
+      expect(await store().readDeliveries('eventbridge', keys[0]!, `${keys[3]!}\u0000`)).toEqual([other]);
+      expect(await store().readDeliveries('webhook', keys[2]!, keys[2]!)).toEqual([]);
+      expect(await store().readDeliveries('webhook', keys[0]!, `${keys[3]!}\u0000`, 2)).toEqual(deliveries.slice(0, 2));
+    });
+
+    it('forgets deliveries that did not change since they were read, and keeps those that did', async () => {
+      const keep = aDelivery({ feedKey: feedKey(iso(300_000), 'evt-keep'), eventId: 'evt-keep' });
+      const drop = aDelivery({ feedKey: feedKey(iso(300_001), 'evt-drop'), eventId: 'evt-drop', status: 'delivered' });
+      await store().writeDeliveries([keep, drop].map((next) => ({ next, expectedVersion: 0 })));
+      await store().writeDeliveries([{ next: { ...keep, attempts: 2 }, expectedVersion: 1 }]);
+      await store().forgetDeliveries([keep, drop]);
+      expect(await store().readDeliveries('webhook', keep.feedKey, `${drop.feedKey}\u0000`)).toEqual([{ ...keep, attempts: 2, version: 2 }]);
+    });
+
+    it('lists failed or retrying deliveries by sink and feed order, narrowed to one sink, with working cursors', async () => {
+      const failed = [0, 1, 2].map((i) =>
+        aDelivery({ sink: i === 1 ? 'eventbridge' : 'webhook', feedKey: feedKey(iso(360_000 + i), `evt-dead-${i}`), eventId: `evt-dead-${i}`, status: 'failed' }),
+      );
+      await store().writeDeliveries(failed.map((next) => ({ next, expectedVersion: 0 })));
+      const { pages, all } = await collectAll((cursor) => store().listDeliveries({ status: 'failed' }, 1, cursor));
+      expect(pages.every((p) => p.length <= 1)).toBe(true);
+      expect(all).toEqual([failed[1], failed[0], failed[2]]);
+      expect((await store().listDeliveries({ status: 'failed', sink: 'webhook' }, 10)).items).toEqual([failed[0], failed[2]]);
+      expect((await store().listDeliveries({ status: 'retrying', sink: 'eventbridge' }, 100)).items.every((d) => d.status === 'retrying' && d.sink === 'eventbridge')).toBe(true);
+    });
+
+    it('refuses a delivery cursor it did not issue, or one from another filter, as a client mistake', async () => {
+      const failed = [0, 1].map((i) => aDelivery({ feedKey: feedKey(iso(420_000 + i), `evt-cur-${i}`), eventId: `evt-cur-${i}`, status: 'failed' }));
+      await store().writeDeliveries(failed.map((next) => ({ next, expectedVersion: 0 })));
+      const page = await store().listDeliveries({ status: 'failed', sink: 'webhook' }, 1);
+      expect(page.nextCursor).toBeDefined();
+      for (const attempt of [
+        store().listDeliveries({ status: 'retrying', sink: 'webhook' }, 1, page.nextCursor),
+        store().listDeliveries({ status: 'failed', sink: 'eventbridge' }, 1, page.nextCursor),
+        store().listDeliveries({ status: 'failed' }, 1, 'bm90LWEtY3Vyc29y'),
+      ]) {
+        await expect(attempt).rejects.toSatisfy((e: unknown) => e instanceof GovernorError && e.code === 'ValidationFailed');
+      }
+    });
+
+    it('keeps a cursor per sink, moved only from the version it expects', async () => {
+      expect(await store().getDeliveryCursor('webhook')).toBeNull();
+      const cursor = { sink: 'webhook' as const, feedKey: feedKey(iso(0), 'evt-a'), updatedAt: iso(0), version: 0 };
+      await store().putDeliveryCursor(cursor, 0);
+      expect(await storeErrorKind(store().putDeliveryCursor({ ...cursor, feedKey: feedKey(iso(1), 'evt-b') }, 0))).toBe('ConditionFailed');
+      const moved = { ...cursor, feedKey: feedKey(iso(2), 'evt-c'), updatedAt: iso(2) };
+      await store().putDeliveryCursor(moved, 1);
+      expect(await store().getDeliveryCursor('webhook')).toEqual({ ...moved, version: 2 });
+      expect(await store().getDeliveryCursor('eventbridge')).toBeNull();
     });
   });
 

@@ -1,6 +1,7 @@
 // The system as `npm start` runs it (built bundles, local FC runtime, ECS and Tablestore emulators),
 // driven over HTTP with real tokens.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
+import { LOCAL_EVENT_BUS, StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
 import { DEMO_DIRECTORY, DEMO_OUT_OF_BAND_RESOURCE_SHARE, DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 import { csvRecords } from '../support/csv.js';
+import { startReceiver } from '../support/events.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HZ = 'cn-hangzhou';
@@ -79,6 +81,27 @@ describe('stack (npm start) end to end', () => {
     expect(unshared.body.shares).toEqual([expect.objectContaining({ accountId: DEMO_TARGETS.partner, state: 'revoked' })]);
     expect(typeof unshared.body.warning).toBe('string');
     expect(await ecsShares('m-hzdemobase0001')).toEqual([]);
+  });
+
+  it('publishes every audit event as a CloudEvent on the local EventBridge bus, and shows what it received', async () => {
+    // Act
+    const approved = await requestAndApprove('m-hzdemobase0001', [DEMO_TARGETS.contractor]);
+    await stack.runtime.drain();
+    const requestId = approved.request.requestId as string;
+
+    // Assess: the request's audit trail, event for event, on the bus (after-request delivery: no timer ran)
+    const trail = (await call('GET', `/v1/images/${HZ}/m-hzdemobase0001/events?limit=100`, stack.tokens.auditor)).body.items.filter(
+      (e: { shareRequestId?: string }) => e.shareRequestId === requestId,
+    );
+    const received = (await (await fetch(`http://${stack.eventbridge!.endpoint}/__emulator/events`)).json()) as Record<string, { id: string; type: string; data: unknown }[]>;
+    const published = received[LOCAL_EVENT_BUS]!.filter((e) => trail.some((t: { eventId: string }) => t.eventId === e.id));
+    expect(published.map((e) => e.type).sort()).toEqual(trail.map((t: { action: string }) => `image-share-governor.${t.action}`).sort());
+    expect(published.map((e) => e.data)).toEqual(published.map((e) => trail.find((t: { eventId: string }) => t.eventId === e.id)));
+    expect(trail.map((t: { action: string }) => t.action)).toEqual(expect.arrayContaining(['share.requested', 'share.approved', 'share.applied']));
+    expect((await call('GET', '/v1/deliveries?status=failed', stack.tokens.auditor)).body).toEqual({ items: [] });
+    // Leave the image as the later tests expect it.
+    const unshared = await call('POST', `/v1/images/${HZ}/m-hzdemobase0001/unshare`, stack.tokens.requester, { accountIds: [DEMO_TARGETS.contractor], reason: 'done' });
+    expect(unshared.status).toBe(200);
   });
 
   it('refuses the wrong role and an unauthenticated caller', async () => {
@@ -244,6 +267,38 @@ describe('stack (npm start) end to end', () => {
   }, 60_000);
 });
 
+describe('stack (npm start) with WEBHOOK_URL and WEBHOOK_SECRET', () => {
+  it('posts the audit events to the webhook, signed with the secret, and starts no EventBridge emulator', async () => {
+    // Prepare: a receiver, and npm start pointed at it
+    const secret = 'whsec-e2e-4a1c9e7b2d5f8a3c6e0b';
+    const receiver = await startReceiver();
+    const dataDir = mkdtempSync(join(tmpdir(), 'isg-e2e-hook-'));
+    const hooked = await startStack({ port: 0, dataDir, timers: 'off', build: false, webhook: { url: receiver.url, secret }, log: () => undefined });
+    try {
+      // Act
+      const res = await fetch(`${hooked.url}/v1/images/${HZ}/m-shdemobase0001/share-requests`.replace(HZ, 'cn-shanghai'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hooked.tokens.requester}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ accountIds: [DEMO_TARGETS.partner], reason: 'webhook demo', attestation: { sensitiveDataRemoved: true } }),
+      });
+      await receiver.received(1);
+
+      // Assess
+      expect(res.status).toBe(202);
+      expect(hooked.eventbridge).toBeUndefined();
+      expect(hooked.webhookTarget).toBe(new URL(receiver.url).origin);
+      const [delivery] = receiver.requests;
+      const t = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(delivery!.headers['x-isg-signature']))!;
+      expect(t[2]).toBe(createHmac('sha256', secret).update(`${t[1]}.${delivery!.body}`).digest('hex'));
+      expect(JSON.parse(delivery!.body)).toMatchObject({ type: 'image-share-governor.share.requested', subject: 'images/cn-shanghai/m-shdemobase0001' });
+    } finally {
+      await hooked.close();
+      await receiver.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 /** Runs a shell script the way a user pastes it into bash; resolves with its output (never blocks the stack in this process). */
 function bash(script: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
@@ -345,16 +400,19 @@ describe('the first hour: what npm start and the README tell a new user to paste
 describe('parseStartOptions', () => {
   it('reads every option of npm start', () => {
     expect(
-      parseStartOptions(['--port', '9100', '--json', '--timers', 'every:30s', '--data-dir', 'd', '--ecs-port', '0', '--tablestore-port', '0', '--event-format', 'apigateway', '--no-build']),
+      parseStartOptions([
+        '--port', '9100', '--json', '--timers', 'every:30s', '--data-dir', 'd', '--ecs-port', '0', '--tablestore-port', '0', '--eventbridge-port', '8103',
+        '--event-format', 'apigateway', '--no-build',
+      ]),
     ).toEqual({
       json: true,
-      stack: { port: 9100, ecsPort: 0, tablestorePort: 0, dataDir: 'd', timers: { everyMs: 30_000 }, eventFormat: 'apigateway', build: false },
+      stack: { port: 9100, ecsPort: 0, tablestorePort: 0, eventbridgePort: 8103, dataDir: 'd', timers: { everyMs: 30_000 }, eventFormat: 'apigateway', build: false },
     });
     expect(parseStartOptions([])).toEqual({ json: false, stack: { build: true } });
   });
 
   it('refuses a stray word, an unknown option and a bad value, as StartError', () => {
-    expect(() => parseStartOptions(['9100'])).toThrow(new StartError('unknown argument 9100; known: --port, --timers, --data-dir, --ecs-port, --tablestore-port, --event-format, --json, --no-build'));
+    expect(() => parseStartOptions(['9100'])).toThrow(new StartError('unknown argument 9100; known: --port, --timers, --data-dir, --ecs-port, --tablestore-port, --eventbridge-port, --event-format, --json, --no-build'));
     expect(() => parseStartOptions(['--prot', '9100'])).toThrow(/^unknown option --prot;/);
     expect(() => parseStartOptions(['--port', '--json'])).toThrow(new StartError('--port needs a value'));
     expect(() => parseStartOptions(['--timers', 'hourly'])).toThrow(StartError);
@@ -384,6 +442,12 @@ describe('npm start failures', () => {
       mkdirSync(join(dataDir, 'tablestore'), { recursive: true });
       writeFileSync(join(dataDir, 'tablestore', 'snapshot.otsdb'), 'not a snapshot');
       await expect(startStack({ port: 0, dataDir, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(/Tablestore data in .* is corrupt .* move that folder away/);
+      await expect(startStack({ port: 0, dataDir, timers: 'off', webhook: { url: 'http://hooks.example.com/isg', secret: 'whsec-0123456789abcdef' }, log: () => undefined })).rejects.toThrow(
+        new StartError('WEBHOOK_URL must use https (plain http only to a loopback host), got http://hooks.example.com'),
+      );
+      await expect(startStack({ port: 0, dataDir, timers: 'off', webhook: { url: 'https://hooks.example.com/isg', secret: '' }, log: () => undefined })).rejects.toThrow(
+        new StartError('WEBHOOK_SECRET is required with WEBHOOK_URL'),
+      );
       const aFile = join(dataDir, 'tablestore', 'snapshot.otsdb');
       await expect(startStack({ port: 0, dataDir: aFile, timers: 'off', build: false, log: () => undefined })).rejects.toThrow(
         new StartError(`cannot use ${aFile} as the data folder (EEXIST: file already exists, mkdir '${aFile}'); pick another with --data-dir`),
@@ -401,8 +465,8 @@ async function npmStart(
 ): Promise<{ child: ChildProcess; ready: Record<string, any>; stdoutLines: string[]; exited: Promise<number | null>; closed: Promise<number | null> }> {
   const child = spawn('npm', ['start', '--silent', '--', '--json', '--port', '0', '--data-dir', dataDir, '--timers', 'off'], {
     cwd: ROOT,
-    // A deployer's shell may export TABLE_PREFIX; the local stack keeps the tables it made.
-    env: { ...process.env, TABLE_PREFIX: 'deployed_' },
+    // A deployer's shell may export TABLE_PREFIX or an EventBridge endpoint; the local stack keeps its own.
+    env: { ...process.env, TABLE_PREFIX: 'deployed_', EVENTBRIDGE_ENDPOINT: 'deployed.eventbridge.cn-hangzhou.aliyuncs.com', WEBHOOK_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -446,7 +510,15 @@ describe('npm start (the command)', () => {
     const { child, ready, stdoutLines, closed } = await npmStart(dataDir);
     try {
       // Assess
-      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'console', 'ecs', 'tablestore', 'ownerAccountId', 'regions']);
+      expect(Object.keys(ready)).toEqual(['url', 'tokens', 'console', 'ecs', 'tablestore', 'eventbridge', 'ownerAccountId', 'regions']);
+      expect(ready.eventbridge).toEqual({
+        service: 'eventbridge',
+        endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        accountId: expect.stringMatching(/^[0-9]{16}$/),
+        accessKeyId: expect.any(String),
+        accessKeySecret: expect.any(String),
+        buses: [LOCAL_EVENT_BUS],
+      });
       expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(Object.keys(ready.tokens)).toEqual(['requester', 'approver', 'admin', 'auditor']);
       expect(ready.console).toEqual(Object.fromEntries(['requester', 'approver', 'admin', 'auditor'].map((r) => [r, `${ready.url}/console?login_hint=${r}`])));

@@ -194,7 +194,7 @@ describe('EventBridge sink failures', () => {
     expect(outcomes.slice(16)).toEqual(
       cloudEvents(20)
         .slice(16)
-        .map((event) => ({ eventId: event.id, status: 'retryable', reason: `not attempted: ${(outcomes[0] as { reason: string }).reason}` })),
+        .map((event) => ({ eventId: event.id, status: 'retryable', reason: `not attempted: ${(outcomes[0] as { reason: string }).reason}`, attempted: false })),
     );
     expect((await admin.calls()).map((call) => [call.status, call.code])).toEqual([[429, 'TooManyRequests']]);
   });

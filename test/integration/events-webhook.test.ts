@@ -166,10 +166,15 @@ describe('webhook sink requests', () => {
     }
   });
 
-  it('README shows the receiver example exactly as the tests run it', () => {
+  it('README shows the receiver example exactly as the tests run it, and the project README its signature check', () => {
     const readme = readFileSync(new URL('../../shared/events/README.md', import.meta.url), 'utf8');
     const example = readFileSync(new URL('../../shared/events/examples/webhook-receiver.mjs', import.meta.url), 'utf8');
     expect(readme).toContain(`\`\`\`js\n${example}\`\`\`\n`);
+    const project = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const shown = /\n## Events\n[\s\S]*?```js\n([\s\S]*?)```\n/.exec(project)?.[1];
+    expect(shown).toBeDefined();
+    expect(example.startsWith(shown!)).toBe(true);
+    expect(shown).toContain('export function verifySignature');
   });
 
   it('example verifySignature: accepts the right signature within five minutes either way, and nothing else', () => {
@@ -255,8 +260,8 @@ describe('webhook sink outcomes', () => {
     // Assess
     expect(throttled).toEqual([
       { eventId: 'ev-0', status: 'retryable', reason: 'HTTP 429', retryAfterMs: 120_000 },
-      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000 },
-      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000 },
+      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000, attempted: false },
+      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: HTTP 429', retryAfterMs: 120_000, attempted: false },
     ]);
     expect(receiver.requests).toHaveLength(2);
     expect(unavailable).toEqual([{ eventId: 'u-1', status: 'retryable', reason: 'HTTP 503', retryAfterMs: 30_000 }]);
@@ -281,8 +286,8 @@ describe('webhook sink outcomes', () => {
     // Assess
     expect(outcomes).toEqual([
       { eventId: 'ev-0', status: 'retryable', reason: 'connection failed (ECONNREFUSED)' },
-      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)' },
-      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)' },
+      { eventId: 'ev-1', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)', attempted: false },
+      { eventId: 'ev-2', status: 'retryable', reason: 'not attempted: connection failed (ECONNREFUSED)', attempted: false },
     ]);
   });
 

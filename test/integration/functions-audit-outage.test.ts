@@ -79,11 +79,12 @@ describe('audit outage (real adapters, both emulators)', () => {
       accountId: STACK_OWNER,
     });
 
-    // Assess 2: the trail holds the event, with its text, once; nothing is held any more.
+    // Assess 2: the trail holds the event, with its text, once; nothing is held any more. (The other
+    // audit row is the run's own reconcile.completed.)
     expect(result.status).toBe('completed');
     const run = await stack.runtimes.share.store.getRun(result.runIds[0]!);
     expect(run?.actions).toMatchObject({ audit_recovered: 1 });
     expect((await events()).map((e) => [e.action, e.reason, e.ticket, e.requestId])).toEqual([['share.requested', REASON, TICKET, 'audit-outage-1']]);
-    expect([await rowsOf('isg_audit'), await rowsOf('isg_pending_audit')]).toEqual([1, 0]);
+    expect([await rowsOf('isg_audit'), await rowsOf('isg_pending_audit')]).toEqual([2, 0]);
   });
 });

@@ -29,11 +29,13 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     expect(run).toMatchObject({ mode: 'report', status: 'completed', imagesScanned: 14, findings: EXPECTED_FINDINGS, actions: {}, errors: [] });
     // Report mode writes the run's report: its findings, its record, the region's posture, and the lease.
     const writes = (await stack.ots.calls()).slice(callsBefore).filter((c) => WRITE_OPERATIONS.has(c.operation));
-    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.findings, TABLES.posture]));
+    // The run's report, lease, findings and posture, and its own reconcile.completed event (trail and outbox in one BatchWriteRow).
+    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.findings, TABLES.posture, TABLES.audit]));
     expect(writes.filter((w) => w.table === TABLES.findings).map((w) => w.operation)).toEqual(['BatchWriteRow']);
+    expect(writes.filter((w) => w.table === TABLES.audit)).toHaveLength(1);
   });
 
-  it('one enforce run converges every drift; a second run finds nothing and writes only its report and lease', async () => {
+  it('one enforce run converges every drift; a second run finds nothing and writes only its report, lease and completion event', async () => {
     stack = await startReconcileStack({ env: { UNMANAGED_SHARES: 'adopt' } });
     const ids = await seedFleet(stack);
 
@@ -94,7 +96,7 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     const events = await stack.store.listAudit(REGION, ids.unmanaged, 10);
     expect(events.items).toEqual([expect.objectContaining({ action: 'reconcile.adopted', principal: 'system:reconcile', requestId: first.runIds[0] })]);
 
-    // Second run: nothing to find, nothing written but the run record and the lease.
+    // Second run: nothing to find, nothing written but the run record, the lease and the run's completion event.
     const otsBefore = (await stack.ots.calls()).length;
     const ecsBefore = await stack.ecs.state();
     const second = await stack.invoke(timer({ mode: 'enforce', regions: [REGION] }));
@@ -102,7 +104,8 @@ describe('reconcile function against the ECS and Tablestore emulators', () => {
     expect(secondRun).toMatchObject({ status: 'completed', findings: {}, actions: {}, errors: [], imagesScanned: 12 });
     expect(await stack.ecs.state()).toEqual(ecsBefore);
     const writes = (await stack.ots.calls()).slice(otsBefore).filter((c) => WRITE_OPERATIONS.has(c.operation));
-    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases]));
+    expect(new Set(writes.map((w) => w.table))).toEqual(new Set([TABLES.runs, TABLES.runs_by_time, TABLES.leases, TABLES.audit]));
+    expect(writes.filter((w) => w.table === TABLES.audit)).toHaveLength(1);
     const summary = stack.logs.filter((l) => l.msg === 'reconcile.run' && l.runId === second.runIds[0]);
     expect(summary).toHaveLength(1);
   });

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { StorePort } from '../../shared/domain/ports.js';
+import { feedKey } from '../../shared/domain/model.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type AttributeColumns, type PrimaryKeyInput, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
-import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, FINDINGS_TTL_SECONDS } from '../../shared/tablestore/tables.js';
-import { anImage, aRequest, aShare } from '../contract/store-contract.js';
+import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, FINDINGS_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { aDelivery, anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
 interface Call {
@@ -458,7 +459,10 @@ describe('TablestoreStore large pages', () => {
       detail,
     }));
     const appendCalls = await callsDuring(() => store.appendAudit(events));
-    expect(summary(appendCalls)).toEqual([`BatchWriteRow ${PREFIX}audit 200`, `BatchWriteRow ${PREFIX}audit 200`]);
+    // 32 rows of 300 KB (each event in the trail and in the outbox), at most 3 MB a request: 10 + 10 + 10 + 2.
+    expect(summary(appendCalls)).toEqual(Array.from({ length: 4 }, () => `BatchWriteRow ${PREFIX}audit 200`));
+    const feed = (await store.readFeed(undefined, 1000)).filter((entry) => entry.event.imageId === imageId);
+    expect(feed.map((entry) => entry.event)).toEqual(events);
     let page: Awaited<ReturnType<StorePort['listAudit']>> | undefined;
     const listCalls = await callsDuring(async () => {
       page = await store.listAudit('cn-hangzhou', imageId, 16);
@@ -467,6 +471,29 @@ describe('TablestoreStore large pages', () => {
     expect(page?.nextCursor).toBeUndefined();
     expect(listCalls.length).toBeGreaterThanOrEqual(2);
     expect(listCalls.every((c) => c.operation === 'GetRange' && c.status === 200)).toBe(true);
+  });
+});
+
+describe('TablestoreStore delivery listing', () => {
+  it('stops a scan through many rows of another status with a short page and a cursor, and the cursor reads on', async () => {
+    // Prepare: 2,100 retrying deliveries, then one dead letter after them
+    const store = storeWith();
+    const row = (i: number, status: 'retrying' | 'failed') => ({
+      next: aDelivery({ sink: 'eventbridge', feedKey: feedKey(new Date(Date.UTC(2026, 1, 1, 0, 0, 0, i)).toISOString(), `evt-scan-${i}`), eventId: `evt-scan-${i}`, status }),
+      expectedVersion: 0,
+    });
+    await store.writeDeliveries(Array.from({ length: 2100 }, (_, i) => row(i, 'retrying')));
+    await store.writeDeliveries([row(2100, 'failed')]);
+
+    // Act
+    const first = await store.listDeliveries({ status: 'failed', sink: 'eventbridge' }, 10);
+    const second = await store.listDeliveries({ status: 'failed', sink: 'eventbridge' }, 10, first.nextCursor);
+
+    // Assess
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).toBeDefined();
+    expect(second.items.map((d) => d.eventId)).toEqual(['evt-scan-2100']);
+    expect(second.nextCursor).toBeUndefined();
   });
 });
 
@@ -498,8 +525,13 @@ describe('ensureTables', () => {
     expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
   });
 
-  it('creates single-version tables, with a TTL only on idempotency and findings', async () => {
-    const ttls: Record<string, number> = { idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS, findings: FINDINGS_TTL_SECONDS };
+  it('creates single-version tables, with a TTL only on idempotency, findings and the outbox', async () => {
+    const ttls: Record<string, number> = {
+      idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      findings: FINDINGS_TTL_SECONDS,
+      audit_by_time: OUTBOX_TTL_SECONDS,
+      deliveries: OUTBOX_TTL_SECONDS,
+    };
     for (const def of tableDefinitions()) {
       const described = (await client.describeTable({ tableName: `${PREFIX}${def.name}` })) as {
         tableOptions?: { timeToLive?: number; maxVersions?: number };

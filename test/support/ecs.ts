@@ -10,7 +10,7 @@ import type * as DaraModule from '@darabonba/typescript';
 import type { CallRecord, ImageBody, ImagePatchBody, StateBody, ThrottleBody } from '../../emulators/ecs/admin.js';
 import type { ResourceDirectoryBody, ResourceShareBody, ResourceSharingSettingsBody, RoleBody } from '../../emulators/ecs/admin-directory.js';
 import type { FaultInput } from '../../emulators/ecs/faults.js';
-import { rpcParams } from '../../shared/alicloud/rpc.js';
+import { rpcParams } from '../../shared/alicloud/openapi.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import { AdminCallError, adminCaller, faultMethods } from './admin.js';
 

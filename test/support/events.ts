@@ -46,11 +46,14 @@ export interface Receiver {
   readonly requests: ReceivedRequest[];
   /** How the next requests are answered (default 204). */
   answer(answer: Answer): void;
+  /** Resolves once `count` requests have arrived in all. */
+  received(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
   let answer: Answer = (_request, response) => response.writeHead(204).end();
   const server = createServer((request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
@@ -58,6 +61,7 @@ export async function startReceiver(): Promise<Receiver> {
     request.on('end', () => {
       const received = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
       requests.push(received);
+      for (const w of waiters.filter((w) => requests.length >= w.count)) w.resolve();
       answer(received, response);
     });
   });
@@ -69,6 +73,7 @@ export async function startReceiver(): Promise<Receiver> {
     answer(next) {
       answer = next;
     },
+    received: (count) => (requests.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve }))),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,6 +6,9 @@
 import { StoreError } from '../../shared/domain/errors.js';
 import type {
   AuditEvent,
+  Delivery,
+  DeliveryCursor,
+  FeedEntry,
   FindingKind,
   FindingSubject,
   IdempotencyRecord,
@@ -18,9 +21,10 @@ import type {
   ShareChannel,
   ShareRequest,
   ShareTarget,
+  SinkName,
   StoredFinding,
 } from '../../shared/domain/model.js';
-import { findingKey, isOpenFinding, isTerminal, shareTargetKey } from '../../shared/domain/model.js';
+import { feedKey, findingKey, isOpenFinding, isTerminal, shareTargetKey } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
 import { decodeCursor, decodeFindingsCursor, decodePostureCursor, encodeCursor, findingsListing, invalidCursor, postureListing } from '../../shared/tablestore/keys.js';
 
@@ -87,6 +91,10 @@ export class MemoryStore implements StorePort {
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly runs = new Map<string, ReconcileRun>();
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  /** The outbox by feed key, and deliveries by sink and feed key. */
+  private readonly feed = new Map<string, AuditEvent>();
+  private readonly deliveries = new Map<string, Delivery>();
+  private readonly cursors = new Map<string, DeliveryCursor>();
   /** runId → findingKey → finding. */
   private readonly findings = new Map<string, Map<string, StoredFinding>>();
   private readonly postures = new Map<string, PosturePointer>();
@@ -308,6 +316,7 @@ export class MemoryStore implements StorePort {
   async appendAudit(events: readonly AuditEvent[]): Promise<void> {
     await this.enter('appendAudit');
     this.writeAudit(events);
+    for (const event of events) this.feed.set(feedKey(event.at, event.eventId), clone(event));
   }
 
   private writeAudit(events: readonly AuditEvent[]): void {
@@ -324,11 +333,12 @@ export class MemoryStore implements StorePort {
     for (const event of events) this.pendingAudit.set(event.eventId, clone(event));
   }
 
-  async flushPendingAudit(limit: number): Promise<number> {
+  async flushPendingAudit(limit: number, now: Date): Promise<number> {
     await this.enter('flushPendingAudit');
     const batch = [...this.pendingAudit.values()].slice(0, clampLimit(limit));
     // Rewrites an event a partly landed append already wrote, in its first place (see appendAudit).
     this.writeAudit(batch);
+    for (const event of batch) this.feed.set(feedKey(now.toISOString(), event.eventId), clone(event));
     for (const event of batch) this.pendingAudit.delete(event.eventId);
     return batch.length;
   }
@@ -338,6 +348,72 @@ export class MemoryStore implements StorePort {
     const rows = this.auditTrail.filter((e) => e.row.regionId === regionId && e.row.imageId === imageId);
     const page = pageNewestFirst(`audit:${regionId}/${imageId}`, rows, (e) => e.row.at, (e) => invertedSeq(e.seq), limit, cursor);
     return { ...page, items: page.items.map((e) => e.row) };
+  }
+
+  // ---- outbox ----
+
+  async readFeed(from: string | undefined, limit: number): Promise<FeedEntry[]> {
+    await this.enter('readFeed');
+    return [...this.feed.keys()]
+      .filter((key) => from === undefined || bytewise(key, from) >= 0)
+      .sort(bytewise)
+      .slice(0, clampLimit(limit))
+      .map((key) => ({ feedKey: key, event: clone(this.feed.get(key) as AuditEvent) }));
+  }
+
+  async readDeliveries(sink: SinkName, from: string, to: string, limit?: number): Promise<Delivery[]> {
+    await this.enter('readDeliveries');
+    return this.sortedDeliveries()
+      .filter((d) => d.sink === sink && bytewise(d.feedKey, from) >= 0 && bytewise(d.feedKey, to) < 0)
+      .slice(0, limit);
+  }
+
+  async writeDeliveries(writes: readonly { readonly next: Delivery; readonly expectedVersion: number }[]): Promise<string[]> {
+    await this.enter('writeDeliveries');
+    const lost: string[] = [];
+    for (const { next, expectedVersion } of writes) {
+      const key = `${next.sink}\u0000${next.feedKey}`;
+      if ((this.deliveries.get(key)?.version ?? 0) !== expectedVersion) lost.push(next.feedKey);
+      else this.deliveries.set(key, clone({ ...next, version: expectedVersion + 1 }));
+    }
+    return lost;
+  }
+
+  async forgetDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    await this.enter('forgetDeliveries');
+    for (const d of deliveries) {
+      const key = `${d.sink}\u0000${d.feedKey}`;
+      if (this.deliveries.get(key)?.version === d.version) this.deliveries.delete(key);
+    }
+  }
+
+  async listDeliveries(filter: { status: 'retrying' | 'failed'; sink?: SinkName }, limit: number, cursor?: string): Promise<Page<Delivery>> {
+    await this.enter('listDeliveries');
+    const listing = `deliveries:${filter.status}:${filter.sink ?? '*'}`;
+    const from = cursorFrom(listing, cursor, 2);
+    if (from && filter.sink !== undefined && from[0] !== filter.sink) throw invalidCursor();
+    const after = (d: Delivery): boolean => !from || bytewise(d.sink, from[0] as string) > 0 || (d.sink === from[0] && bytewise(d.feedKey, from[1] as string) >= 0);
+    const rows = this.sortedDeliveries().filter((d) => d.status === filter.status && (filter.sink === undefined || d.sink === filter.sink) && after(d));
+    const n = clampLimit(limit);
+    const next = rows[n];
+    return next ? { items: rows.slice(0, n), nextCursor: encodeCursor(listing, [next.sink, next.feedKey]) } : { items: rows.slice(0, n) };
+  }
+
+  async getDeliveryCursor(sink: SinkName): Promise<DeliveryCursor | null> {
+    await this.enter('getDeliveryCursor');
+    const cursor = this.cursors.get(sink);
+    return cursor ? clone(cursor) : null;
+  }
+
+  async putDeliveryCursor(cursor: DeliveryCursor, expectedVersion: number): Promise<void> {
+    await this.enter('putDeliveryCursor');
+    if ((this.cursors.get(cursor.sink)?.version ?? 0) !== expectedVersion) throw new StoreError('ConditionFailed', `the cursor of ${cursor.sink} moved`);
+    this.cursors.set(cursor.sink, clone({ ...cursor, version: expectedVersion + 1 }));
+  }
+
+  /** Sink, then feed key, bytewise: the adapter's key order. */
+  private sortedDeliveries(): Delivery[] {
+    return [...this.deliveries.values()].sort((a, b) => bytewise(a.sink, b.sink) || bytewise(a.feedKey, b.feedKey)).map(clone);
   }
 
   // ---- idempotency ----

@@ -1,13 +1,16 @@
 // The whole service on one machine for tests: both emulators on port 0, the owner account (with an
 // AccessKey registered in both emulators, as the function role's keys would work for both services),
 // target accounts and images registered in ECS, tables created, and the four HTTP functions wired with
-// createRuntime(env) exactly as in Function Compute (credentials arrive per invocation in the context).
+// createRuntime(env) exactly as in Function Compute (credentials arrive per invocation in the context),
+// and the reconcile function over the same emulators.
 import { startEcsEmulator } from '../../emulators/ecs/index.js';
 import { startTablestoreEmulator } from '../../emulators/tablestore/index.js';
 import { deleteGuardRoutes } from '../../functions/delete-guard/routes.js';
 import { describeRoutes } from '../../functions/describe/routes.js';
 import { shareRoutes } from '../../functions/share/routes.js';
 import { unshareRoutes } from '../../functions/unshare/routes.js';
+import { createReconcileHandler, type ReconcileResult } from '../../functions/reconcile/index.js';
+import type { Clock } from '../../shared/domain/ports.js';
 import type { Credentials } from '../../shared/credentials.js';
 import type { FcHttpHandler } from '../../shared/http/handler.js';
 import { createHttpFunction } from '../../shared/http/function.js';
@@ -40,6 +43,8 @@ export interface StackOptions {
   logs?: Record<string, unknown>[];
   /** How long Resource Sharing associations take to settle on the emulator clock (default 0: at once). */
   associationDelayMs?: number;
+  /** Every function's clock (default the system clock). */
+  clock?: Clock;
 }
 
 export interface Stack {
@@ -53,6 +58,8 @@ export interface Stack {
   readonly runtimes: Readonly<Record<FunctionName, Runtime>>;
   /** Invokes a function the way the FC HTTP trigger does (event Buffer, context with STS-like credentials). */
   invoke(fn: FunctionName, event: Buffer | object, requestId?: string): Promise<HttpResponse>;
+  /** Invokes the reconcile function (one instance, built on first use) as its triggers do. */
+  reconcile(event: object, requestId?: string): Promise<ReconcileResult>;
   close(): Promise<void>;
 }
 
@@ -96,6 +103,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...opts.env,
     };
     const logger = opts.logs ? createJsonLogger('info', { write: (l) => opts.logs!.push(JSON.parse(l) as Record<string, unknown>) }) : undefined;
+    const overrides = { ...(logger ? { logger } : {}), ...(opts.clock ? { clock: opts.clock } : {}) };
     const tables: Record<FunctionName, typeof shareRoutes> = {
       share: shareRoutes,
       unshare: unshareRoutes,
@@ -103,9 +111,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       'delete-guard': deleteGuardRoutes,
     };
     const runtimes = {} as Record<FunctionName, Runtime>;
+    let reconciler: ReturnType<typeof createReconcileHandler> | undefined;
     const handlers = {} as Record<FunctionName, FcHttpHandler>;
     for (const [name, routes] of Object.entries(tables) as [FunctionName, typeof shareRoutes][]) {
-      runtimes[name] = createRuntime(env, logger ? { logger } : {});
+      runtimes[name] = createRuntime(env, overrides);
       handlers[name] = createHttpFunction(routes, { runtime: () => runtimes[name] }).handler;
     }
     return {
@@ -126,7 +135,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           accountId: STACK_OWNER,
         });
       },
+      reconcile(event, requestId) {
+        reconciler ??= createReconcileHandler(env, overrides);
+        return reconciler.handler(Buffer.from(JSON.stringify(event)), {
+          requestId: requestId ?? `stack-${++invocation}`,
+          credentials: { ...STACK_KEYS, securityToken: '' },
+          function: { name: 'image-share-reconcile', timeout: 600 },
+          region: STACK_REGION,
+          accountId: STACK_OWNER,
+        });
+      },
       async close() {
+        // Deliveries still running in the background record their outcomes before the store goes away.
+        await Promise.allSettled(Object.values(runtimes).map((rt) => rt.events.idle()));
         await Promise.allSettled([ecs.close(), ots.close()]);
       },
     };

@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       auth: { issuer: 'https://idp.example/', audience: 'isg', jwks: JSON.parse(JWKS), rolesClaim: 'roles' },
       console: { connectOrigins: [] },
       reconcile: { functionName: 'image-share-reconcile', timeBudgetMs: 60000, concurrency: 4 },
+      events: { afterRequestBudgetMs: 5 },
       idempotencyTtlHours: 24,
       logLevel: 'info',
     });
@@ -103,6 +104,16 @@ describe('loadConfig', () => {
       RECONCILE_FC_ENDPOINT: 'http://127.0.0.1:9003',
       RECONCILE_TIME_BUDGET_MS: '30000',
       RECONCILE_CONCURRENCY: '8',
+      WEBHOOK_URL: 'https://hooks.example.com/isg?team=platform',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      WEBHOOK_CONNECT_TIMEOUT_MS: '1500',
+      WEBHOOK_TIMEOUT_MS: '4000',
+      EVENTBRIDGE_ENDPOINT: '1000000000000001.eventbridge.cn-hangzhou.aliyuncs.com',
+      EVENTBRIDGE_BUS: 'isg-events',
+      EVENTBRIDGE_PROTOCOL: 'https',
+      EVENTBRIDGE_CONNECT_TIMEOUT_MS: '2000',
+      EVENTBRIDGE_READ_TIMEOUT_MS: '6000',
+      AFTER_REQUEST_BUDGET_MS: '0',
       IDEMPOTENCY_TTL_HOURS: '48',
       LOG_LEVEL: 'debug',
       FC_FUNCTION_NAME: 'ignored',
@@ -152,6 +163,24 @@ describe('loadConfig', () => {
         connectOrigins: ['https://login.example.com', 'https://tokens.example.com'],
       },
       reconcile: { functionName: 'my-reconcile', fcEndpoint: 'http://127.0.0.1:9003', timeBudgetMs: 30000, concurrency: 8 },
+      events: {
+        webhook: {
+          url: 'https://hooks.example.com/isg?team=platform',
+          secret: 'whsec-0123456789abcdef',
+          connectTimeoutMs: 1500,
+          timeoutMs: 4000,
+          target: 'https://hooks.example.com',
+        },
+        eventbridge: {
+          endpoint: '1000000000000001.eventbridge.cn-hangzhou.aliyuncs.com',
+          bus: 'isg-events',
+          protocol: 'https',
+          connectTimeoutMs: 2000,
+          readTimeoutMs: 6000,
+          target: 'bus isg-events at 1000000000000001.eventbridge.cn-hangzhou.aliyuncs.com',
+        },
+        afterRequestBudgetMs: 0,
+      },
       idempotencyTtlHours: 48,
       logLevel: 'debug',
     });
@@ -235,6 +264,11 @@ describe('loadConfig', () => {
     ['RECONCILE_FC_ENDPOINT', '127.0.0.1:9000', 'RECONCILE_FC_ENDPOINT must match pattern "^https?://[^\\s]+$"'],
     ['RECONCILE_TIME_BUDGET_MS', '10', 'RECONCILE_TIME_BUDGET_MS must be >= 1000'],
     ['RECONCILE_CONCURRENCY', '64', 'RECONCILE_CONCURRENCY must be <= 32'],
+    ['WEBHOOK_CONNECT_TIMEOUT_MS', '99', 'WEBHOOK_CONNECT_TIMEOUT_MS must be >= 100'],
+    ['WEBHOOK_TIMEOUT_MS', '120001', 'WEBHOOK_TIMEOUT_MS must be <= 120000'],
+    ['EVENTBRIDGE_PROTOCOL', 'ws', 'EVENTBRIDGE_PROTOCOL must be one of https, http'],
+    ['EVENTBRIDGE_READ_TIMEOUT_MS', 'soon', 'EVENTBRIDGE_READ_TIMEOUT_MS must be integer'],
+    ['AFTER_REQUEST_BUDGET_MS', '1001', 'AFTER_REQUEST_BUDGET_MS must be <= 1000'],
     ['IDEMPOTENCY_TTL_HOURS', '0', 'IDEMPOTENCY_TTL_HOURS must be >= 1'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of debug, info, warn, error'],
     ['CONSOLE_CLIENT_ID', 'has space', 'CONSOLE_CLIENT_ID must match pattern "^[\\x21-\\x7e]{1,256}$": expected the client id the identity provider gave the console (printable characters, no spaces)'],
@@ -279,6 +313,41 @@ describe('loadConfig', () => {
     expect([e.variable, e.message]).toEqual(['ALLOW_FOLDERS', 'ALLOW_FOLDERS and DENY_FOLDERS both list fd-web00001; a folder can be on one list only']);
   });
 
+  describe('event sinks', () => {
+    const WEBHOOK = { WEBHOOK_URL: 'https://hooks.example.com/isg', WEBHOOK_SECRET: 'whsec-0123456789abcdef' };
+    const EVENTBRIDGE = { EVENTBRIDGE_ENDPOINT: '1000000000000001.eventbridge.cn-hangzhou.aliyuncs.com', EVENTBRIDGE_BUS: 'isg-events' };
+
+    // [variables, refused variable, message]
+    const REFUSED: [Record<string, string>, string, string][] = [
+      [{ WEBHOOK_URL: WEBHOOK.WEBHOOK_URL }, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET is required with WEBHOOK_URL'],
+      [{ ...WEBHOOK, WEBHOOK_SECRET: 'short-secret' }, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET must be at least 16 characters (24 or more random bytes recommended)'],
+      [{ ...WEBHOOK, WEBHOOK_URL: 'http://hooks.example.com/isg' }, 'WEBHOOK_URL', 'WEBHOOK_URL must use https (plain http only to a loopback host), got http://hooks.example.com'],
+      [{ ...WEBHOOK, WEBHOOK_URL: 'https://bot:pw@hooks.example.com/' }, 'WEBHOOK_URL', 'WEBHOOK_URL must not carry a user name or password; the signature authenticates the sender'],
+      [{ ...WEBHOOK, WEBHOOK_URL: 'hooks.example.com/isg' }, 'WEBHOOK_URL', 'WEBHOOK_URL must be an absolute https URL'],
+      [{ EVENTBRIDGE_ENDPOINT: EVENTBRIDGE.EVENTBRIDGE_ENDPOINT }, 'EVENTBRIDGE_BUS', 'EVENTBRIDGE_BUS is required with EVENTBRIDGE_ENDPOINT'],
+      [{ ...EVENTBRIDGE, EVENTBRIDGE_ENDPOINT: 'https://eventbridge.example' }, 'EVENTBRIDGE_ENDPOINT', 'EVENTBRIDGE_ENDPOINT must be host[:port] without a scheme, e.g. 1234567890123456.eventbridge.cn-hangzhou.aliyuncs.com'],
+      [{ ...EVENTBRIDGE, EVENTBRIDGE_BUS: 'no_underscores' }, 'EVENTBRIDGE_BUS', 'EVENTBRIDGE_BUS must be an event bus name: 1 to 127 letters, digits and hyphens, starting with a letter or digit'],
+      [
+        { ...EVENTBRIDGE, EVENTBRIDGE_PROTOCOL: 'http' },
+        'EVENTBRIDGE_PROTOCOL',
+        `EVENTBRIDGE_PROTOCOL must be https (http only to a loopback endpoint), got http for ${EVENTBRIDGE.EVENTBRIDGE_ENDPOINT}`,
+      ],
+    ];
+
+    it.each(REFUSED)('refuses %j naming %s', (variables, name, message) => {
+      const e = failure({ ...REQUIRED, ...variables });
+      expect([e.variable, e.message]).toEqual([name, message]);
+    });
+
+    it('enables a sink only with its address, takes plain http to loopback, and never puts the secret in a message', () => {
+      expect(loadConfig({ ...REQUIRED, WEBHOOK_SECRET: WEBHOOK.WEBHOOK_SECRET, EVENTBRIDGE_BUS: 'isg-events' }).events).toEqual({ afterRequestBudgetMs: 5 });
+      const local = loadConfig({ ...REQUIRED, ...WEBHOOK, WEBHOOK_URL: 'http://127.0.0.1:8080/hook', EVENTBRIDGE_ENDPOINT: '127.0.0.1:8103', EVENTBRIDGE_BUS: 'b', EVENTBRIDGE_PROTOCOL: 'http' });
+      expect([local.events.webhook?.target, local.events.eventbridge?.target]).toEqual(['http://127.0.0.1:8080', 'bus b at 127.0.0.1:8103']);
+      const messages = REFUSED.map(([variables]) => failure({ ...REQUIRED, ...variables }).message);
+      expect(messages.filter((m) => m.includes(WEBHOOK.WEBHOOK_SECRET) || m.includes('short-secret'))).toEqual([]);
+    });
+  });
+
   it('signs the console in with JWT_ISSUER unless CONSOLE_ISSUER says otherwise, which it must when JWT_ISSUER is no URL', () => {
     // Prepare + Act
     const config = loadConfig({ ...REQUIRED, CONSOLE_CLIENT_ID: 'isg-console' });
@@ -313,7 +382,9 @@ describe('loadConfig', () => {
         'INTENT_GRACE_SECONDS', 'ECS_ENDPOINT', 'ECS_PROTOCOL', 'ECS_CONNECT_TIMEOUT_MS', 'ECS_READ_TIMEOUT_MS',
         'ECS_RATE_PER_API', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLE_PREFIX', 'JWT_ISSUER', 'JWT_AUDIENCE',
         'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_ROLES_CLAIM', 'RECONCILE_FUNCTION_NAME', 'RECONCILE_FC_ENDPOINT',
-        'RECONCILE_TIME_BUDGET_MS', 'RECONCILE_CONCURRENCY', 'IDEMPOTENCY_TTL_HOURS', 'LOG_LEVEL', 'CONSOLE_CLIENT_ID', 'CONSOLE_ISSUER',
+        'RECONCILE_TIME_BUDGET_MS', 'RECONCILE_CONCURRENCY', 'WEBHOOK_URL', 'WEBHOOK_SECRET', 'WEBHOOK_CONNECT_TIMEOUT_MS',
+        'WEBHOOK_TIMEOUT_MS', 'EVENTBRIDGE_ENDPOINT', 'EVENTBRIDGE_BUS', 'EVENTBRIDGE_PROTOCOL', 'EVENTBRIDGE_CONNECT_TIMEOUT_MS',
+        'EVENTBRIDGE_READ_TIMEOUT_MS', 'AFTER_REQUEST_BUDGET_MS', 'IDEMPOTENCY_TTL_HOURS', 'LOG_LEVEL', 'CONSOLE_CLIENT_ID', 'CONSOLE_ISSUER',
         'CONSOLE_SCOPES', 'CONSOLE_AUDIENCE_PARAMETER', 'CONSOLE_CONNECT_ORIGINS',
       ].sort(),
     );

@@ -207,6 +207,18 @@ describe('transitions: adoption, drain and quota', () => {
     ]);
   });
 
+  it('audit tells onAudited of the events an append wrote, once, and never of events it held', async () => {
+    const w = world();
+    const told: unknown[][] = [];
+    const deps = { ...w.deps, onAudited: (events: readonly unknown[]) => told.push([...events]) };
+    w.store.failNext('appendAudit', new StoreError('Busy'), 1);
+    await audit(deps, reconciler, [reported]);
+    w.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);
+    await audit(deps, reconciler, [reported]);
+    expect(told).toEqual([[stamped]]);
+    expect(w.store.heldEvents().map((e) => e.eventId)).toEqual(['id000001']);
+  });
+
   it('recoverPendingAudit moves held events into the trail page by page, bounded per run', async () => {
     const w = world();
     w.store.failNext('appendAudit', new StoreError('Busy'), AUDIT_RETRY_DELAYS_MS.length + 1);

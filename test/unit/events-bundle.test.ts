@@ -21,10 +21,16 @@ describe('event module bundles', () => {
     expect(await bundledPackages('shared/events/envelope.ts')).toEqual([]);
   });
 
-  it('webhook sink: Node built-ins and what configuration already loads, no SDK', async () => {
-    const packages = await bundledPackages('shared/events/webhook.ts');
-    expect(packages).toEqual(await bundledPackages('shared/config.ts'));
-    expect(packages.filter((name) => name.startsWith('@alicloud/') || name.startsWith('@darabonba/'))).toEqual([]);
+  it('webhook sink: Node built-ins only, no package', async () => {
+    expect(await bundledPackages('shared/events/webhook.ts')).toEqual([]);
+  });
+
+  it('the sink options, the lazy sinks and the dispatcher: no package, so no SDK at cold start', async () => {
+    for (const entry of ['shared/events/options.ts', 'shared/events/sinks.ts', 'shared/events/dispatcher.ts']) {
+      const result = await build({ entryPoints: [resolve(ROOT, entry)], bundle: true, platform: 'node', format: 'esm', splitting: true, outdir: '/tmp/unused', write: false, metafile: true, logLevel: 'silent' });
+      const eager = Object.values(result.metafile.outputs).find((output) => output.entryPoint !== undefined)!;
+      expect(Object.keys(eager.inputs).filter((input) => input.includes('node_modules')), entry).toEqual([]);
+    }
   });
 
   it('EventBridge sink: the SDK and its stack', async () => {

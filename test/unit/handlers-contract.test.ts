@@ -104,6 +104,16 @@ describe('HTTP API v1 responses match openapi.yaml', () => {
       errors: [{ regionId: REGION, imageId: IMAGE, code: 'UpstreamThrottled', message: 'm' }], apiCalls: { DescribeImages: 1 },
     });
     await call('listReconcileRuns', 'list-runs', {}, t.auditor);
+    await h.store.writeDeliveries([
+      {
+        next: {
+          sink: 'webhook', feedKey: '2026-03-01T10:00:00.000Z#ev1', eventId: 'ev1', type: 'image-share-governor.share.requested',
+          subject: `images/${REGION}/${IMAGE}`, status: 'failed', attempts: 8, lastReason: 'HTTP 503 (gave up after 8 attempts)', updatedAt: '2026-03-01T12:00:00.000Z', version: 8,
+        },
+        expectedVersion: 0,
+      },
+    ]);
+    await call('listDeliveries', 'list-deliveries', {}, t.auditor);
     await call('getReconcileRun', 'get-run', { runId: 'run0001' }, t.auditor);
     await call('getReconcileRun', 'get-run', { runId: 'run9999' }, t.auditor);
     const unmanaged = {

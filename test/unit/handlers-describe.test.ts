@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeRoutes } from '../../functions/describe/routes.js';
 import { shareRoutes } from '../../functions/share/routes.js';
-import type { ReconcileRun } from '../../shared/domain/model.js';
+import type { Delivery, ReconcileRun } from '../../shared/domain/model.js';
 import { event } from '../fixtures/events.js';
 import { IMAGE, REGION, T0_ISO, createDomainHarness, jsonHeaders, problem } from '../fixtures/harness.js';
 import type { DomainHarness } from '../fixtures/harness.js';
@@ -117,5 +117,41 @@ describe('describe function', () => {
     expect(list).toEqual({ statusCode: 200, headers: jsonHeaders('d9'), body: JSON.stringify({ items: [RUN] }), isBase64Encoded: false });
     expect(one).toEqual({ statusCode: 200, headers: jsonHeaders('d10'), body: JSON.stringify(RUN), isBase64Encoded: false });
     expect(none).toEqual(problem('d11', 404, 'RunNotFound', 'No such reconcile run', 'No reconcile run run9999'));
+  });
+
+  it('GET deliveries: dead letters by default, or those being retried, of every sink or one, paged; for admins and auditors', async () => {
+    // Prepare: a dead letter at each sink and one delivery still being retried
+    const delivery = (sink: 'webhook' | 'eventbridge', eventId: string, status: 'failed' | 'retrying'): Delivery => ({
+      sink,
+      feedKey: `${T0_ISO}#${eventId}`,
+      eventId,
+      type: 'image-share-governor.share.requested',
+      subject: `images/${REGION}/${IMAGE}`,
+      status,
+      attempts: status === 'failed' ? 8 : 2,
+      ...(status === 'retrying' ? { nextAttemptAt: '2026-03-01T10:05:00.000Z' } : {}),
+      lastReason: 'HTTP 503',
+      updatedAt: T0_ISO,
+      version: 1,
+    });
+    const rows = [delivery('webhook', 'ev1', 'failed'), delivery('eventbridge', 'ev2', 'failed'), delivery('webhook', 'ev3', 'retrying')];
+    await h.store.writeDeliveries(rows.map((next) => ({ next, expectedVersion: 0 })));
+    const view = ({ feedKey: _k, version: _v, ...rest }: Delivery) => rest;
+    const list = (query: Record<string, string>, token = h.tokens.auditor) => h.handler(event('list-deliveries', { token, query }), { requestId: 'd12' });
+
+    // Act
+    const failed = await list({});
+    const first = JSON.parse((await list({ status: 'failed', limit: '1' })).body) as { items: unknown[]; nextCursor: string };
+    const second = JSON.parse((await list({ status: 'failed', limit: '1', cursor: first.nextCursor })).body) as { items: unknown[]; nextCursor?: string };
+    const retrying = await list({ status: 'retrying', sink: 'webhook' }, h.tokens.admin);
+    const badStatus = await list({ status: 'delivered' });
+    const asRequester = await list({}, h.tokens.requester);
+
+    // Assess
+    expect(failed).toEqual({ statusCode: 200, headers: jsonHeaders('d12'), body: JSON.stringify({ items: [view(rows[1]!), view(rows[0]!)] }), isBase64Encoded: false });
+    expect([first.items, second.items, second.nextCursor]).toEqual([[view(rows[1]!)], [view(rows[0]!)], undefined]);
+    expect(JSON.parse(retrying.body)).toEqual({ items: [view(rows[2]!)] });
+    expect([badStatus.statusCode, JSON.parse(badStatus.body).errors]).toEqual([400, [{ path: '/query/status', message: 'must be one of "failed", "retrying"' }]]);
+    expect(asRequester.statusCode).toBe(403);
   });
 });

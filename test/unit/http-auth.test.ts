@@ -31,6 +31,7 @@ const FIXTURE_OF: Record<string, FixtureName> = {
   getReconcileRun: 'get-run',
   listReconcileRunFindings: 'list-run-findings',
   listFindings: 'list-findings',
+  listDeliveries: 'list-deliveries',
   requestImageDeletion: 'deletion-request',
   getImageDeletion: 'deletion-status',
   cancelImageDeletion: 'deletion-cancel',
@@ -164,6 +165,7 @@ describe('http auth: role × route matrix', () => {
     const ok = async () => ({ items: [] });
     for (const name of [
       'listImages', 'listRequests', 'listEvents', 'listRuns', 'getRun', 'getRequest', 'describeImage', 'deletionStatus', 'listRunFindings', 'listFindings',
+      'listDeliveries',
     ] as (keyof Governor)[]) h.script[name] = ok;
     h.script.requestShare = async () => ({ outcome: 'pending', request: {} });
     h.script.approve = async () => ({ request: {}, shares: [] });
@@ -193,6 +195,7 @@ describe('http auth: role × route matrix', () => {
     getReconcileRun: READ,
     listReconcileRunFindings: READ,
     listFindings: READ,
+    listDeliveries: ['admin', 'auditor'],
     requestImageDeletion: ['admin'],
     getImageDeletion: READ,
     cancelImageDeletion: ['admin'],

@@ -7,6 +7,7 @@ import { POLICY_ACTIONS } from '../../deploy/ram-actions.js';
 import { FUNCTIONS } from '../../functions/registry.js';
 import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS } from '../../shared/directory/index.js';
 import { ECS_ACTIONS } from '../../shared/ecs/index.js';
+import { EVENTBRIDGE_ACTIONS } from '../../shared/events/eventbridge.js';
 import { STORE_OPERATIONS } from '../../shared/tablestore/sdk.js';
 import { tableDefinitions } from '../../shared/tablestore/tables.js';
 
@@ -82,6 +83,24 @@ describe('deploy/ RAM policies of the directory channel', () => {
   it('keep the directory reads out of the functions role: they are granted to whoever reads the directory', () => {
     expect(actionsOf('ram-policy.json').filter((a) => a.startsWith('resourcemanager:') || a.startsWith('sts:'))).toEqual([]);
     expect(actionsOf('ram-policy-directory-reader.json').every((a) => a.startsWith('resourcemanager:Get'))).toBe(true);
+  });
+});
+
+describe('deploy/ram-policy-eventbridge.json (the functions role, with the EventBridge sink)', () => {
+  it('lets the functions put events on the one configured bus, nothing else', () => {
+    expect(statements('ram-policy-eventbridge.json')).toEqual([
+      {
+        Sid: 'PublishAuditEvents',
+        Effect: 'Allow',
+        Action: ['eventbridge:PutEvents'],
+        Resource: ['acs:eventbridge:${EVENTBRIDGE_REGION}:${ACCOUNT_ID}:eventbus/${EVENTBRIDGE_BUS}'],
+      },
+    ]);
+  });
+
+  it('derives from the calls the sink makes', () => {
+    const source = readFileSync(join(ROOT, 'shared/events/eventbridge.ts'), 'utf8');
+    for (const action of EVENTBRIDGE_ACTIONS) expect(source, action).toMatch(new RegExp(`\\.${action[0]!.toLowerCase()}${action.slice(1)}\\(`));
   });
 });
 

@@ -1,5 +1,6 @@
 // s.yaml, checked offline: what `s deploy` would ship must load, be configured completely and
 // respect the fc3 component's rules (including the ones its schema does not catch).
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,35 @@ describe('s.yaml', () => {
     }
     const describeFn = built.find((b) => b.resource === CONSOLE_FUNCTION)!;
     expect(describeFn.console!.map((a) => a.name)).toEqual(['index.html', expect.stringMatching(/^assets\/console-\w{8}\.js$/), expect.stringMatching(/^assets\/console-\w{8}\.css$/)]);
+  });
+
+  it('loads no Alibaba Cloud RPC SDK at cold start: openapi-core, and with it HTTPS and TLS, wait for the first call', () => {
+    const env = { PATH: process.env.PATH ?? '', ...functions[0]!.environmentVariables, TABLESTORE_ENDPOINT: 'http://127.0.0.1:9', RECONCILE_FC_ENDPOINT: 'http://127.0.0.1:9' };
+    for (const b of built) {
+      const probe = `const m = require(${JSON.stringify(b.file)}); Promise.resolve(m.initialize({ credentials: {} })).then(() =>
+        process.stdout.write(JSON.stringify(process.moduleLoadList.filter((x) => /^NativeModule (https|tls|zlib)$/.test(x)))));`;
+      const loaded = JSON.parse(execFileSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' })) as string[];
+      expect(loaded, b.functionName).toEqual([]);
+    }
+  });
+
+  it('loads no event sink at cold start either, even with both configured: each waits for its first delivery', () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...functions[0]!.environmentVariables,
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:9',
+      RECONCILE_FC_ENDPOINT: 'http://127.0.0.1:9',
+      WEBHOOK_URL: 'https://hooks.example.com/isg',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      EVENTBRIDGE_ENDPOINT: '1234567890123456.eventbridge.cn-hangzhou.aliyuncs.com',
+      EVENTBRIDGE_BUS: 'isg-events',
+    };
+    for (const b of built) {
+      const probe = `const m = require(${JSON.stringify(b.file)}); Promise.resolve(m.initialize({ credentials: {} })).then(() =>
+        process.stdout.write(JSON.stringify(process.moduleLoadList.filter((x) => /^NativeModule (https|tls|zlib)$/.test(x)))));`;
+      const loaded = JSON.parse(execFileSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' })) as string[];
+      expect(loaded, b.functionName).toEqual([]);
+    }
   });
 
   it("resolves every handler and initializer to a function exported by the built bundle", () => {

@@ -9,12 +9,12 @@ import type { Ctx, DomainDeps } from '../context.js';
 import { DirectoryLookupCache } from '../directory.js';
 import { systemPrincipal } from '../context.js';
 import type { Invoker } from '../ports.js';
-import type { ReconcileMode, ReconcileRun } from '../model.js';
+import { RECONCILE_COMPLETED, type ReconcileMode, type ReconcileRun } from '../model.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { recordError, START_CURSOR, sweepRegion, type RegionCursor } from './sweep.js';
 import { addCounts, diffCounts, RunTally } from './tally.js';
 import { advancePosture, saveFindings } from './findings.js';
-import { recoverPendingAudit } from '../transitions.js';
+import { audit, recoverPendingAudit } from '../transitions.js';
 import { ownedKinds } from './policy-checks.js';
 
 export const RECONCILE_PRINCIPAL = systemPrincipal('reconcile');
@@ -187,8 +187,15 @@ export async function runRegion(
   }
   const run = await writeReport(deps, tally, { ...base, status, apiCalls, ...(next ? { cursor: JSON.stringify(next) } : {}) });
   if (run.status === 'completed') await advancePostureQuietly(deps, run);
+  await recordFinished(env, run, input.regionId);
   await releaseQuietly(deps, lease, input.runId);
   return run;
+}
+
+/** A finished region run is an audit event too, so workflows learn of it as of any other (`reconcile.completed`). */
+async function recordFinished(env: ReconcileEnv, run: ReconcileRun, regionId: string): Promise<void> {
+  const detail = JSON.stringify({ imagesScanned: run.imagesScanned, findings: run.findings, actions: run.actions });
+  await audit(env.deps, env.ctx, [{ action: RECONCILE_COMPLETED, regionId, imageId: '', after: run.status, detail }]);
 }
 
 /** EventBridge: ActionTrail saw a write on one image; reconcile that image only. */

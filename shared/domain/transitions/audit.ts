@@ -33,10 +33,12 @@ export async function audit(deps: DomainDeps, ctx: Ctx, entries: readonly AuditE
     if (attempt > 0) await pause(AUDIT_RETRY_DELAYS_MS[attempt - 1] as number);
     try {
       await deps.store.appendAudit(events);
-      return;
     } catch (e) {
       error = e;
+      continue;
     }
+    deps.onAudited(events);
+    return;
   }
   const what = { count: events.length, eventIds: events.map((e) => e.eventId), error: errorCode(error) };
   try {
@@ -48,13 +50,13 @@ export async function audit(deps: DomainDeps, ctx: Ctx, entries: readonly AuditE
 }
 
 /**
- * Reconciler: moves audit events that appends could not write into the trail, a bounded number per
- * run (the rest wait for the next). Returns how many moved.
+ * Reconciler: moves audit events that appends could not write into the trail and the outbox, a
+ * bounded number per run (the rest wait for the next). Returns how many moved.
  */
 export async function recoverPendingAudit(deps: DomainDeps, opts: { pageSize: number; maxPages: number }): Promise<number> {
   let moved = 0;
   for (let page = 0; page < opts.maxPages; page++) {
-    const n = await deps.store.flushPendingAudit(opts.pageSize);
+    const n = await deps.store.flushPendingAudit(opts.pageSize, deps.clock.now());
     moved += n;
     if (n < opts.pageSize) break;
   }

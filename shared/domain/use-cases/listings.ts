@@ -1,7 +1,21 @@
 // The paged listings and single reads of describe: managed images, requests, an image's audit trail,
-// reconcile runs and their findings, the compliance posture (one request: checks.ts getRequestOrThrow).
+// reconcile runs and their findings, the compliance posture, event deliveries that failed or are being
+// retried (one request: checks.ts getRequestOrThrow).
 import { GovernorError } from '../errors.js';
-import type { AuditEvent, Finding, FindingKind, ImageRecord, Page, ReconcileRun, RequestStatus, ShareRequest, StoredFinding } from '../model.js';
+import type {
+  AuditEvent,
+  DeliveryStatus,
+  DeliveryView,
+  Finding,
+  FindingKind,
+  ImageRecord,
+  Page,
+  ReconcileRun,
+  RequestStatus,
+  ShareRequest,
+  SinkName,
+  StoredFinding,
+} from '../model.js';
 import { findingCount } from '../model.js';
 import type { DomainDeps } from '../context.js';
 import { checkManagedRegion } from '../policy.js';
@@ -36,6 +50,15 @@ export async function getRun(deps: DomainDeps, runId: string): Promise<Reconcile
   const run = typeof runId === 'string' && runId.length > 0 ? await deps.store.getRun(runId) : null;
   if (!run) throw new GovernorError('RunNotFound', `No reconcile run ${runId}`);
   return run;
+}
+
+/** Dead letters (`failed`) or deliveries still being retried, by sink and then outbox order. */
+export async function listDeliveries(
+  deps: DomainDeps,
+  q: PageQuery & { status: Exclude<DeliveryStatus, 'delivered'>; sink?: SinkName },
+): Promise<Page<DeliveryView>> {
+  const page = await deps.store.listDeliveries(compact({ status: q.status, sink: q.sink }), clampLimit(q.limit), q.cursor);
+  return { ...page, items: page.items.map(({ feedKey: _feedKey, version: _version, ...view }) => view) };
 }
 
 /** A run's findings (those its record counts), kind first; RunNotFound for an unknown run. */
