@@ -2,11 +2,13 @@
 // for Resource Sharing and Resource Manager, tablestore SDK) against both emulators on real sockets:
 // a folder share requested, approved (waiting for the associations to settle), visible to a member two
 // folders down, described and unshared; both channels on one image; the folder rules resolved through
-// Resource Manager; the directory quota under concurrency; guard and drain across both channels.
+// Resource Manager; the directory quota under concurrency; its audit events published through the
+// outbox with their channel and target; guard and drain across both channels.
 import { afterEach, describe, expect, it } from 'vitest';
 import { serviceShareName } from '../../shared/domain/directory.js';
 import { eventObject } from '../fixtures/events.js';
 import { type EcsAccessKey, ecsClient, loadEcsSdk, rpcCaller } from '../support/ecs.js';
+import { type Receiver, startReceiver } from '../support/events.js';
 import { STACK_KEYS, STACK_OWNER, STACK_REGION, type Stack, type StackOptions, startStack } from '../support/stack.js';
 
 const IMAGE = 'm-bp1testimage0001';
@@ -23,9 +25,11 @@ const OUTSIDER = '2300000000000009';
 const json = (res: { body: string }) => JSON.parse(res.body) as Record<string, any>;
 
 let stack: Stack | undefined;
+let receiver: Receiver | undefined;
 afterEach(async () => {
   await stack?.close();
-  stack = undefined;
+  await receiver?.close();
+  stack = receiver = undefined;
 });
 
 /**
@@ -183,6 +187,38 @@ describe('the directory channel through the functions', () => {
     const described = await describeImage(s, 'q-d');
     expect([described.quota, described.directoryQuota]).toEqual([{ limit: 50, used: 0 }, { limit: 2, used: 2 }]);
     expect(described.pendingRequests).toHaveLength(2);
+  });
+
+  it('publishes the directory channel\'s audit events through the outbox, each naming its channel and target', async () => {
+    // Prepare: a webhook sink, and a console share of the image with the dev folder
+    receiver = await startReceiver();
+    const s = await directoryStack({ env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: 'whsec-directory-2b7c9e1f4a6d' } });
+    const console = await s.ecs.admin.addResourceShare({
+      ownerAccountId: STACK_OWNER,
+      regionId: STACK_REGION,
+      resources: [{ resourceType: 'Image', resourceId: IMAGE }],
+      targets: [FOLDERS.dev],
+    });
+    // Act: a folder share requested and approved, then the folder and the console's target unshared
+    const requestId = json(await share(s, { directoryTargets: [FOLDERS.prod] }, 'o-1')).request.requestId as string;
+    expect((await approve(s, requestId, 'o-2')).statusCode).toBe(200);
+    expect((await unshare(s, { directoryTargets: [FOLDERS.prod, FOLDERS.dev] }, 'o-3')).statusCode).toBe(200);
+    await Promise.all(Object.values(s.runtimes).map((rt) => rt.events.idle()));
+    // Assess: one CloudEvent per audit event, its data the event as recorded, channel and target included
+    const audit = (await s.runtimes.share.store.listAudit(STACK_REGION, IMAGE, 50)).items;
+    const published = receiver.requests.map((r) => JSON.parse(r.body) as { id: string; type: string; data: Record<string, unknown> });
+    expect(published.map((e) => e.id).sort()).toEqual(audit.map((e) => e.eventId).sort());
+    for (const event of published) expect(event.data).toEqual(audit.find((e) => e.eventId === event.id));
+    const named = published.map((e) => [e.type.replace('image-share-governor.', ''), e.data.channel, e.data.target, e.data.accountId]);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        ['share.requested', 'directory', FOLDERS.prod, undefined],
+        ['share.applied', 'directory', FOLDERS.prod, undefined],
+        ['share.revoked', 'directory', FOLDERS.prod, undefined],
+        ['share.revoked', 'directory', FOLDERS.dev, undefined],
+      ]),
+    );
+    expect(published.find((e) => e.data.target === FOLDERS.dev)!.data.detail).toContain(console);
   });
 
   it('guard refuses while only a resource share made outside the service holds the image, naming channel, target and share', async () => {
