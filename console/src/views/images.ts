@@ -168,7 +168,7 @@ export const imageView: View = async (app, [regionId = '', imageId = '']) => {
       'div',
       { class: 'columns' },
       section('Quota', quotaGauge(quota.used, quota.limit, quotaText(quota.used, quota.limit))),
-      section('Directory quota', quotaGauge(directoryQuota.used, directoryQuota.limit, quotaText(directoryQuota.used, directoryQuota.limit, 'directory target'))),
+      section('Directory quota', quotaGauge(directoryQuota.used, directoryQuota.limit, quotaText(directoryQuota.used, directoryQuota.limit, 'directory target'), 'Directory target quota')),
       section(
         'Deletion',
         facts([
