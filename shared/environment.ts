@@ -61,23 +61,18 @@ const integer = (text: string): number | string => (/^-?[0-9]+$/.test(text) ? Nu
 
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 
-const accountList = (meaning: string) =>
+/** A comma-separated list of unique ids, each matching `pattern`; empty by default. */
+const idList = (pattern: string, hint: string) => (meaning: string) =>
   define<string[]>({
     parse: items,
-    schema: { type: 'array', items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, uniqueItems: true },
+    schema: { type: 'array', items: { type: 'string', pattern }, uniqueItems: true },
     default: [],
-    hint: 'comma-separated 16-digit account ids',
+    hint,
     meaning,
   });
 
-const folderList = (meaning: string) =>
-  define<string[]>({
-    parse: items,
-    schema: { type: 'array', items: { type: 'string', pattern: FOLDER_ID_PATTERN }, uniqueItems: true },
-    default: [],
-    hint: 'comma-separated folder ids such as fd-abc123',
-    meaning,
-  });
+const accountList = idList(ACCOUNT_ID_PATTERN, 'comma-separated 16-digit account ids');
+const folderList = idList(FOLDER_ID_PATTERN, 'comma-separated folder ids such as fd-abc123');
 
 /** `host[:port]` without a scheme: how the Alibaba Cloud SDKs take an endpoint. */
 export const HOST_PORT_PATTERN = '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$';

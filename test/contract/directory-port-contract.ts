@@ -4,8 +4,9 @@
 // The emulator is the reference: where the fake answered otherwise, the fake was changed.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DirectoryLookupCache, directorySharesOf, holdsImage, serviceShareName } from '../../shared/domain/directory.js';
-import { GovernorError } from '../../shared/domain/errors.js';
+import type { GovernorError } from '../../shared/domain/errors.js';
 import type { DirectoryPort } from '../../shared/domain/ports.js';
+import { refusal } from './refusal.js';
 
 export const REGION = 'cn-hangzhou';
 
@@ -35,16 +36,6 @@ export interface DirectoryPortUnderTest {
   failAssociations(entity: string, reason: string): Promise<void>;
   /** How many directory lookups (Resource Manager reads) the port has made so far. */
   lookups(): Promise<number>;
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernorError) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 export function directoryPortContract(name: string, make: () => Promise<DirectoryPortUnderTest>): void {

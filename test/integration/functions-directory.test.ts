@@ -7,13 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { serviceShareName } from '../../shared/domain/directory.js';
 import { eventObject } from '../fixtures/events.js';
+import { FOLDERS, directoryTree } from '../support/directory.js';
 import { type EcsAccessKey, ecsClient, loadEcsSdk, rpcCaller } from '../support/ecs.js';
 import { type Receiver, startReceiver } from '../support/events.js';
 import { STACK_KEYS, STACK_OWNER, STACK_REGION, type Stack, type StackOptions, startStack } from '../support/stack.js';
 
 const IMAGE = 'm-bp1testimage0001';
 const OTHER_IMAGE = 'm-bp1testimage0002';
-const FOLDERS = { prod: 'fd-prod00001', web: 'fd-web000001', dev: 'fd-dev000001' } as const;
 const DIRECTORY_ID = 'rd-stack01';
 /** Members with keys of their own, so the test can ask ECS what each one sees. */
 const MEMBERS = {
@@ -46,19 +46,7 @@ async function directoryStack(opts: StackOptions = {}): Promise<Stack> {
     ...opts,
   }));
   for (const m of Object.values(MEMBERS)) await s.ecs.admin.addAccount(m.accountId, [m.key]);
-  await s.ecs.admin.putResourceDirectory({
-    directoryId: DIRECTORY_ID,
-    managementAccountId: STACK_OWNER,
-    folders: [
-      { folderId: FOLDERS.prod, parentFolderId: null, name: 'prod' },
-      { folderId: FOLDERS.web, parentFolderId: FOLDERS.prod, name: 'web' },
-      { folderId: FOLDERS.dev, parentFolderId: null, name: 'dev' },
-    ],
-    members: [
-      { accountId: MEMBERS.web.accountId, folderId: FOLDERS.web },
-      { accountId: MEMBERS.dev.accountId, folderId: FOLDERS.dev },
-    ],
-  });
+  await s.ecs.admin.putResourceDirectory(directoryTree(DIRECTORY_ID, STACK_OWNER, { web: MEMBERS.web.accountId, dev: MEMBERS.dev.accountId }));
   return s;
 }
 

@@ -11,9 +11,9 @@ import type { StorePort } from '../../shared/domain/ports.js';
 import { OWNER, reconcileEnv, resourceSharingEvent } from '../fixtures/reconcile/env.js';
 import { HOUR, REGION, TARGETS, type ReconcileStack, ago, startReconcileStack, storeImage, timer } from '../fixtures/reconcile/stack.js';
 import { shareRow } from '../fixtures/reconcile/harness.js';
+import { FOLDERS, directoryTree } from '../support/directory.js';
 import { rpcCaller } from '../support/ecs.js';
 
-const FOLDERS = { prod: 'fd-prod00001', web: 'fd-web000001', dev: 'fd-dev000001' } as const;
 const [WEB_MEMBER, DEV_MEMBER] = TARGETS as [string, string];
 const RESOURCE_SHARING = new Set(['ListResourceShares', 'ListResourceShareAssociations', 'CreateResourceShare', 'AssociateResourceShare', 'DisassociateResourceShare', 'DeleteResourceShare']);
 
@@ -26,19 +26,7 @@ afterEach(async () => {
 /** The reconcile stack with a resource directory the owner manages: root ├── prod └── web ← WEB_MEMBER;  └── dev ← DEV_MEMBER. */
 async function directoryStack(env: Record<string, string> = {}): Promise<ReconcileStack> {
   const s = (stack = await startReconcileStack({ env }));
-  await s.ecs.putResourceDirectory({
-    directoryId: 'rd-recon01',
-    managementAccountId: OWNER,
-    folders: [
-      { folderId: FOLDERS.prod, parentFolderId: null, name: 'prod' },
-      { folderId: FOLDERS.web, parentFolderId: FOLDERS.prod, name: 'web' },
-      { folderId: FOLDERS.dev, parentFolderId: null, name: 'dev' },
-    ],
-    members: [
-      { accountId: WEB_MEMBER, folderId: FOLDERS.web },
-      { accountId: DEV_MEMBER, folderId: FOLDERS.dev },
-    ],
-  });
+  await s.ecs.putResourceDirectory(directoryTree('rd-recon01', OWNER, { web: WEB_MEMBER, dev: DEV_MEMBER }));
   return s;
 }
 

@@ -16,6 +16,7 @@ import {
 import { GovernorError } from '../../shared/domain/errors.js';
 import { IMAGE_ID_PATTERN } from '../../shared/domain/model.js';
 import type { DirectoryPort } from '../../shared/domain/ports.js';
+import { FaultyFake } from './faulty-fake.js';
 
 type Method = keyof DirectoryPort;
 
@@ -30,14 +31,6 @@ export interface DirectoryCall {
   readonly targets?: readonly string[];
   readonly resourceShareId?: string;
   readonly error?: string;
-}
-
-interface Fault {
-  readonly method: Method;
-  readonly error: GovernorError;
-  remaining: number;
-  /** true: the call takes effect, then the error is thrown (a response lost after success). */
-  readonly afterEffect: boolean;
 }
 
 interface FakeShare {
@@ -61,20 +54,20 @@ export interface FakeDirectory {
 
 const IMAGE_ID = new RegExp(IMAGE_ID_PATTERN);
 
-export class MemoryDirectory implements DirectoryPort {
+export class MemoryDirectory extends FaultyFake<Method, DirectoryCall> implements DirectoryPort {
   private directory: FakeDirectory | undefined;
   private readonly shares = new Map<string, FakeShare>();
-  private readonly faults: Fault[] = [];
   private readonly failures = new Map<string, string>();
   private counter = 0;
-  readonly calls: DirectoryCall[] = [];
   /** Runs inside addTargets before it takes effect (lets a test interleave another action). */
   beforeAddTargets?: (regionId: string, imageId: string, targets: readonly DirectoryTarget[]) => Promise<void> | void;
 
   constructor(
     /** Whether the owner has this image as a custom image (Resource Sharing refuses others); default: every image. */
     private readonly ownsImage: (regionId: string, imageId: string) => boolean = () => true,
-  ) {}
+  ) {
+    super();
+  }
 
   // ---- test controls ----
 
@@ -119,46 +112,7 @@ export class MemoryDirectory implements DirectoryPort {
     return [...this.shares.values()].filter((s) => s.regionId === regionId && s.images.has(imageId)).map((s) => s.id);
   }
 
-  /** The next `times` calls of `method` fail with `error`; with afterEffect the call succeeds first. */
-  failNext(method: Method, error: GovernorError, times = 1, opts: { afterEffect?: boolean } = {}): void {
-    this.faults.push({ method, error, remaining: times, afterEffect: opts.afterEffect ?? false });
-  }
-
-  callsOf(method: DirectoryCall['method']): DirectoryCall[] {
-    return this.calls.filter((c) => c.method === method);
-  }
-
   // ---- plumbing ----
-
-  private takeFault(method: Method): Fault | undefined {
-    const fault = this.faults.find((f) => f.method === method && f.remaining > 0);
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
-    return fault;
-  }
-
-  /** Yields, logs the call and applies a fault that strikes before or after the effect. */
-  private async call<T>(entry: Omit<DirectoryCall, 'error'> & { method: Method }, effect: () => T): Promise<T> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const fault = this.takeFault(entry.method);
-    if (fault && !fault.afterEffect) {
-      this.calls.push({ ...entry, error: fault.error.code });
-      throw fault.error;
-    }
-    try {
-      const result = effect();
-      if (fault) {
-        this.calls.push({ ...entry, error: fault.error.code });
-        throw fault.error;
-      }
-      this.calls.push(entry);
-      return result;
-    } catch (e) {
-      if (e !== fault?.error) this.calls.push({ ...entry, error: e instanceof GovernorError ? e.code : 'Error' });
-      throw e;
-    }
-  }
 
   private static requireImageId(imageId: string): void {
     if (!IMAGE_ID.test(imageId)) throw new GovernorError('ValidationFailed', 'Not an image id', { details: { imageId } });

@@ -24,12 +24,6 @@ const ask = (directoryTargets: string[], over: Partial<ShareInput> = {}): ShareI
   ...over,
 });
 
-/** Requests a share as alice and approves it as bob; returns the approval's answer. */
-async function approved(w: ReturnType<typeof world>, input: ShareInput) {
-  const { request } = await w.governor.requestShare(alice, input);
-  return w.governor.approve(bob, request.requestId, { comment: 'ok' });
-}
-
 const rowsOf = async (w: ReturnType<typeof world>) => (await w.store.listShares(REGION, IMAGE)).map((s) => `${s.channel}:${s.target}:${s.state}`);
 
 describe('directory channel: asking, approving, applying', () => {

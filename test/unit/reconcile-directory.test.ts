@@ -3,27 +3,10 @@
 // revoked by policy, lost and stale directory shares repaired, expiry, the directory quota recount, and
 // a region sweep that reads the region's resource shares once whatever the number of images.
 import { describe, expect, it } from 'vitest';
-import type { ReconcileMode } from '../../shared/domain/model.js';
-import type { ReconcileEnv } from '../../shared/domain/reconcile/image.js';
-import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 import { FOLDERS, member } from '../support/domain.js';
-import { LONG_AGO, REGION, harness, seedImage, seedShare, type Harness } from '../fixtures/reconcile/harness.js';
+import { LONG_AGO, REGION, harness, seedImage, seedShare, sweep, writesOf, type Harness } from '../fixtures/reconcile/harness.js';
 
 const IMG = 'm-recondir00001';
-
-async function sweep(h: Harness, mode: ReconcileMode): Promise<ReconcileEnv> {
-  const env = h.env(mode);
-  const next = await sweepRegion(env, REGION, START_CURSOR, { concurrency: 2, shouldStop: () => false });
-  expect(next).toBeUndefined();
-  return env;
-}
-
-/** Store writes a run made (reads excluded). */
-const writesOf = (h: Harness, from = 0) =>
-  h.store.calls
-    .slice(from)
-    .map((c) => c.operation)
-    .filter((op) => !/^(get|list)/.test(op));
 
 const rows = (h: Harness) => h.store.allShares().map((s) => `${s.channel}:${s.target}:${s.state}:${s.origin}`);
 

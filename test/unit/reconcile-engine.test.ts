@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ReconcileMode } from '../../shared/domain/model.js';
 import { reconcileImage } from '../../shared/domain/reconcile/image.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
-import type { ReconcileEnv } from '../../shared/domain/reconcile/image.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import { T0 } from '../support/clock.js';
-import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, type Harness } from '../fixtures/reconcile/harness.js';
+import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, sweep, writesOf, type Harness } from '../fixtures/reconcile/harness.js';
 
 const [A1, A2, A3] = ACCOUNTS;
 const IMG = 'm-recon00000001';
-
-async function sweep(h: Harness, mode: ReconcileMode): Promise<ReconcileEnv> {
-  const env = h.env(mode);
-  const next = await sweepRegion(env, REGION, START_CURSOR, { concurrency: 2, shouldStop: () => false });
-  expect(next).toBeUndefined();
-  return env;
-}
-
-/** Store writes a run made (reads and run/lease bookkeeping excluded). */
-const writesOf = (h: Harness, from = 0) =>
-  h.store.calls
-    .slice(from)
-    .map((c) => c.operation)
-    .filter((op) => !/^(get|list)/.test(op));
 
 /** IMG as ECS has it, shared with `accounts` (whether the service knows of those shares or not). */
 function ecsImageSharedWith(h: Harness, accounts: string[]): void {

@@ -33,7 +33,7 @@ import {
 import { accountAllowed, imageShareable } from './policy-checks.js';
 import { type ChannelListing, type UnmanagedShare, claimingRows, claimsEntry, driftOf, isListed, serviceShareOf } from '../drift.js';
 import type { RunTally } from './tally.js';
-import { imageSubject, noteFinding, noteFindings, shareSubject } from './findings.js';
+import { type FindingInput, imageSubject, noteFinding, noteFindings, shareSubject } from './findings.js';
 import type { ReconcileMode } from '../model.js';
 
 export interface ReconcileEnv {
@@ -195,6 +195,18 @@ async function reconcileLiveImage(
   }
 
   // Targets a channel lists that no row claims: shares made outside the service (or left by a failed apply).
+  // Recorded per channel; repaired (adopted or revoked) unless the policy only reports them.
+  const noteUnmanaged = (found: readonly FindingInput[], repair: (acted: (target: string, action: FindingAction) => void) => Promise<void>) =>
+    noteFindings(
+      env,
+      found,
+      policy.unmanagedShares === 'report'
+        ? undefined
+        : async (acted) => {
+            changed = true;
+            await repair(acted);
+          },
+    );
   const accounts = drift.unmanaged.filter((u) => u.channel === 'account');
   if (accounts.length > 0) {
     const sharedAt = new Map(listing.permissions.accounts.map((a) => [a.accountId, a.sharedTime]));
@@ -202,16 +214,7 @@ async function reconcileLiveImage(
       const since = sharedAt.get(u.target);
       return { kind: 'unmanaged' as const, ...subjectOf(u), detail: `shared in ECS${since ? ` since ${since}` : ''}; no share of the service claims it` };
     });
-    await noteFindings(
-      env,
-      found,
-      policy.unmanagedShares === 'report'
-        ? undefined
-        : async (acted) => {
-            changed = true;
-            await handleUnmanagedAccounts(env, ecs, accounts, acted);
-          },
-    );
+    await noteUnmanaged(found, (acted) => handleUnmanagedAccounts(env, ecs, accounts, acted));
   }
   const entries = drift.unmanaged.filter((u): u is DirectoryShare & { channel: 'directory' } => u.channel === 'directory');
   if (entries.length > 0) {
@@ -222,16 +225,7 @@ async function reconcileLiveImage(
         .map((e) => (e.owner === 'service' ? `the service resource share ${e.resourceShareId}` : `resource share ${e.resourceShareId} made outside the service`));
       return { kind: 'unmanaged' as const, ...subjectOf({ channel: 'directory', target }), detail: `held by ${through.join(' and ')}; no share of the service claims it` };
     });
-    await noteFindings(
-      env,
-      found,
-      policy.unmanagedShares === 'report'
-        ? undefined
-        : async (acted) => {
-            changed = true;
-            await handleUnmanagedDirectory(env, ecs, entries, acted);
-          },
-    );
+    await noteUnmanaged(found, (acted) => handleUnmanagedDirectory(env, ecs, entries, acted));
   }
 
   // Quota recount per channel, only for an image this run left alone and nobody touched within the
