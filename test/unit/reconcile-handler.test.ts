@@ -251,6 +251,19 @@ describe('reconcile handler: EventBridge', () => {
     expect(directory.callsOf('regionShares')).toHaveLength(1);
   });
 
+  it('a Resource Sharing event naming no image while a sweep holds the region asks that sweep for a follow-up', async () => {
+    const { store, images, directory, fn, ctx } = setup();
+    images.addImage({ imageId: 'm-event00000001' });
+    const lease = 'reconcile:region:cn-hangzhou';
+    expect(await store.acquireLease(lease, 'long-sweep', 600_000, new Date(T0))).toBe(true);
+    const result = await fn.handler(resourceSharingEvent('DeleteResourceShare', 'cn-hangzhou', { RegionId: 'cn-hangzhou', ResourceShareId: 'rs-abc' }), ctx());
+    expect(result).toEqual({ status: 'skipped', runIds: ['req-1'] });
+    expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', status: 'skipped', imagesScanned: 0, actions: { follow_up_requested: 1 } });
+    expect(directory.callsOf('regionShares')).toEqual([]);
+    // The sweep, ending, is handed the follow-up: the next sweep reads the resource shares afresh.
+    expect(JSON.parse((await store.releaseLease(lease, 'long-sweep')).followUp!.note)).toEqual({ runId: 'req-1', mode: 'enforce' });
+  });
+
   it('still refuses an ECS event naming no image', async () => {
     const { fn, ctx } = setup();
     const event = JSON.parse(actionTrailEvent('DeleteImage', 'cn-hangzhou', 'm-event00000001').toString());
