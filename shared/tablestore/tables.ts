@@ -41,7 +41,7 @@ export const OUTBOX_TTL_SECONDS = 30 * 24 * 3600;
 export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}): readonly TableDefinition[] {
   return [
     { name: 'images', primaryKey: ['region_id', 'image_id'], timeToLive: -1, purpose: 'image lifecycle (versioned) and quota counter' },
-    { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, account)' },
+    { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, channel and target)' },
     { name: 'requests', primaryKey: ['request_id'], timeToLive: -1, purpose: 'share requests (versioned)' },
     { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of requests' },
     { name: 'audit', primaryKey: ['image_key', 'event_key'], timeToLive: -1, purpose: 'append-only audit, newest first per image' },
