@@ -46,6 +46,17 @@ export class SlidingWindow {
     return new SlidingWindow(limit, Math.max(1000, (1000 * limit) / ratePerSecond), time);
   }
 
+  /** Starts booked within the window that ends at `atMs`. */
+  recentStarts(atMs: number): number {
+    return this.starts.filter((start) => start > atMs - this.windowMs && start <= atMs).length;
+  }
+
+  /** Counts `count` more starts as made at `atMs` (another instance's, say). */
+  assume(count: number, atMs: number): void {
+    const merged = [...this.starts, ...Array.from({ length: Math.min(count, this.limit) }, () => atMs)].sort((a, b) => a - b);
+    this.starts.splice(0, this.starts.length, ...merged.slice(-this.limit));
+  }
+
   /** Books one start and returns how long the caller must wait before it (0 = now). */
   reserve(): number {
     const now = this.time.nowMs();
@@ -63,6 +74,13 @@ export class SlidingWindow {
   }
 }
 
+/** The calls of one limiter's last window, handed to the instance that takes its work over. */
+export interface RateCarry {
+  readonly atMs: number;
+  /** Window key (`<action>\u0000<region>`) → calls within the window that ended at `atMs`. */
+  readonly calls: Readonly<Record<string, number>>;
+}
+
 export interface RateLimiterOptions {
   /** Requests per second per API; key `*` is the default for APIs not listed. Absent/0 = unlimited. */
   readonly ratePerApi: Readonly<Record<string, number>>;
@@ -73,6 +91,8 @@ export interface RateLimiterOptions {
 export class RateLimiter {
   private readonly windows = new Map<string, SlidingWindow>();
   private readonly time: TimeSource;
+  /** Calls another instance made just before this one took its work over (takeOver), by window key. */
+  private inherited: RateCarry | undefined;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.time = options.time ?? realTime;
@@ -84,6 +104,29 @@ export class RateLimiter {
     return rate !== undefined && rate > 0 ? rate : undefined;
   }
 
+  /**
+   * What this instance's windows hold now, for an instance that takes its work over (a reconcile
+   * continuation, the sweep that follows another): the calls of the last window, per API and region.
+   */
+  carry(): RateCarry {
+    const atMs = this.time.nowMs();
+    const calls: Record<string, number> = {};
+    for (const [key, window] of this.windows) {
+      const n = window.recentStarts(atMs);
+      if (n > 0) calls[key] = n;
+    }
+    return { atMs, calls };
+  }
+
+  /**
+   * Takes work over from the instance whose carry this is: the service counted that instance's
+   * calls of the last second, so this one counts them too instead of adding a burst of its own.
+   */
+  takeOver(carry: RateCarry): void {
+    this.inherited = carry;
+    for (const [key, window] of this.windows) window.assume(carry.calls[key] ?? 0, carry.atMs);
+  }
+
   /** Waits for a turn of (action, region); the shape of an adapter's `beforeCall` hook. */
   readonly acquire = async (action: string, regionId: string): Promise<void> => {
     const rate = this.rateFor(action);
@@ -92,6 +135,7 @@ export class RateLimiter {
     let window = this.windows.get(key);
     if (!window) {
       window = SlidingWindow.forRate(rate, this.time);
+      if (this.inherited) window.assume(this.inherited.calls[key] ?? 0, this.inherited.atMs);
       this.windows.set(key, window);
     }
     await window.take();

@@ -20,7 +20,7 @@ import {
 import type { RegionCursor } from '../../shared/domain/reconcile/sweep.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { collectingRecorded, noteRecorded } from '../../shared/events/recorded.js';
-import { RateLimiter } from '../../shared/rate-limit.js';
+import { RateLimiter, type RateCarry } from '../../shared/rate-limit.js';
 import { createDirectory, createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
 import { describeErrors, imagesNamedBy, validators, WATCHED_EVENTS, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
 
@@ -57,6 +57,7 @@ interface Instance {
   readonly runtime: Runtime;
   readonly services: ReconcileServices;
   readonly config: Config;
+  readonly limiter: RateLimiter;
 }
 
 function buildInstance(env: Readonly<Record<string, string | undefined>>, overrides: ReconcileOverrides): Instance {
@@ -77,8 +78,12 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
   const fcAccount = env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId;
   const fcRegion = env.FC_REGION ?? config.policy.regions[0] ?? 'cn-hangzhou';
   // fc2 (and what it pulls in) loads on the first hand-over, not at cold start: most runs never continue.
+  // A region run or a continuation it hands over carries this instance's last second of calls, so
+  // the instance that runs it does not add a burst of its own to it (see RateLimiter.takeOver).
   const lazyInvoker: Invoker = {
-    async invokeAsync(name, payload) {
+    async invokeAsync(name, task) {
+      const carry = isHandedOver(task) ? limiter.carry() : undefined;
+      const payload = carry && Object.keys(carry.calls).length > 0 ? { ...(task as ReconcileTask), rateCarry: carry } : task;
       if (!invoker) {
         const { createFcInvoker } = await import('../../shared/fc/invoker.js');
         invoker = createFcInvoker({
@@ -107,7 +112,7 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
     concurrency: config.reconcile.concurrency,
     apiCalls: () => calls,
   };
-  return { runtime, services, config };
+  return { runtime, services, config, limiter };
 }
 
 /** Builds a handler over an explicit environment (tests); `handler` below uses process.env. */
@@ -139,7 +144,7 @@ export function createReconcileHandler(
     timeoutMs: number,
     invocation: { scheduled: boolean },
   ): Promise<ReconcileResult> {
-    const { runtime, services, config } = get();
+    const { runtime, services, config, limiter } = get();
     const window: InvocationWindow = {
       workUntilMs: startMs + timeoutMs - config.reconcile.timeBudgetMs,
       leaseTtlMs: timeoutMs + LEASE_SLACK_MS,
@@ -162,15 +167,20 @@ export function createReconcileHandler(
     try {
       if ('kind' in parsed) {
         if (!validators.task(parsed)) return reject(`invalid task: ${describeErrors(validators.task.errors)}`);
-        const task = parsed as ReconcileTask | { kind: 'sweep'; mode?: ReconcileMode; regions?: string[] } | { kind: 'image'; regionId: string; imageId: string; mode?: ReconcileMode };
+        const task = parsed as
+          | (ReconcileTask & { rateCarry?: RateCarry })
+          | { kind: 'sweep'; mode?: ReconcileMode; regions?: string[] }
+          | { kind: 'image'; regionId: string; imageId: string; mode?: ReconcileMode };
         switch (task.kind) {
           case 'region': {
             if (unmanaged([task.regionId]).length) return reject(`region ${task.regionId} is not managed`);
+            if (task.rateCarry) limiter.takeOver(task.rateCarry);
             const run = await runRegion(services, { runId: task.runId, trigger: task.trigger, mode: task.mode, regionId: task.regionId, parentRunId: task.parentRunId }, window);
             return { status: run.status, runIds: [run.runId] };
           }
           case 'continue': {
             if (unmanaged([task.regionId]).length) return reject(`region ${task.regionId} is not managed`);
+            if (task.rateCarry) limiter.takeOver(task.rateCarry);
             const run = await runRegion(services, { runId: task.runId, trigger: 'async', mode: task.mode, regionId: task.regionId, cursor: task.cursor as RegionCursor }, window);
             return { status: run.status, runIds: [run.runId] };
           }
@@ -259,3 +269,7 @@ export function createReconcileHandler(
 const fromProcess = createReconcileHandler(process.env);
 export const handler = fromProcess.handler;
 export const initialize = fromProcess.initialize;
+
+/** The tasks whose run takes work over from this instance: a region run (fan-out, follow-up) and a continuation. */
+const isHandedOver = (task: unknown): task is ReconcileTask =>
+  typeof task === 'object' && task !== null && ['region', 'continue'].includes((task as { kind?: unknown }).kind as string);

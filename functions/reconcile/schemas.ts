@@ -6,6 +6,16 @@ import { IMAGE_ID_PATTERN } from '../../shared/domain/model.js';
 const REGION_ID = { type: 'string', pattern: '^[a-z]{2,}(-[a-z0-9]+){1,4}$', maxLength: 64 } as const;
 const RUN_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
 const MODE = { enum: ['report', 'enforce'] } as const;
+/** The calls the handing-over instance made within its last second (shared/rate-limit.ts RateCarry). */
+const RATE_CARRY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['atMs', 'calls'],
+  properties: {
+    atMs: { type: 'integer', minimum: 0 },
+    calls: { type: 'object', maxProperties: 256, propertyNames: { maxLength: 256 }, additionalProperties: { type: 'integer', minimum: 1, maximum: 100_000 } },
+  },
+} as const;
 
 /**
  * FC 3.0 timer trigger event; `payload` is the string configured on the trigger. The envelope is the
@@ -139,13 +149,14 @@ export const TASK_PAYLOAD = {
         regionId: REGION_ID,
         mode: MODE,
         trigger: { enum: ['timer', 'eventbridge', 'async', 'manual'] },
+        rateCarry: RATE_CARRY,
       },
     },
     {
       type: 'object',
       additionalProperties: false,
       required: ['kind', 'runId', 'regionId', 'mode', 'cursor'],
-      properties: { kind: { const: 'continue' }, runId: RUN_ID, regionId: REGION_ID, mode: MODE, cursor: CURSOR },
+      properties: { kind: { const: 'continue' }, runId: RUN_ID, regionId: REGION_ID, mode: MODE, cursor: CURSOR, rateCarry: RATE_CARRY },
     },
     {
       // A manual run (`s invoke`, local CLI): like a timer, without the trigger envelope.

@@ -48,3 +48,28 @@ describe('reconcile under ECS flow control', () => {
     expect(run!.durationMs).toBeGreaterThanOrEqual(Math.floor((IMAGES - 1) / PACED_QPS) * 1000 - 100);
   });
 });
+
+describe('reconcile hand-overs under ECS flow control', () => {
+  it('a continuation counts the calls its predecessor made in its last second: no burst at a hand-over reaches the limit', { timeout: 60_000 }, async () => {
+    // A timeout no longer than the reserve: each invocation reconciles one image and hands over at
+    // once, so every image is a hand-over, and the invocations' calls meet within the same seconds.
+    const QPS = 5;
+    stack = await startReconcileStack({ functionTimeoutS: 1, env: { ECS_RATE_PER_API: `*=${QPS}` } });
+    for (let i = 0; i < 12; i++) await stack.ecs.addImage({ ownerAccountId: OWNER, regionId: REGION, imageId: `m-hand${String(i).padStart(8, '0')}` });
+    await stack.ecs.setThrottle({ qps: QPS });
+
+    const first = await stack.invoke(timer({ mode: 'report', regions: [REGION] }));
+    await stack.fc.idle();
+
+    const run = await stack.store.getRun(first.runIds[0]!);
+    expect(run).toMatchObject({ status: 'completed', imagesScanned: 12, errors: [] });
+    expect(stack.fc.invocations.filter((i) => (i.payload as { kind: string }).kind === 'continue').length).toBeGreaterThanOrEqual(11);
+    // Every continuation carried its predecessor's last second, and ECS refused nothing.
+    expect(stack.fc.invocations.every((i) => (i.payload as { rateCarry?: unknown }).rateCarry !== undefined)).toBe(true);
+    const calls = await stack.ecs.calls();
+    expect(calls.filter((c) => c.code !== null)).toEqual([]);
+    for (const action of new Set(calls.map((c) => c.action))) {
+      expect(busiestSecond(calls.filter((c) => c.action === action).map((c) => c.at)), `${action} calls in the busiest second`).toBeLessThanOrEqual(QPS);
+    }
+  });
+});

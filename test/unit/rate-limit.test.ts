@@ -89,6 +89,31 @@ describe('RateLimiter', () => {
     expect(limiter.rateFor('DeleteImage')).toBe(2);
   });
 
+  it("takes over another instance's last second: its calls count in this one's windows, known or made later", async () => {
+    // Prepare: the instance handing over made 3 calls of A and 1 of B within its last second.
+    const before = manualTime();
+    const previous = new RateLimiter({ ratePerApi: { '*': 3 }, time: before });
+    before.now = 10_000;
+    for (let i = 0; i < 3; i++) await previous.acquire('A', 'cn-hangzhou');
+    before.now = 10_400;
+    await previous.acquire('B', 'cn-hangzhou');
+    before.now = 10_600;
+    const carry = previous.carry();
+    expect(carry).toEqual({ atMs: 10_600, calls: { 'A\u0000cn-hangzhou': 3, 'B\u0000cn-hangzhou': 1 } });
+    // Act: a new instance, with a window of its own for A already, takes over 100 ms later.
+    const time = manualTime();
+    time.now = 10_650;
+    const next = new RateLimiter({ ratePerApi: { '*': 3 }, time });
+    await next.acquire('A', 'cn-hangzhou');
+    next.takeOver(carry);
+    await next.acquire('A', 'cn-hangzhou');
+    await next.acquire('B', 'cn-hangzhou');
+    await next.acquire('B', 'cn-hangzhou');
+    await next.acquire('C', 'cn-hangzhou');
+    // Assess: A is full (its own call plus the 3 inherited): it waits for the window; B has room for 2 more; C is free.
+    expect(time.sleeps).toEqual([950]);
+  });
+
   it('does not wait for an API without a configured rate', async () => {
     const time = manualTime();
     const limiter = new RateLimiter({ ratePerApi: { DeleteImage: 1 }, time });
