@@ -6,6 +6,7 @@
 import { ECS_ACTIONS } from '../shared/ecs/index.js';
 import { EVENTBRIDGE_ACTIONS } from '../shared/events/eventbridge.js';
 import { FC_ACTIONS } from '../shared/fc/invoker.js';
+import { OPEN_INDEX_BACKFILL } from '../shared/tablestore/open-index.js';
 import { STORE_OPERATIONS, TABLE_SETUP_OPERATIONS } from '../shared/tablestore/sdk.js';
 
 const ram = (service: string, actions: readonly string[]): string[] => actions.map((a) => `${service}:${a}`);
@@ -48,7 +49,7 @@ export const S_DEPLOY_ACTIONS = [
 /** deploy/<policy file> → the actions it must grant, exactly. */
 export const POLICY_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'ram-policy.json': [...ram('ecs', ECS_ACTIONS), ...ram('ots', STORE_OPERATIONS), ...ram('fc', FC_ACTIONS), ...FC_RUNTIME_ACTIONS],
-  'ram-policy-tables.json': ram('ots', TABLE_SETUP_OPERATIONS),
+  'ram-policy-tables.json': [...ram('ots', TABLE_SETUP_OPERATIONS), ...ram('ots', OPEN_INDEX_BACKFILL.map((step) => step.operation))],
   // Attached to the functions' role only when EVENTBRIDGE_ENDPOINT is set: without the sink, nothing is granted.
   'ram-policy-eventbridge.json': ram('eventbridge', EVENTBRIDGE_ACTIONS),
   'ram-policy-deployer.json': S_DEPLOY_ACTIONS,
