@@ -148,9 +148,18 @@ export interface StorePort {
   getRun(runId: string): Promise<ReconcileRun | null>;
   /** Newest first. */
   listRuns(limit: number, cursor?: string): Promise<Page<ReconcileRun>>;
-  /** Takes or renews a named lease; false while another holder's lease is unexpired at `now`. */
+  /**
+   * Takes or renews a named lease; false while another holder's lease is unexpired at `now`.
+   * Renewing keeps a follow-up asked of the lease meanwhile.
+   */
   acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean>;
-  releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Asks whoever holds the unexpired lease to run once more when done: releaseLease gives `note` back
+   * to the holder. The last ask wins. False when no unexpired lease is held at `now`.
+   */
+  requestFollowUp(name: string, note: string, now: Date): Promise<boolean>;
+  /** Releases a lease its holder holds, with the follow-up asked of it meanwhile, if any. */
+  releaseLease(name: string, holder: string): Promise<LeaseRelease>;
 
   // ---- reconcile findings (one row per run and findingKey) and the per-region posture ----
   /** Stores findings of a run in batches; storing one again (same findingKey) rewrites it. */
@@ -173,6 +182,11 @@ export interface StorePort {
    * in, so paging through one region is a consistent snapshot even when a newer run lands meanwhile.
    */
   listPosture(filter: { regionIds: readonly string[]; kind?: FindingKind }, limit: number, cursor?: string): Promise<Page<StoredFinding>>;
+}
+
+export interface LeaseRelease {
+  /** A follow-up asked of the lease (requestFollowUp) while it was held: its note and when it was asked. */
+  readonly followUp?: { readonly note: string; readonly requestedAt: string };
 }
 
 export interface Clock {

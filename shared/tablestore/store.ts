@@ -22,7 +22,7 @@ import type {
   StoredFinding,
 } from '../domain/model.js';
 import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, isOpenRequest } from '../domain/model.js';
-import type { Clock, StorePort } from '../domain/ports.js';
+import type { Clock, LeaseRelease, StorePort } from '../domain/ports.js';
 import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
   TableStore,
@@ -114,6 +114,8 @@ const BATCH_GET_ROWS = 100;
 const BATCH_WRITE_BYTES = 3 * 1024 * 1024;
 /** Index rows one filtered listing call examines at most before returning a (short) page with a cursor. */
 const MAX_SCAN_PER_PAGE = 2000;
+/** How often a release reads the lease again because a follow-up arrived between its read and its delete. */
+const MAX_LEASE_RELEASE_ATTEMPTS = 8;
 /** Delivery rows read per range request while listing by status. */
 const DELIVERY_SCAN_BATCH = 200;
 /**
@@ -762,25 +764,52 @@ class TablestoreStore implements StorePort {
     const nowMs = now.getTime();
     // Absent row: both comparisons see missing columns and pass. Present: ours, or expired.
     const takeable = combine('OR', [compare('holder', 'EQUAL', holder, true), compare('expires_at_ms', 'LESS_EQUAL', int(nowMs), true)]);
-    // Retrying is safe: after a lost response the row is ours and the "same holder" branch passes.
-    return this.putIf(this.tables.leases, [{ name }], takeable, columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }));
+    // An UpdateRow, not a PutRow: renewing keeps a follow-up asked of the lease meanwhile. Retrying
+    // is safe: after a lost response the row is ours and the "same holder" branch passes.
+    return this.updateIf(this.tables.leases, [{ name }], expect('IGNORE', takeable), [
+      { PUT: columns({ holder, expires_at_ms: int(nowMs + ttlMs), acquired_at: now.toISOString() }) },
+    ]);
   }
 
-  async releaseLease(name: string, holder: string): Promise<void> {
+  async requestFollowUp(name: string, note: string, now: Date): Promise<boolean> {
+    const held = expect('EXPECT_EXIST', compare('expires_at_ms', 'GREATER_THAN', int(now.getTime()), false));
+    return this.updateIf(this.tables.leases, [{ name }], held, [{ PUT: columns({ follow_up: note, follow_up_at: now.toISOString() }) }]);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<LeaseRelease> {
     const table = this.tables.leases;
-    try {
-      await withRetry(
-        this.retry,
-        'DeleteRow',
-        table,
-        () => this.client().deleteRow({ tableName: table, condition: expect('EXPECT_EXIST', compare('holder', 'EQUAL', holder, false)), primaryKey: [{ name }] }),
-        { mode: 'idempotent' },
-      );
-    } catch (err) {
-      // Not ours (taken over after expiry) or already released: nothing to do.
-      if (err instanceof StoreError && err.kind === 'ConditionFailed') return;
-      throw err;
+    let seen: LeaseRelease = {};
+    for (let attempt = 0; attempt < MAX_LEASE_RELEASE_ATTEMPTS; attempt++) {
+      const row = await this.getRow(table, [{ name }]);
+      // Gone: released by us (a retried delete whose first answer was lost) or taken over and released.
+      // The follow-up read before stands: one run too many beats an interval lost.
+      if (!row) return seen;
+      const attrs = attributesOf(row);
+      if (attrs.get('holder') !== holder) return {};
+      const note = attrs.get('follow_up');
+      const at = attrs.get('follow_up_at');
+      seen = typeof note === 'string' && typeof at === 'string' ? { followUp: { note, requestedAt: at } } : {};
+      // Deleted only while no new follow-up has arrived since the read: else read again.
+      const unchanged = typeof at === 'string' ? compare('follow_up_at', 'EQUAL', at, false) : compare('follow_up_at', 'EQUAL', '', true);
+      try {
+        await withRetry(
+          this.retry,
+          'DeleteRow',
+          table,
+          () =>
+            this.client().deleteRow({
+              tableName: table,
+              condition: expect('EXPECT_EXIST', combine('AND', [compare('holder', 'EQUAL', holder, false), unchanged])),
+              primaryKey: [{ name }],
+            }),
+          { mode: 'idempotent' },
+        );
+        return seen;
+      } catch (err) {
+        if (!(err instanceof StoreError && err.kind === 'ConditionFailed')) throw err;
+      }
     }
+    throw new StoreError('ConditionFailed', `lease ${name} kept changing while it was released`);
   }
 
   // ---- reconcile findings and the posture ----
@@ -942,8 +971,24 @@ class TablestoreStore implements StorePort {
   }
 
   /**
-   * A PutRow that takes a row over when `condition` holds (a lease, a posture): false when it does
-   * not. Retried, so the condition must pass again for the row a lost answer already wrote.
+   * An UpdateRow of the columns given when `condition` holds (a lease): false when it does not.
+   * Retried, so the condition must pass again for the row a lost answer already wrote.
+   */
+  private async updateIf(table: string, primaryKey: PrimaryKeyInput, condition: SdkCondition, updateOfAttributeColumns: Record<string, unknown>[]): Promise<boolean> {
+    try {
+      await withRetry(this.retry, 'UpdateRow', table, () => this.client().updateRow({ tableName: table, condition, primaryKey, updateOfAttributeColumns }), {
+        mode: 'idempotent',
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'ConditionFailed') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A PutRow that takes a row over when `condition` holds (a posture): false when it does not.
+   * Retried, so the condition must pass again for the row a lost answer already wrote.
    */
   private async putIf(table: string, primaryKey: PrimaryKeyInput, condition: SdkColumnCondition, attributeColumns: AttributeColumns): Promise<boolean> {
     try {

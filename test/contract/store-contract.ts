@@ -1063,5 +1063,28 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const won = await Promise.all(Array.from({ length: 10 }, (_, i) => store().acquireLease(name, `worker-${i}`, 60_000, now)));
       expect(won.filter(Boolean)).toHaveLength(1);
     });
+
+    it('hands a follow-up asked while held to the holder that releases it, across renewals; the last ask wins', async () => {
+      const name = `lease-${unique()}`;
+      expect(await store().acquireLease(name, 'worker-a', 60_000, now)).toBe(true);
+      expect(await store().requestFollowUp(name, 'first', at(1_000))).toBe(true);
+      expect(await store().requestFollowUp(name, 'second', at(2_000))).toBe(true);
+      // A renewal (a continuation) keeps it.
+      expect(await store().acquireLease(name, 'worker-a', 60_000, at(30_000))).toBe(true);
+      expect(await store().releaseLease(name, 'worker-b')).toEqual({});
+      expect(await store().releaseLease(name, 'worker-a')).toEqual({ followUp: { note: 'second', requestedAt: at(2_000).toISOString() } });
+      // Released: nothing is held, so nothing can be asked of it.
+      expect(await store().requestFollowUp(name, 'late', at(40_000))).toBe(false);
+      expect(await store().acquireLease(name, 'worker-b', 60_000, at(41_000))).toBe(true);
+      expect(await store().releaseLease(name, 'worker-b')).toEqual({});
+    });
+
+    it('asks no follow-up of an expired lease, and gives none to a release without one', async () => {
+      const name = `lease-${unique()}`;
+      expect(await store().requestFollowUp(name, 'nobody holds it', now)).toBe(false);
+      expect(await store().acquireLease(name, 'worker-a', 60_000, now)).toBe(true);
+      expect(await store().requestFollowUp(name, 'too late', at(60_000))).toBe(false);
+      expect(await store().releaseLease(name, 'worker-a')).toEqual({});
+    });
   });
 }

@@ -53,20 +53,54 @@ describe('reconcile continuation and leases', () => {
     expect((await stack.ecs.state()).images.every((i) => i.shares.length === 0)).toBe(true);
   });
 
-  it('two runs of one region at once: one acts, the other is recorded as skipped', async () => {
+  it('two runs of one region at once: one acts; the other, skipped, has the next sweep start when the first ends', async () => {
     stack = await startReconcileStack({ env: { UNMANAGED_SHARES: 'revoke' } });
     await seedImages(stack, 30);
 
     const [a, b] = await Promise.all([stack.invoke(timer({ regions: [REGION] })), stack.invoke(timer({ regions: [REGION] }))]);
+    await stack.fc.idle();
 
     expect([a.status, b.status].sort()).toEqual(['completed', 'skipped']);
-    const skipped = await stack.store.getRun((a.status === 'skipped' ? a : b).runIds[0]!);
-    expect(skipped).toMatchObject({ status: 'skipped', imagesScanned: 0, findings: {}, actions: {} });
+    const [acted, skippedId] = a.status === 'skipped' ? [b.runIds[0]!, a.runIds[0]!] : [a.runIds[0]!, b.runIds[0]!];
+    const skipped = await stack.store.getRun(skippedId);
+    expect(skipped).toMatchObject({ status: 'skipped', imagesScanned: 0, findings: {}, actions: { follow_up_requested: 1 } });
     const removals = (await stack.ecs.calls()).filter((c) => c.action === 'ModifyImageSharePermission');
     expect(removals).toHaveLength(30);
+    // The skipped timer's sweep ran as soon as the first one ended, and found nothing left to do.
+    const first = await stack.store.getRun(acted);
+    const followUp = await stack.store.getRun(`${skippedId}-follow-up`);
+    expect(followUp).toMatchObject({ status: 'completed', trigger: 'timer', parentRunId: skippedId, imagesScanned: 30, findings: {}, actions: {} });
+    expect(Date.parse(followUp!.startedAt)).toBeGreaterThanOrEqual(Date.parse(first!.finishedAt!));
+    expect(stack.fc.invocations.map((i) => (i.payload as { kind: string; runId: string }).runId)).toEqual([`${skippedId}-follow-up`]);
     // The lease is released at the end: the next run acts again (and finds nothing).
     const third = await stack.invoke(timer({ regions: [REGION] }));
     expect(third.status).toBe('completed');
+  });
+
+  it('a timer that fires while a continued sweep holds the region starts the next sweep right after its last invocation', async () => {
+    // A timeout no longer than the reserve: each invocation reconciles one image, then hands over.
+    stack = await startReconcileStack({ functionTimeoutS: 1, env: { UNMANAGED_SHARES: 'revoke' } });
+    await seedImages(stack, 6);
+
+    const first = await stack.invoke(timer({ mode: 'enforce', regions: [REGION] }));
+    expect(first.status).toBe('continued');
+    const during = await stack.invoke(timer({ mode: 'report', regions: [REGION] }));
+    await stack.fc.idle();
+
+    expect(during.status).toBe('skipped');
+    const sweep = await stack.store.getRun(first.runIds[0]!);
+    const next = await stack.store.getRun(`${during.runIds[0]!}-follow-up`);
+    expect(sweep).toMatchObject({ status: 'completed', imagesScanned: 6, findings: { unmanaged: 6 } });
+    // Started after the chain's last invocation, in the mode its timer asked for.
+    expect(next).toMatchObject({ status: 'completed', mode: 'report', imagesScanned: 6, findings: {} });
+    expect(Date.parse(next!.startedAt)).toBeGreaterThanOrEqual(Date.parse(sweep!.finishedAt!));
+    // One follow-up, handed over after the first chain's last continuation.
+    const tasks = stack.fc.invocations.map((i) => i.payload as { kind: string; runId: string });
+    const followUps = tasks.flatMap((t, i) => (t.kind === 'region' ? [i] : []));
+    const chain = tasks.flatMap((t, i) => (t.kind === 'continue' && t.runId === first.runIds[0] ? [i] : []));
+    expect(followUps).toHaveLength(1);
+    expect(chain.length).toBeGreaterThan(0);
+    expect(followUps[0]!).toBeGreaterThan(Math.max(...chain));
   });
 
   it('a timer over several regions fans out one signed async invocation per region', async () => {

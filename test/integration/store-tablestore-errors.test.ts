@@ -218,12 +218,23 @@ describe('TablestoreStore retries', () => {
   it('retries a lease acquisition whose response was lost and still holds the lease', async () => {
     const store = storeWith(LOST_RESPONSE);
     const now = new Date('2026-03-01T10:00:00.000Z');
-    await admin('POST', '/__emulator/faults', { operation: 'PutRow', latencyMs: 300, count: 1 });
+    await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', latencyMs: 300, count: 1 });
     const during = await callsDuring(async () => {
       expect(await store.acquireLease('lost-response-lease', 'worker-a', 60_000, now)).toBe(true);
     });
-    expect(summary(during)).toEqual([`PutRow ${PREFIX}leases 200`, `PutRow ${PREFIX}leases 200`]);
+    expect(summary(during)).toEqual([`UpdateRow ${PREFIX}leases 200`, `UpdateRow ${PREFIX}leases 200`]);
     expect(await storeWith().acquireLease('lost-response-lease', 'worker-b', 60_000, now)).toBe(false);
+  });
+
+  it('keeps the follow-up of a lease whose release answer was lost', async () => {
+    const store = storeWith(LOST_RESPONSE);
+    const now = new Date();
+    expect(await store.acquireLease('lost-release-lease', 'worker-a', 60_000, now)).toBe(true);
+    expect(await store.requestFollowUp('lost-release-lease', 'sweep again', now)).toBe(true);
+    await admin('POST', '/__emulator/faults', { operation: 'DeleteRow', latencyMs: 300, count: 1 });
+    // The first delete lands but its answer is lost; the retry finds the row gone.
+    expect(await store.releaseLease('lost-release-lease', 'worker-a')).toEqual({ followUp: { note: 'sweep again', requestedAt: now.toISOString() } });
+    expect(await storeWith().acquireLease('lost-release-lease', 'worker-b', 60_000, now)).toBe(true);
   });
 
   it('retries a versioned update after a 5xx that was not applied', async () => {

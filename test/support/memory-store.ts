@@ -24,7 +24,7 @@ import type {
   StoredFinding,
 } from '../../shared/domain/model.js';
 import { feedKey, findingKey, isOpenFinding, isOpenRequest, isTerminal } from '../../shared/domain/model.js';
-import type { StorePort } from '../../shared/domain/ports.js';
+import type { LeaseRelease, StorePort } from '../../shared/domain/ports.js';
 import {
   decodeCursor,
   decodeFindingsCursor,
@@ -98,7 +98,7 @@ export class MemoryStore implements StorePort {
   private readonly pendingAudit = new Map<string, AuditEvent>();
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly runs = new Map<string, ReconcileRun>();
-  private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  private readonly leases = new Map<string, { holder: string; expiresAt: number; followUp?: { note: string; requestedAt: string } }>();
   /** The outbox by feed key, and deliveries by sink and feed key. */
   private readonly feed = new Map<string, AuditEvent>();
   private readonly deliveries = new Map<string, Delivery>();
@@ -454,13 +454,24 @@ export class MemoryStore implements StorePort {
     await this.enter('acquireLease');
     const lease = this.leases.get(name);
     if (lease && lease.holder !== holder && lease.expiresAt > now.getTime()) return false;
-    this.leases.set(name, { holder, expiresAt: now.getTime() + ttlMs });
+    this.leases.set(name, { ...lease, holder, expiresAt: now.getTime() + ttlMs });
     return true;
   }
 
-  async releaseLease(name: string, holder: string): Promise<void> {
+  async requestFollowUp(name: string, note: string, now: Date): Promise<boolean> {
+    await this.enter('requestFollowUp');
+    const lease = this.leases.get(name);
+    if (!lease || lease.expiresAt <= now.getTime()) return false;
+    this.leases.set(name, { ...lease, followUp: { note, requestedAt: now.toISOString() } });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<LeaseRelease> {
     await this.enter('releaseLease');
-    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+    const lease = this.leases.get(name);
+    if (lease?.holder !== holder) return {};
+    this.leases.delete(name);
+    return lease.followUp ? { followUp: lease.followUp } : {};
   }
 
   // ---- findings and the posture ----

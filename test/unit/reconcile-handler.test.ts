@@ -126,16 +126,40 @@ describe('reconcile handler: timer runs', () => {
     expect(report).toMatchObject({ status: 'completed', actions: { unmanaged_revoked: 1 } });
   });
 
-  it('two runs of one region at once: the second is recorded as skipped and acts on nothing', async () => {
-    const { store, images, fn, ctx } = setup();
+  it('two runs of one region at once: the second is recorded as skipped, acts on nothing and asks for the next sweep', async () => {
+    const { store, images, sent, fn, ctx } = setup();
     for (let i = 0; i < 20; i++) images.shareOutOfBand('cn-hangzhou', images.addImage({ imageId: `m-lease${String(i).padStart(8, '0')}` }).imageId, A1);
-    const event = timerEvent({ regions: ['cn-hangzhou'] });
+    const event = timerEvent({ mode: 'enforce', regions: ['cn-hangzhou'] });
     const [a, b] = await Promise.all([fn.handler(event, ctx()), fn.handler(event, ctx())]);
     expect([a.status, b.status].sort()).toEqual(['completed', 'skipped']);
-    const skipped = await store.getRun(a.status === 'skipped' ? 'req-1' : 'req-2');
-    expect(skipped).toMatchObject({ status: 'skipped', imagesScanned: 0, actions: {} });
+    const skippedId = a.status === 'skipped' ? 'req-1' : 'req-2';
+    const skipped = await store.getRun(skippedId);
+    expect(skipped).toMatchObject({ status: 'skipped', imagesScanned: 0, actions: { follow_up_requested: 1 } });
     // Every image was revoked exactly once.
     expect(images.callsOf('removeShares')).toHaveLength(20);
+    // The sweep that held the region started the skipped one's sweep as it ended.
+    expect(sent).toEqual([
+      {
+        functionName: 'image-share-reconcile',
+        payload: { kind: 'region', runId: `${skippedId}-follow-up`, parentRunId: skippedId, regionId: 'cn-hangzhou', mode: 'enforce', trigger: 'timer' },
+      },
+    ]);
+  });
+
+  it('starts no follow-up asked of a lease before its sweep took it over (the asker saw an older sweep)', async () => {
+    const { store, images, sent, fn, ctx } = setup();
+    images.addImage({ imageId: 'm-lease00000001' });
+    // A sweep that crashed holding the region, asked for a follow-up, then its lease expired.
+    const lease = 'reconcile:region:cn-hangzhou';
+    const crashedAt = new Date(Date.parse(T0) - 3_600_000);
+    expect(await store.acquireLease(lease, 'crashed-run', 60_000, crashedAt)).toBe(true);
+    expect(await store.requestFollowUp(lease, JSON.stringify({ runId: 'old-timer', mode: 'report' }), new Date(crashedAt.getTime() + 1_000))).toBe(true);
+
+    const run = await fn.handler(timerEvent({ regions: ['cn-hangzhou'] }), ctx());
+
+    expect(run.status).toBe('completed');
+    expect(sent).toEqual([]);
+    expect(await store.acquireLease(lease, 'next', 60_000, new Date(T0))).toBe(true);
   });
 });
 

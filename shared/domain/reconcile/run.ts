@@ -7,7 +7,7 @@
 // becomes its region's posture.
 import type { Ctx, DomainDeps } from '../context.js';
 import { systemPrincipal } from '../context.js';
-import type { Invoker } from '../ports.js';
+import type { Invoker, LeaseRelease } from '../ports.js';
 import { RECONCILE_COMPLETED, type ReconcileMode, type ReconcileRun } from '../model.js';
 import { reconcileImage, type ReconcileEnv } from './image.js';
 import { recordError, START_CURSOR, sweepRegion, type RegionCursor } from './sweep.js';
@@ -137,8 +137,20 @@ export async function runRegion(
   }
 
   // The run id holds the lease for the whole chain of continuations: each renews it.
-  const acquired = await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart);
-  if (!acquired) return writeReport(deps, RunTally.from(previous), { ...base, status: 'skipped', apiCalls: previous?.apiCalls ?? {} });
+  if (!(await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart))) {
+    const held = RunTally.from(previous);
+    const skipped = (): Promise<ReconcileRun> => writeReport(deps, held, { ...base, status: 'skipped', apiCalls: previous?.apiCalls ?? {} });
+    // A continuation whose lease was taken over (it had expired) stops here.
+    if (input.cursor) return skipped();
+    // A sweep of the region is still going (it outlasted the interval): ask it to start the next one
+    // the moment it ends, so that no interval is lost to the lease.
+    if (await requestFollowUp(deps, lease, { runId: input.runId, mode: input.mode }, invocationStart)) {
+      held.runAction('follow_up_requested');
+      return skipped();
+    }
+    // Nothing held to ask: the lease was released in between. Take it, or leave it to whoever did.
+    if (!(await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, invocationStart))) return skipped();
+  }
 
   const tally = RunTally.from(previous);
   const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
@@ -186,8 +198,33 @@ export async function runRegion(
   const run = await writeReport(deps, tally, { ...base, status, apiCalls, ...(next ? { cursor: JSON.stringify(next) } : {}) });
   if (run.status === 'completed') await advancePostureQuietly(deps, run);
   await recordFinished(env, run, input.regionId);
-  await releaseQuietly(deps, lease, input.runId);
+  const followUp = await releaseQuietly(deps, lease, input.runId);
+  // Asked while this sweep ran (not before it took the lease): the next sweep starts now.
+  if (followUp && Date.parse(followUp.requestedAt) >= Date.parse(base.startedAt)) await startFollowUp(services, input.regionId, followUp.note);
   return run;
+}
+
+/** What a skipped region run asks of the sweep that holds the region: the next sweep, as it would have run it. */
+interface FollowUp {
+  readonly runId: string;
+  readonly mode: ReconcileMode;
+}
+
+const requestFollowUp = (deps: DomainDeps, lease: string, followUp: FollowUp, now: Date): Promise<boolean> =>
+  deps.store.requestFollowUp(lease, JSON.stringify(followUp), now);
+
+/** Starts the sweep a skipped run asked for: an async region run of its own, under the skipped run. */
+async function startFollowUp(services: ReconcileServices, regionId: string, note: string): Promise<void> {
+  const { deps } = services;
+  const asked = JSON.parse(note) as FollowUp;
+  const task: ReconcileTask = { kind: 'region', runId: `${asked.runId}-follow-up`, parentRunId: asked.runId, regionId, mode: asked.mode, trigger: 'timer' };
+  try {
+    await services.invoker.invokeAsync(services.functionName, task);
+    deps.logger.info({ msg: 'reconcile.follow_up_started', regionId, runId: task.runId, parentRunId: task.parentRunId });
+  } catch (error) {
+    // The next timer starts a sweep anyway; this one would only have come earlier.
+    deps.logger.warn({ msg: 'reconcile.follow_up_failed', regionId, runId: task.runId, error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 /** A finished region run is an audit event too, so workflows learn of it as of any other (`reconcile.completed`). */
@@ -288,11 +325,13 @@ async function advancePostureQuietly(deps: DomainDeps, run: ReconcileRun): Promi
   }
 }
 
-async function releaseQuietly(deps: DomainDeps, name: string, holder: string): Promise<void> {
+/** Releases the lease; the follow-up asked of it meanwhile, if any. */
+async function releaseQuietly(deps: DomainDeps, name: string, holder: string): Promise<LeaseRelease['followUp']> {
   try {
-    await deps.store.releaseLease(name, holder);
+    return (await deps.store.releaseLease(name, holder)).followUp;
   } catch (error) {
     // An unreleased lease only delays the next run until it expires.
     deps.logger.warn({ msg: 'reconcile.lease_release_failed', lease: name, error: error instanceof Error ? error.message : String(error) });
+    return undefined;
   }
 }

@@ -16,7 +16,7 @@ export interface RunError {
 export const MAX_RECORDED_ERRORS = 100;
 
 /** What a run does besides acting on findings: counted in `actions` beside the findings' actions. */
-export const RUN_ACTIONS = ['audit_recovered', 'fanned_out', 'continued'] as const;
+export const RUN_ACTIONS = ['audit_recovered', 'fanned_out', 'continued', 'follow_up_requested'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
 /** A finding recorded since the last save; a carried one (`carried`) never replaces one found afresh. */
