@@ -465,6 +465,27 @@ describe('ensureTables', () => {
     }
   });
 
+  it('gives an existing table the TTL its definition derives, and leaves one that has it alone', async () => {
+    const days = (n: number): number => n * 24 * 3600;
+    // A requests table as a version without retention made it: kept forever.
+    await client.createTable({
+      tableMeta: { tableName: 'old_requests', primaryKey: [{ name: 'request_id', type: 'STRING' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    const first = await ensureTables(client, 'old_', { pollMs: 20 });
+    expect(first.existing).toEqual(['old_requests']);
+    expect(first.updated).toEqual([{ table: 'old_requests', timeToLive: { from: -1, to: days(400) } }]);
+    expect((await ensureTables(client, 'old_', { pollMs: 20 })).updated).toEqual([]);
+    const longer = await ensureTables(client, 'old_', { pollMs: 20, retention: { requestRetentionDays: 730, idempotencyTtlHours: 72 } });
+    expect(longer.updated).toEqual([
+      ...['old_requests', 'old_requests_by_time', 'old_requests_open'].map((table) => ({ table, timeToLive: { from: days(400), to: days(730) } })),
+      { table: 'old_idempotency', timeToLive: { from: days(2), to: days(4) } },
+    ]);
+    const described = await client.describeTable({ tableName: 'old_requests_open' });
+    expect(described.tableOptions?.timeToLive).toBe(days(730));
+  });
+
   it('refuses a prefix that cannot form a table name', async () => {
     await expect(ensureTables(client, 'bad-prefix')).rejects.toThrow(/prefix/);
   });
