@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { aRequest } from '../test/contract/store-contract.js';
 import { eventObject } from '../test/fixtures/events.js';
-import { STACK_KEYS, STACK_REGION, startStack, type Stack } from '../test/support/stack.js';
+import { STACK_KEYS, STACK_REGION, askToShare, startStack, type Stack } from '../test/support/stack.js';
 import { seedFinishedRequests } from '../test/support/tablestore.js';
 
 const SIZES = [1, 1000, 5000, 20_000];
@@ -58,15 +58,7 @@ const p50 = (xs: readonly number[]): number => {
 async function stackWithHistory(size: number): Promise<Sized> {
   const stack = await startStack({ accounts: TARGETS, images: [{ regionId: STACK_REGION, imageId: IMAGE, imageName: 'history' }], env: { LOG_LEVEL: 'error' } });
   for (const accountId of TARGETS) {
-    const res = await stack.invoke(
-      'share',
-      eventObject('share-request', {
-        token: stack.tokens.requester,
-        path: `/v1/images/${STACK_REGION}/${IMAGE}/share-requests`,
-        body: { accountIds: [accountId], reason: 'bench', attestation: { sensitiveDataRemoved: true } },
-        headers: { 'Idempotency-Key': null },
-      }),
-    );
+    const res = await askToShare(stack, IMAGE, [accountId], 'bench');
     if (res.statusCode !== 202) throw new Error(`share answered ${res.statusCode}: ${res.body}`);
   }
   // Finished requests spread over the default retention before now: the history a deployment keeps.

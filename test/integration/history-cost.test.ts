@@ -6,7 +6,7 @@ import type { ShareRequest } from '../../shared/domain/model.js';
 import { createSdkClient } from '../../shared/tablestore/sdk.js';
 import { eventObject } from '../fixtures/events.js';
 import { aRequest } from '../contract/store-contract.js';
-import { STACK_KEYS, STACK_REGION, startStack, type Stack } from '../support/stack.js';
+import { STACK_KEYS, STACK_REGION, askToShare, startStack, type Stack } from '../support/stack.js';
 import { seedFinishedRequests } from '../support/tablestore.js';
 
 const IMAGE = 'm-historycost0001';
@@ -43,15 +43,7 @@ const requestTables = (calls: string[]): string[] => calls.filter((c) => / isg_r
 describe('the cost of request history', () => {
   it('is nothing: describe, the queue and a reconcile run read the same with 2,100 finished requests as with none', async () => {
     for (const accountId of TARGETS) {
-      const res = await stack.invoke(
-        'share',
-        eventObject('share-request', {
-          token: stack.tokens.requester,
-          path: `/v1/images/${STACK_REGION}/${IMAGE}/share-requests`,
-          body: { accountIds: [accountId], reason: 'history', attestation: { sensitiveDataRemoved: true } },
-          headers: { 'Idempotency-Key': null },
-        }),
-      );
+      const res = await askToShare(stack, IMAGE, [accountId]);
       expect(res.statusCode, res.body).toBe(202);
     }
     const measure = async () => {
