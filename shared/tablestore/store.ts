@@ -543,7 +543,7 @@ class TablestoreStore implements StorePort {
       selective: scope === ALL_OPEN_SCOPE && (filter.regionId !== undefined || filter.imageId !== undefined),
       indexMatches: narrows,
       load,
-      matches: (req, key) => isOpenRequest(req.status) && matches(req, key),
+      matches,
       forget: {
         // Never again open: finished, another request's row (a refused duplicate), or no record long after any write could still bring one.
         stale: (req, key) =>
