@@ -456,7 +456,7 @@ class TablestoreStore implements StorePort {
     return openRowKeys(regionId, imageId, key).map((primaryKey) => remove(this.tables.requests_open, primaryKey));
   }
 
-  /** Writes index rows after the record's write, best effort: a row left behind is skipped by every reader, and deleted by the next one. */
+  /** Index-row writes that follow the record's (or its refusal), best effort: a row left behind is skipped by every reader, and deleted by the next one. */
   private async tidyIndexRows(rows: readonly BatchRow[]): Promise<void> {
     await this.batchWrite(rows).catch(() => undefined);
   }
