@@ -3,7 +3,7 @@
 // Figures measure the adapter + SDK + emulator on this machine, not the real service.
 //   npm run bench -- store
 import { startTablestoreEmulator } from '../emulators/tablestore/index.js';
-import type { Share } from '../shared/domain/model.js';
+import { type Share, targetFields } from '../shared/domain/model.js';
 import { createSdkClient } from '../shared/tablestore/sdk.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { ensureTables } from '../shared/tablestore/tables.js';
@@ -41,10 +41,10 @@ try {
   for (const concurrency of [1, 16]) {
     // Reserve and release on one image: a pair of conditional increments per iteration.
     const imageId = `m-benchquota${concurrency}`;
-    await store.createImage({ regionId: 'cn-hangzhou', imageId, lifecycle: 'active', quotaUsed: 0, deletion: { status: 'none' }, createdAt: now, updatedAt: now, version: 1 });
+    await store.createImage({ regionId: 'cn-hangzhou', imageId, lifecycle: 'active', quotaUsed: 0, directoryQuotaUsed: 0, deletion: { status: 'none' }, createdAt: now, updatedAt: now, version: 1 });
     await measure('adjustQuota +1 then -1 (2 INCREMENTs per op)', concurrency, async () => {
-      await store.adjustQuota('cn-hangzhou', imageId, 1, 50, new Date());
-      await store.adjustQuota('cn-hangzhou', imageId, -1, 50, new Date());
+      await store.adjustQuota('cn-hangzhou', imageId, 1, 50, new Date(), 'account');
+      await store.adjustQuota('cn-hangzhou', imageId, -1, 50, new Date(), 'account');
     });
   }
 
@@ -55,7 +55,7 @@ try {
       const share: Share = {
         regionId: 'cn-hangzhou',
         imageId: `m-benchshare${concurrency}`,
-        accountId: String(1000000000000000 + w),
+        ...targetFields({ channel: 'account', target: String(1000000000000000 + w) }),
         state: 'active',
         origin: 'request',
         requestId: 'req-bench',

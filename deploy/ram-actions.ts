@@ -3,6 +3,7 @@
 // not call itself, a list kept here with its reason; test/unit/ram-policies.test.ts fails when a
 // policy grants an action no list names or misses one a list names. A new SDK call is one entry in
 // its adapter's list, then one line in the policy.
+import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS, STS_ACTIONS } from '../shared/directory/index.js';
 import { ECS_ACTIONS } from '../shared/ecs/index.js';
 import { EVENTBRIDGE_ACTIONS } from '../shared/events/eventbridge.js';
 import { FC_ACTIONS } from '../shared/fc/invoker.js';
@@ -46,9 +47,22 @@ export const S_DEPLOY_ACTIONS = [
   'ram:CreateServiceLinkedRole',
 ];
 
-/** deploy/<policy file> → the actions it must grant, exactly. */
+/**
+ * deploy/<policy file> → the actions it must grant, exactly. The directory channel's reads of the
+ * resource directory are their own policy: it goes to the functions' role when the image owner is the
+ * directory's management account, else to the reader role of the management account, which the
+ * functions assume (DIRECTORY_READER_ROLE_ARN) with the assume policy.
+ */
 export const POLICY_ACTIONS: Readonly<Record<string, readonly string[]>> = {
-  'ram-policy.json': [...ram('ecs', ECS_ACTIONS), ...ram('ots', STORE_OPERATIONS), ...ram('fc', FC_ACTIONS), ...FC_RUNTIME_ACTIONS],
+  'ram-policy.json': [
+    ...ram('ecs', ECS_ACTIONS),
+    ...ram('resourcesharing', RESOURCE_SHARING_ACTIONS),
+    ...ram('ots', STORE_OPERATIONS),
+    ...ram('fc', FC_ACTIONS),
+    ...FC_RUNTIME_ACTIONS,
+  ],
+  'ram-policy-directory-reader.json': ram('resourcemanager', RESOURCE_MANAGER_ACTIONS),
+  'ram-policy-directory-assume.json': ram('sts', STS_ACTIONS),
   'ram-policy-tables.json': [...ram('ots', TABLE_SETUP_OPERATIONS), ...ram('ots', OPEN_INDEX_BACKFILL.map((step) => step.operation))],
   // Attached to the functions' role only when EVENTBRIDGE_ENDPOINT is set: without the sink, nothing is granted.
   'ram-policy-eventbridge.json': ram('eventbridge', EVENTBRIDGE_ACTIONS),

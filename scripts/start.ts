@@ -28,7 +28,16 @@ import { indexOpenRequests } from '../shared/tablestore/open-index.js';
 import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
-import { DEMO_IMAGES, DEMO_OUT_OF_BAND_SHARE, DEMO_OWNER_ACCOUNT_ID, DEMO_REGIONS, DEMO_TARGETS, seedDemo } from './demo-seed.js';
+import {
+  DEMO_DIRECTORY,
+  DEMO_IMAGES,
+  DEMO_OUT_OF_BAND_RESOURCE_SHARE,
+  DEMO_OUT_OF_BAND_SHARE,
+  DEMO_OWNER_ACCOUNT_ID,
+  DEMO_REGIONS,
+  DEMO_TARGETS,
+  seedDemo,
+} from './demo-seed.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_ISSUER = 'https://idp.local.image-share-governor/';
@@ -255,6 +264,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       OWNER_ACCOUNT_ID: DEMO_OWNER_ACCOUNT_ID,
       APPROVAL_REQUIRED: 'true',
       ECS_ENDPOINT: ecsServer.endpoint,
+      // The ECS emulator answers the directory channel's products (Resource Sharing, Resource Manager, STS) too.
+      RESOURCE_SHARING_ENDPOINT: ecsServer.endpoint,
+      RESOURCE_MANAGER_ENDPOINT: ecsServer.endpoint,
+      STS_ENDPOINT: ecsServer.endpoint,
       ECS_PROTOCOL: 'http',
       TABLESTORE_ENDPOINT: tsServer.endpoint,
       TABLESTORE_INSTANCE: tsServer.instance,
@@ -353,6 +366,7 @@ export function shellSession(s: Pick<Stack, 'url' | 'tokens' | 'eventbridge'>): 
   const second = DEMO_IMAGES[1]!;
   const img = `${first.regionId}/${first.imageId}`;
   const partner = DEMO_TARGETS.partner;
+  const folder = DEMO_DIRECTORY.folders.prod;
   const json = `-H 'Content-Type: application/json'`;
   return [
     `export URL=${s.url}`,
@@ -368,7 +382,12 @@ export function shellSession(s: Pick<Stack, 'url' | 'tokens' | 'eventbridge'>): 
     `curl -s $URL/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
     `# revoke`,
     `curl -s -X POST $URL/v1/images/${img}/unshare -H "Authorization: Bearer $REQUESTER" ${json} -d '{"accountIds":["${partner}"],"reason":"rollout done"}'`,
-    `# run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}), then read its report`,
+    `# share with the prod folder of the resource directory (its web member two levels down sees the image), approve, look`,
+    `FOLDER_REQUEST=$(curl -s -X POST $URL/v1/images/${img}/share-requests -H "Authorization: Bearer $REQUESTER" ${json} \\`,
+    `  -d '{"directoryTargets":["${folder}"],"reason":"platform rollout","attestation":{"sensitiveDataRemoved":true}}' | ${REQUEST_ID_OF}); echo $FOLDER_REQUEST`,
+    `curl -s -X POST $URL/v1/share-requests/$FOLDER_REQUEST/approve -H "Authorization: Bearer $APPROVER" ${json} -d '{"comment":"ok"}'`,
+    `curl -s $URL/v1/images/${img} -H "Authorization: Bearer $AUDITOR"`,
+    `# run the reconciler now (it finds the out-of-band share of ${DEMO_OUT_OF_BAND_SHARE.imageId}, per account and through a resource share), then read its report`,
     `curl -s -X POST $URL/__emulator/timers/image-share-reconcile/every-10m`,
     `curl -s "$URL/v1/reconcile-runs?limit=5" -H "Authorization: Bearer $AUDITOR"`,
     `# drain and delete an image (${second.imageName})`,
@@ -391,6 +410,8 @@ function banner(s: Stack): string {
     `  health              ${s.url}/healthz`,
     ...DEMO_IMAGES.map((i, n) => `  ${n === 0 ? 'demo images' : ''}`.padEnd(22) + `${i.regionId.padEnd(12)} ${i.imageId}  ${i.note}`),
     `  target accounts     ${Object.values(DEMO_TARGETS).join(', ')}`,
+    `  resource directory  ${DEMO_DIRECTORY.directoryId}: prod ${DEMO_DIRECTORY.folders.prod} › web ${DEMO_DIRECTORY.folders.web} (member ${DEMO_DIRECTORY.members.web}); lab ${DEMO_DIRECTORY.folders.lab} (member ${DEMO_DIRECTORY.members.lab})`,
+    `  resource share      ${DEMO_OUT_OF_BAND_RESOURCE_SHARE.name} (made outside the service): ${DEMO_OUT_OF_BAND_RESOURCE_SHARE.imageId} → ${DEMO_OUT_OF_BAND_RESOURCE_SHARE.target}`,
     '',
     'Console: open one sign-in link per role (local sign-in, no password):',
     ...Object.entries(s.console).map(([r, link]) => `  ${r.padEnd(10)} ${link}`),

@@ -37,6 +37,13 @@ export interface Config {
     /** Requests per second per ECS API and region (sliding window, shared/rate-limit.ts); key `*` is the default. */
     readonly ratePerApi: Readonly<Record<string, number>>;
   };
+  /** The directory channel's products; protocol and timeouts are the ECS ones. */
+  readonly directory: {
+    /** host[:port] each; default the public endpoints. */
+    readonly endpoints: { readonly resourceSharing?: string; readonly resourceManager?: string; readonly sts?: string };
+    /** Read the resource directory as this role (assumed through STS); default as the owner account. */
+    readonly readerRoleArn?: string;
+  };
   readonly tablestore: {
     /** e.g. https://<instance>.<region>.ots.aliyuncs.com */
     readonly endpoint: string;
@@ -181,6 +188,8 @@ export function loadConfig(env: Env): Config {
   }
   const both = v.ALLOW_ACCOUNTS.find((a) => v.DENY_ACCOUNTS.includes(a));
   if (both) throw new ConfigError('ALLOW_ACCOUNTS', `and DENY_ACCOUNTS both list ${both}; an account can be on one list only`);
+  const bothFolders = v.ALLOW_FOLDERS.find((f) => v.DENY_FOLDERS.includes(f));
+  if (bothFolders) throw new ConfigError('ALLOW_FOLDERS', `and DENY_FOLDERS both list ${bothFolders}; a folder can be on one list only`);
   for (const name of ['APPROVAL_EXEMPT_ACCOUNTS', 'ALLOW_ACCOUNTS'] as const) {
     if (v[name].includes(v.OWNER_ACCOUNT_ID)) {
       throw new ConfigError(name, 'must not contain OWNER_ACCOUNT_ID (an image is never shared with its owner)');
@@ -213,6 +222,10 @@ export function loadConfig(env: Env): Config {
     allowAccounts: v.ALLOW_ACCOUNTS,
     denyAccounts: v.DENY_ACCOUNTS,
     maxSharesPerImage: v.MAX_SHARES_PER_IMAGE,
+    allowFolders: v.ALLOW_FOLDERS,
+    denyFolders: v.DENY_FOLDERS,
+    allowDirectoryWideShares: v.ALLOW_DIRECTORY_WIDE_SHARES,
+    maxDirectoryTargetsPerImage: v.MAX_DIRECTORY_TARGETS_PER_IMAGE,
     ...(v.MAX_SHARE_DURATION_DAYS !== undefined ? { maxShareDurationDays: v.MAX_SHARE_DURATION_DAYS } : {}),
     ...(v.DEFAULT_SHARE_DURATION_DAYS !== undefined ? { defaultShareDurationDays: v.DEFAULT_SHARE_DURATION_DAYS } : {}),
     pendingRequestTtlHours: v.PENDING_REQUEST_TTL_HOURS,
@@ -233,6 +246,14 @@ export function loadConfig(env: Env): Config {
       readTimeoutMs: v.ECS_READ_TIMEOUT_MS,
       // An entry for one API keeps the default for the others; `*=N` replaces the default.
       ratePerApi: { '*': DEFAULT_ECS_RATE, ...v.ECS_RATE_PER_API },
+    },
+    directory: {
+      endpoints: {
+        ...(v.RESOURCE_SHARING_ENDPOINT !== undefined ? { resourceSharing: v.RESOURCE_SHARING_ENDPOINT } : {}),
+        ...(v.RESOURCE_MANAGER_ENDPOINT !== undefined ? { resourceManager: v.RESOURCE_MANAGER_ENDPOINT } : {}),
+        ...(v.STS_ENDPOINT !== undefined ? { sts: v.STS_ENDPOINT } : {}),
+      },
+      ...(v.DIRECTORY_READER_ROLE_ARN !== undefined ? { readerRoleArn: v.DIRECTORY_READER_ROLE_ARN } : {}),
     },
     tablestore: {
       endpoint: v.TABLESTORE_ENDPOINT.replace(/\/$/, ''),

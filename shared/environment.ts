@@ -3,6 +3,8 @@
 // s.yaml passes when the deployer sets nothing. loadConfig (shared/config.ts) validates from these,
 // `npm run docs` renders the README's configuration table from them, and test/unit/s-yaml.test.ts
 // checks s.yaml against them. Adding a variable is one entry here.
+import { FOLDER_ID_PATTERN } from './domain/directory.js';
+import { DIRECTORY_TARGET_CEILING } from './domain/limits.js';
 import { ACCOUNT_ID_PATTERN, ECS_SHARE_LIMIT } from './domain/model.js';
 import { REGION_ID_PATTERN } from './http/schemas.js';
 
@@ -59,12 +61,28 @@ const integer = (text: string): number | string => (/^-?[0-9]+$/.test(text) ? Nu
 
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 
-const accountList = (meaning: string) =>
+/** A comma-separated list of unique ids, each matching `pattern`; empty by default. */
+const idList = (pattern: string, hint: string) => (meaning: string) =>
   define<string[]>({
     parse: items,
-    schema: { type: 'array', items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, uniqueItems: true },
+    schema: { type: 'array', items: { type: 'string', pattern }, uniqueItems: true },
     default: [],
-    hint: 'comma-separated 16-digit account ids',
+    hint,
+    meaning,
+  });
+
+const accountList = idList(ACCOUNT_ID_PATTERN, 'comma-separated 16-digit account ids');
+const folderList = idList(FOLDER_ID_PATTERN, 'comma-separated folder ids such as fd-abc123');
+
+/** `host[:port]` without a scheme: how the Alibaba Cloud SDKs take an endpoint. */
+export const HOST_PORT_PATTERN = '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$';
+
+/** An endpoint `host[:port]` without a scheme, as the SDKs take it. */
+const endpoint = (shownDefault: string, meaning: string) =>
+  define<string | undefined>({
+    schema: { type: 'string', pattern: HOST_PORT_PATTERN },
+    hint: 'host[:port] without a scheme',
+    shownDefault,
     meaning,
   });
 
@@ -126,9 +144,6 @@ export const DEFAULT_ECS_RATE = 10;
 
 const nonEmpty = { type: 'string', minLength: 1, maxLength: 1024 };
 
-/** `host[:port]` without a scheme: how the Alibaba Cloud SDKs take an endpoint. */
-export const HOST_PORT_PATTERN = '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$';
-
 /** Every event sink timeout, in milliseconds: long enough for a slow TLS handshake, short enough to bound a catch-up pass. */
 export const SINK_TIMEOUT_LIMITS = { min: 100, max: 120_000 } as const;
 
@@ -167,6 +182,20 @@ export const ENVIRONMENT = {
     schema: int(1, ECS_SHARE_LIMIT),
     default: ECS_SHARE_LIMIT,
     meaning: `per-image quota, 1..${ECS_SHARE_LIMIT} (the ECS limit)`,
+  }),
+  ALLOW_FOLDERS: folderList('directory channel: folders a target must lie in (at any depth); empty allows every folder not denied'),
+  DENY_FOLDERS: folderList('directory channel: folders no target may lie in or contain, at any depth (a folder may not be on both lists)'),
+  ALLOW_DIRECTORY_WIDE_SHARES: define<boolean>({
+    parse: bool,
+    schema: { type: 'boolean' },
+    default: false,
+    meaning: 'directory channel: whether the whole resource directory (`rd-…`) may be a target; otherwise such a target is 403 `AccountNotAllowed`',
+  }),
+  MAX_DIRECTORY_TARGETS_PER_IMAGE: define<number>({
+    parse: integer,
+    schema: int(1, DIRECTORY_TARGET_CEILING),
+    default: 10,
+    meaning: `directory channel: per-image quota of targets, 1..${DIRECTORY_TARGET_CEILING} (each may reach a whole folder of accounts)`,
   }),
   MAX_SHARE_DURATION_DAYS: define<number | undefined>({
     parse: integer,
@@ -217,15 +246,24 @@ export const ENVIRONMENT = {
     default: 300,
     meaning: 'age after which an `applying`/`revoking` intent is repaired from ECS truth, 0..86400',
   }),
-  ECS_ENDPOINT: define<string | undefined>({
-    schema: { type: 'string', pattern: HOST_PORT_PATTERN },
-    hint: 'host[:port] without a scheme',
-    shownDefault: '`ecs.<region>.aliyuncs.com`',
-    meaning: 'ECS endpoint `host[:port]`, no scheme',
+  ECS_ENDPOINT: endpoint('`ecs.<region>.aliyuncs.com`', 'ECS endpoint `host[:port]`, no scheme'),
+  RESOURCE_SHARING_ENDPOINT: endpoint('`resourcesharing.<region>.aliyuncs.com`', 'Resource Sharing endpoint `host[:port]` (the directory channel), no scheme'),
+  RESOURCE_MANAGER_ENDPOINT: endpoint('`resourcemanager.aliyuncs.com`', 'Resource Manager endpoint `host[:port]` (resource directory reads), no scheme'),
+  STS_ENDPOINT: endpoint('`sts.aliyuncs.com`', 'STS endpoint `host[:port]` (assuming `DIRECTORY_READER_ROLE_ARN`), no scheme'),
+  DIRECTORY_READER_ROLE_ARN: define<string | undefined>({
+    schema: { type: 'string', pattern: '^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]{1,64}$' },
+    hint: 'a role ARN acs:ram::<account>:role/<name>',
+    shownDefault: '(the owner account)',
+    meaning:
+      "a role of the resource directory's management account that reads the directory (Resource Manager), assumed through STS; unset: read as the owner account, which works when it is the management account",
   }),
-  ECS_PROTOCOL: define<'https' | 'http'>({ schema: { enum: ['https', 'http'] }, default: 'https', meaning: '`https` or `http`' }),
-  ECS_CONNECT_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 60000), default: 3000, meaning: '100..60000' }),
-  ECS_READ_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 120000), default: 10000, meaning: '100..120000' }),
+  ECS_PROTOCOL: define<'https' | 'http'>({
+    schema: { enum: ['https', 'http'] },
+    default: 'https',
+    meaning: '`https` or `http`, for ECS and the directory channel products',
+  }),
+  ECS_CONNECT_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 60000), default: 3000, meaning: '100..60000 (ECS and the directory channel products)' }),
+  ECS_READ_TIMEOUT_MS: define<number>({ parse: integer, schema: int(100, 120000), default: 10000, meaning: '100..120000 (ECS and the directory channel products)' }),
   ECS_RATE_PER_API: define<Record<string, number> | undefined>({
     parse: (text) => {
       const out: Record<string, number> = {};

@@ -4,11 +4,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { InvocationCredentials, credentialsFromEnv } from './credentials.js';
+import { type CredentialsSource, InvocationCredentials, credentialsFromEnv } from './credentials.js';
+import { createDirectoryPort } from './directory/index.js';
 import { GovernorError } from './domain/errors.js';
 import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
-import type { Clock, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
+import type { Clock, DirectoryPort, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
 import { createEcsImagePort } from './ecs/index.js';
 import { type Dispatcher, createDispatcher } from './events/dispatcher.js';
 import { noteRecorded } from './events/recorded.js';
@@ -95,6 +96,7 @@ export interface Runtime {
   readonly logger: JsonLogger;
   readonly store: StorePort;
   readonly images: ImagePort;
+  readonly directory: DirectoryPort;
   /** overrides.invoker, or one that refuses (HTTP functions do not fan out). */
   readonly invoker: Invoker;
   readonly governor: Governor;
@@ -105,6 +107,7 @@ export interface Runtime {
 export interface RuntimeOverrides {
   readonly store: StorePort;
   readonly images: ImagePort;
+  readonly directory: DirectoryPort;
   readonly clock: Clock;
   readonly logger: JsonLogger;
   readonly invoker: Invoker;
@@ -114,15 +117,38 @@ export interface RuntimeOverrides {
   readonly sinks: readonly EventSink[];
 }
 
+/**
+ * The directory channel's adapter from the configuration: the ECS protocol and timeouts, the
+ * configured endpoints, and the reader role when one is set.
+ */
+export function createDirectory(
+  config: Config,
+  hooks: {
+    credentials: CredentialsSource;
+    beforeCall?: (action: string, regionId: string) => Promise<void>;
+    onCall?: (action: string, regionId: string, outcome: string) => void;
+  },
+): DirectoryPort {
+  return createDirectoryPort({
+    endpoints: config.directory.endpoints,
+    protocol: config.ecs.protocol,
+    connectTimeoutMs: config.ecs.connectTimeoutMs,
+    readTimeoutMs: config.ecs.readTimeoutMs,
+    ...(config.directory.readerRoleArn ? { directoryRole: { roleArn: config.directory.readerRoleArn } } : {}),
+    ...hooks,
+  });
+}
+
 /** Builds everything one function instance needs. Throws ConfigError on bad configuration. */
 export function createRuntime(env: Readonly<Record<string, string | undefined>>, overrides: Partial<RuntimeOverrides> = {}): Runtime {
   const config = loadConfig(env);
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createJsonLogger(config.logLevel, { clock, ...(env.FC_FUNCTION_NAME ? { base: { function: env.FC_FUNCTION_NAME } } : {}) });
   const credentials = new InvocationCredentials(() => credentialsFromEnv(env));
-  const images =
-    overrides.images ??
-    createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: new RateLimiter({ ratePerApi: config.ecs.ratePerApi }).acquire });
+  // One limiter for every product: its windows are per API name and region.
+  const limiter = new RateLimiter({ ratePerApi: config.ecs.ratePerApi });
+  const images = overrides.images ?? createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: limiter.acquire });
+  const directory = overrides.directory ?? createDirectory(config, { credentials: credentials.source, beforeCall: limiter.acquire });
   const store =
     overrides.store ??
     createTablestoreStore({
@@ -135,6 +161,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
   const governor = createGovernor({
     store,
     images,
+    directory,
     clock,
     policy: config.policy,
     logger: domainLogger(logger, config.logLevel),
@@ -156,6 +183,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
     logger,
     store,
     images,
+    directory,
     invoker: overrides.invoker ?? noInvoker,
     governor,
     events,

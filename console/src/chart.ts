@@ -50,8 +50,8 @@ export function findingsChart(runs: readonly ReconcileRun[]): HTMLElement {
   return h('figure', { class: 'chart-box' }, graphic, chart.kinds.length > 0 ? legend : h('figcaption', { class: 'note' }, 'No sweep found anything.'));
 }
 
-/** The quota as a bar: used of limit, with the words beside it. */
-export function quotaGauge(used: number, limit: number, words: string): HTMLElement {
+/** A quota as a bar: used of limit, with the words beside it; `label` names the meter (one per channel). */
+export function quotaGauge(used: number, limit: number, words: string, label = 'Share quota'): HTMLElement {
   const share = limit > 0 ? Math.min(1, used / limit) : 0;
   const tone = share >= 0.9 ? 'gauge-high' : share >= 0.7 ? 'gauge-mid' : 'gauge-low';
   return h(
@@ -59,7 +59,7 @@ export function quotaGauge(used: number, limit: number, words: string): HTMLElem
     { class: 'gauge' },
     s(
       'svg',
-      { viewBox: '0 0 200 14', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': limit, 'aria-valuenow': used, 'aria-label': 'Share quota', class: 'gauge-bar' },
+      { viewBox: '0 0 200 14', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': limit, 'aria-valuenow': used, 'aria-label': label, class: 'gauge-bar' },
       s('rect', { x: 0, y: 0, width: 200, height: 14, rx: 7, class: 'gauge-track' }),
       s('rect', { x: 0, y: 0, width: Math.max(used > 0 ? 7 : 0, 200 * share), height: 14, rx: 7, class: tone }),
     ),

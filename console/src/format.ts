@@ -56,8 +56,8 @@ export function countsText(counts: Readonly<Record<string, number | undefined>>)
 /** `1.2 s`, `850 ms`. */
 export const duration = (ms: number | undefined): string => (ms === undefined ? '' : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
-/** The quota in words: `3 of 50 shares (6%)`. */
-export function quotaText(used: number, limit: number): string {
+/** A quota in words: `3 of 50 shares (6%)`, or of the directory channel `1 of 10 directory targets (10%)`. */
+export function quotaText(used: number, limit: number, unit: 'share' | 'directory target' = 'share'): string {
   const pct = limit > 0 ? Math.round((used / limit) * 100) : 0;
-  return `${used} of ${limit} ${limit === 1 ? 'share' : 'shares'} (${pct}%)`;
+  return `${used} of ${limit} ${limit === 1 ? unit : `${unit}s`} (${pct}%)`;
 }

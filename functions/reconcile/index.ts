@@ -21,8 +21,8 @@ import type { RegionCursor } from '../../shared/domain/reconcile/sweep.js';
 import { createEcsImagePort } from '../../shared/ecs/index.js';
 import { collectingRecorded, noteRecorded } from '../../shared/events/recorded.js';
 import { RateLimiter } from '../../shared/rate-limit.js';
-import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
-import { describeErrors, validators, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
+import { createDirectory, createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/runtime.js';
+import { describeErrors, imagesNamedBy, validators, WATCHED_EVENTS, type EventBridgeEvent, type TimerEvent, type TimerPayload } from './schemas.js';
 
 /** The FC 3.0 context fields the reconciler reads. */
 export interface ReconcileContext {
@@ -39,8 +39,8 @@ export interface ReconcileResult {
   readonly reason?: string;
 }
 
-/** ActionTrail write events that change what an image is shared with (or whether it exists). */
-const WATCHED_EVENTS = new Set(['ModifyImageSharePermission', 'DeleteImage']);
+/** The ActionTrail events the trigger delivers (schemas.ts lists them per product). */
+const WATCHED = new Set<string>(Object.values(WATCHED_EVENTS).flat());
 /** Without a function timeout in the context (local runs), assume FC's common 10-minute ceiling. */
 const DEFAULT_TIMEOUT_MS = 600_000;
 /** A lease outlives its invocation by this much, covering the asynchronous hand-over. */
@@ -70,10 +70,10 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
   const limiter = overrides.rateLimiter ?? new RateLimiter({ ratePerApi: config.ecs.ratePerApi });
   let invoker: Invoker | undefined = overrides.invoker;
   let runtime: Runtime;
-  const images =
-    overrides.images ??
-    createEcsImagePort({ ecs: config.ecs, credentials: () => runtime.credentials.source(), beforeCall: limiter.acquire, onCall });
-  runtime = createRuntime(env, { ...overrides, images, ...(invoker ? { invoker } : {}) });
+  const credentials = () => runtime.credentials.source();
+  const images = overrides.images ?? createEcsImagePort({ ecs: config.ecs, credentials, beforeCall: limiter.acquire, onCall });
+  const directory = overrides.directory ?? createDirectory(config, { credentials, beforeCall: limiter.acquire, onCall });
+  runtime = createRuntime(env, { ...overrides, images, directory, ...(invoker ? { invoker } : {}) });
   const fcAccount = env.FC_ACCOUNT_ID ?? config.policy.ownerAccountId;
   const fcRegion = env.FC_REGION ?? config.policy.regions[0] ?? 'cn-hangzhou';
   // fc2 (and what it pulls in) loads on the first hand-over, not at cold start: most runs never continue.
@@ -95,6 +95,7 @@ function buildInstance(env: Readonly<Record<string, string | undefined>>, overri
     deps: resolveDeps({
       store: runtime.store,
       images: runtime.images,
+      directory: runtime.directory,
       clock: runtime.clock,
       policy: config.policy,
       logger: runtime.logger,
@@ -211,16 +212,23 @@ export function createReconcileHandler(
       if ('specversion' in parsed || 'source' in parsed) {
         if (!validators.eventBridge(parsed)) return reject(`invalid EventBridge event: ${describeErrors(validators.eventBridge.errors)}`);
         const { data, aliyunregionid } = parsed as unknown as EventBridgeEvent;
-        if (!WATCHED_EVENTS.has(data.eventName)) {
+        if (!WATCHED.has(data.eventName)) {
           runtime.logger.info({ msg: 'reconcile.event_ignored', requestId: context.requestId, eventName: data.eventName });
           return { status: 'ignored', runIds: [], reason: `event ${data.eventName} is not watched` };
         }
         const regionId = data.requestParameters?.RegionId ?? data.acsRegion ?? aliyunregionid;
-        const imageIds = [...new Set([...(data.requestParameters?.ImageId ? [data.requestParameters.ImageId] : []), ...(data.referencedResources?.['ACS::ECS::Image'] ?? [])])];
-        if (!regionId || imageIds.length === 0) return reject('event names no region or image');
+        const imageIds = imagesNamedBy(data);
+        if (!regionId) return reject('event names no region');
         if (!isManagedRegion(policy, regionId)) {
           runtime.logger.info({ msg: 'reconcile.event_ignored', requestId: context.requestId, regionId, reason: 'region not managed' });
           return { status: 'ignored', runIds: [], reason: `region ${regionId} is not managed` };
+        }
+        if (imageIds.length === 0) {
+          // A change to a whole resource share (its targets, its deletion) may touch any image it
+          // holds: sweep the region, which reads every share of it at once.
+          if (!(WATCHED_EVENTS.ResourceSharing as readonly string[]).includes(data.eventName)) return reject('event names no image');
+          const run = await runRegion(services, { runId: context.requestId, trigger: 'eventbridge', mode: policy.reconcileMode, regionId }, window);
+          return { status: run.status, runIds: [run.runId] };
         }
         const runIds: string[] = [];
         let status: ReconcileResult['status'] = 'completed';

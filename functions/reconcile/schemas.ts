@@ -35,6 +35,20 @@ export const TIMER_PAYLOAD = {
 } as const;
 
 /**
+ * ActionTrail write events that change what an image is shared with, or whether it exists, by the
+ * product ActionTrail names as their serviceName: the s.yaml trigger's filter lists exactly these.
+ * `ResourceSharing` is the product code the Resource Sharing SDK and API use; the ActionTrail
+ * documentation shows no Resource Sharing record to confirm it (functions/reconcile/README.md).
+ */
+export const WATCHED_EVENTS = {
+  Ecs: ['ModifyImageSharePermission', 'DeleteImage'],
+  ResourceSharing: ['CreateResourceShare', 'AssociateResourceShare', 'DisassociateResourceShare', 'DeleteResourceShare'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** A list parameter as ActionTrail records it: flattened (`Resources.1.ResourceId`), or a JSON array. */
+const LISTED = { type: 'string', maxLength: 1024 } as const;
+
+/**
  * EventBridge CloudEvents envelope. The envelope and the ActionTrail record belong to the platform
  * and grow fields over time (aliyun* extensions, userIdentity, ...): unlike our own payloads they
  * are checked for the fields we use and their types, and other fields are allowed, so a new
@@ -58,7 +72,14 @@ export const EVENTBRIDGE_EVENT = {
         errorCode: { type: 'string' },
         requestParameters: {
           type: 'object',
-          properties: { RegionId: REGION_ID, ImageId: { type: 'string', pattern: IMAGE_ID_PATTERN } },
+          properties: {
+            RegionId: REGION_ID,
+            ImageId: { type: 'string', pattern: IMAGE_ID_PATTERN },
+            ResourceShareId: { type: 'string', maxLength: 128 },
+            Resources: { type: 'array', maxItems: 100, items: { type: 'object', properties: { ResourceType: LISTED, ResourceId: LISTED } } },
+            ResourceArns: { type: 'array', maxItems: 100, items: LISTED },
+          },
+          patternProperties: { '^(Resources\\.[0-9]{1,3}\\.(ResourceType|ResourceId)|ResourceArns\\.[0-9]{1,3})$': LISTED },
         },
         referencedResources: {
           type: 'object',
@@ -168,9 +189,37 @@ export interface EventBridgeEvent {
     eventName: string;
     acsRegion?: string;
     errorCode?: string;
-    requestParameters?: { RegionId?: string; ImageId?: string };
+    requestParameters?: {
+      RegionId?: string;
+      ImageId?: string;
+      ResourceShareId?: string;
+      Resources?: { ResourceType?: string; ResourceId?: string }[];
+      ResourceArns?: string[];
+      [flattened: string]: unknown;
+    };
     referencedResources?: { 'ACS::ECS::Image'?: string[] };
   };
+}
+
+const IMAGE_ID = new RegExp(IMAGE_ID_PATTERN);
+const IMAGE_ARN = /^acs:ecs:[a-z0-9-]*:[0-9]*:image\/(m-[a-z0-9]{8,40})$/;
+
+/**
+ * Every image an ActionTrail record names: ECS's ImageId, the ECS image resources it references, and
+ * the Image resources (or image ARNs) a Resource Sharing call was given. A Resource Sharing call about
+ * targets only, or a whole share (DeleteResourceShare), names none.
+ */
+export function imagesNamedBy(data: EventBridgeEvent['data']): string[] {
+  const params = data.requestParameters ?? {};
+  const named: unknown[] = [params.ImageId, ...(data.referencedResources?.['ACS::ECS::Image'] ?? [])];
+  for (const resource of params.Resources ?? []) if (resource.ResourceType === 'Image') named.push(resource.ResourceId);
+  for (const [key, value] of Object.entries(params)) {
+    const flat = /^Resources\.([0-9]+)\.ResourceId$/.exec(key);
+    if (flat && params[`Resources.${flat[1]}.ResourceType`] === 'Image') named.push(value);
+  }
+  const arns = [...(params.ResourceArns ?? []), ...Object.entries(params).filter(([key]) => /^ResourceArns\.[0-9]+$/.test(key)).map(([, v]) => v)];
+  for (const arn of arns) named.push(typeof arn === 'string' ? IMAGE_ARN.exec(arn)?.[1] : undefined);
+  return [...new Set(named.filter((id): id is string => typeof id === 'string' && IMAGE_ID.test(id)))];
 }
 
 export const RECONCILE_SCHEMAS = validatorGroup('reconcile', 'platform', {

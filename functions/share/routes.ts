@@ -5,7 +5,7 @@ import type { Route } from '../../shared/http/routes.js';
 export const shareRoutes: readonly Route[] = [
   {
     operationId: 'requestShare',
-    summary: 'Ask to share an image with accounts (202 pending approval, or 201 applied at once)',
+    summary: 'Ask to share an image with accounts and/or directory targets (202 pending approval, or 201 applied at once)',
     method: 'POST',
     path: '/v1/images/{regionId}/{imageId}/share-requests',
     roles: ['requester', 'admin'],
@@ -26,13 +26,15 @@ export const shareRoutes: readonly Route[] = [
       'ExpiryTooLong',
       'ShareQuotaExceeded',
       'ShareAlreadyExists',
+      'ConcurrentModification',
       'IdempotencyKeyReused',
       'UpstreamThrottled',
       'UpstreamUnavailable',
     ],
     async handle({ ctx, governor, params, body, requestKey }) {
       const b = body as {
-        accountIds: string[];
+        accountIds?: string[];
+        directoryTargets?: string[];
         reason: string;
         ticket?: string;
         expiresAt?: string;
@@ -41,7 +43,8 @@ export const shareRoutes: readonly Route[] = [
       const input: ShareInput = {
         regionId: params.regionId!,
         imageId: params.imageId!,
-        accountIds: b.accountIds,
+        ...(b.accountIds !== undefined ? { accountIds: b.accountIds } : {}),
+        ...(b.directoryTargets !== undefined ? { directoryTargets: b.directoryTargets } : {}),
         reason: b.reason,
         ...(b.ticket !== undefined ? { ticket: b.ticket } : {}),
         ...(b.expiresAt !== undefined ? { expiresAt: b.expiresAt } : {}),
@@ -73,6 +76,7 @@ export const shareRoutes: readonly Route[] = [
       'UnknownAccount',
       'ShareAlreadyExists',
       'ShareQuotaExceeded',
+      'ConcurrentModification',
       'IdempotencyKeyReused',
       'UpstreamThrottled',
       'UpstreamUnavailable',

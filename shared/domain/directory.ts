@@ -11,6 +11,10 @@ export const ROOT_FOLDER_ID_PATTERN = '^r-[A-Za-z0-9]{1,32}$';
 
 /** `rd-…`, `fd-…` or a 16-digit member account id. */
 export type DirectoryTarget = string;
+
+const unanchored = (pattern: string): string => pattern.replace(/^\^/, '').replace(/\$$/, '');
+/** Any of the three target shapes, as one pattern (the HTTP schemas use it). */
+export const DIRECTORY_TARGET_PATTERN = `^(${[DIRECTORY_ID_PATTERN, FOLDER_ID_PATTERN, ACCOUNT_ID_PATTERN].map(unanchored).join('|')})$`;
 export type DirectoryTargetKind = 'directory' | 'folder' | 'account';
 
 const TARGET_SHAPES: ReadonlyArray<[RegExp, DirectoryTargetKind]> = [

@@ -12,8 +12,20 @@ export const TEXT_LIMITS = {
 
 export type TextField = keyof typeof TEXT_LIMITS;
 
-/** Accounts one share or unshare request names: at least one, at most what ECS lets one image have. */
-export const ACCOUNT_IDS_PER_REQUEST = { min: 1, max: ECS_SHARE_LIMIT } as const;
+/**
+ * The most directory targets one image may hold (MAX_DIRECTORY_TARGETS_PER_IMAGE may set fewer).
+ * Resource Sharing publishes no quota; each target may reach a whole folder of accounts, and a review
+ * of who can launch the image must stay possible, so the service sets its own ceiling.
+ */
+export const DIRECTORY_TARGET_CEILING = 50;
+
+/**
+ * What one share or unshare request names: up to what ECS lets one image have of accounts, up to
+ * the ceiling of directory targets, and at least one target on either list (TARGETS_PER_REQUEST).
+ */
+export const ACCOUNT_IDS_PER_REQUEST = { min: 0, max: ECS_SHARE_LIMIT } as const;
+export const DIRECTORY_TARGETS_PER_REQUEST = { min: 0, max: DIRECTORY_TARGET_CEILING } as const;
+export const TARGETS_PER_REQUEST = { min: 1 } as const;
 
 /** Items per page of every listing. */
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;

@@ -41,10 +41,47 @@ export const TERMINAL_STATES: readonly ShareState[] = ['revoked', 'rejected', 'e
 export const holdsQuota = (s: ShareState): boolean => QUOTA_STATES.includes(s);
 export const isTerminal = (s: ShareState): boolean => TERMINAL_STATES.includes(s);
 
-export interface Share {
+/**
+ * The two ways ECS shares an image: per account (ModifyImageSharePermission) and through Resource
+ * Directory resource sharing (a resource share holding the image, see directory.ts).
+ */
+export type ShareChannel = 'account' | 'directory';
+export const SHARE_CHANNELS: readonly ShareChannel[] = ['account', 'directory'];
+
+/**
+ * Whom a share reaches, and through which channel: an account id on the account channel; the
+ * directory (`rd-…`), a folder (`fd-…`) or a member account id on the directory channel. A share's
+ * identity is (region, image, channel, target): a member account may hold a share on both channels.
+ */
+export interface ShareTarget {
+  readonly channel: ShareChannel;
+  readonly target: string;
+}
+
+/** Directory-channel row keys carry this prefix; account ids are 16 digits, so the two never collide. */
+const DIRECTORY_KEY_PREFIX = 'dir:';
+
+/**
+ * The one codec between a share's target and the key of its stored row: the account id itself (as
+ * every row written before the directory channel existed), or `dir:<target>`.
+ */
+export const shareTargetKey = (t: ShareTarget): string => (t.channel === 'account' ? t.target : `${DIRECTORY_KEY_PREFIX}${t.target}`);
+
+/** The inverse of shareTargetKey: a key without the prefix is an account (so older rows read as the account channel). */
+export const shareTargetOfKey = (key: string): ShareTarget =>
+  key.startsWith(DIRECTORY_KEY_PREFIX) ? { channel: 'directory', target: key.slice(DIRECTORY_KEY_PREFIX.length) } : { channel: 'account', target: key };
+
+/** The identity fields of a share or an API object: `accountId` stays on the account channel, for clients written before it. */
+export const targetFields = (t: ShareTarget): { channel: ShareChannel; target: string; accountId?: AccountId } =>
+  t.channel === 'account' ? { channel: 'account', target: t.target, accountId: t.target } : { channel: 'directory', target: t.target };
+
+export const sameTarget = (a: ShareTarget, b: ShareTarget): boolean => a.channel === b.channel && a.target === b.target;
+
+export interface Share extends ShareTarget {
   readonly regionId: string;
   readonly imageId: string;
-  readonly accountId: AccountId;
+  /** Account channel only: the same as `target`. */
+  readonly accountId?: AccountId;
   readonly state: ShareState;
   /** The share request this share came from; absent for shares adopted from ECS. */
   readonly requestId?: string;
@@ -53,8 +90,13 @@ export interface Share {
   readonly expiresAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
-  /** Last ECS error seen while applying or revoking. */
+  /** Last ECS (or Resource Sharing) error seen while applying or revoking. */
   readonly lastError?: string;
+  /**
+   * Directory channel: the resource share through which the target holds the image — the service's
+   * own share of the image, or, for an adopted share, the one it was found in.
+   */
+  readonly resourceShareId?: string;
   /** Optimistic-concurrency version, incremented by every write. */
   readonly version: number;
 }
@@ -80,8 +122,10 @@ export interface ImageRecord {
   readonly imageId: string;
   readonly imageName?: string;
   readonly lifecycle: ImageLifecycle;
-  /** Shares in QUOTA_STATES. Changed only by conditional writes. */
+  /** Account-channel shares in QUOTA_STATES. Changed only by conditional writes. */
   readonly quotaUsed: number;
+  /** Directory-channel shares in QUOTA_STATES: a counter of its own, with the same discipline (0 on records written before it). */
+  readonly directoryQuotaUsed: number;
   /** When quotaUsed last moved (absent until the first reservation): the recount waits for quiet. */
   readonly quotaChangedAt?: string;
   readonly deletion: Deletion;
@@ -118,7 +162,10 @@ export interface ShareRequest {
   readonly requestId: string;
   readonly regionId: string;
   readonly imageId: string;
+  /** Account-channel targets (may be empty when the request names directory targets only). */
   readonly accountIds: readonly AccountId[];
+  /** Directory-channel targets: `rd-…`, `fd-…` or member account ids (empty on requests stored before the channel existed). */
+  readonly directoryTargets: readonly string[];
   readonly status: RequestStatus;
   readonly requester: string;
   readonly reason: string;
@@ -150,6 +197,9 @@ export interface AuditEvent {
   readonly principal: string;
   /** e.g. share.requested, share.approved, share.applied, share.revoked, image.deleted, reconcile.adopted */
   readonly action: string;
+  /** The share the event is about, if any: channel and target (and accountId on the account channel). */
+  readonly channel?: ShareChannel;
+  readonly target?: string;
   readonly accountId?: AccountId;
   readonly before?: string;
   readonly after?: string;
@@ -160,6 +210,12 @@ export interface AuditEvent {
   readonly ticket?: string;
   readonly detail?: string;
 }
+
+/** Every target of a request, account channel first, in the order the request names them. */
+export const requestTargets = (request: Pick<ShareRequest, 'accountIds' | 'directoryTargets'>): ShareTarget[] => [
+  ...request.accountIds.map((target) => ({ channel: 'account' as const, target })),
+  ...request.directoryTargets.map((target) => ({ channel: 'directory' as const, target })),
+];
 
 /**
  * Where an event sits in the outbox, the audit in the order events became visible: `<time>#<eventId>`,
@@ -221,10 +277,6 @@ export interface IdempotencyRecord {
 }
 
 export type ReconcileMode = 'report' | 'enforce';
-
-/** How an image reaches another account: per account (ModifyImageSharePermission) or through Resource Directory resource sharing. */
-export type ShareChannel = 'account' | 'directory';
-export const SHARE_CHANNELS: readonly ShareChannel[] = ['account', 'directory'];
 
 /**
  * What a reconcile run can find (functions/reconcile/README.md says what each one is). The one list:

@@ -14,8 +14,16 @@ export interface Policy {
   /** Empty = every account not denied is allowed. */
   readonly allowAccounts: readonly AccountId[];
   readonly denyAccounts: readonly AccountId[];
-  /** At most 50 (the ECS limit). */
+  /** At most 50 (the ECS limit). Counts account-channel shares only. */
   readonly maxSharesPerImage: number;
+  /** Folders (`fd-…`) a directory-channel target must lie in, at any depth; empty = any folder not denied. */
+  readonly allowFolders: readonly string[];
+  /** Folders no directory-channel target may lie in, or contain, at any depth. */
+  readonly denyFolders: readonly string[];
+  /** Whether the whole directory (`rd-…`) may be a target. */
+  readonly allowDirectoryWideShares: boolean;
+  /** Directory-channel targets one image may hold, at most DIRECTORY_TARGET_CEILING (limits.ts). */
+  readonly maxDirectoryTargetsPerImage: number;
   /** Longest share lifetime a request may ask for; absent = unlimited. */
   readonly maxShareDurationDays?: number;
   /** Applied when a request gives no expiresAt; absent = shares do not expire. */

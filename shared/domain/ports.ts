@@ -18,7 +18,9 @@ import type {
   ReconcileRun,
   RequestFilter,
   Share,
+  ShareChannel,
   ShareRequest,
+  ShareTarget,
   SinkName,
   StoredFinding,
 } from './model.js';
@@ -56,27 +58,28 @@ export interface ImagePort {
  * returns what was stored.
  */
 export interface StorePort {
-  // ---- images: lifecycle (versioned) and quota (atomic counter, never written by updateImage) ----
+  // ---- images: lifecycle (versioned) and quota (one atomic counter per channel, never written by updateImage) ----
   getImage(regionId: string, imageId: string): Promise<ImageRecord | null>;
   /** AlreadyExists if the image has a record. */
   createImage(record: ImageRecord): Promise<void>;
-  /** Versioned write of everything except `quotaUsed`. */
+  /** Versioned write of everything except the quota counters. */
   updateImage(next: ImageRecord, expectedVersion: number): Promise<ImageRecord>;
   /**
-   * Atomically adds `delta` to quotaUsed and returns the new value. For delta > 0 the write is
-   * conditional on `quotaUsed + delta <= limit` and `lifecycle = 'active'`; for delta < 0 on
-   * `quotaUsed >= -delta`. ConditionFailed otherwise (then read the image to tell why). Records `now`
+   * Atomically adds `delta` to the channel's counter (`quotaUsed` for the account channel,
+   * `directoryQuotaUsed` for the directory channel) and returns the new value. For delta > 0 the
+   * write is conditional on `counter + delta <= limit` and `lifecycle = 'active'`; for delta < 0 on
+   * `counter >= -delta`. ConditionFailed otherwise (then read the image to tell why). Records `now`
    * as quotaChangedAt in the same write.
    */
-  adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number>;
-  /** Sets quotaUsed from `expected` to `actual` (the reconciler's recount); ConditionFailed if it moved. */
-  correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void>;
+  adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date, channel: ShareChannel): Promise<number>;
+  /** Sets the channel's counter from `expected` to `actual` (the reconciler's recount); ConditionFailed if it moved. */
+  correctQuota(regionId: string, imageId: string, expected: number, actual: number, channel: ShareChannel): Promise<void>;
   /** Managed images, ordered by (regionId, imageId); regionId narrows to one region. */
   listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>>;
 
-  // ---- shares, one row per (region, image, account) ----
-  getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null>;
-  /** Every share row of one image, in account order. */
+  // ---- shares, one row per (region, image, channel, target); the row key is shareTargetKey (model.ts) ----
+  getShare(regionId: string, imageId: string, target: ShareTarget): Promise<Share | null>;
+  /** Every share row of one image, in row-key order: account channel (by account), then directory channel (by target). */
   listShares(regionId: string, imageId: string): Promise<Share[]>;
   /** Creates the row if absent or if the stored share is terminal; ConditionFailed otherwise. */
   createShare(share: Share): Promise<Share>;

@@ -2,12 +2,12 @@
 // row moves through the state machine's one conditional write (transitions/state-machine.ts, the
 // table the README renders); ECS calls are always bracketed by a write-ahead intent (applying /
 // revoking) stored before the call. See README.md in this folder.
-export { AUDIT_RETRY_DELAYS_MS, audit, recoverPendingAudit, shareEvent, type AuditEntry } from './transitions/audit.js';
-export { ensureImageRecord, releaseQuota, reserveQuota } from './transitions/quota.js';
+export { AUDIT_RETRY_DELAYS_MS, audit, recoverPendingAudit, shareEvent, targetEvent, type AuditEntry } from './transitions/audit.js';
+export { countByChannel, ensureImageRecord, quotaExceeded, quotaUsedOf, releaseQuota, releaseTargets, reserveQuota, reserveTargets } from './transitions/quota.js';
 export { refreshRequestStatus, settledRequestStatus, sharesOfRequest } from './transitions/request-status.js';
 export { closePendingShares, closeShares } from './transitions/close.js';
-export { applyShares, markApplied, markApplyFailed, type ApplyResult } from './transitions/apply.js';
-export { expireShares, markRevoked, revokeShares } from './transitions/revoke.js';
+export { applyShares, channelTruth, markApplied, markApplyFailed, removeTargets, type ApplyResult } from './transitions/apply.js';
+export { expireShares, markRevoked, revokeDirectory, revokeShares, type RemovedFromShare } from './transitions/revoke.js';
 export {
   cancelRequest,
   expireRequest,
@@ -16,7 +16,7 @@ export {
   resumeApprovedRequest,
   settlePendingShares,
 } from './transitions/requests.js';
-export { finishDrain, markDeleted, type DrainProgress } from './transitions/drain.js';
+export { finishDrain, markDeleted, remainingShares, type DrainProgress } from './transitions/drain.js';
 export { adoptShare } from './transitions/adopt.js';
 export {
   LIVE_STATES,
@@ -24,6 +24,7 @@ export {
   REVOCABLE_STATES,
   SHARE_TRANSITIONS,
   WRITE_CONCURRENCY,
+  groupByImageAndChannel,
   initialState,
   renderTransitionTable,
   transitionShare,

@@ -1,8 +1,9 @@
 // Input checks of the use cases. The HTTP layer validates shapes with ajv first; these checks apply
 // the same rules (limits.ts) so that every caller (HTTP, reconciler, tests) gets the same answers.
+import { directoryTargetKind } from './directory.js';
 import { GovernorError } from './errors.js';
-import { ACCOUNT_IDS_PER_REQUEST, TEXT_LIMITS, textProblem, type TextField } from './limits.js';
-import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN } from './model.js';
+import { ACCOUNT_IDS_PER_REQUEST, DIRECTORY_TARGETS_PER_REQUEST, TARGETS_PER_REQUEST, TEXT_LIMITS, textProblem, type TextField } from './limits.js';
+import { ACCOUNT_ID_PATTERN, IMAGE_ID_PATTERN, type ShareTarget } from './model.js';
 
 export interface FieldError {
   /** JSON pointer into the request body or path parameters, e.g. `/accountIds/2`. */
@@ -33,23 +34,60 @@ export function checkImageRef(errors: FieldErrors, regionId: unknown, imageId: u
   if (typeof imageId !== 'string' || !IMAGE_ID.test(imageId)) errors.add('/imageId', `must match ${IMAGE_ID_PATTERN}`);
 }
 
-export function checkAccountIds(errors: FieldErrors, accountIds: unknown): void {
-  if (!Array.isArray(accountIds)) {
-    errors.add('/accountIds', 'must be an array of account ids');
-    return;
+/** One list of targets: an array within its bounds, each item well-formed, none twice. */
+function checkTargetList(
+  errors: FieldErrors,
+  field: string,
+  values: unknown,
+  rule: { min: number; max: number; what: string; wellFormed: (value: string) => boolean; shape: string },
+): string[] {
+  if (values === undefined) return [];
+  if (!Array.isArray(values)) {
+    errors.add(`/${field}`, `must be an array of ${rule.what}s`);
+    return [];
   }
-  const { min, max } = ACCOUNT_IDS_PER_REQUEST;
-  if (accountIds.length < min || accountIds.length > max) errors.add('/accountIds', `must hold ${min} to ${max} account ids`);
+  if (values.length < rule.min || values.length > rule.max) errors.add(`/${field}`, `must hold ${rule.min} to ${rule.max} ${rule.what}s`);
   const seen = new Set<string>();
-  accountIds.forEach((id: unknown, i) => {
-    if (typeof id !== 'string' || !ACCOUNT_ID.test(id)) {
-      errors.add(`/accountIds/${i}`, 'must be a 16-digit account id string');
-    } else if (seen.has(id)) {
-      errors.add(`/accountIds/${i}`, `duplicate account id ${id}`);
+  values.forEach((value: unknown, i) => {
+    if (typeof value !== 'string' || !rule.wellFormed(value)) {
+      errors.add(`/${field}/${i}`, `must be ${rule.shape}`);
+    } else if (seen.has(value)) {
+      errors.add(`/${field}/${i}`, `duplicate ${rule.what} ${value}`);
     } else {
-      seen.add(id);
+      seen.add(value);
     }
   });
+  return [...seen];
+}
+
+export function checkAccountIds(errors: FieldErrors, accountIds: unknown): string[] {
+  return checkTargetList(errors, 'accountIds', accountIds, {
+    ...ACCOUNT_IDS_PER_REQUEST,
+    what: 'account id',
+    wellFormed: (id) => ACCOUNT_ID.test(id),
+    shape: 'a 16-digit account id string',
+  });
+}
+
+export function checkDirectoryTargets(errors: FieldErrors, targets: unknown): string[] {
+  return checkTargetList(errors, 'directoryTargets', targets, {
+    ...DIRECTORY_TARGETS_PER_REQUEST,
+    what: 'directory target',
+    wellFormed: (target) => directoryTargetKind(target) !== undefined,
+    shape: 'a directory id (rd-…), a folder id (fd-…) or a 16-digit member account id',
+  });
+}
+
+/**
+ * `accountIds` and/or `directoryTargets` of a share or unshare request: each list within its limits,
+ * and at least one target in all. Returns the well-formed targets, account channel first.
+ */
+export function checkTargets(errors: FieldErrors, body: { accountIds?: unknown; directoryTargets?: unknown }): ShareTarget[] {
+  const accounts = checkAccountIds(errors, body.accountIds);
+  const directory = checkDirectoryTargets(errors, body.directoryTargets);
+  const named = (Array.isArray(body.accountIds) ? body.accountIds.length : 0) + (Array.isArray(body.directoryTargets) ? body.directoryTargets.length : 0);
+  if (named < TARGETS_PER_REQUEST.min) errors.add('/accountIds', 'name at least one account id here or one target in directoryTargets');
+  return [...accounts.map((target) => ({ channel: 'account' as const, target })), ...directory.map((target) => ({ channel: 'directory' as const, target }))];
 }
 
 /** A free-text field (`/<field>`): a string within its limit, not blank, well-formed Unicode. */

@@ -3,7 +3,8 @@
 // (scripts/openapi.ts), so the published contract and the enforced one cannot drift apart. Use only
 // keywords OpenAPI 3.0 and Swagger 2.0 share (a nullable value is `type: [T, 'null']`): the
 // generator stops on any other.
-import { ACCOUNT_IDS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
+import { DIRECTORY_TARGET_PATTERN } from '../domain/directory.js';
+import { ACCOUNT_IDS_PER_REQUEST, DIRECTORY_TARGETS_PER_REQUEST, NOT_BLANK_PATTERN, PAGE_SIZE, TEXT_LIMITS, type TextField } from '../domain/limits.js';
 import { ACCOUNT_ID_PATTERN, FINDING_ACTIONS, FINDING_KINDS, IMAGE_ID_PATTERN, SHARE_CHANNELS, SINK_NAMES } from '../domain/model.js';
 
 export const REGION_ID_PATTERN = '^[a-z]{2,}-[a-z0-9-]+$';
@@ -16,7 +17,32 @@ export type JsonSchema = Record<string, unknown>;
 
 const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Alibaba Cloud account id (16 digits)' };
 const { min: minAccounts, max: maxAccounts } = ACCOUNT_IDS_PER_REQUEST;
-const accountIds = { type: 'array', minItems: minAccounts, maxItems: maxAccounts, uniqueItems: true, items: accountId };
+const accountIds = {
+  type: 'array',
+  minItems: minAccounts,
+  maxItems: maxAccounts,
+  uniqueItems: true,
+  items: accountId,
+  description: 'Account channel targets; with directoryTargets, at least one target in all (400 ValidationFailed otherwise)',
+};
+const directoryTarget = {
+  type: 'string',
+  pattern: DIRECTORY_TARGET_PATTERN,
+  description: 'Directory channel target: the resource directory (rd-…), a folder (fd-…) or a member account id',
+};
+const directoryTargets = {
+  type: 'array',
+  minItems: DIRECTORY_TARGETS_PER_REQUEST.min,
+  maxItems: DIRECTORY_TARGETS_PER_REQUEST.max,
+  uniqueItems: true,
+  items: directoryTarget,
+  description: 'Directory channel targets (Resource Directory resource sharing)',
+};
+const channel = { enum: [...SHARE_CHANNELS], description: 'account: ModifyImageSharePermission; directory: Resource Directory resource sharing' };
+const target = { type: 'string', description: 'An account id (account channel); rd-…, fd-… or a member account id (directory channel)' };
+const resourceShareId = { type: 'string', description: 'Directory channel: the resource share (rs-…) that holds the target' };
+/** What every share-shaped object names: the channel and the target, and accountId on the account channel for older clients. */
+const shareTarget = { channel, target, accountId: { ...accountId, description: 'Account channel only: the same as target' } };
 /** A free-text field as limits.ts defines it: not blank (which implies not empty), at most its length. */
 const text = (field: TextField) => ({ type: 'string', pattern: NOT_BLANK_PATTERN, maxLength: TEXT_LIMITS[field] });
 const reason = text('reason');
@@ -42,9 +68,10 @@ export const REQUEST_BODIES = {
   ShareRequestBody: {
     type: 'object',
     additionalProperties: false,
-    required: ['accountIds', 'reason'],
+    required: ['reason'],
     properties: {
       accountIds,
+      directoryTargets,
       reason,
       ticket: text('ticket'),
       expiresAt: { type: 'string', format: 'date-time', description: 'When the shares expire (ISO-8601)' },
@@ -79,9 +106,9 @@ export const REQUEST_BODIES = {
   UnshareBody: {
     type: 'object',
     additionalProperties: false,
-    required: ['accountIds', 'reason'],
-    properties: { accountIds, reason },
-    example: { accountIds: ['1234567890123456'], reason: 'Project ended' },
+    required: ['reason'],
+    properties: { accountIds, directoryTargets, reason },
+    example: { accountIds: ['1234567890123456'], directoryTargets: ['fd-prod00001'], reason: 'Project ended' },
   },
   DeletionBody: {
     type: 'object',
@@ -168,8 +195,35 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       limit: { type: 'integer', description: 'ShareQuotaExceeded' },
       used: { type: 'integer', description: 'ShareQuotaExceeded' },
       requested: { type: 'integer', description: 'ShareQuotaExceeded' },
-      shares: { type: 'array', description: 'ImageStillShared: the accounts ECS or the store still shows', items: accountId },
+      shares: { type: 'array', description: 'ImageStillShared: the accounts ECS or the store still shows (account channel)', items: accountId },
+      targets: {
+        type: 'array',
+        description: 'ImageStillShared: every target either channel or the store still shows',
+        items: { type: 'object', required: ['channel', 'target'], properties: { ...shareTarget, resourceShareId } },
+      },
+      resourceShares: { type: 'array', description: 'ImageStillShared: the resource shares still holding the image', items: { type: 'string' } },
       accounts: { type: 'array', description: 'AccountNotAllowed, CannotShareWithOwner, ShareAlreadyExists: the accounts concerned', items: accountId },
+      directoryTargets: {
+        type: 'array',
+        description: 'AccountNotAllowed, UnknownAccount, CannotShareWithOwner, ShareAlreadyExists: the directory targets concerned',
+        items: directoryTarget,
+      },
+      refusals: {
+        type: 'array',
+        description: 'AccountNotAllowed: why policy refuses each directory target, and the folder or account the rule is about',
+        items: {
+          type: 'object',
+          required: ['target', 'reason'],
+          properties: {
+            target: directoryTarget,
+            reason: {
+              enum: ['directory_wide', 'denied_folder', 'outside_allowed_folders', 'contains_denied_folder', 'contains_denied_account', 'account_not_allowed'],
+            },
+            because: { type: 'string' },
+          },
+        },
+      },
+      channel: { ...channel, description: 'ShareQuotaExceeded: the channel whose quota is exceeded' },
       reason: {
         enum: ['kind', 'owner', 'denied_tag', 'required_tag_missing'],
         description: 'ImageNotShareable: not a custom image, owned by another account, a tag policy denies, or no required tag',
@@ -185,11 +239,11 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   Share: {
     type: 'object',
-    required: ['regionId', 'imageId', 'accountId', 'state', 'origin', 'createdAt', 'updatedAt', 'version'],
+    required: ['regionId', 'imageId', 'channel', 'target', 'state', 'origin', 'createdAt', 'updatedAt', 'version'],
     properties: {
       regionId: { type: 'string' },
       imageId: { type: 'string' },
-      accountId,
+      ...shareTarget,
       state: { enum: SHARE_STATES },
       requestId: { type: 'string' },
       origin: { enum: ['request', 'adopted'] },
@@ -197,17 +251,33 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       createdAt: timestamp,
       updatedAt: timestamp,
       lastError: { type: 'string' },
+      resourceShareId,
       version: { type: 'integer' },
     },
   },
   ShareRequest: {
     type: 'object',
-    required: ['requestId', 'regionId', 'imageId', 'accountIds', 'status', 'requester', 'reason', 'attestation', 'pendingUntil', 'createdAt', 'updatedAt', 'version'],
+    required: [
+      'requestId',
+      'regionId',
+      'imageId',
+      'accountIds',
+      'directoryTargets',
+      'status',
+      'requester',
+      'reason',
+      'attestation',
+      'pendingUntil',
+      'createdAt',
+      'updatedAt',
+      'version',
+    ],
     properties: {
       requestId: { type: 'string' },
       regionId: { type: 'string' },
       imageId: { type: 'string' },
       accountIds: { type: 'array', items: accountId },
+      directoryTargets: { type: 'array', items: directoryTarget },
       status: { enum: REQUEST_STATUSES },
       requester: { type: 'string' },
       reason: { type: 'string' },
@@ -240,13 +310,14 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   ImageRecord: {
     type: 'object',
-    required: ['regionId', 'imageId', 'lifecycle', 'quotaUsed', 'deletion', 'createdAt', 'updatedAt', 'version'],
+    required: ['regionId', 'imageId', 'lifecycle', 'quotaUsed', 'directoryQuotaUsed', 'deletion', 'createdAt', 'updatedAt', 'version'],
     properties: {
       regionId: { type: 'string' },
       imageId: { type: 'string' },
       imageName: { type: 'string' },
       lifecycle: { enum: ['active', 'draining', 'deleted'] },
-      quotaUsed: { type: 'integer' },
+      quotaUsed: { type: 'integer', description: 'Account channel shares holding quota' },
+      directoryQuotaUsed: { type: 'integer', description: 'Directory channel targets holding quota' },
       quotaChangedAt: timestamp,
       deletion: ref('Deletion'),
       createdAt: timestamp,
@@ -256,7 +327,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   ImageDescription: {
     type: 'object',
-    required: ['image', 'quota', 'shares', 'drift', 'public', 'pendingRequests'],
+    required: ['image', 'quota', 'directoryQuota', 'shares', 'drift', 'public', 'pendingRequests'],
     properties: {
       image: {
         type: 'object',
@@ -281,11 +352,31 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
           updatedAt: timestamp,
         },
       },
-      quota: { type: 'object', required: ['limit', 'used'], properties: { limit: { type: 'integer' }, used: { type: 'integer' } } },
+      quota: {
+        type: 'object',
+        description: 'The account channel: ECS shares (at most 50)',
+        required: ['limit', 'used'],
+        properties: { limit: { type: 'integer' }, used: { type: 'integer' } },
+      },
+      directoryQuota: {
+        type: 'object',
+        description: 'The directory channel: targets (MAX_DIRECTORY_TARGETS_PER_IMAGE)',
+        required: ['limit', 'used'],
+        properties: { limit: { type: 'integer' }, used: { type: 'integer' } },
+      },
       shares: { type: 'array', items: ref('Share') },
       drift: {
         type: 'array',
-        items: { type: 'object', required: ['kind'], properties: { kind: { enum: ['unmanaged', 'missing', 'public'] }, accountId } },
+        items: {
+          type: 'object',
+          required: ['kind', 'channel', 'target'],
+          properties: {
+            kind: { enum: ['unmanaged', 'missing', 'public'] },
+            ...shareTarget,
+            target: { type: 'string', description: `${target.description}; \`all\` for a public (community) image` },
+            resourceShareId,
+          },
+        },
       },
       public: { type: ['boolean', 'null'] },
       pendingRequests: { type: 'array', items: ref('ShareRequest') },
@@ -301,7 +392,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       at: timestamp,
       principal: { type: 'string' },
       action: { type: 'string' },
-      accountId,
+      ...shareTarget,
       before: { type: 'string' },
       after: { type: 'string' },
       requestId: { type: 'string' },
@@ -378,14 +469,36 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   UnshareResult: {
     type: 'object',
-    required: ['shares', 'notShared', 'revokedOutsideService', 'warning'],
+    required: ['shares', 'notShared', 'revokedOutsideService', 'directory', 'warning'],
     properties: {
-      shares: { type: 'array', items: ref('Share') },
-      notShared: { type: 'array', items: accountId },
+      shares: { type: 'array', items: ref('Share'), description: 'The service\'s shares revoked or withdrawn, both channels' },
+      notShared: { type: 'array', items: accountId, description: 'Named accounts with nothing to remove' },
       revokedOutsideService: {
         type: 'array',
         items: accountId,
         description: 'Named accounts whose share in ECS was made outside the service (console, another tool); revoked as well',
+      },
+      directory: {
+        type: 'object',
+        required: ['notShared', 'revokedOutsideService', 'removedFromShares'],
+        properties: {
+          notShared: { type: 'array', items: directoryTarget, description: 'Named directory targets with nothing to remove' },
+          revokedOutsideService: {
+            type: 'array',
+            items: directoryTarget,
+            description: "Named targets the service's own resource share held without a share of the service; removed as well",
+          },
+          removedFromShares: {
+            type: 'array',
+            description:
+              'Resource shares the service does not own that held the image for a named target: the image was taken out of each (its other resources and targets untouched), so every target listed lost it',
+            items: {
+              type: 'object',
+              required: ['resourceShareId', 'resourceShareName', 'targets'],
+              properties: { resourceShareId: { type: 'string' }, resourceShareName: { type: 'string' }, targets: { type: 'array', items: directoryTarget } },
+            },
+          },
+        },
       },
       warning: { type: 'string' },
     },

@@ -1,23 +1,26 @@
 // Domain records ⇄ Tablestore columns. Integers are INTEGER cells (TableStore.Long), account ids
-// and every other identifier are strings, and structured fields are JSON strings.
+// and every other identifier are strings, and structured fields are JSON strings. Rows written
+// before the directory channel existed lack its columns and read as the account channel (no migration).
 import { StoreError } from '../domain/errors.js';
-import type {
-  AuditEvent,
-  Deletion,
-  Delivery,
-  DeliveryCursor,
-  DeliveryStatus,
-  SinkName,
-  FindingAction,
-  FindingKind,
-  IdempotencyRecord,
-  ImageRecord,
-  PosturePointer,
-  ReconcileRun,
-  Share,
-  ShareChannel,
-  ShareRequest,
-  StoredFinding,
+import {
+  type AuditEvent,
+  type Deletion,
+  type Delivery,
+  type DeliveryCursor,
+  type DeliveryStatus,
+  type SinkName,
+  type FindingAction,
+  type FindingKind,
+  type IdempotencyRecord,
+  type ImageRecord,
+  type PosturePointer,
+  type ReconcileRun,
+  type Share,
+  type ShareChannel,
+  type ShareRequest,
+  type StoredFinding,
+  shareTargetOfKey,
+  targetFields,
 } from '../domain/model.js';
 import { int, toNumber, type AttributeColumns, type ColumnValue } from './sdk.js';
 
@@ -66,9 +69,12 @@ function withOptional<T extends object>(base: T, optional: Record<string, unknow
 }
 
 // ---- images ----
+/** The counter column of each channel's quota; `dir_quota_used` is absent on rows written before the directory channel (0). */
+export const QUOTA_COLUMNS: Readonly<Record<ShareChannel, string>> = { account: 'quota_used', directory: 'dir_quota_used' };
+
 /**
- * Every image column except quota_used and quota_changed_at (the counter and its timestamp are written
- * only by adjustQuota/correctQuota/create).
+ * Every image column except the quota counters and quota_changed_at (the counters and their timestamp
+ * are written only by adjustQuota/correctQuota/create).
  */
 export function imageColumns(r: ImageRecord, version: number): Record<string, ColumnValue | undefined> {
   return {
@@ -87,7 +93,8 @@ export function decodeImage(regionId: string, imageId: string, c: Columns): Imag
       regionId,
       imageId,
       lifecycle: reqString(c, 'images', 'lifecycle') as ImageRecord['lifecycle'],
-      quotaUsed: reqNumber(c, 'images', 'quota_used'),
+      quotaUsed: reqNumber(c, 'images', QUOTA_COLUMNS.account),
+      directoryQuotaUsed: toNumber(c.get(QUOTA_COLUMNS.directory)) ?? 0,
       deletion: reqJson<Deletion>(c, 'images', 'deletion'),
       createdAt: reqString(c, 'images', 'created_at'),
       updatedAt: reqString(c, 'images', 'updated_at'),
@@ -109,23 +116,30 @@ export function shareColumns(s: Share, version: number): AttributeColumns {
     created_at: s.createdAt,
     updated_at: s.updatedAt,
     last_error: s.lastError,
+    resource_share_id: s.resourceShareId,
     version: int(version),
   });
 }
 
-export function decodeShare(accountId: string, c: Columns): Share {
+/** `key` is the row's `account_id` key value: shareTargetKey of the share's channel and target. */
+export function decodeShare(key: string, c: Columns): Share {
   return withOptional(
     {
       regionId: reqString(c, 'shares', 'region_id'),
       imageId: reqString(c, 'shares', 'image_id'),
-      accountId,
+      ...targetFields(shareTargetOfKey(key)),
       state: reqString(c, 'shares', 'state') as Share['state'],
       origin: reqString(c, 'shares', 'origin') as Share['origin'],
       createdAt: reqString(c, 'shares', 'created_at'),
       updatedAt: reqString(c, 'shares', 'updated_at'),
       version: reqNumber(c, 'shares', 'version'),
     },
-    { requestId: optString(c, 'request_id'), expiresAt: optString(c, 'expires_at'), lastError: optString(c, 'last_error') },
+    {
+      requestId: optString(c, 'request_id'),
+      expiresAt: optString(c, 'expires_at'),
+      lastError: optString(c, 'last_error'),
+      resourceShareId: optString(c, 'resource_share_id'),
+    },
   );
 }
 
@@ -135,6 +149,7 @@ export function requestColumns(r: ShareRequest, version: number): AttributeColum
     region_id: r.regionId,
     image_id: r.imageId,
     account_ids: JSON.stringify(r.accountIds),
+    directory_targets: JSON.stringify(r.directoryTargets),
     status: r.status,
     requester: r.requester,
     reason: r.reason,
@@ -162,6 +177,7 @@ export function decodeRequest(requestId: string, c: Columns): ShareRequest {
       regionId: reqString(c, 'requests', 'region_id'),
       imageId: reqString(c, 'requests', 'image_id'),
       accountIds: reqJson<string[]>(c, 'requests', 'account_ids'),
+      directoryTargets: c.has('directory_targets') ? reqJson<string[]>(c, 'requests', 'directory_targets') : [],
       status: reqString(c, 'requests', 'status') as ShareRequest['status'],
       requester: reqString(c, 'requests', 'requester'),
       reason: reqString(c, 'requests', 'reason'),
@@ -190,6 +206,8 @@ export function auditColumns(e: AuditEvent): AttributeColumns {
     at: e.at,
     principal: e.principal,
     action: e.action,
+    channel: e.channel,
+    target: e.target,
     account_id: e.accountId,
     before: e.before,
     after: e.after,
@@ -202,6 +220,9 @@ export function auditColumns(e: AuditEvent): AttributeColumns {
 }
 
 export function decodeAudit(c: Columns): AuditEvent {
+  const accountId = optString(c, 'account_id');
+  // An event recorded before the directory channel existed names its share by account only.
+  const channel = (optString(c, 'channel') as ShareChannel | undefined) ?? (accountId !== undefined ? 'account' : undefined);
   return withOptional(
     {
       eventId: reqString(c, 'audit', 'event_id'),
@@ -213,7 +234,9 @@ export function decodeAudit(c: Columns): AuditEvent {
       requestId: reqString(c, 'audit', 'request_id'),
     },
     {
-      accountId: optString(c, 'account_id'),
+      channel,
+      target: optString(c, 'target') ?? (channel === 'account' ? accountId : undefined),
+      accountId,
       before: optString(c, 'before'),
       after: optString(c, 'after'),
       shareRequestId: optString(c, 'share_request_id'),

@@ -3,7 +3,6 @@
 // StoreError (see errors.ts). Layout and decisions: README.md in this folder.
 import { StoreError } from '../domain/errors.js';
 import type {
-  AccountId,
   AuditEvent,
   Delivery,
   DeliveryCursor,
@@ -17,11 +16,13 @@ import type {
   ReconcileRun,
   RequestFilter,
   Share,
+  ShareChannel,
   ShareRequest,
+  ShareTarget,
   SinkName,
   StoredFinding,
 } from '../domain/model.js';
-import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, isOpenRequest } from '../domain/model.js';
+import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, isOpenRequest, shareTargetKey } from '../domain/model.js';
 import type { Clock, LeaseRelease, StorePort } from '../domain/ports.js';
 import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
@@ -61,6 +62,7 @@ import {
   timeOfKey,
 } from './keys.js';
 import {
+  QUOTA_COLUMNS,
   auditColumns,
   canonical,
   columns,
@@ -252,7 +254,8 @@ class TablestoreStore implements StorePort {
     const table = this.tables.images;
     const attributeColumns = columns({
       ...imageColumns(record, record.version),
-      quota_used: int(record.quotaUsed),
+      [QUOTA_COLUMNS.account]: int(record.quotaUsed),
+      [QUOTA_COLUMNS.directory]: int(record.directoryQuotaUsed),
       quota_changed_at: record.quotaChangedAt,
     });
     await this.conditionalPut(
@@ -275,8 +278,8 @@ class TablestoreStore implements StorePort {
     await this.updateImageWhere(next.regionId, next.imageId, 'version', expectedVersion, update, async () => {
       const stored = await this.getImage(next.regionId, next.imageId);
       if (!stored || stored.version !== version) return false;
-      const { quotaUsed: _q, quotaChangedAt: _qc, version: _v, ...rest } = stored;
-      const { quotaUsed: _nq, quotaChangedAt: _nqc, version: _nv, ...wanted } = next;
+      const { quotaUsed: _q, directoryQuotaUsed: _d, quotaChangedAt: _qc, version: _v, ...rest } = stored;
+      const { quotaUsed: _nq, directoryQuotaUsed: _nd, quotaChangedAt: _nqc, version: _nv, ...wanted } = next;
       return canonical(rest) === canonical(wanted);
     });
     // The counter is not part of this write (a stale quotaUsed in `next` must never overwrite it):
@@ -284,22 +287,33 @@ class TablestoreStore implements StorePort {
     const stored = await this.getImage(next.regionId, next.imageId);
     const { quotaChangedAt: _stale, ...rest } = next;
     const quotaChangedAt = stored?.quotaChangedAt;
-    return { ...rest, quotaUsed: stored?.quotaUsed ?? next.quotaUsed, version, ...(quotaChangedAt ? { quotaChangedAt } : {}) };
+    return {
+      ...rest,
+      quotaUsed: stored?.quotaUsed ?? next.quotaUsed,
+      directoryQuotaUsed: stored?.directoryQuotaUsed ?? next.directoryQuotaUsed,
+      version,
+      ...(quotaChangedAt ? { quotaChangedAt } : {}),
+    };
   }
 
-  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number> {
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date, channel: ShareChannel): Promise<number> {
     const table = this.tables.images;
+    const column = QUOTA_COLUMNS[channel];
+    const counterOf = (image: ImageRecord): number => (channel === 'account' ? image.quotaUsed : image.directoryQuotaUsed);
     if (!Number.isInteger(delta) || !Number.isInteger(limit)) throw new StoreError('ConditionFailed', 'adjustQuota: delta and limit must be integers');
     if (delta === 0) {
       const image = await this.getImage(regionId, imageId);
       if (!image) throw new StoreError('ConditionFailed', 'adjustQuota: no such image');
-      return image.quotaUsed;
+      return counterOf(image);
     }
     if (delta > 0 && limit - delta < 0) throw new StoreError('ConditionFailed', 'adjustQuota: delta exceeds the limit');
+    // A record written before the directory channel has no directory counter: missing reads as 0,
+    // so a reservation passes the bound and a release below zero fails.
+    const missingIsZero = channel === 'directory';
     const condition =
       delta > 0
-        ? combine('AND', [compare('quota_used', 'LESS_EQUAL', int(limit - delta), false), compare('lifecycle', 'EQUAL', 'active', false)])
-        : compare('quota_used', 'GREATER_EQUAL', int(-delta), false);
+        ? combine('AND', [compare(column, 'LESS_EQUAL', int(limit - delta), missingIsZero), compare('lifecycle', 'EQUAL', 'active', false)])
+        : compare(column, 'GREATER_EQUAL', int(-delta), false);
     // INCREMENT is not idempotent: retried only when the service certainly did not apply it
     // (busy/throttled/conflict, connection refused). After an ambiguous failure the caller gets
     // Unavailable; a lost increment is repaired by the reconciler's recount (correctQuota).
@@ -312,26 +326,32 @@ class TablestoreStore implements StorePort {
           tableName: table,
           condition: expect('EXPECT_EXIST', condition),
           primaryKey: this.imagePk(regionId, imageId),
-          updateOfAttributeColumns: [{ INCREMENT: [{ quota_used: int(delta) }] }, { PUT: [{ quota_changed_at: now.toISOString() }] }],
-          returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: ['quota_used'] },
+          updateOfAttributeColumns: [{ INCREMENT: [{ [column]: int(delta) }] }, { PUT: [{ quota_changed_at: now.toISOString() }] }],
+          returnContent: { returnType: TableStore.ReturnType.AfterModify, returnColumns: [column] },
         }),
       { mode: 'not-idempotent' },
     );
-    const value = toNumber(attributesOf(res.row).get('quota_used'));
+    const value = toNumber(attributesOf(res.row).get(column));
     if (value !== undefined) return value;
     const image = await this.getImage(regionId, imageId);
     if (!image) throw new StoreError('NotFound', 'adjustQuota: image vanished');
-    return image.quotaUsed;
+    return counterOf(image);
   }
 
-  async correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void> {
+  async correctQuota(regionId: string, imageId: string, expected: number, actual: number, channel: ShareChannel): Promise<void> {
+    const column = QUOTA_COLUMNS[channel];
     await this.updateImageWhere(
       regionId,
       imageId,
-      'quota_used',
+      column,
       expected,
-      [{ PUT: [{ quota_used: int(actual) }] }],
-      async () => (await this.getImage(regionId, imageId))?.quotaUsed === actual,
+      [{ PUT: [{ [column]: int(actual) }] }],
+      async () => {
+        const image = await this.getImage(regionId, imageId);
+        return (channel === 'account' ? image?.quotaUsed : image?.directoryQuotaUsed) === actual;
+      },
+      // The recount of a record without a directory counter starts from 0.
+      channel === 'directory' && expected === 0,
     );
   }
 
@@ -339,10 +359,11 @@ class TablestoreStore implements StorePort {
   private async updateImageWhere(
     regionId: string,
     imageId: string,
-    column: 'version' | 'quota_used',
+    column: string,
     expected: number,
     updateOfAttributeColumns: Record<string, unknown>[],
     isOurs: () => Promise<boolean>,
+    passIfMissing = false,
   ): Promise<void> {
     const table = this.tables.images;
     await this.conditionalWrite(
@@ -351,7 +372,7 @@ class TablestoreStore implements StorePort {
       (c) =>
         c.updateRow({
           tableName: table,
-          condition: expect('EXPECT_EXIST', compare(column, 'EQUAL', int(expected), false)),
+          condition: expect('EXPECT_EXIST', compare(column, 'EQUAL', int(expected), passIfMissing)),
           primaryKey: this.imagePk(regionId, imageId),
           updateOfAttributeColumns,
         }),
@@ -389,13 +410,14 @@ class TablestoreStore implements StorePort {
 
   // ---- shares ----
 
-  private sharePk(regionId: string, imageId: string, accountId: AccountId): PrimaryKeyInput {
-    return [{ image_key: imageKey(regionId, imageId) }, { account_id: accountId }];
+  /** The row key column keeps its first name, `account_id`; it holds shareTargetKey (an account id, or `dir:<target>`). */
+  private sharePk(regionId: string, imageId: string, target: ShareTarget): PrimaryKeyInput {
+    return [{ image_key: imageKey(regionId, imageId) }, { account_id: shareTargetKey(target) }];
   }
 
-  async getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null> {
-    const row = await this.getRow(this.tables.shares, this.sharePk(regionId, imageId, accountId));
-    return row ? decodeShare(accountId, attributesOf(row)) : null;
+  async getShare(regionId: string, imageId: string, target: ShareTarget): Promise<Share | null> {
+    const row = await this.getRow(this.tables.shares, this.sharePk(regionId, imageId, target));
+    return row ? decodeShare(shareTargetKey(target), attributesOf(row)) : null;
   }
 
   async listShares(regionId: string, imageId: string): Promise<Share[]> {
@@ -419,17 +441,17 @@ class TablestoreStore implements StorePort {
     );
     await this.conditionalPut(
       table,
-      this.sharePk(share.regionId, share.imageId, share.accountId),
+      this.sharePk(share.regionId, share.imageId, share),
       expect('IGNORE', reusable),
       shareColumns(share, share.version),
-      holds(() => this.getShare(share.regionId, share.imageId, share.accountId), share),
+      holds(() => this.getShare(share.regionId, share.imageId, share), share),
     );
     return share;
   }
 
   async updateShare(next: Share, expectedVersion: number): Promise<Share> {
-    return this.versionedPut(this.tables.shares, this.sharePk(next.regionId, next.imageId, next.accountId), next, expectedVersion, shareColumns, () =>
-      this.getShare(next.regionId, next.imageId, next.accountId),
+    return this.versionedPut(this.tables.shares, this.sharePk(next.regionId, next.imageId, next), next, expectedVersion, shareColumns, () =>
+      this.getShare(next.regionId, next.imageId, next),
     );
   }
 

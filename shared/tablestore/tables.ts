@@ -59,7 +59,7 @@ export function tableDefinitions(retention: Retention = DEFAULT_RETENTION): read
   const requestTtl = retention.requestRetentionDays * DAY_SECONDS;
   return [
     { name: 'images', primaryKey: ['region_id', 'image_id'], timeToLive: -1, purpose: 'image lifecycle (versioned) and quota counter' },
-    { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, account)' },
+    { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, channel and target)' },
     { name: 'requests', primaryKey: ['request_id'], timeToLive: requestTtl, purpose: 'share requests (versioned), kept REQUEST_RETENTION_DAYS after their last change' },
     { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: requestTtl, purpose: 'newest-first index of requests' },
     {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium, type Chromium } from '../../scripts/chromium.js';
-import { DEMO_TARGETS } from '../../scripts/demo-seed.js';
+import { DEMO_OUT_OF_BAND_RESOURCE_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 import { startStack, type Stack } from '../../scripts/start.js';
 import { csvRecords } from '../support/csv.js';
 
@@ -156,6 +156,8 @@ describe('console in Chromium', () => {
     expect(at('share.approved', 'demo-approver')).toBeGreaterThanOrEqual(0);
     expect(await page.locator('section', { has: page.getByRole('heading', { name: 'Shares' }) }).textContent()).toContain(DEMO_TARGETS.partner);
     expect(await page.getByRole('meter', { name: 'Share quota' }).getAttribute('aria-valuenow')).toBe('1');
+    const directoryMeter = page.getByRole('meter', { name: 'Directory target quota' });
+    expect([await directoryMeter.getAttribute('aria-valuenow'), await directoryMeter.getAttribute('aria-valuemax')]).toEqual(['0', '10']);
     await page.close();
   });
 
@@ -172,8 +174,10 @@ describe('console in Chromium', () => {
     await page.getByRole('link', { name: 'Findings' }).click();
     await page.getByRole('button', { name: 'Download CSV' }).waitFor();
     // Assess: the finding, named
-    const row = page.locator('#view tbody tr', { hasText: 'm-hzdemolegacy01' });
-    expect(await row.textContent()).toContain(DEMO_TARGETS.contractor);
+    const rows = page.locator('#view tbody tr', { hasText: 'm-hzdemolegacy01' });
+    expect(await rows.locator('td').filter({ hasText: DEMO_TARGETS.contractor }).count()).toBe(1);
+    // …and beside it the same image's resource share made outside the service, on the directory channel
+    expect(await rows.filter({ hasText: DEMO_OUT_OF_BAND_RESOURCE_SHARE.target }).textContent()).toContain('directory');
     // Act
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     // Assess: the API's own CSV, as saved

@@ -3,9 +3,9 @@
 // and test/unit/image-port-contract-memory.test.ts. The emulator is the reference: where the fake
 // answered otherwise, the fake was changed.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GovernorError } from '../../shared/domain/errors.js';
 import type { AccountId, EcsImage } from '../../shared/domain/model.js';
 import type { ImagePort } from '../../shared/domain/ports.js';
+import { refusal } from './refusal.js';
 
 export const REGION = 'cn-hangzhou';
 
@@ -32,16 +32,6 @@ export interface ImagePortUnderTest {
   seedImage(seed?: ImageSeed): Promise<string>;
   /** A share made outside the port (the console, another tool). */
   shareOutOfBand(imageId: string, accountId: AccountId): Promise<void>;
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernorError) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 const sharedWith = async (port: ImagePort, imageId: string): Promise<AccountId[]> =>

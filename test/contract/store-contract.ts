@@ -3,18 +3,20 @@
 // test/unit/store-contract-memory.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GovernorError, StoreError } from '../../shared/domain/errors.js';
-import type {
-  AuditEvent,
-  Delivery,
-  FindingKind,
-  IdempotencyRecord,
-  ImageRecord,
-  PosturePointer,
-  ReconcileRun,
-  RequestStatus,
-  Share,
-  ShareRequest,
-  StoredFinding,
+import {
+  type AuditEvent,
+  type Delivery,
+  type FindingKind,
+  type IdempotencyRecord,
+  type ImageRecord,
+  type PosturePointer,
+  type ReconcileRun,
+  type RequestStatus,
+  type Share,
+  type ShareRequest,
+  type ShareTarget,
+  type StoredFinding,
+  targetFields,
 } from '../../shared/domain/model.js';
 import { feedKey, findingKey } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
@@ -40,6 +42,7 @@ export function anImage(over: Partial<ImageRecord> = {}): ImageRecord {
     imageName: 'golden-base',
     lifecycle: 'active',
     quotaUsed: 0,
+    directoryQuotaUsed: 0,
     deletion: { status: 'none' },
     createdAt: iso(0),
     updatedAt: iso(0),
@@ -48,18 +51,20 @@ export function anImage(over: Partial<ImageRecord> = {}): ImageRecord {
   };
 }
 
-export function aShare(over: Partial<Share> = {}): Share {
+/** A share row; `channel` and `target` (default the account channel, 0123456789012345) set its identity fields. */
+export function aShare(over: Partial<Omit<Share, 'channel' | 'target' | 'accountId'>> & Partial<ShareTarget> = {}): Share {
+  const { channel = 'account', target = '0123456789012345', ...rest } = over;
   return {
     regionId: 'cn-hangzhou',
     imageId: newImageId(),
-    accountId: '0123456789012345',
+    ...targetFields({ channel, target }),
     state: 'pending_approval',
     requestId: `req-${unique()}`,
     origin: 'request',
     createdAt: iso(0),
     updatedAt: iso(0),
     version: 1,
-    ...over,
+    ...rest,
   };
 }
 
@@ -69,6 +74,7 @@ export function aRequest(over: Partial<ShareRequest> = {}): ShareRequest {
     regionId: 'cn-hangzhou',
     imageId: newImageId(),
     accountIds: ['0123456789012345', '1234567890123456'],
+    directoryTargets: [],
     status: 'pending_approval',
     requester: 'alice',
     reason: 'partner onboarding',
@@ -90,6 +96,8 @@ export function anEvent(over: Partial<AuditEvent> = {}): AuditEvent {
     at: iso(0),
     principal: 'alice',
     action: 'share.requested',
+    channel: 'account',
+    target: '0123456789012345',
     accountId: '0123456789012345',
     before: 'none',
     after: 'pending_approval',
@@ -244,9 +252,9 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('adjustQuota by zero reports the counter and leaves the record as it was', async () => {
       const image = anImage({ quotaUsed: 4, quotaChangedAt: iso(3) });
       await store().createImage(image);
-      expect(await store().adjustQuota(image.regionId, image.imageId, 0, 50, new Date(iso(9)))).toBe(4);
+      expect(await store().adjustQuota(image.regionId, image.imageId, 0, 50, new Date(iso(9)), 'account')).toBe(4);
       expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1.5, 50, new Date()))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1.5, 50, new Date(), 'account'))).toBe('ConditionFailed');
     });
 
     it('updateImage writes version+1 when the version matches and refuses a stale version', async () => {
@@ -276,7 +284,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('updateImage never writes quotaUsed and returns the stored counter', async () => {
       const image = anImage();
       await store().createImage(image);
-      await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date());
+      await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date(), 'account');
       const stored = await store().updateImage({ ...image, quotaUsed: 40, updatedAt: iso(2) }, 1);
       expect(stored.quotaUsed).toBe(2);
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(2);
@@ -286,7 +294,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const image = anImage();
       await store().createImage(image);
       expect((await store().getImage(image.regionId, image.imageId))?.quotaChangedAt).toBeUndefined();
-      await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(iso(5)));
+      await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(iso(5)), 'account');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaChangedAt).toBe(iso(5));
       const stored = await store().updateImage({ ...image, updatedAt: iso(6) }, 1);
       expect(stored.quotaChangedAt).toBe(iso(5));
@@ -296,44 +304,44 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('adjustQuota adds within the limit and returns the new value', async () => {
       const image = anImage({ quotaUsed: 47 });
       await store().createImage(image);
-      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date())).toBe(49);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date()))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date())).toBe(50);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date()))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date(), 'account')).toBe(49);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 2, 50, new Date(), 'account'))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account')).toBe(50);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account'))).toBe('ConditionFailed');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(50);
     });
 
     it('adjustQuota honours a policy limit below the ECS ceiling', async () => {
       const image = anImage({ quotaUsed: 9 });
       await store().createImage(image);
-      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date())).toBe(10);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date()))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date(), 'account')).toBe(10);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date(), 'account'))).toBe('ConditionFailed');
     });
 
     it('adjustQuota refuses to add to an image that is not active but still releases', async () => {
       const image = anImage({ quotaUsed: 5, lifecycle: 'draining' });
       await store().createImage(image);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date()))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date())).toBe(3);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account'))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date(), 'account')).toBe(3);
     });
 
     it('adjustQuota never goes below zero', async () => {
       const image = anImage({ quotaUsed: 1 });
       await store().createImage(image);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date()))).toBe('ConditionFailed');
-      expect(await store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date())).toBe(0);
-      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date()))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -2, 50, new Date(), 'account'))).toBe('ConditionFailed');
+      expect(await store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date(), 'account')).toBe(0);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 50, new Date(), 'account'))).toBe('ConditionFailed');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(0);
     });
 
     it('adjustQuota on a missing image fails its condition', async () => {
-      expect(await storeErrorKind(store().adjustQuota('cn-hangzhou', newImageId(), 1, 50, new Date()))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().adjustQuota('cn-hangzhou', newImageId(), 1, 50, new Date(), 'account'))).toBe('ConditionFailed');
     });
 
     it('adjustQuota is atomic: 100 concurrent +1 with limit 50 succeed exactly 50 times', async () => {
       const image = anImage();
       await store().createImage(image);
-      const results = await Promise.allSettled(Array.from({ length: 100 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date())));
+      const results = await Promise.allSettled(Array.from({ length: 100 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account')));
       const values = results.filter((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled').map((r) => r.value);
       const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as StoreError).kind);
       expect(values).toHaveLength(50);
@@ -345,10 +353,39 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('correctQuota sets the counter only from the expected value', async () => {
       const image = anImage({ quotaUsed: 7 });
       await store().createImage(image);
-      expect(await storeErrorKind(store().correctQuota(image.regionId, image.imageId, 6, 2))).toBe('ConditionFailed');
+      expect(await storeErrorKind(store().correctQuota(image.regionId, image.imageId, 6, 2, 'account'))).toBe('ConditionFailed');
       expect((await store().getImage(image.regionId, image.imageId))?.quotaUsed).toBe(7);
-      await store().correctQuota(image.regionId, image.imageId, 7, 2);
+      await store().correctQuota(image.regionId, image.imageId, 7, 2, 'account');
       expect(await store().getImage(image.regionId, image.imageId)).toEqual({ ...image, quotaUsed: 2 });
+    });
+
+    it('keeps a directory-channel counter of its own, under the same conditions', async () => {
+      const image = anImage({ quotaUsed: 3, directoryQuotaUsed: 8 });
+      await store().createImage(image);
+      expect(await store().getImage(image.regionId, image.imageId)).toEqual(image);
+      expect(await store().adjustQuota(image.regionId, image.imageId, 2, 10, new Date(iso(4)), 'directory')).toBe(10);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date(), 'directory'))).toBe('ConditionFailed');
+      // The account counter moves on its own limit.
+      expect(await store().adjustQuota(image.regionId, image.imageId, 1, 50, new Date(iso(5)), 'account')).toBe(4);
+      expect(await store().adjustQuota(image.regionId, image.imageId, -10, 10, new Date(iso(6)), 'directory')).toBe(0);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, -1, 10, new Date(), 'directory'))).toBe('ConditionFailed');
+      await store().correctQuota(image.regionId, image.imageId, 0, 2, 'directory');
+      expect(await storeErrorKind(store().correctQuota(image.regionId, image.imageId, 0, 5, 'directory'))).toBe('ConditionFailed');
+      // updateImage writes neither counter.
+      const stored = await store().updateImage({ ...image, quotaUsed: 0, directoryQuotaUsed: 40, updatedAt: iso(7) }, 1);
+      expect(stored).toMatchObject({ quotaUsed: 4, directoryQuotaUsed: 2, quotaChangedAt: iso(6), version: 2 });
+      expect(await store().getImage(image.regionId, image.imageId)).toMatchObject({ quotaUsed: 4, directoryQuotaUsed: 2 });
+      const draining = await store().updateImage({ ...stored, lifecycle: 'draining', updatedAt: iso(8) }, 2);
+      expect(await storeErrorKind(store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date(), 'directory'))).toBe('ConditionFailed');
+      expect(draining.directoryQuotaUsed).toBe(2);
+    });
+
+    it('adjustQuota of the directory channel is atomic: 40 concurrent +1 with limit 10 succeed exactly 10 times', async () => {
+      const image = anImage();
+      await store().createImage(image);
+      const results = await Promise.allSettled(Array.from({ length: 40 }, () => store().adjustQuota(image.regionId, image.imageId, 1, 10, new Date(), 'directory')));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+      expect(await store().getImage(image.regionId, image.imageId)).toMatchObject({ quotaUsed: 0, directoryQuotaUsed: 10 });
     });
   });
 
@@ -474,22 +511,22 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     const store = useStore();
 
     it('getShare returns null for an unknown share', async () => {
-      expect(await store().getShare('cn-hangzhou', newImageId(), '0123456789012345')).toBeNull();
+      expect(await store().getShare('cn-hangzhou', newImageId(), { channel: 'account', target: '0123456789012345' })).toBeNull();
     });
 
     it('createShare stores a new share and returns it', async () => {
       const share = aShare({ expiresAt: iso(3600_000) });
       expect(await store().createShare(share)).toEqual(share);
-      expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual(share);
+      expect(await store().getShare(share.regionId, share.imageId, share)).toEqual(share);
     });
 
     it('createShare refuses while a live share exists, in every quota-holding or intent state', async () => {
       for (const state of ['pending_approval', 'approved', 'applying', 'active', 'revoking'] as const) {
         const share = aShare({ state });
         await store().createShare(share);
-        const again = aShare({ regionId: share.regionId, imageId: share.imageId, accountId: share.accountId, requestId: 'req-other' });
+        const again = aShare({ regionId: share.regionId, imageId: share.imageId, target: share.target, requestId: 'req-other' });
         expect(await storeErrorKind(store().createShare(again))).toBe('ConditionFailed');
-        expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual(share);
+        expect(await store().getShare(share.regionId, share.imageId, share)).toEqual(share);
       }
     });
 
@@ -497,9 +534,9 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       for (const state of ['revoked', 'rejected', 'expired', 'failed'] as const) {
         const old = aShare({ state, lastError: 'gone' });
         await store().createShare(old);
-        const fresh = aShare({ regionId: old.regionId, imageId: old.imageId, accountId: old.accountId, requestId: 'req-new', createdAt: iso(9) });
+        const fresh = aShare({ regionId: old.regionId, imageId: old.imageId, target: old.target, requestId: 'req-new', createdAt: iso(9) });
         expect(await store().createShare(fresh)).toEqual(fresh);
-        expect(await store().getShare(old.regionId, old.imageId, old.accountId)).toEqual(fresh);
+        expect(await store().getShare(old.regionId, old.imageId, old)).toEqual(fresh);
       }
     });
 
@@ -512,7 +549,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       const { requestId: _r, ...withoutRequest } = approved;
       const failed: Share = { ...withoutRequest, state: 'failed', lastError: 'InvalidAccount.NotFound', version: 2 };
       expect(await store().updateShare(failed, 2)).toEqual({ ...failed, version: 3 });
-      expect(await store().getShare(share.regionId, share.imageId, share.accountId)).toEqual({ ...failed, version: 3 });
+      expect(await store().getShare(share.regionId, share.imageId, share)).toEqual({ ...failed, version: 3 });
     });
 
     it('updateShare on a missing share fails its condition', async () => {
@@ -522,13 +559,33 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
     it('listShares returns every share of one image in account order, and only those', async () => {
       const imageId = newImageId();
       const accounts = ['5555555555555555', '0000000000000001', '9999999999999999', '1234567890123456'];
-      for (const accountId of accounts) await store().createShare(aShare({ imageId, accountId }));
-      await store().createShare(aShare({ imageId: newImageId(), accountId: '0000000000000001' }));
-      await store().createShare(aShare({ regionId: 'cn-beijing', imageId, accountId: '0000000000000002' }));
+      for (const accountId of accounts) await store().createShare(aShare({ imageId, target: accountId }));
+      await store().createShare(aShare({ imageId: newImageId(), target: '0000000000000001' }));
+      await store().createShare(aShare({ regionId: 'cn-beijing', imageId, target: '0000000000000002' }));
       const listed = await store().listShares('cn-hangzhou', imageId);
       expect(listed.map((s) => s.accountId)).toEqual([...accounts].sort());
       expect(listed.every((s) => s.imageId === imageId && s.regionId === 'cn-hangzhou')).toBe(true);
       expect(await store().listShares('cn-hangzhou', newImageId())).toEqual([]);
+    });
+
+    it('keeps directory-channel shares apart from account shares, a member account on both channels at once', async () => {
+      const imageId = newImageId();
+      const member = '0000000000000007';
+      const byAccount = aShare({ imageId, target: member, state: 'active' });
+      const byDirectory = aShare({ imageId, channel: 'directory', target: member, state: 'active', resourceShareId: 'rs-abc123' });
+      const folder = aShare({ imageId, channel: 'directory', target: 'fd-prod0001', state: 'approved' });
+      const directoryWide = aShare({ imageId, channel: 'directory', target: 'rd-corp0001' });
+      for (const share of [folder, byDirectory, directoryWide, byAccount]) expect(await store().createShare(share)).toEqual(share);
+      expect(await store().getShare('cn-hangzhou', imageId, { channel: 'directory', target: member })).toEqual(byDirectory);
+      expect(await store().getShare('cn-hangzhou', imageId, { channel: 'account', target: member })).toEqual(byAccount);
+      expect(await store().getShare('cn-hangzhou', imageId, { channel: 'account', target: 'fd-prod0001' })).toBeNull();
+      // Row-key order: the account channel (by account), then the directory channel (by target).
+      expect(await store().listShares('cn-hangzhou', imageId)).toEqual([byAccount, byDirectory, folder, directoryWide]);
+      // A live directory row blocks a second one for the same target; the account row is another share.
+      expect(await storeErrorKind(store().createShare({ ...byDirectory, requestId: 'req-other' }))).toBe('ConditionFailed');
+      const moved: Share = { ...byDirectory, state: 'revoking', updatedAt: iso(5) };
+      expect(await store().updateShare(moved, 1)).toEqual({ ...moved, version: 2 });
+      expect(await store().getShare('cn-hangzhou', imageId, byAccount)).toEqual(byAccount);
     });
   });
 
@@ -543,6 +600,12 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect(await store().getRequest(request.requestId)).toEqual(request);
       expect(await store().listRequests({ imageId: request.imageId }, 10)).toEqual({ items: [request] });
       expect(await store().getRequest('req-unknown')).toBeNull();
+    });
+
+    it('stores the directory targets of a request', async () => {
+      const request = aRequest({ accountIds: [], directoryTargets: ['fd-prod0001', 'rd-corp0001', '0000000000000007'] });
+      await store().createRequest(request);
+      expect(await store().getRequest(request.requestId)).toEqual(request);
     });
 
     it('updateRequest is versioned', async () => {
@@ -680,6 +743,15 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
 
   describe(`${name}: audit trail`, () => {
     const store = useStore();
+
+    it('keeps the channel and target of an event', async () => {
+      const imageId = newImageId();
+      const { accountId: _a, ...directoryEvent } = anEvent({ imageId, channel: 'directory', target: 'fd-prod0001', at: iso(1) });
+      const imageEvent = { ...anEvent({ imageId, action: 'image.drain_started', at: iso(2) }) };
+      const { channel: _c, target: _t, accountId: _i, ...withoutTarget } = imageEvent;
+      await store().appendAudit([directoryEvent, withoutTarget]);
+      expect(await store().listAudit('cn-hangzhou', imageId, 10)).toEqual({ items: [withoutTarget, directoryEvent] });
+    });
 
     it('lists one image\'s events newest first with working cursors', async () => {
       const imageId = newImageId();

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_EVENT_BUS, StartError, parseStartOptions, shellSession, startStack, type Stack } from '../../scripts/start.js';
-import { DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
+import { DEMO_DIRECTORY, DEMO_OUT_OF_BAND_RESOURCE_SHARE, DEMO_OUT_OF_BAND_SHARE, DEMO_TARGETS } from '../../scripts/demo-seed.js';
 import { csvRecords } from '../support/csv.js';
 import { startReceiver } from '../support/events.js';
 
@@ -163,7 +163,7 @@ describe('stack (npm start) end to end', () => {
     expect(image === undefined || image.deleted).toBe(true);
   });
 
-  it('finds the out-of-band share on a timer-fired reconcile, fanned out per region through fc2', async () => {
+  it('finds the out-of-band shares, per account and through a resource share, on a timer-fired reconcile, fanned out per region through fc2', async () => {
     // Act
     const timer = await stack.runtime.fireTimer('image-share-reconcile', 'every-10m');
     await stack.runtime.drain();
@@ -174,13 +174,17 @@ describe('stack (npm start) end to end', () => {
     const runs = await call('GET', '/v1/reconcile-runs?limit=20', stack.tokens.auditor);
     expect(runs.status).toBe(200);
     const hangzhou = runs.body.items.find((r: { parentRunId?: string; regions: string[] }) => r.parentRunId === timer.requestId && r.regions[0] === HZ);
-    expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 1 }) });
-    // Report mode leaves the out-of-band share in place.
+    expect(hangzhou).toMatchObject({ status: 'completed', trigger: 'timer', mode: 'report', findings: expect.objectContaining({ unmanaged: 2 }) });
+    // Report mode leaves the out-of-band shares in place.
     expect(await ecsShares(DEMO_OUT_OF_BAND_SHARE.imageId)).toEqual([DEMO_OUT_OF_BAND_SHARE.accountId]);
-    // ... and names it: in the run's findings, and in the posture, as CSV too.
+    const legacy = (await ecsState()).images.find((i) => i.imageId === DEMO_OUT_OF_BAND_RESOURCE_SHARE.imageId) as unknown as { directoryShares: { target: string }[] };
+    expect(legacy.directoryShares.map((d) => d.target)).toEqual([DEMO_OUT_OF_BAND_RESOURCE_SHARE.target]);
+    // ... and names them: in the run's findings, and in the posture, as CSV too.
     const oob = { kind: 'unmanaged', regionId: HZ, imageId: DEMO_OUT_OF_BAND_SHARE.imageId, channel: 'account', target: DEMO_OUT_OF_BAND_SHARE.accountId, action: 'none' };
+    const oobDirectory = { kind: 'unmanaged', regionId: HZ, imageId: DEMO_OUT_OF_BAND_RESOURCE_SHARE.imageId, channel: 'directory', target: DEMO_OUT_OF_BAND_RESOURCE_SHARE.target, action: 'none' };
     const findings = await call('GET', `/v1/reconcile-runs/${hangzhou.runId}/findings?kind=unmanaged`, stack.tokens.auditor);
     expect(findings.body.items).toContainEqual(expect.objectContaining(oob));
+    expect(findings.body.items).toContainEqual(expect.objectContaining(oobDirectory));
     const csv = await fetch(`${stack.url}/v1/findings?regionId=${HZ}&kind=unmanaged`, { headers: { authorization: `Bearer ${stack.tokens.auditor}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const { records } = csvRecords(await csv.text());
@@ -215,16 +219,22 @@ describe('stack (npm start) end to end', () => {
     // Act
     const res = await fetch(`${stack.url}/__emulator/events/image-share-reconcile/image-sharing-changes`, { method: 'POST', body: JSON.stringify(event) });
     const record = (await res.json()) as { requestId: string; status: string; trigger: string };
-    // Assess: one run for that image, which sees the out-of-band share
+    // Assess: one run for that image, which sees its out-of-band shares on both channels
     expect(record).toMatchObject({ status: 'succeeded', trigger: 'eventbridge' });
     const run = await call('GET', `/v1/reconcile-runs/${record.requestId}`, stack.tokens.auditor);
     expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 1 } });
+    expect(run.body).toMatchObject({ status: 'completed', mode: 'report', regions: [HZ], imagesScanned: 1, findings: { unmanaged: 2 } });
   });
 
   it('keeps requests, shares, deletions and tokens across a restart on the same data dir', async () => {
-    // Prepare: an active share, a pending request, a deleted image (previous test); then a full stop
+    // Prepare: an active share on each channel, a pending request, a deleted image (previous test); then a full stop
     await requestAndApprove('m-hzdemobase0001', [DEMO_TARGETS.analytics]);
+    const folder = await call('POST', `/v1/images/${HZ}/m-hzdemobase0001/share-requests`, stack.tokens.requester, {
+      directoryTargets: [DEMO_DIRECTORY.folders.web],
+      reason: 'web team rollout',
+      attestation: { sensitiveDataRemoved: true },
+    });
+    expect((await call('POST', `/v1/share-requests/${folder.body.request.requestId}/approve`, stack.tokens.approver, {})).status).toBe(200);
     const asked = await call('POST', '/v1/images/cn-shanghai/m-shdemobase0001/share-requests', stack.tokens.requester, {
       accountIds: [DEMO_TARGETS.analytics],
       reason: 'kept across restarts',
@@ -247,6 +257,9 @@ describe('stack (npm start) end to end', () => {
     expect(again.status).toBe(200);
     expect(again.body.request).toMatchObject({ requestId: asked.body.request.requestId, status: 'pending_approval' });
     expect(await ecsShares('m-hzdemobase0001')).toEqual([DEMO_TARGETS.analytics]);
+    // The directory share came back in the service's resource share: no drift on either channel.
+    const base = (await ecsState()).images.find((i) => i.imageId === 'm-hzdemobase0001') as unknown as { directoryShares: { target: string }[] };
+    expect(base.directoryShares.map((d) => d.target)).toEqual([DEMO_DIRECTORY.folders.web]);
     const live = await call('GET', `/v1/images/${HZ}/m-hzdemobase0001`, oldTokens.auditor);
     expect(live.body.drift).toEqual([]);
     expect((await ecsState()).images.find((i) => i.imageId === 'm-hzdemoapp00001' && !i.deleted)).toBeUndefined();
@@ -330,6 +343,15 @@ describe('the first hour: what npm start and the README tell a new user to paste
       expect(run.stdout).toContain(`{"request":{"requestId":"${requestId}"`);
       expect(run.stdout).toMatch(/"status":"applied"/);
       expect(run.stdout).toMatch(/"state":"revoked"/);
+      // The folder share: asked, approved, described on the directory channel.
+      // Each echoed request id ends its line (the curl before it prints no newline).
+      const echoed = [...run.stdout.matchAll(/(sr-[0-9a-f]+)\n/g)].map((m) => m[1]);
+      expect(echoed).toHaveLength(2);
+      expect(echoed[1]).not.toBe(requestId);
+      expect(run.stdout).toContain(`"directoryTargets":["${DEMO_DIRECTORY.folders.prod}"]`);
+      expect(run.stdout).toContain(`"channel":"directory","target":"${DEMO_DIRECTORY.folders.prod}","state":"active"`);
+      const holding = (await (await fetch(`http://${stack.ecs.endpoint}/__emulator/state`)).json()) as { images: { imageId: string; directoryShares: { target: string }[] }[] };
+      expect(holding.images.find((i) => i.imageId === 'm-hzdemobase0001')!.directoryShares.map((d) => d.target)).toEqual([DEMO_DIRECTORY.folders.prod]);
       expect(run.stdout).toMatch(/"status":"(deleted|draining)"/);
       const runs = stack.runtime.invocations().filter((r) => r.functionName === 'image-share-reconcile' && r.trigger === 'timer');
       expect(runs.map((r) => r.status)).toEqual(['succeeded']);
@@ -338,13 +360,14 @@ describe('the first hour: what npm start and the README tell a new user to paste
     }
   }, 120_000);
 
-  it("the README's API examples work as written, with the banner's exports", async () => {
+  it("the README's API examples work as written, with the banner's exports, on both channels", async () => {
     // Prepare
     const stack = await startStack({ port: 0, dataDir: join(dataDir, 'readme'), timers: 'off', build: false, log: () => undefined });
     try {
       const exports = shellSession(stack).filter((line) => line.startsWith('export ')).join('\n');
       // Act
       const run = await bash(`${exports}\n${readmeBlock('## API')}`);
+      const folder = await bash(`${exports}\n${readmeBlock('### The directory channel')}`);
       // Assess: the request waited, was approved and applied; the guard refused the still-shared image
       expect(run.code).toBe(0);
       expect(run.stderr).toBe('');
@@ -352,8 +375,21 @@ describe('the first hour: what npm start and the README tell a new user to paste
       const answers = rest.join('\n').replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
       expect(answers).toEqual([
         expect.objectContaining({ request: expect.objectContaining({ requestId, status: 'applied', ticket: 'CHG-42', comment: 'approved for the Q1 rollout' }) }),
-        expect.objectContaining({ quota: { limit: 50, used: 1 }, drift: [], public: false, pendingRequests: [] }),
+        expect.objectContaining({ quota: { limit: 50, used: 1 }, directoryQuota: { limit: 10, used: 0 }, drift: [], public: false, pendingRequests: [] }),
         expect.objectContaining({ code: 'ImageStillShared', shares: [DEMO_TARGETS.partner] }),
+      ]);
+      // ... and the folder share was approved, applied through the service's resource share, and unshared.
+      expect([folder.code, folder.stderr]).toEqual([0, '']);
+      const folderAnswers = folder.stdout.replace(/}{/g, '}\n{').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+      expect(folderAnswers).toEqual([
+        expect.objectContaining({
+          request: expect.objectContaining({ directoryTargets: [DEMO_DIRECTORY.folders.prod], status: 'applied' }),
+          shares: [expect.objectContaining({ channel: 'directory', target: DEMO_DIRECTORY.folders.prod, state: 'active', resourceShareId: expect.stringMatching(/^rs-/) })],
+        }),
+        expect.objectContaining({
+          shares: [expect.objectContaining({ channel: 'directory', target: DEMO_DIRECTORY.folders.prod, state: 'revoked' })],
+          directory: { notShared: [], revokedOutsideService: [], removedFromShares: [] },
+        }),
       ]);
     } finally {
       await stack.close();

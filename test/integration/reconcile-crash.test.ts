@@ -113,7 +113,7 @@ describe('reconcile crash recovery against the emulators', () => {
     }) as StorePort;
     const policy = loadConfig(reconcileEnv({ REGIONS: REGION })).policy;
     const clock = { now: () => new Date(Date.now() - 2 * HOUR) };
-    const governor = createGovernor({ store: dying, images, clock, policy: { ...policy, approvalRequired: true } });
+    const governor = createGovernor({ store: dying, images, directory: stack.directory, clock, policy: { ...policy, approvalRequired: true } });
     const requester = { principal: { id: 'alice', roles: ['requester' as const] }, requestId: 'http-1' };
     const approver = { principal: { id: 'bob', roles: ['approver' as const] }, requestId: 'http-2' };
     const { request } = await governor.requestShare(requester, {

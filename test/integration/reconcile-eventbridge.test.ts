@@ -27,7 +27,8 @@ describe('reconcile EventBridge trigger', () => {
     expect(result.status).toBe('completed');
     const calls = (await stack.ecs.calls()).slice(before);
     expect(calls.length).toBeGreaterThan(0);
-    expect(new Set(calls.map((c) => c.params.ImageId))).toEqual(new Set([target]));
+    // Every call names the image: ECS as ImageId, Resource Sharing as the ResourceId of the image's associations.
+    expect(new Set(calls.map((c) => c.params.ImageId ?? c.params.ResourceId))).toEqual(new Set([target]));
     const state = await stack.ecs.state();
     expect(Object.fromEntries(state.images.map((i) => [i.imageId, i.shares.map((s) => s.accountId)]))).toEqual({
       [ids[0]!]: [TARGETS[0]],

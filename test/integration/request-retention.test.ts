@@ -11,7 +11,8 @@ import { createSdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore } from '../../shared/tablestore/store.js';
 import { DEFAULT_RETENTION, ensureTables } from '../../shared/tablestore/tables.js';
 import { ManualClock } from '../support/clock.js';
-import { IMAGE, REGION, account, alice, bob, failure, shareInput } from '../support/domain.js';
+import { IMAGE, REGION, TEST_DIRECTORY, account, alice, bob, byAccount, failure, shareInput } from '../support/domain.js';
+import { MemoryDirectory } from '../support/memory-directory.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { OWNER_ACCOUNT, testPolicy } from '../support/policy.js';
 
@@ -28,9 +29,11 @@ beforeAll(async () => {
   store = createTablestoreStore({ endpoint: emulator.endpoint, instance: emulator.instance, tablePrefix: 'isg_', credentials: () => credentials, clock });
   images = new MemoryImages(OWNER_ACCOUNT);
   images.addImage({ regionId: REGION, imageId: IMAGE, imageName: 'golden' });
+  const directory = new MemoryDirectory((regionId, imageId) => images.ownsImage(regionId, imageId));
+  directory.setDirectory(TEST_DIRECTORY);
   let n = 0;
   const policy = testPolicy({ maxShareDurationDays: 3650, defaultShareDurationDays: 3650 });
-  governor = createGovernor(resolveDeps({ store, images, clock, policy, newId: () => `id${String(n++).padStart(6, '0')}` }));
+  governor = createGovernor(resolveDeps({ store, images, directory, clock, policy, newId: () => `id${String(n++).padStart(6, '0')}` }));
 });
 
 afterAll(async () => {
@@ -65,7 +68,7 @@ describe('a share request past its retention', () => {
     // released) and reserves afresh.
     const again = await governor.requestShare(alice, shareInput([2]));
     expect(again.outcome).toBe('pending');
-    expect((await store.getShare(REGION, IMAGE, account(2)))?.requestId).toBe(again.request.requestId);
+    expect((await store.getShare(REGION, IMAGE, byAccount(account(2))))?.requestId).toBe(again.request.requestId);
     expect((await store.getImage(REGION, IMAGE))?.quotaUsed).toBe(2);
     expect((await governor.describeImage(alice, REGION, IMAGE, { live: false })).pendingRequests.map((r) => r.requestId)).toEqual([again.request.requestId]);
 

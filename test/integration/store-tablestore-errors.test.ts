@@ -6,7 +6,7 @@ import { GovernorError, StoreError } from '../../shared/domain/errors.js';
 import type { StorePort } from '../../shared/domain/ports.js';
 import { feedKey } from '../../shared/domain/model.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
-import { createSdkClient, TableStore, type SdkClient } from '../../shared/tablestore/sdk.js';
+import { createSdkClient, TableStore, type AttributeColumns, type PrimaryKeyInput, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
 import { ensureTables, tableDefinitions, FINDINGS_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
 import { aDelivery, anImage, aRequest, aShare } from '../contract/store-contract.js';
@@ -185,7 +185,7 @@ describe('TablestoreStore retries', () => {
     const image = anImage();
     await store.createImage(image);
     await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSServerBusy', status: 503, count: 1 });
-    expect(await store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date())).toBe(1);
+    expect(await store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account')).toBe(1);
   });
 
   it('does not blindly retry a quota increment after an ambiguous failure', async () => {
@@ -195,7 +195,7 @@ describe('TablestoreStore retries', () => {
     await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', code: 'OTSInternalServerError', status: 500, count: 1 });
     let result: Awaited<ReturnType<typeof settle>> | undefined;
     const during = await callsDuring(async () => {
-      result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date()));
+      result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account'));
     });
     expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
     expect(summary(during)).toEqual([`UpdateRow ${PREFIX}images 500 OTSInternalServerError`]);
@@ -208,7 +208,7 @@ describe('TablestoreStore retries', () => {
     await storeWith().createImage(image);
     await admin('POST', '/__emulator/faults', { operation: 'UpdateRow', latencyMs: 300, count: 1 });
     const before = (await calls()).length;
-    const result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date()));
+    const result = await settle(store.adjustQuota(image.regionId, image.imageId, 1, 50, new Date(), 'account'));
     await new Promise((resolve) => setTimeout(resolve, 400)); // the held increment lands meanwhile
     expect((result as { error: StoreError }).error.kind).toBe('Unavailable');
     expect(summary((await calls()).slice(before))).toEqual([`UpdateRow ${PREFIX}images 200`]);
@@ -338,6 +338,101 @@ describe('TablestoreStore credentials and cursors', () => {
     const result = await settle(store.listImages({ regionId: 'cn-qingdao' }, 2, edited));
     expect((result as { error: GovernorError }).error).toBeInstanceOf(GovernorError);
     expect((result as { error: GovernorError }).error.code).toBe('ValidationFailed');
+  });
+});
+
+describe('TablestoreStore rows written before the directory channel', () => {
+  // Exactly the columns the service wrote before shares had a channel: no migration, they read as the account channel.
+  const put = (table: string, primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns) =>
+    client.putRow({
+      tableName: `${PREFIX}${table}`,
+      condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+      primaryKey,
+      attributeColumns,
+    });
+  const long = (n: number) => TableStore.Long.fromNumber(n);
+
+  it('read shares, requests, images and audit events as the account channel, and the directory counter from zero', async () => {
+    const store = storeWith();
+    const imageId = `m-old${Date.now().toString(36)}`;
+    const at = '2026-01-05T10:00:00.000Z';
+    await put('images', [{ region_id: 'cn-hangzhou' }, { image_id: imageId }], [
+      { lifecycle: 'active' },
+      { quota_used: long(1) },
+      { deletion: '{"status":"none"}' },
+      { created_at: at },
+      { updated_at: at },
+      { version: long(1) },
+    ]);
+    await put('shares', [{ image_key: `cn-hangzhou/${imageId}` }, { account_id: '2000000000000001' }], [
+      { region_id: 'cn-hangzhou' },
+      { image_id: imageId },
+      { state: 'active' },
+      { request_id: 'sr-old' },
+      { origin: 'request' },
+      { created_at: at },
+      { updated_at: at },
+      { version: long(3) },
+    ]);
+    await put('requests', [{ request_id: 'sr-old' }], [
+      { region_id: 'cn-hangzhou' },
+      { image_id: imageId },
+      { account_ids: '["2000000000000001"]' },
+      { status: 'applied' },
+      { requester: 'alice' },
+      { reason: 'rollout' },
+      { attestation: '{"sensitiveDataRemoved":true}' },
+      { pending_until: at },
+      { created_at: at },
+      { updated_at: at },
+      { version: long(2) },
+    ]);
+    await store.appendAudit([]);
+    await put('audit', [{ image_key: `cn-hangzhou/${imageId}` }, { event_key: '0000000000001#0000000000000001#evt-old' }], [
+      { event_id: 'evt-old' },
+      { region_id: 'cn-hangzhou' },
+      { image_id: imageId },
+      { at },
+      { principal: 'alice' },
+      { action: 'share.applied' },
+      { account_id: '2000000000000001' },
+      { request_id: 'http-1' },
+    ]);
+
+    expect(await store.listShares('cn-hangzhou', imageId)).toEqual([
+      {
+        regionId: 'cn-hangzhou',
+        imageId,
+        channel: 'account',
+        target: '2000000000000001',
+        accountId: '2000000000000001',
+        state: 'active',
+        requestId: 'sr-old',
+        origin: 'request',
+        createdAt: at,
+        updatedAt: at,
+        version: 3,
+      },
+    ]);
+    expect(await store.getShare('cn-hangzhou', imageId, { channel: 'directory', target: '2000000000000001' })).toBeNull();
+    expect(await store.getRequest('sr-old')).toMatchObject({ accountIds: ['2000000000000001'], directoryTargets: [] });
+    expect((await store.listAudit('cn-hangzhou', imageId, 10)).items).toEqual([
+      expect.objectContaining({ eventId: 'evt-old', channel: 'account', target: '2000000000000001', accountId: '2000000000000001' }),
+    ]);
+    expect(await store.getImage('cn-hangzhou', imageId)).toMatchObject({ quotaUsed: 1, directoryQuotaUsed: 0 });
+    // The directory counter starts from zero on such a record: a release finds nothing, a reservation and a recount work.
+    expect((await settle(store.adjustQuota('cn-hangzhou', imageId, -1, 10, new Date(), 'directory'))).ok).toBe(false);
+    expect(await store.adjustQuota('cn-hangzhou', imageId, 2, 10, new Date(), 'directory')).toBe(2);
+    await put('images', [{ region_id: 'cn-hangzhou' }, { image_id: `${imageId}b` }], [
+      { lifecycle: 'active' },
+      { quota_used: long(0) },
+      { deletion: '{"status":"none"}' },
+      { created_at: at },
+      { updated_at: at },
+      { version: long(1) },
+    ]);
+    await store.correctQuota('cn-hangzhou', `${imageId}b`, 0, 3, 'directory');
+    expect(await store.getImage('cn-hangzhou', `${imageId}b`)).toMatchObject({ quotaUsed: 0, directoryQuotaUsed: 3 });
   });
 });
 

@@ -31,19 +31,22 @@ export const DEV_MEMBER = account('1000000000000003', 'DEV');
 export const OUTSIDER = account('1000000000000009', 'OUTSIDER');
 export const FOLDERS = { prod: 'fd-prod00001', web: 'fd-web000001', dev: 'fd-dev000001' } as const;
 
-export const DIRECTORY: ResourceDirectorySeed = {
-  directoryId: DIRECTORY_ID,
-  managementAccountId: MANAGEMENT.accountId,
+/** The tree above for any directory, management account and pair of members (a stack's owner manages its own). */
+export const directoryTree = (directoryId: string, managementAccountId: string, members: { web: string; dev: string }): ResourceDirectorySeed => ({
+  directoryId,
+  managementAccountId,
   folders: [
     { folderId: FOLDERS.prod, parentFolderId: null, name: 'prod' },
     { folderId: FOLDERS.web, parentFolderId: FOLDERS.prod, name: 'web' },
     { folderId: FOLDERS.dev, parentFolderId: null, name: 'dev' },
   ],
   members: [
-    { accountId: WEB_MEMBER.accountId, folderId: FOLDERS.web },
-    { accountId: DEV_MEMBER.accountId, folderId: FOLDERS.dev },
+    { accountId: members.web, folderId: FOLDERS.web },
+    { accountId: members.dev, folderId: FOLDERS.dev },
   ],
-};
+});
+
+export const DIRECTORY = directoryTree(DIRECTORY_ID, MANAGEMENT.accountId, { web: WEB_MEMBER.accountId, dev: DEV_MEMBER.accountId });
 
 export interface DirectoryStack {
   emulator: RunningEcsEmulator;

@@ -6,6 +6,7 @@ import { GovernorError } from '../../shared/domain/errors.js';
 import type { Policy } from '../../shared/domain/policy.js';
 import type { Logger } from '../../shared/domain/ports.js';
 import { MemoryStore } from './memory-store.js';
+import { MemoryDirectory } from './memory-directory.js';
 import { MemoryImages } from './memory-images.js';
 import { ManualClock } from './clock.js';
 import { OWNER_ACCOUNT, testPolicy } from './policy.js';
@@ -16,6 +17,9 @@ export const IMAGE = 'm-golden000001';
 export const alice: Ctx = { principal: { id: 'alice', roles: ['requester'] }, requestId: 'http-req-1' };
 export const bob: Ctx = { principal: { id: 'bob', roles: ['approver'] }, requestId: 'http-req-2' };
 export const admin: Ctx = { principal: { id: 'root', roles: ['admin'] }, requestId: 'http-req-9' };
+
+/** The store key of an account-channel share. */
+export const byAccount = (target: string) => ({ channel: 'account' as const, target });
 
 /** The n-th 16-digit account id, so tests can speak of account(1), account(2)... */
 export const account = (n: number): string => String(2_000_000_000_000_000 + n);
@@ -29,6 +33,36 @@ export const shareInput = (accounts: number[], over: Partial<ShareInput> = {}): 
   attestation: { sensitiveDataRemoved: true },
   ...over,
 });
+
+/**
+ * The resource directory of the domain tests (the owner is its management account):
+ *
+ *   root r-root0001
+ *   ├── fd-prod0001  prod
+ *   │   └── fd-web00001  web     ← member(1), member(2)
+ *   └── fd-dev00001  dev         ← member(3)
+ *   member(4) in the root
+ */
+export const FOLDERS = { prod: 'fd-prod0001', web: 'fd-web00001', dev: 'fd-dev00001' } as const;
+export const DIRECTORY_ID = 'rd-test0001';
+/** The n-th member account of the test directory. */
+export const member = (n: number): string => String(3_000_000_000_000_000 + n);
+export const TEST_DIRECTORY = {
+  directoryId: DIRECTORY_ID,
+  rootFolderId: 'r-root0001',
+  managementAccountId: OWNER_ACCOUNT,
+  folders: [
+    { folderId: FOLDERS.prod, parentFolderId: null },
+    { folderId: FOLDERS.web, parentFolderId: FOLDERS.prod },
+    { folderId: FOLDERS.dev, parentFolderId: null },
+  ],
+  members: [
+    { accountId: member(1), folderId: FOLDERS.web },
+    { accountId: member(2), folderId: FOLDERS.web },
+    { accountId: member(3), folderId: FOLDERS.dev },
+    { accountId: member(4), folderId: null },
+  ],
+} as const;
 
 export interface WorldOptions {
   /** Accounts ECS knows; omit and every well-formed account exists. */
@@ -45,14 +79,17 @@ export interface WorldOptions {
 export function domainWorld(policy: Partial<Policy> = {}, options: WorldOptions = {}) {
   const store = new MemoryStore();
   const images = new MemoryImages(OWNER_ACCOUNT, options.knownAccounts ? new Set(options.knownAccounts) : undefined);
+  const directory = new MemoryDirectory((regionId, imageId) => images.ownsImage(regionId, imageId));
+  directory.setDirectory(TEST_DIRECTORY);
   const clock = new ManualClock();
   let n = 0;
   const newId = (): string => `id${String(n++).padStart(6, '0')}`;
-  const deps = resolveDeps({ store, images, clock, policy: testPolicy(policy), newId, ...(options.logger ? { logger: options.logger } : {}) });
+  const deps = resolveDeps({ store, images, directory, clock, policy: testPolicy(policy), newId, ...(options.logger ? { logger: options.logger } : {}) });
   const governor = createGovernor(deps);
   images.addImage({ regionId: REGION, imageId: IMAGE, imageName: 'golden', inUse: options.inUse ?? false });
   const quotaUsed = async (): Promise<number | undefined> => (await store.getImage(REGION, IMAGE))?.quotaUsed;
-  return { store, images, clock, deps, governor, quotaUsed };
+  const directoryQuotaUsed = async (): Promise<number | undefined> => (await store.getImage(REGION, IMAGE))?.directoryQuotaUsed;
+  return { store, images, directory, clock, deps, governor, quotaUsed, directoryQuotaUsed };
 }
 
 /** The GovernorError the call is refused with; success or any other error fails the test. */

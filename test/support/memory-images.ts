@@ -8,6 +8,7 @@ import { GovernorError } from '../../shared/domain/errors.js';
 import type { AccountId, EcsImage, EcsSharePermissions } from '../../shared/domain/model.js';
 import { ECS_SHARE_LIMIT } from '../../shared/domain/model.js';
 import type { ImagePort } from '../../shared/domain/ports.js';
+import { FaultyFake } from './faulty-fake.js';
 
 type Method = keyof ImagePort;
 
@@ -21,14 +22,6 @@ export interface ImageCall {
   /** Accounts of one ECS call (≤ 10) for addShares/removeShares. */
   readonly accountIds?: readonly AccountId[];
   readonly error?: string;
-}
-
-interface Fault {
-  readonly method: Method;
-  readonly error: GovernorError;
-  remaining: number;
-  /** true: the call takes effect, then the error is thrown (a response lost after success). */
-  readonly afterEffect: boolean;
 }
 
 interface FakeImage {
@@ -54,11 +47,9 @@ export interface NewImage {
   encrypted?: boolean;
 }
 
-export class MemoryImages implements ImagePort {
+export class MemoryImages extends FaultyFake<Method, ImageCall> implements ImagePort {
   private readonly store = new Map<string, FakeImage>();
-  private readonly faults: Fault[] = [];
   private counter = 0;
-  readonly calls: ImageCall[] = [];
   /** Runs inside addShares before it takes effect (lets a test interleave another action). */
   beforeAddShares?: (regionId: string, imageId: string, accountIds: readonly AccountId[]) => Promise<void> | void;
 
@@ -66,7 +57,9 @@ export class MemoryImages implements ImagePort {
     readonly ownerAccountId: AccountId,
     /** When set, sharing with any other account fails with UnknownAccount. */
     private readonly knownAccounts?: ReadonlySet<AccountId>,
-  ) {}
+  ) {
+    super();
+  }
 
   // ---- test controls ----
 
@@ -110,54 +103,17 @@ export class MemoryImages implements ImagePort {
     return entry && !entry.deleted ? [...entry.shares.keys()].sort() : [];
   }
 
+  /** Whether the owner has the image as a live custom image (what Resource Sharing takes into a share). */
+  ownsImage(regionId: string, imageId: string): boolean {
+    const entry = this.store.get(`${regionId}/${imageId}`);
+    return entry !== undefined && !entry.deleted && entry.image.kind === 'custom' && entry.image.ownerAccountId === this.ownerAccountId;
+  }
+
   isDeleted(regionId: string, imageId: string): boolean {
     return this.store.get(`${regionId}/${imageId}`)?.deleted ?? false;
   }
 
-  /** The next `times` calls of `method` fail with `error`; with afterEffect the call succeeds first. */
-  failNext(method: Method, error: GovernorError, times = 1, opts: { afterEffect?: boolean } = {}): void {
-    this.faults.push({ method, error, remaining: times, afterEffect: opts.afterEffect ?? false });
-  }
-
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
-
-  callsOf(method: Method): ImageCall[] {
-    return this.calls.filter((c) => c.method === method);
-  }
-
   // ---- plumbing ----
-
-  private takeFault(method: Method): Fault | undefined {
-    const fault = this.faults.find((f) => f.method === method && f.remaining > 0);
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
-    return fault;
-  }
-
-  /** Yields, logs the call and applies a fault that strikes before the effect. */
-  private async call<T>(entry: Omit<ImageCall, 'error'>, effect: () => T): Promise<T> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const fault = this.takeFault(entry.method);
-    if (fault && !fault.afterEffect) {
-      this.calls.push({ ...entry, error: fault.error.code });
-      throw fault.error;
-    }
-    try {
-      const result = effect();
-      if (fault) {
-        this.calls.push({ ...entry, error: fault.error.code });
-        throw fault.error;
-      }
-      this.calls.push(entry);
-      return result;
-    } catch (e) {
-      if (e !== fault?.error) this.calls.push({ ...entry, error: e instanceof GovernorError ? e.code : 'Error' });
-      throw e;
-    }
-  }
 
   private mustOwn(regionId: string, imageId: string): FakeImage {
     const entry = this.store.get(`${regionId}/${imageId}`);

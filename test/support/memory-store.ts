@@ -5,7 +5,6 @@
 // synchronous step, like a conditional write on one Tablestore row.
 import { StoreError } from '../../shared/domain/errors.js';
 import type {
-  AccountId,
   AuditEvent,
   Delivery,
   DeliveryCursor,
@@ -19,11 +18,13 @@ import type {
   ReconcileRun,
   RequestFilter,
   Share,
+  ShareChannel,
   ShareRequest,
+  ShareTarget,
   SinkName,
   StoredFinding,
 } from '../../shared/domain/model.js';
-import { feedKey, findingKey, isOpenFinding, isOpenRequest, isTerminal } from '../../shared/domain/model.js';
+import { feedKey, findingKey, isOpenFinding, isOpenRequest, isTerminal, shareTargetKey } from '../../shared/domain/model.js';
 import type { LeaseRelease, StorePort } from '../../shared/domain/ports.js';
 import {
   decodeCursor,
@@ -123,7 +124,7 @@ export class MemoryStore implements StorePort {
   // ---- inspection helpers for tests ----
 
   allShares(): Share[] {
-    return [...this.shares.values()].map(clone).sort((a, b) => `${a.imageId}/${a.accountId}`.localeCompare(`${b.imageId}/${b.accountId}`));
+    return [...this.shares.values()].map(clone).sort((a, b) => `${a.imageId}/${shareTargetKey(a)}`.localeCompare(`${b.imageId}/${shareTargetKey(b)}`));
   }
 
   allRequests(): ShareRequest[] {
@@ -160,8 +161,16 @@ export class MemoryStore implements StorePort {
     return `${regionId}\u0000${imageId}`;
   }
 
-  private static shareKey(regionId: string, imageId: string, accountId: AccountId): string {
-    return `${regionId}\u0000${imageId}\u0000${accountId}`;
+  private static shareKey(regionId: string, imageId: string, target: ShareTarget): string {
+    return `${regionId}\u0000${imageId}\u0000${shareTargetKey(target)}`;
+  }
+
+  private static counter(image: ImageRecord, channel: ShareChannel): number {
+    return channel === 'account' ? image.quotaUsed : image.directoryQuotaUsed;
+  }
+
+  private static withCounter(image: ImageRecord, channel: ShareChannel, value: number): ImageRecord {
+    return channel === 'account' ? { ...image, quotaUsed: value } : { ...image, directoryQuotaUsed: value };
   }
 
   // ---- images ----
@@ -184,11 +193,12 @@ export class MemoryStore implements StorePort {
     const key = MemoryStore.imageKey(next.regionId, next.imageId);
     const stored = this.images.get(key);
     if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `image ${next.imageId} version`);
-    // The counter and its timestamp belong to adjustQuota/correctQuota, never to this write.
+    // The counters and their timestamp belong to adjustQuota/correctQuota, never to this write.
     const { quotaChangedAt: _ignored, ...fields } = clone(next);
     const row: ImageRecord = {
       ...fields,
       quotaUsed: stored.quotaUsed,
+      directoryQuotaUsed: stored.directoryQuotaUsed,
       ...(stored.quotaChangedAt ? { quotaChangedAt: stored.quotaChangedAt } : {}),
       version: expectedVersion + 1,
     };
@@ -196,27 +206,27 @@ export class MemoryStore implements StorePort {
     return clone(row);
   }
 
-  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date): Promise<number> {
+  async adjustQuota(regionId: string, imageId: string, delta: number, limit: number, now: Date, channel: ShareChannel): Promise<number> {
     await this.enter('adjustQuota');
     if (!Number.isInteger(delta) || !Number.isInteger(limit)) throw new StoreError('ConditionFailed', 'adjustQuota: delta and limit must be integers');
     const key = MemoryStore.imageKey(regionId, imageId);
     const stored = this.images.get(key);
     if (!stored) throw new StoreError('ConditionFailed', `image ${imageId} has no record`);
     // Nothing to change: the adapter only reads, so the counter's timestamp stays.
-    if (delta === 0) return stored.quotaUsed;
-    const ok = delta > 0 ? stored.quotaUsed + delta <= limit && stored.lifecycle === 'active' : stored.quotaUsed >= -delta;
-    if (!ok) throw new StoreError('ConditionFailed', `quota of ${imageId}`);
-    const quotaUsed = stored.quotaUsed + delta;
-    this.images.set(key, { ...stored, quotaUsed, quotaChangedAt: now.toISOString() });
-    return quotaUsed;
+    const used = MemoryStore.counter(stored, channel);
+    if (delta === 0) return used;
+    const ok = delta > 0 ? used + delta <= limit && stored.lifecycle === 'active' : used >= -delta;
+    if (!ok) throw new StoreError('ConditionFailed', `${channel} quota of ${imageId}`);
+    this.images.set(key, { ...MemoryStore.withCounter(stored, channel, used + delta), quotaChangedAt: now.toISOString() });
+    return used + delta;
   }
 
-  async correctQuota(regionId: string, imageId: string, expected: number, actual: number): Promise<void> {
+  async correctQuota(regionId: string, imageId: string, expected: number, actual: number, channel: ShareChannel): Promise<void> {
     await this.enter('correctQuota');
     const key = MemoryStore.imageKey(regionId, imageId);
     const stored = this.images.get(key);
-    if (!stored || stored.quotaUsed !== expected) throw new StoreError('ConditionFailed', `quota of ${imageId} moved`);
-    this.images.set(key, { ...stored, quotaUsed: actual });
+    if (!stored || MemoryStore.counter(stored, channel) !== expected) throw new StoreError('ConditionFailed', `${channel} quota of ${imageId} moved`);
+    this.images.set(key, MemoryStore.withCounter(stored, channel, actual));
   }
 
   async listImages(filter: { regionId?: string }, limit: number, cursor?: string): Promise<Page<ImageRecord>> {
@@ -240,9 +250,9 @@ export class MemoryStore implements StorePort {
 
   // ---- shares ----
 
-  async getShare(regionId: string, imageId: string, accountId: AccountId): Promise<Share | null> {
+  async getShare(regionId: string, imageId: string, target: ShareTarget): Promise<Share | null> {
     await this.enter('getShare');
-    const row = this.shares.get(MemoryStore.shareKey(regionId, imageId, accountId));
+    const row = this.shares.get(MemoryStore.shareKey(regionId, imageId, target));
     return row ? clone(row) : null;
   }
 
@@ -250,24 +260,24 @@ export class MemoryStore implements StorePort {
     await this.enter('listShares');
     return [...this.shares.values()]
       .filter((s) => s.regionId === regionId && s.imageId === imageId)
-      .sort((a, b) => bytewise(a.accountId, b.accountId))
+      .sort((a, b) => bytewise(shareTargetKey(a), shareTargetKey(b)))
       .map(clone);
   }
 
   async createShare(share: Share): Promise<Share> {
     await this.enter('createShare');
-    const key = MemoryStore.shareKey(share.regionId, share.imageId, share.accountId);
+    const key = MemoryStore.shareKey(share.regionId, share.imageId, share);
     const stored = this.shares.get(key);
-    if (stored && !isTerminal(stored.state)) throw new StoreError('ConditionFailed', `share with ${share.accountId} is ${stored.state}`);
+    if (stored && !isTerminal(stored.state)) throw new StoreError('ConditionFailed', `share with ${share.target} is ${stored.state}`);
     this.shares.set(key, clone(share));
     return clone(share);
   }
 
   async updateShare(next: Share, expectedVersion: number): Promise<Share> {
     await this.enter('updateShare');
-    const key = MemoryStore.shareKey(next.regionId, next.imageId, next.accountId);
+    const key = MemoryStore.shareKey(next.regionId, next.imageId, next);
     const stored = this.shares.get(key);
-    if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `share with ${next.accountId} version`);
+    if (!stored || stored.version !== expectedVersion) throw new StoreError('ConditionFailed', `share with ${next.target} version`);
     const row: Share = { ...clone(next), version: expectedVersion + 1 };
     this.shares.set(key, row);
     return clone(row);

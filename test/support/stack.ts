@@ -42,6 +42,8 @@ export interface StackOptions {
   idp?: TestIdp;
   /** Capture log lines instead of printing them. */
   logs?: Record<string, unknown>[];
+  /** How long Resource Sharing associations take to settle on the emulator clock (default 0: at once). */
+  associationDelayMs?: number;
   /** Every function's clock (default the system clock). */
   clock?: Clock;
 }
@@ -85,7 +87,8 @@ export async function ecsAddedAccounts(stack: Pick<Stack, 'ecs'>, imageId?: stri
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const ecs = await startEcsEmulator({ port: 0 });
+  // Associations settle at once: every wait of the directory adapter ends at its first poll.
+  const ecs = await startEcsEmulator({ port: 0, associationDelayMs: opts.associationDelayMs ?? 0 });
   const ots = await startTablestoreEmulator({ port: 0, accessKeyId: STACK_KEYS.accessKeyId, accessKeySecret: STACK_KEYS.accessKeySecret });
   try {
     const admin = ecsAdmin(ecs.endpoint);
@@ -101,6 +104,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       REGIONS: `${STACK_REGION},cn-shanghai`,
       OWNER_ACCOUNT_ID: STACK_OWNER,
       ECS_ENDPOINT: ecs.endpoint,
+      RESOURCE_SHARING_ENDPOINT: ecs.endpoint,
+      RESOURCE_MANAGER_ENDPOINT: ecs.endpoint,
+      STS_ENDPOINT: ecs.endpoint,
       ECS_PROTOCOL: 'http',
       ECS_RATE_PER_API: '*=1000',
       TABLESTORE_ENDPOINT: ots.endpoint,

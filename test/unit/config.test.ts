@@ -35,6 +35,10 @@ describe('loadConfig', () => {
         allowAccounts: [],
         denyAccounts: [],
         maxSharesPerImage: 50,
+        allowFolders: [],
+        denyFolders: [],
+        allowDirectoryWideShares: false,
+        maxDirectoryTargetsPerImage: 10,
         pendingRequestTtlHours: 72,
         denyImageTags: [{ key: 'share-policy', value: 'deny' }],
         requireImageTags: [],
@@ -44,6 +48,7 @@ describe('loadConfig', () => {
         intentGraceSeconds: 300,
       },
       ecs: { protocol: 'https', connectTimeoutMs: 3000, readTimeoutMs: 10000, ratePerApi: { '*': 10 } },
+      directory: { endpoints: {} },
       tablestore: { endpoint: 'https://isg.cn-hangzhou.ots.aliyuncs.com', instance: 'isg', tablePrefix: 'isg_' },
       auth: { issuer: 'https://idp.example/', audience: 'isg', jwks: JSON.parse(JWKS), rolesClaim: 'roles' },
       console: { connectOrigins: [] },
@@ -63,6 +68,10 @@ describe('loadConfig', () => {
       ALLOW_ACCOUNTS: '2000000000000001,2000000000000002',
       DENY_ACCOUNTS: '3000000000000001',
       MAX_SHARES_PER_IMAGE: '10',
+      ALLOW_FOLDERS: 'fd-prod0001, fd-web00001',
+      DENY_FOLDERS: 'fd-dev00001',
+      ALLOW_DIRECTORY_WIDE_SHARES: 'true',
+      MAX_DIRECTORY_TARGETS_PER_IMAGE: '5',
       MAX_SHARE_DURATION_DAYS: '90',
       DEFAULT_SHARE_DURATION_DAYS: '30',
       PENDING_REQUEST_TTL_HOURS: '24',
@@ -73,6 +82,10 @@ describe('loadConfig', () => {
       UNMANAGED_SHARES: 'adopt',
       INTENT_GRACE_SECONDS: '60',
       ECS_ENDPOINT: '127.0.0.1:9001',
+      RESOURCE_SHARING_ENDPOINT: '127.0.0.1:9004',
+      RESOURCE_MANAGER_ENDPOINT: 'resourcemanager.example',
+      STS_ENDPOINT: 'sts.example:8443',
+      DIRECTORY_READER_ROLE_ARN: 'acs:ram::1000000000000009:role/isg-directory-reader',
       ECS_PROTOCOL: 'http',
       ECS_CONNECT_TIMEOUT_MS: '1000',
       ECS_READ_TIMEOUT_MS: '2000',
@@ -115,6 +128,10 @@ describe('loadConfig', () => {
         allowAccounts: ['2000000000000001', '2000000000000002'],
         denyAccounts: ['3000000000000001'],
         maxSharesPerImage: 10,
+        allowFolders: ['fd-prod0001', 'fd-web00001'],
+        denyFolders: ['fd-dev00001'],
+        allowDirectoryWideShares: true,
+        maxDirectoryTargetsPerImage: 5,
         maxShareDurationDays: 90,
         defaultShareDurationDays: 30,
         pendingRequestTtlHours: 24,
@@ -134,6 +151,10 @@ describe('loadConfig', () => {
         connectTimeoutMs: 1000,
         readTimeoutMs: 2000,
         ratePerApi: { '*': 10, DescribeImageSharePermission: 20, ModifyImageSharePermission: 2.5 },
+      },
+      directory: {
+        endpoints: { resourceSharing: '127.0.0.1:9004', resourceManager: 'resourcemanager.example', sts: 'sts.example:8443' },
+        readerRoleArn: 'acs:ram::1000000000000009:role/isg-directory-reader',
       },
       tablestore: { endpoint: 'http://127.0.0.1:9002', instance: 'isg', tablePrefix: 'test_' },
       auth: { issuer: 'https://idp.example/', audience: 'isg', jwksUrl: 'https://idp.example/.well-known/jwks.json', rolesClaim: 'groups' },
@@ -203,6 +224,15 @@ describe('loadConfig', () => {
     ['MAX_SHARES_PER_IMAGE', '51', 'MAX_SHARES_PER_IMAGE must be <= 50'],
     ['MAX_SHARES_PER_IMAGE', '0', 'MAX_SHARES_PER_IMAGE must be >= 1'],
     ['MAX_SHARES_PER_IMAGE', '5.5', 'MAX_SHARES_PER_IMAGE must be integer'],
+    ['ALLOW_FOLDERS', 'fd-prod0001,prod', 'ALLOW_FOLDERS must match pattern "^fd-[A-Za-z0-9]{1,32}$" (item 1): expected comma-separated folder ids such as fd-abc123'],
+    ['DENY_FOLDERS', 'r-root0001', 'DENY_FOLDERS must match pattern "^fd-[A-Za-z0-9]{1,32}$" (item 0): expected comma-separated folder ids such as fd-abc123'],
+    ['DENY_FOLDERS', 'fd-dev00001,fd-dev00001', 'DENY_FOLDERS must NOT have duplicate items (items ## 1 and 0 are identical): expected comma-separated folder ids such as fd-abc123'],
+    ['ALLOW_DIRECTORY_WIDE_SHARES', 'yes', 'ALLOW_DIRECTORY_WIDE_SHARES must be boolean'],
+    ['MAX_DIRECTORY_TARGETS_PER_IMAGE', '0', 'MAX_DIRECTORY_TARGETS_PER_IMAGE must be >= 1'],
+    ['MAX_DIRECTORY_TARGETS_PER_IMAGE', '51', 'MAX_DIRECTORY_TARGETS_PER_IMAGE must be <= 50'],
+    ['RESOURCE_SHARING_ENDPOINT', 'http://127.0.0.1:9004', 'RESOURCE_SHARING_ENDPOINT must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$": expected host[:port] without a scheme'],
+    ['STS_ENDPOINT', 'sts.aliyuncs.com/', 'STS_ENDPOINT must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$": expected host[:port] without a scheme'],
+    ['DIRECTORY_READER_ROLE_ARN', 'isg-directory-reader', 'DIRECTORY_READER_ROLE_ARN must match pattern "^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]{1,64}$": expected a role ARN acs:ram::<account>:role/<name>'],
     ['MAX_SHARE_DURATION_DAYS', '0', 'MAX_SHARE_DURATION_DAYS must be >= 1'],
     ['DEFAULT_SHARE_DURATION_DAYS', 'ten', 'DEFAULT_SHARE_DURATION_DAYS must be integer'],
     ['PENDING_REQUEST_TTL_HOURS', '0', 'PENDING_REQUEST_TTL_HOURS must be >= 1'],
@@ -292,6 +322,11 @@ describe('loadConfig', () => {
     expect(failure({ ...REQUIRED, APPROVAL_EXEMPT_ACCOUNTS: REQUIRED.OWNER_ACCOUNT_ID }).variable).toBe('APPROVAL_EXEMPT_ACCOUNTS');
   });
 
+  it('refuses a folder on both the allow and deny lists', () => {
+    const e = failure({ ...REQUIRED, ALLOW_FOLDERS: 'fd-prod0001,fd-web00001', DENY_FOLDERS: 'fd-web00001' });
+    expect([e.variable, e.message]).toEqual(['ALLOW_FOLDERS', 'ALLOW_FOLDERS and DENY_FOLDERS both list fd-web00001; a folder can be on one list only']);
+  });
+
   describe('event sinks', () => {
     const WEBHOOK = { WEBHOOK_URL: 'https://hooks.example.com/isg', WEBHOOK_SECRET: 'whsec-0123456789abcdef' };
     const EVENTBRIDGE = { EVENTBRIDGE_ENDPOINT: '1000000000000001.eventbridge.cn-hangzhou.aliyuncs.com', EVENTBRIDGE_BUS: 'isg-events' };
@@ -354,7 +389,9 @@ describe('loadConfig', () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         'REGIONS', 'OWNER_ACCOUNT_ID', 'APPROVAL_REQUIRED', 'APPROVAL_EXEMPT_ACCOUNTS', 'ALLOW_ACCOUNTS', 'DENY_ACCOUNTS',
-        'MAX_SHARES_PER_IMAGE', 'MAX_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS', 'PENDING_REQUEST_TTL_HOURS', 'REQUEST_RETENTION_DAYS',
+        'MAX_SHARES_PER_IMAGE', 'ALLOW_FOLDERS', 'DENY_FOLDERS', 'ALLOW_DIRECTORY_WIDE_SHARES', 'MAX_DIRECTORY_TARGETS_PER_IMAGE',
+        'RESOURCE_SHARING_ENDPOINT', 'RESOURCE_MANAGER_ENDPOINT', 'STS_ENDPOINT', 'DIRECTORY_READER_ROLE_ARN',
+        'MAX_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS', 'PENDING_REQUEST_TTL_HOURS', 'REQUEST_RETENTION_DAYS',
         'DENY_IMAGE_TAGS', 'REQUIRE_IMAGE_TAGS', 'ALLOW_PUBLIC_IMAGES', 'RECONCILE_MODE', 'UNMANAGED_SHARES',
         'INTENT_GRACE_SECONDS', 'ECS_ENDPOINT', 'ECS_PROTOCOL', 'ECS_CONNECT_TIMEOUT_MS', 'ECS_READ_TIMEOUT_MS',
         'ECS_RATE_PER_API', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLE_PREFIX', 'JWT_ISSUER', 'JWT_AUDIENCE',

@@ -71,6 +71,7 @@ describe('console wording', () => {
     expect(until('2026-12-01T12:00:00Z', now)).toBe('passed');
     expect([duration(850.4), duration(1234), duration(undefined)]).toEqual(['850 ms', '1.2 s', '']);
     expect(quotaText(3, 50)).toBe('3 of 50 shares (6%)');
+    expect(quotaText(1, 10, 'directory target')).toBe('1 of 10 directory targets (10%)');
     expect(countsText({ missing: 1, unmanaged: 2, public: 0 })).toBe('unmanaged 2, missing 1');
     expect(countsText({})).toBe('none');
   });

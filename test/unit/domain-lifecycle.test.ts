@@ -103,7 +103,12 @@ describe('governor.requestDeletion: guard', () => {
     await w.seed([1], [2]);
     w.images.shareOutOfBand(REGION, IMAGE, account(9));
     const error = await failure(w.governor.requestDeletion(admin, REGION, IMAGE, { mode: 'guard', reason: 'retire' }));
-    expect([error.code, error.status, error.details]).toEqual(['ImageStillShared', 409, { shares: [account(1), account(2), account(9)] }]);
+    const accounts = [account(1), account(2), account(9)];
+    expect([error.code, error.status, error.details]).toEqual([
+      'ImageStillShared',
+      409,
+      { shares: accounts, targets: accounts.map((target) => ({ channel: 'account', target, accountId: target })) },
+    ]);
     expect(w.images.callsOf('deleteImage')).toEqual([]);
     expect(w.images.isDeleted(REGION, IMAGE)).toBe(false);
   });
@@ -281,9 +286,9 @@ describe('governor.describeImage', () => {
     const d = await w.governor.describeImage(alice, REGION, IMAGE, { live: true });
     // Assess
     expect(d.drift).toEqual([
-      { kind: 'unmanaged', accountId: account(9) },
-      { kind: 'missing', accountId: account(2) },
-      { kind: 'public' },
+      { kind: 'unmanaged', channel: 'account', target: account(9), accountId: account(9) },
+      { kind: 'missing', channel: 'account', target: account(2), accountId: account(2) },
+      { kind: 'public', channel: 'account', target: 'all' },
     ]);
     expect(d.public).toBe(true);
     expect(d.quota).toEqual({ limit: 50, used: 3 });

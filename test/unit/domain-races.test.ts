@@ -6,6 +6,7 @@ import { holdsQuota } from '../../shared/domain/model.js';
 import { RECONCILE_PRINCIPAL } from '../../shared/domain/reconcile/run.js';
 import { RunTally } from '../../shared/domain/reconcile/tally.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
+import { DirectoryLookupCache } from '../../shared/domain/directory.js';
 import { IMAGE, REGION, account, admin, alice, bob, domainWorld as world, shareInput } from '../support/domain.js';
 
 const input = (accounts: number[]) => shareInput(accounts, { reason: 'race' });
@@ -21,8 +22,8 @@ async function expectConsistent(w: ReturnType<typeof world>): Promise<void> {
   const record = await w.store.getImage(REGION, IMAGE);
   expect(record?.quotaUsed ?? 0).toBe(rows.filter((s) => holdsQuota(s.state)).length);
   for (const row of rows) {
-    if (row.state === 'active') expect(listed.has(row.accountId)).toBe(true);
-    if (row.state !== 'active' && row.state !== 'applying' && row.state !== 'revoking') expect(listed.has(row.accountId)).toBe(false);
+    if (row.state === 'active') expect(listed.has(row.target)).toBe(true);
+    if (row.state !== 'active' && row.state !== 'applying' && row.state !== 'revoking') expect(listed.has(row.target)).toBe(false);
   }
   for (const id of listed) expect(rows.some((s) => s.accountId === id && ['active', 'applying', 'revoking'].includes(s.state))).toBe(true);
 }
@@ -143,7 +144,7 @@ describe('governor races', () => {
       images.shareOutOfBand(REGION, IMAGE, account(3));
       clock.advance(1000);
       const sweep = () =>
-        sweepRegion({ deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce', tally: new RunTally() }, REGION, START_CURSOR, {
+        sweepRegion({ deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce', tally: new RunTally(), lookups: new DirectoryLookupCache() }, REGION, START_CURSOR, {
           concurrency: 1,
           shouldStop: () => false,
         });
@@ -168,7 +169,7 @@ describe('governor races', () => {
         expect(record?.lifecycle).toBe('deleted');
       } else {
         const listed = new Set(images.sharedWith(REGION, IMAGE));
-        for (const row of store.allShares()) if (row.state === 'active') expect(listed.has(row.accountId)).toBe(true);
+        for (const row of store.allShares()) if (row.state === 'active') expect(listed.has(row.target)).toBe(true);
       }
       if (record?.lifecycle === 'draining') {
         clock.advance(1000);
@@ -187,7 +188,7 @@ describe('governor races', () => {
       await governor.approve(bob, request.requestId, {});
       await images.removeShares(REGION, IMAGE, [account(1)]);
       clock.advance(1000);
-      const env = { deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce' as const, tally: new RunTally() };
+      const env = { deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run' }, mode: 'enforce' as const, tally: new RunTally(), lookups: new DirectoryLookupCache() };
       // Act
       const sweeping = sweepRegion(env, REGION, START_CURSOR, { concurrency: 1, shouldStop: () => false });
       await ticks(k);

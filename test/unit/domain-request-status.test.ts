@@ -4,13 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { createGovernor } from '../../shared/domain/governor.js';
 import { resolveDeps } from '../../shared/domain/context.js';
-import type { Share, ShareRequest, ShareState } from '../../shared/domain/model.js';
+import { type Share, type ShareRequest, type ShareState, targetFields } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
 import { RECONCILE_PRINCIPAL } from '../../shared/domain/reconcile/run.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 import { RunTally } from '../../shared/domain/reconcile/tally.js';
 import type { ReconcileMode } from '../../shared/domain/model.js';
 import { settledRequestStatus } from '../../shared/domain/transitions.js';
+import { DirectoryLookupCache } from '../../shared/domain/directory.js';
 import { IMAGE, REGION, account, alice, bob, domainWorld, shareInput } from '../support/domain.js';
 import type { MemoryStore } from '../support/memory-store.js';
 
@@ -44,19 +45,19 @@ function crashWorld(policy: Parameters<typeof domainWorld>[0] = {}) {
   const crashing = createGovernor(resolveDeps({ ...w.deps, store: crashingBeforeFinalStatus(w.store) }));
   const sweep = async (mode: ReconcileMode = 'enforce') => {
     const tally = new RunTally();
-    await sweepRegion({ deps: w.deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run-1' }, mode, tally }, REGION, START_CURSOR, {
+    await sweepRegion({ deps: w.deps, ctx: { principal: RECONCILE_PRINCIPAL, requestId: 'run-1' }, mode, tally, lookups: new DirectoryLookupCache() }, REGION, START_CURSOR, {
       concurrency: 1,
       shouldStop: () => false,
     });
     return tally;
   };
-  const rowStates = async () => (await w.store.listShares(REGION, IMAGE)).map((s) => `${s.accountId.slice(-1)}:${s.state}`);
+  const rowStates = async () => (await w.store.listShares(REGION, IMAGE)).map((s) => `${s.target.slice(-1)}:${s.state}`);
   return { ...w, crashing, sweep, rowStates };
 }
 
 describe('settledRequestStatus: the final status is a function of the rows', () => {
-  const request = { requestId: 'sr-1', accountIds: [account(1), account(2)] } as unknown as ShareRequest;
-  const row = (n: number, state: ShareState, requestId = 'sr-1') => ({ accountId: account(n), state, requestId }) as unknown as Share;
+  const request = { requestId: 'sr-1', accountIds: [account(1), account(2)], directoryTargets: [] } as unknown as ShareRequest;
+  const row = (n: number, state: ShareState, requestId = 'sr-1') => ({ ...targetFields({ channel: 'account', target: account(n) }), state, requestId }) as unknown as Share;
 
   it.each([
     [['active', 'active'], 'applied'],
@@ -81,6 +82,15 @@ describe('settledRequestStatus: the final status is a function of the rows', () 
     expect(settledRequestStatus(request, rows)).toBeNull();
     expect(settledRequestStatus(request, rows, { rowless: 'failed' })).toBe('partially_applied');
     expect(settledRequestStatus(request, [], { rowless: 'failed' })).toBe('failed');
+  });
+
+  it('counts the directory targets of a request as its accounts, each by its own channel', () => {
+    const both = { ...request, accountIds: [account(1)], directoryTargets: ['fd-prod0001', account(1)] } as unknown as ShareRequest;
+    const onDirectory = (target: string, state: ShareState) => ({ ...targetFields({ channel: 'directory', target }), state, requestId: 'sr-1' }) as unknown as Share;
+    // The member account's account-channel row does not settle its directory-channel share.
+    expect(settledRequestStatus(both, [row(1, 'active'), onDirectory('fd-prod0001', 'active')])).toBeNull();
+    expect(settledRequestStatus(both, [row(1, 'active'), onDirectory('fd-prod0001', 'failed'), onDirectory(account(1), 'active')])).toBe('partially_applied');
+    expect(settledRequestStatus(both, [row(1, 'active'), onDirectory('fd-prod0001', 'revoked'), onDirectory(account(1), 'active')])).toBe('applied');
   });
 });
 

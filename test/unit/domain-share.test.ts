@@ -189,7 +189,7 @@ describe('governor.requestShare: rules in order', () => {
     await w.governor.requestShare(alice, shareInput({ accountIds: [account(3)] }));
     expect(await w.quotaUsed()).toBe(3);
     const error = await failure(w.governor.requestShare(alice, shareInput({ accountIds: [account(4)] })));
-    expect([error.code, error.status, error.details]).toEqual(['ShareQuotaExceeded', 409, { limit: 3, used: 3, requested: 1 }]);
+    expect([error.code, error.status, error.details]).toEqual(['ShareQuotaExceeded', 409, { limit: 3, used: 3, requested: 1, channel: 'account' }]);
     expect(await w.quotaUsed()).toBe(3);
     expect(w.images.sharedWith(REGION, IMAGE)).toEqual([account(1), account(2), account(3)]);
   });
@@ -197,7 +197,7 @@ describe('governor.requestShare: rules in order', () => {
   it('refuses a single request larger than the limit before any write', async () => {
     const w = world({ maxSharesPerImage: 2 });
     const error = await failure(w.governor.requestShare(alice, shareInput({ accountIds: [account(1), account(2), account(3)] })));
-    expect([error.code, error.details]).toEqual(['ShareQuotaExceeded', { limit: 2, used: 0, requested: 3 }]);
+    expect([error.code, error.details]).toEqual(['ShareQuotaExceeded', { limit: 2, used: 0, requested: 3, channel: 'account' }]);
     expect(w.writes()).toEqual([]);
   });
 
@@ -205,7 +205,7 @@ describe('governor.requestShare: rules in order', () => {
     const w = world({ maxSharesPerImage: 80 });
     await w.governor.requestShare(alice, shareInput({ accountIds: Array.from({ length: 50 }, (_, i) => account(i)) }));
     const error = await failure(w.governor.requestShare(alice, shareInput({ accountIds: [account(50)] })));
-    expect([error.code, error.details]).toEqual(['ShareQuotaExceeded', { limit: 50, used: 50, requested: 1 }]);
+    expect([error.code, error.details]).toEqual(['ShareQuotaExceeded', { limit: 50, used: 50, requested: 1, channel: 'account' }]);
     expect((await w.governor.describeImage(alice, REGION, IMAGE, { live: false })).quota).toEqual({ limit: 50, used: 50 });
   });
 });
@@ -221,6 +221,7 @@ describe('governor.requestShare: creating the request', () => {
         regionId: REGION,
         imageId: IMAGE,
         accountIds: [account(2), account(1)],
+        directoryTargets: [],
         status: 'pending_approval',
         requester: 'alice',
         reason: 'partner onboarding',
@@ -283,7 +284,7 @@ describe('governor.requestShare: creating the request', () => {
     const w = world({ approvalRequired: false });
     await w.governor.requestShare(alice, shareInput());
     const events = w.store.allEvents().map(({ eventId: _id, ...e }) => e);
-    const common = { regionId: REGION, imageId: IMAGE, at: T0, principal: 'alice', accountId: account(1), requestId: 'http-req-1', shareRequestId: 'sr-id000000' };
+    const common = { regionId: REGION, imageId: IMAGE, at: T0, principal: 'alice', channel: 'account', target: account(1), accountId: account(1), requestId: 'http-req-1', shareRequestId: 'sr-id000000' };
     expect(events).toEqual([
       { ...common, action: 'share.requested', after: 'approved', reason: 'partner onboarding', ticket: 'CHG-1' },
       { ...common, action: 'share.approved', after: 'approved', detail: 'approval not required by policy' },
@@ -409,7 +410,7 @@ describe('governor.approve and reject', () => {
 
   it('re-checks policy and the image at approval time and leaves the request pending when refused', async () => {
     const w = await pending();
-    const strict = createGovernor({ store: w.store, images: w.images, clock: w.clock, policy: testPolicy({ denyAccounts: [account(2)] }) });
+    const strict = createGovernor({ store: w.store, images: w.images, directory: w.directory, clock: w.clock, policy: testPolicy({ denyAccounts: [account(2)] }) });
     const denied = await failure(strict.approve(bob, w.request.requestId, {}));
     expect([denied.code, denied.details]).toEqual(['AccountNotAllowed', { accounts: [account(2)] }]);
     w.images.setStatus(REGION, IMAGE, 'Deprecated');
@@ -556,7 +557,7 @@ describe('governor: ECS failures while applying', () => {
       // The reconciler judges the intent stale and fails it, releasing its quota.
       const [intent] = w.store.allShares();
       await w.store.updateShare({ ...intent!, state: 'failed', lastError: 'stale' }, intent!.version);
-      await w.store.adjustQuota(REGION, IMAGE, -1, 50, new Date());
+      await w.store.adjustQuota(REGION, IMAGE, -1, 50, new Date(), 'account');
     };
     await w.governor.requestShare(alice, shareInput());
     expect(w.store.allShares().map((s) => s.state)).toEqual(['failed']);

@@ -7,7 +7,7 @@ import { systemPrincipal } from '../../shared/domain/context.js';
 import { TERMINAL_STATES, type ShareState } from '../../shared/domain/model.js';
 import { SHARE_TRANSITIONS, initialState, renderTransitionTable, transitionShare } from '../../shared/domain/transitions.js';
 import { END, README, START, withRenderedTable } from '../../scripts/render-transitions.js';
-import { IMAGE, REGION, account, alice, bob, domainWorld, failure, shareInput } from '../support/domain.js';
+import { IMAGE, REGION, account, alice, bob, byAccount, domainWorld, failure, shareInput } from '../support/domain.js';
 
 const reconciler: Ctx = { principal: systemPrincipal('reconcile'), requestId: 'run-1' };
 const auditor: Ctx = { principal: { id: 'carol', roles: ['auditor'] }, requestId: 'http-9' };
@@ -42,14 +42,14 @@ describe('share state machine: enforced by the one share write', () => {
   async function pendingRow() {
     const w = domainWorld();
     await w.governor.requestShare(alice, shareInput([1]));
-    const row = (await w.store.getShare(REGION, IMAGE, account(1)))!;
+    const row = (await w.store.getShare(REGION, IMAGE, byAccount(account(1))))!;
     return { ...w, row };
   }
 
   it('moves a row as the table says', async () => {
     const w = await pendingRow();
     const moved = await transitionShare(w.deps, bob, w.row, 'approve');
-    expect([moved?.state, (await w.store.getShare(REGION, IMAGE, account(1)))?.state]).toEqual(['approved', 'approved']);
+    expect([moved?.state, (await w.store.getShare(REGION, IMAGE, byAccount(account(1))))?.state]).toEqual(['approved', 'approved']);
   });
 
   it("writes nothing for an event the table has no transition for from the row's state", async () => {
@@ -59,7 +59,7 @@ describe('share state machine: enforced by the one share write', () => {
     expect(await transitionShare(w.deps, reconciler, w.row, 'confirm_applied')).toBeNull();
     expect(await transitionShare(w.deps, reconciler, w.row, 'start_revoke')).toBeNull();
     expect(w.store.calls.slice(writes).filter((c) => c.operation === 'updateShare')).toEqual([]);
-    expect((await w.store.getShare(REGION, IMAGE, account(1)))?.state).toBe('pending_approval');
+    expect((await w.store.getShare(REGION, IMAGE, byAccount(account(1))))?.state).toBe('pending_approval');
   });
 
   it('refuses with Forbidden a principal the table does not name, and writes nothing', async () => {
@@ -69,7 +69,7 @@ describe('share state machine: enforced by the one share write', () => {
     const notReconciler = await failure(transitionShare(w.deps, bob, { ...w.row, state: 'active' }, 'close_missing'));
     expect([byRequester.code, byAuditor.code, notReconciler.code]).toEqual(['Forbidden', 'Forbidden', 'Forbidden']);
     expect(byRequester.message).toBe('alice may not cause the share event approve');
-    expect((await w.store.getShare(REGION, IMAGE, account(1)))?.state).toBe('pending_approval');
+    expect((await w.store.getShare(REGION, IMAGE, byAccount(account(1))))?.state).toBe('pending_approval');
   });
 
   it('starts new rows from the table: a request, a pre-approved request, an adoption', async () => {

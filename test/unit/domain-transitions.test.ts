@@ -20,7 +20,7 @@ import {
   settlePendingShares,
   transitionShare,
 } from '../../shared/domain/transitions.js';
-import { IMAGE, REGION, account, alice, bob, domainWorld, shareInput } from '../support/domain.js';
+import { IMAGE, REGION, account, alice, bob, byAccount, domainWorld, shareInput } from '../support/domain.js';
 
 const reconciler: Ctx = { principal: systemPrincipal('reconcile'), requestId: 'run-1' };
 
@@ -28,7 +28,7 @@ function world(policy: Partial<Policy> = {}) {
   const logged: Record<string, unknown>[] = [];
   const logger = { info: () => {}, warn: (r: Record<string, unknown>) => logged.push(r), error: (r: Record<string, unknown>) => logged.push(r) };
   const w = domainWorld(policy, { logger });
-  const share = async (accountId: string) => (await w.store.getShare(REGION, IMAGE, accountId))!;
+  const share = async (accountId: string) => (await w.store.getShare(REGION, IMAGE, byAccount(accountId)))!;
   return { ...w, share, logged };
 }
 
@@ -147,10 +147,10 @@ describe('transitions: adoption, drain and quota', () => {
   it('adoptShare records an unmanaged ECS share as active and reserves quota once', async () => {
     const w = world();
     w.images.shareOutOfBand(REGION, IMAGE, account(9));
-    const adopted = await adoptShare(w.deps, reconciler, REGION, IMAGE, account(9));
+    const adopted = await adoptShare(w.deps, reconciler, REGION, IMAGE, byAccount(account(9)));
     expect(adopted).toMatchObject({ accountId: account(9), state: 'active', origin: 'adopted' });
     expect(await w.quotaUsed()).toBe(1);
-    await expect(adoptShare(w.deps, reconciler, REGION, IMAGE, account(9))).rejects.toMatchObject({ code: 'ShareAlreadyExists' });
+    await expect(adoptShare(w.deps, reconciler, REGION, IMAGE, byAccount(account(9)))).rejects.toMatchObject({ code: 'ShareAlreadyExists' });
     expect(await w.quotaUsed()).toBe(1);
   });
 
@@ -166,9 +166,9 @@ describe('transitions: adoption, drain and quota', () => {
   it('releaseQuota never drives the counter below zero', async () => {
     const w = world({ approvalRequired: false });
     await w.governor.requestShare(alice, shareInput([1]));
-    await releaseQuota(w.deps, REGION, IMAGE, 3);
+    await releaseQuota(w.deps, REGION, IMAGE, 3, 'account');
     expect(await w.quotaUsed()).toBe(0);
-    expect(w.logged).toEqual([{ msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 3, used: 1 }]);
+    expect(w.logged).toEqual([{ msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, channel: 'account', count: 3, used: 1 }]);
   });
 
   const reported = { regionId: REGION, imageId: IMAGE, action: 'reconcile.reported', reason: 'secret plans', ticket: 'CHG-9' };

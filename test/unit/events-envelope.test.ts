@@ -50,6 +50,20 @@ describe('toCloudEvent', () => {
     expect(validateAuditEvent(cloudEvent.data), JSON.stringify(validateAuditEvent.errors)).toBe(true);
   });
 
+  it('names a directory share by its channel and target, with no accountId', () => {
+    // Prepare: a folder share applied through the service's resource share, as the audit records it.
+    const event = auditEvent({ action: 'share.applied', channel: 'directory', target: 'fd-prod0001', accountId: undefined, before: 'applying', after: 'active' });
+
+    // Act
+    const cloudEvent = toCloudEvent(event);
+
+    // Assess
+    expect(cloudEvent.subject).toBe('images/cn-hangzhou/m-bp1eventsimage01');
+    expect(cloudEvent.data).toMatchObject({ channel: 'directory', target: 'fd-prod0001', before: 'applying', after: 'active' });
+    expect(cloudEvent.data).not.toHaveProperty('accountId');
+    expect(validateAuditEvent(cloudEvent.data), JSON.stringify(validateAuditEvent.errors)).toBe(true);
+  });
+
   it.each([
     ['share.approved', 'image-share-governor.share.approved'],
     ['share.applied', 'image-share-governor.share.applied'],

@@ -25,9 +25,17 @@ describe('delete-guard function', () => {
     await shareWithTwo();
     const res = await del({ mode: 'guard', reason: 'cleanup' }, 'g1');
     expect(res).toEqual(
-      problem('g1', 409, 'ImageStillShared', 'The image is still shared', `Image ${IMAGE} is still shared; unshare it or use mode drain`, {
-        shares: ['2000000000000001', '2000000000000002'],
-      }),
+      problem(
+        'g1',
+        409,
+        'ImageStillShared',
+        'The image is still shared',
+        `Image ${IMAGE} is still shared (account 2000000000000001, account 2000000000000002); unshare it or use mode drain`,
+        {
+          shares: ['2000000000000001', '2000000000000002'],
+          targets: ['2000000000000001', '2000000000000002'].map((target) => ({ channel: 'account', target, accountId: target })),
+        },
+      ),
     );
     expect(h.images.isDeleted(REGION, IMAGE)).toBe(false);
   });

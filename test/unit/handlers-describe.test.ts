@@ -56,11 +56,12 @@ describe('describe function', () => {
         updatedAt: T0_ISO,
       },
       quota: { limit: 50, used: 2 },
+      directoryQuota: { limit: 10, used: 0 },
       shares: [
         expect.objectContaining({ accountId: '2000000000000001', state: 'pending_approval', requestId }),
         expect.objectContaining({ accountId: '2000000000000002', state: 'pending_approval', requestId }),
       ],
-      drift: [{ kind: 'unmanaged', accountId: '2000000000000030' }],
+      drift: [{ kind: 'unmanaged', channel: 'account', target: '2000000000000030', accountId: '2000000000000030' }],
       public: false,
       pendingRequests: [expect.objectContaining({ requestId, status: 'pending_approval' })],
     });

@@ -17,6 +17,7 @@ const pendingRequest = (requestId: string) => ({
   regionId: REGION,
   imageId: IMAGE,
   accountIds: [A1, A2],
+  directoryTargets: [],
   status: 'pending_approval',
   requester: 'requester-1',
   reason: 'Staging for team B',
@@ -31,6 +32,8 @@ const pendingRequest = (requestId: string) => ({
 const activeShare = (accountId: string, requestId: string, version: number) => ({
   regionId: REGION,
   imageId: IMAGE,
+  channel: 'account',
+  target: accountId,
   accountId,
   state: 'active',
   requestId,
@@ -148,13 +151,13 @@ describe('share function (handler over the governor with in-memory store and ECS
   });
 
   it.each([
-    ['info', 'warn', [{ level: 'warn', msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, count: 2, used: 0 }]],
+    ['info', 'warn', [{ level: 'warn', msg: 'quota release below zero', regionId: REGION, imageId: IMAGE, channel: 'account', count: 2, used: 0 }]],
     ['error', 'info', undefined],
   ])('with LOG_LEVEL=%s a domain warning makes the request line %s (notes below the level are dropped)', async (logLevel, lineLevel, notes) => {
     // Prepare: a pending request whose quota counter drifted to 0 behind its back
     h = await createDomainHarness(shareRoutes, { idp, env: { LOG_LEVEL: logLevel } });
     const { requestId } = JSON.parse((await ask()).body).request as { requestId: string };
-    await h.store.correctQuota(REGION, IMAGE, 2, 0);
+    await h.store.correctQuota(REGION, IMAGE, 2, 0, 'account');
     h.logs.length = 0;
     // Act: rejecting gives back 2 units the counter does not hold
     const res = await h.handler(event('reject', { token: h.tokens.approver, requestId }), { requestId: 'req-drift' });
@@ -259,7 +262,7 @@ describe('share function (handler over the governor with in-memory store and ECS
       await ask(body({ accountIds: [A1] }), { 'Idempotency-Key': 'q-1' });
       const res = await ask(body({ accountIds: ['2000000000000003', '2000000000000004'] }), { 'Idempotency-Key': 'q-2' }, h.tokens.requester, 'e6');
       expect(res).toEqual(
-        problem('e6', 409, 'ShareQuotaExceeded', 'The image would exceed its share quota', `Image ${IMAGE} can be shared with at most 2 accounts`, { limit: 2, used: 1, requested: 2 }),
+        problem('e6', 409, 'ShareQuotaExceeded', 'The image would exceed its share quota', `Image ${IMAGE} can be shared with at most 2 accounts`, { limit: 2, used: 1, requested: 2, channel: 'account' }),
       );
     });
 

@@ -40,6 +40,8 @@ describe('unshare function', () => {
           {
             regionId: REGION,
             imageId: IMAGE,
+            channel: 'account',
+            target: A1,
             accountId: A1,
             state: 'revoked',
             requestId,
@@ -51,6 +53,7 @@ describe('unshare function', () => {
         ],
         notShared: ['2000000000000009'],
         revokedOutsideService: [],
+        directory: { notShared: [], revokedOutsideService: [], removedFromShares: [] },
         warning: UNSHARE_WARNING,
       }),
       isBase64Encoded: false,

@@ -61,12 +61,18 @@ describe('http validation: bodies, path parameters and queries', () => {
     );
   });
 
-  it('refuses more than 50 accounts and an empty list', async () => {
+  it('refuses more than 50 accounts or directory targets, and a directory target of no known shape', async () => {
     const many = Array.from({ length: 51 }, (_, i) => String(3000000000000000 + i));
     const tooMany = await share({ ...VALID_SHARE, accountIds: many });
-    const none = await share({ ...VALID_SHARE, accountIds: [] });
+    const tooManyTargets = await share({ ...VALID_SHARE, directoryTargets: many.map((id, i) => (i % 2 ? id : `fd-${i}`)) });
+    const malformed = await share({ ...VALID_SHARE, directoryTargets: ['fd-prod0001', 'r-root0001', 'fd-prod0001'] });
     expect(JSON.parse(tooMany.body).errors).toEqual([{ path: '/body/accountIds', message: 'must NOT have more than 50 items' }]);
-    expect(JSON.parse(none.body).errors).toEqual([{ path: '/body/accountIds', message: 'must NOT have fewer than 1 items' }]);
+    expect(JSON.parse(tooManyTargets.body).errors).toEqual([{ path: '/body/directoryTargets', message: 'must NOT have more than 50 items' }]);
+    expect(JSON.parse(malformed.body).errors).toEqual([
+      { path: '/body/directoryTargets/1', message: 'must match pattern "^(rd-[A-Za-z0-9]{1,32}|fd-[A-Za-z0-9]{1,32}|[0-9]{16})$"' },
+      { path: '/body/directoryTargets', message: 'must NOT have duplicate items (items ## 2 and 0 are identical)' },
+    ]);
+    expect(h.calls).toEqual([]);
   });
 
   it('refuses a body that is not JSON', async () => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { POLICY_ACTIONS } from '../../deploy/ram-actions.js';
 import { FUNCTIONS } from '../../functions/registry.js';
+import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS } from '../../shared/directory/index.js';
 import { ECS_ACTIONS } from '../../shared/ecs/index.js';
 import { EVENTBRIDGE_ACTIONS } from '../../shared/events/eventbridge.js';
 import { OPEN_INDEX_BACKFILL } from '../../shared/tablestore/open-index.js';
@@ -48,6 +49,8 @@ describe('deploy/ RAM policies', () => {
     const source = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
     for (const op of STORE_OPERATIONS) expect(source('shared/tablestore/store.ts'), op).toMatch(new RegExp(`\\.${op[0]!.toLowerCase()}${op.slice(1)}\\(`));
     for (const action of ECS_ACTIONS) expect(source('shared/ecs/sdk.ts'), action).toContain(`this.call(regionId, '${action}'`);
+    for (const action of RESOURCE_SHARING_ACTIONS) expect(source('shared/directory/directory-port.ts'), action).toContain(`'${action}'`);
+    for (const action of RESOURCE_MANAGER_ACTIONS) expect(source('shared/directory/directory-port.ts'), action).toContain(`api.resourceManager('${action}'`);
   });
 
   it('name only placeholders deploy/README.md explains', () => {
@@ -70,6 +73,21 @@ describe('deploy/ram-policy.json (the functions role)', () => {
     for (const { operation, table } of OPEN_INDEX_BACKFILL) {
       expect(statementWith('ram-policy-tables.json', `ots:${operation}`)).toMatchObject({ Action: [`ots:${operation}`], Resource: [tableArn(table)] });
     }
+  });
+});
+
+describe('deploy/ RAM policies of the directory channel', () => {
+  it('assume exactly the configured reader role, which trusts exactly the functions role', () => {
+    expect(statements('ram-policy-directory-assume.json')).toEqual([
+      { Sid: 'AssumeTheDirectoryReader', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['${DIRECTORY_READER_ROLE_ARN}'] },
+    ]);
+    const trust = JSON.parse(readFileSync(join(DEPLOY, 'ram-trust-policy-directory-reader.json'), 'utf8')) as { Statement: unknown[] };
+    expect(trust.Statement).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: ['acs:ram::${ACCOUNT_ID}:role/${FC_ROLE_NAME}'] } }]);
+  });
+
+  it('keep the directory reads out of the functions role: they are granted to whoever reads the directory', () => {
+    expect(actionsOf('ram-policy.json').filter((a) => a.startsWith('resourcemanager:') || a.startsWith('sts:'))).toEqual([]);
+    expect(actionsOf('ram-policy-directory-reader.json').every((a) => a.startsWith('resourcemanager:Get'))).toBe(true);
   });
 });
 

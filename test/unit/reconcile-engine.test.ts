@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ReconcileMode } from '../../shared/domain/model.js';
 import { reconcileImage } from '../../shared/domain/reconcile/image.js';
 import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
-import type { ReconcileEnv } from '../../shared/domain/reconcile/image.js';
 import { GovernorError } from '../../shared/domain/errors.js';
 import { T0 } from '../support/clock.js';
-import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, type Harness } from '../fixtures/reconcile/harness.js';
+import { ACCOUNTS, harness, LONG_AGO, REGION, seedImage, seedRequest, seedShare, storedState, sweep, writesOf, type Harness } from '../fixtures/reconcile/harness.js';
 
 const [A1, A2, A3] = ACCOUNTS;
 const IMG = 'm-recon00000001';
-
-async function sweep(h: Harness, mode: ReconcileMode): Promise<ReconcileEnv> {
-  const env = h.env(mode);
-  const next = await sweepRegion(env, REGION, START_CURSOR, { concurrency: 2, shouldStop: () => false });
-  expect(next).toBeUndefined();
-  return env;
-}
-
-/** Store writes a run made (reads and run/lease bookkeeping excluded). */
-const writesOf = (h: Harness, from = 0) =>
-  h.store.calls
-    .slice(from)
-    .map((c) => c.operation)
-    .filter((op) => !/^(get|list)/.test(op));
 
 /** IMG as ECS has it, shared with `accounts` (whether the service knows of those shares or not). */
 function ecsImageSharedWith(h: Harness, accounts: string[]): void {
@@ -159,7 +143,7 @@ describe('reconcile engine: missing shares', () => {
     const seeded = h.store.calls.length;
     const statesAtEcsCall: string[] = [];
     h.images.beforeAddShares = async () => {
-      statesAtEcsCall.push((await h.store.getShare(REGION, IMG, A1))?.state ?? 'none');
+      statesAtEcsCall.push((await h.store.getShare(REGION, IMG, { channel: 'account', target: A1 }))?.state ?? 'none');
     };
     const env = await sweep(h, 'enforce');
     expect(env.tally).toMatchObject({ findings: { missing: 1 }, actions: { share_reapplied: 1 } });
@@ -480,7 +464,7 @@ describe('reconcile engine: quota recount', () => {
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'pending_approval', { updatedAt: h.clock.now().toISOString() });
     await seedRequest(h, IMG, [A1], '2026-12-31T00:00:00.000Z');
-    await h.store.correctQuota(REGION, IMG, 1, 2);
+    await h.store.correctQuota(REGION, IMG, 1, 2, 'account');
     const env = await sweep(h, 'enforce');
     expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
     expect(env.tally.actions).toEqual({});
@@ -492,7 +476,7 @@ describe('reconcile engine: quota recount', () => {
     await seedImage(h, IMG, { quotaUsed: 1 });
     await seedShare(h, IMG, A1, 'active');
     // A share request reserved one more unit a moment ago and has not created its row yet.
-    await h.store.adjustQuota(REGION, IMG, 1, 50, h.clock.now());
+    await h.store.adjustQuota(REGION, IMG, 1, 50, h.clock.now(), 'account');
     const env = await sweep(h, 'enforce');
     expect(env.tally.findings).toEqual({ quota_mismatch: 1 });
     expect(env.tally.actions).toEqual({});

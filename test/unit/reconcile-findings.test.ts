@@ -9,23 +9,17 @@ import type { Finding, PosturePointer, ReconcileRun, StoredFinding } from '../..
 import { findingCount } from '../../shared/domain/model.js';
 import type { Invoker } from '../../shared/domain/ports.js';
 import { advancePosture, noteFinding, saveFindings, shareSubject } from '../../shared/domain/reconcile/findings.js';
-import { START_CURSOR, sweepRegion } from '../../shared/domain/reconcile/sweep.js';
 import { RunTally } from '../../shared/domain/reconcile/tally.js';
 import { createJsonLogger } from '../../shared/runtime.js';
 import { T0, TickingClock } from '../support/clock.js';
+import { MemoryDirectory } from '../support/memory-directory.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
-import { ACCOUNTS, harness, REGION, seedImage, seedShare, type Harness } from '../fixtures/reconcile/harness.js';
+import { ACCOUNTS, harness, REGION, seedImage, seedShare, sweep, type Harness } from '../fixtures/reconcile/harness.js';
 
 const [A1, A2, A3] = ACCOUNTS;
 const IMG = 'm-findings000001';
-
-async function sweep(h: Harness, mode: 'report' | 'enforce') {
-  const env = h.env(mode);
-  expect(await sweepRegion(env, REGION, START_CURSOR, { concurrency: 2, shouldStop: () => false })).toBeUndefined();
-  return env;
-}
 
 const recorded = (tally: RunTally): Finding[] => tally.unsaved().map((p) => p.finding);
 /** The detail of an unmanaged share the fake ECS made (its shares carry the epoch as their time). */
@@ -146,11 +140,12 @@ describe('reconcile findings: saving them with the run', () => {
 function reconciler(env: Record<string, string> = {}) {
   const store = new MemoryStore();
   const images = new MemoryImages(OWNER);
+  const directory = new MemoryDirectory((regionId, imageId) => images.ownsImage(regionId, imageId));
   const sent: unknown[] = [];
   const invoker: Invoker = { invokeAsync: async (_name, payload) => void sent.push(structuredClone(payload)) };
   const clock = new TickingClock(1);
   const logger = createJsonLogger('info', { write: () => undefined, clock });
-  const fn = createReconcileHandler(reconcileEnv({ REGIONS: REGION, RECONCILE_MODE: 'report', ...env }), { store, images, invoker, clock, logger });
+  const fn = createReconcileHandler(reconcileEnv({ REGIONS: REGION, RECONCILE_MODE: 'report', ...env }), { store, images, directory, invoker, clock, logger });
   let n = 0;
   // By default a 1 s timeout with the 1 s reserve: each invocation reconciles one image, then continues.
   const ctx = (timeoutS = 1): ReconcileContext => ({ requestId: `req-${++n}`, function: { name: 'image-share-reconcile', timeout: timeoutS } });

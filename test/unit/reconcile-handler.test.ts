@@ -3,9 +3,11 @@ import { createReconcileHandler, type ReconcileContext } from '../../functions/r
 import type { Invoker } from '../../shared/domain/ports.js';
 import { createJsonLogger } from '../../shared/runtime.js';
 import { T0, TickingClock } from '../support/clock.js';
+import { MemoryDirectory } from '../support/memory-directory.js';
 import { MemoryImages } from '../support/memory-images.js';
 import { MemoryStore } from '../support/memory-store.js';
-import { actionTrailEvent, OWNER, reconcileEnv, timerEvent } from '../fixtures/reconcile/env.js';
+import { imagesNamedBy } from '../../functions/reconcile/schemas.js';
+import { actionTrailEvent, OWNER, reconcileEnv, resourceSharingEvent, timerEvent } from '../fixtures/reconcile/env.js';
 
 const A1 = '2000000000000001';
 
@@ -18,6 +20,7 @@ interface Sent {
 function setup(opts: { env?: Record<string, string>; stepMs?: number } = {}) {
   const store = new MemoryStore();
   const images = new MemoryImages(OWNER);
+  const directory = new MemoryDirectory((regionId, imageId) => images.ownsImage(regionId, imageId));
   const lines: any[] = [];
   const sent: Sent[] = [];
   const invoker: Invoker = {
@@ -27,10 +30,10 @@ function setup(opts: { env?: Record<string, string>; stepMs?: number } = {}) {
   };
   const clock = new TickingClock(opts.stepMs ?? 0);
   const logger = createJsonLogger('info', { write: (l) => lines.push(JSON.parse(l)), clock });
-  const fn = createReconcileHandler(reconcileEnv(opts.env), { store, images, invoker, clock, logger });
+  const fn = createReconcileHandler(reconcileEnv(opts.env), { store, images, directory, invoker, clock, logger });
   let n = 0;
   const ctx = (timeoutS = 600): ReconcileContext => ({ requestId: `req-${++n}`, function: { name: 'image-share-reconcile', timeout: timeoutS } });
-  return { store, images, lines, sent, fn, ctx };
+  return { store, images, directory, lines, sent, fn, ctx };
 }
 
 describe('reconcile handler: input validation', () => {
@@ -217,6 +220,81 @@ describe('reconcile handler: EventBridge', () => {
     expect(new Set(images.calls.map((c) => c.imageId))).toEqual(new Set([target.imageId]));
     expect(images.sharedWith('cn-hangzhou', other.imageId)).toEqual([A1]);
     expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', imagesScanned: 1, findings: { unmanaged: 1 } });
+  });
+
+  it('a Resource Sharing event naming an image reconciles that image only, on both channels', async () => {
+    const { store, images, directory, fn, ctx } = setup();
+    const target = images.addImage({ imageId: 'm-event00000001' });
+    const other = images.addImage({ imageId: 'm-event00000002' });
+    directory.addOutOfBandShare({ images: [target.imageId, other.imageId], targets: ['fd-prod0001'] });
+    const event = resourceSharingEvent('AssociateResourceShare', 'cn-hangzhou', {
+      RegionId: 'cn-hangzhou',
+      ResourceShareId: 'rs-abc',
+      'Resources.1.ResourceType': 'Image',
+      'Resources.1.ResourceId': target.imageId,
+      'Targets.1': 'fd-prod0001',
+    });
+    const result = await fn.handler(event, ctx());
+    expect(result).toEqual({ status: 'completed', runIds: ['req-1'] });
+    expect(new Set(directory.calls.map((c) => c.imageId))).toEqual(new Set([target.imageId]));
+    expect(new Set(images.calls.map((c) => c.imageId))).toEqual(new Set([target.imageId]));
+    expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', imagesScanned: 1, findings: { unmanaged: 1 } });
+  });
+
+  it('a Resource Sharing event naming no image (a whole share deleted, targets changed) reconciles the region', async () => {
+    const { store, images, directory, fn, ctx } = setup();
+    images.addImage({ imageId: 'm-event00000001' });
+    images.addImage({ imageId: 'm-event00000002' });
+    const result = await fn.handler(resourceSharingEvent('DeleteResourceShare', 'cn-hangzhou', { RegionId: 'cn-hangzhou', ResourceShareId: 'rs-abc' }), ctx());
+    expect(result).toEqual({ status: 'completed', runIds: ['req-1'] });
+    expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', regions: ['cn-hangzhou'], imagesScanned: 2 });
+    expect(directory.callsOf('regionShares')).toHaveLength(1);
+  });
+
+  it('a Resource Sharing event naming no image while a sweep holds the region asks that sweep for a follow-up', async () => {
+    const { store, images, directory, fn, ctx } = setup();
+    images.addImage({ imageId: 'm-event00000001' });
+    const lease = 'reconcile:region:cn-hangzhou';
+    expect(await store.acquireLease(lease, 'long-sweep', 600_000, new Date(T0))).toBe(true);
+    const result = await fn.handler(resourceSharingEvent('DeleteResourceShare', 'cn-hangzhou', { RegionId: 'cn-hangzhou', ResourceShareId: 'rs-abc' }), ctx());
+    expect(result).toEqual({ status: 'skipped', runIds: ['req-1'] });
+    expect(await store.getRun('req-1')).toMatchObject({ trigger: 'eventbridge', status: 'skipped', imagesScanned: 0, actions: { follow_up_requested: 1 } });
+    expect(directory.callsOf('regionShares')).toEqual([]);
+    // The sweep, ending, is handed the follow-up: the next sweep reads the resource shares afresh.
+    expect(JSON.parse((await store.releaseLease(lease, 'long-sweep')).followUp!.note)).toEqual({ runId: 'req-1', mode: 'enforce' });
+  });
+
+  it('still refuses an ECS event naming no image', async () => {
+    const { fn, ctx } = setup();
+    const event = JSON.parse(actionTrailEvent('DeleteImage', 'cn-hangzhou', 'm-event00000001').toString());
+    delete event.data.requestParameters.ImageId;
+    delete event.data.referencedResources;
+    expect(await fn.handler(Buffer.from(JSON.stringify(event)), ctx())).toEqual({ status: 'rejected', runIds: [], reason: 'event names no image' });
+  });
+
+  it('finds the images a record names in every form it may take', () => {
+    const data = (requestParameters: Record<string, unknown>, referenced?: string[]) => ({
+      eventName: 'CreateResourceShare',
+      requestParameters,
+      ...(referenced ? { referencedResources: { 'ACS::ECS::Image': referenced } } : {}),
+    });
+    expect(imagesNamedBy(data({ ImageId: 'm-event00000001' }, ['m-event00000001', 'm-event00000002']))).toEqual(['m-event00000001', 'm-event00000002']);
+    expect(
+      imagesNamedBy(
+        data({
+          'Resources.1.ResourceType': 'Image',
+          'Resources.1.ResourceId': 'm-event00000003',
+          'Resources.2.ResourceType': 'VSwitch',
+          'Resources.2.ResourceId': 'vsw-123',
+          'ResourceArns.1': 'acs:ecs:cn-hangzhou:1000000000000001:image/m-event00000004',
+          'ResourceArns.2': 'acs:vpc:cn-hangzhou:1000000000000001:vswitch/vsw-1',
+        }),
+      ),
+    ).toEqual(['m-event00000003', 'm-event00000004']);
+    expect(imagesNamedBy(data({ Resources: [{ ResourceType: 'Image', ResourceId: 'm-event00000005' }, { ResourceType: 'Image', ResourceId: 'not-an-image' }] }))).toEqual([
+      'm-event00000005',
+    ]);
+    expect(imagesNamedBy(data({ ResourceShareId: 'rs-abc', 'Targets.1': 'fd-prod0001' }))).toEqual([]);
   });
 
   it('ignores events it does not watch and regions it does not manage', async () => {

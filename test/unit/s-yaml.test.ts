@@ -15,6 +15,7 @@ import { LEFT_OUT_MODULES, leftOutMessage, notBundledMessage, UNBUNDLED_BY_ECS, 
 import { ENTRY, FUNCTIONS, HTTP_FUNCTIONS } from '../../functions/registry.js';
 import { startFcRuntime } from '../../emulators/fc/runtime.js';
 import { DEPLOYER_ENV } from '../fixtures/deployer-env.js';
+import { WATCHED_EVENTS } from '../../functions/reconcile/schemas.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SPEC = join(ROOT, 's.yaml');
@@ -288,9 +289,11 @@ describe('s.yaml', () => {
     if (!eb || eb.kind !== 'other') throw new Error('no eventbridge trigger');
     // The fields the fc3 schema requires of an eventbridge trigger.
     expect(Object.keys(eb.config).sort()).toEqual(['asyncInvocationType', 'eventRuleFilterPattern', 'eventSinkConfig', 'eventSourceConfig', 'runOptions', 'triggerEnable']);
-    const pattern = JSON.parse(eb.config.eventRuleFilterPattern as string) as { source: string[]; data: { eventName: string[] } };
+    const pattern = JSON.parse(eb.config.eventRuleFilterPattern as string) as { source: string[]; data: { serviceName: string[]; eventName: string[] } };
     expect(pattern.source).toEqual(['acs.actiontrail']);
-    expect(pattern.data.eventName.sort()).toEqual(['DeleteImage', 'ModifyImageSharePermission']);
+    // Exactly the events the handler watches, of exactly their products.
+    expect(pattern.data.serviceName.sort()).toEqual(Object.keys(WATCHED_EVENTS).sort());
+    expect(pattern.data.eventName.sort()).toEqual(Object.values(WATCHED_EVENTS).flat().sort());
     expect(reconcile.maxAsyncRetryAttempts).toBeGreaterThanOrEqual(0);
     expect(reconcile.maxAsyncRetryAttempts).toBeLessThanOrEqual(8);
   });

@@ -149,7 +149,7 @@ export const imageView: View = async (app, [regionId = '', imageId = '']) => {
   } catch (err) {
     return [h('h1', {}, imageId), problem(err)];
   }
-  const { image, quota } = description;
+  const { image, quota, directoryQuota } = description;
   const d = image.deletion;
   return [
     h('h1', {}, image.imageName ?? image.imageId),
@@ -168,6 +168,7 @@ export const imageView: View = async (app, [regionId = '', imageId = '']) => {
       'div',
       { class: 'columns' },
       section('Quota', quotaGauge(quota.used, quota.limit, quotaText(quota.used, quota.limit))),
+      section('Directory quota', quotaGauge(directoryQuota.used, directoryQuota.limit, quotaText(directoryQuota.used, directoryQuota.limit, 'directory target'), 'Directory target quota')),
       section(
         'Deletion',
         facts([

@@ -6,6 +6,7 @@
 // (its new findings, then putRun) and one JSON summary line to the log; a completed region run
 // becomes its region's posture.
 import type { Ctx, DomainDeps } from '../context.js';
+import { DirectoryLookupCache } from '../directory.js';
 import { systemPrincipal } from '../context.js';
 import type { Invoker, LeaseRelease } from '../ports.js';
 import { RECONCILE_COMPLETED, type ReconcileMode, type ReconcileRun } from '../model.js';
@@ -68,7 +69,8 @@ export async function startScheduledRun(
   }
   const startedAt = deps.clock.now();
   const tally = new RunTally();
-  await recoverAudit({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally });
+  const env = envFor(deps, input.runId, input.mode, tally);
+  await recoverAudit(env);
   for (const regionId of input.regions) {
     const task: ReconcileTask = {
       kind: 'region',
@@ -82,7 +84,7 @@ export async function startScheduledRun(
       await services.invoker.invokeAsync(services.functionName, task);
       tally.runAction('fanned_out');
     } catch (error) {
-      recordError({ deps, ctx: ctxFor(input.runId), mode: input.mode, tally }, regionId, undefined, error);
+      recordError(env, regionId, undefined, error);
     }
   }
   return writeReport(deps, tally, {
@@ -153,7 +155,7 @@ export async function runRegion(
   }
 
   const tally = RunTally.from(previous);
-  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  const env = envFor(deps, input.runId, input.mode, tally);
   // Marked running at once, so a redelivered copy of this continuation sees it is taken.
   await saveRun(deps, tally, { ...base, status: 'running', apiCalls: previous?.apiCalls ?? {} });
 
@@ -248,7 +250,7 @@ export async function runImage(
   if (!(await deps.store.acquireLease(lease, input.runId, window.leaseTtlMs, startedAt))) {
     return writeReport(deps, tally, { ...base, status: 'skipped', apiCalls: {} });
   }
-  const env: ReconcileEnv = { deps, ctx: ctxFor(input.runId), mode: input.mode, tally };
+  const env = envFor(deps, input.runId, input.mode, tally);
   let status: ReconcileRun['status'] = 'completed';
   try {
     const ecs = await deps.images.getImage(input.regionId, input.imageId);
@@ -265,6 +267,15 @@ export async function runImage(
 }
 
 const ctxFor = (runId: string): Ctx => ({ principal: RECONCILE_PRINCIPAL, requestId: runId });
+
+/** What one invocation reconciles with: its own directory lookups (a directory changes; an instance outlives invocations). */
+const envFor = (deps: DomainDeps, runId: string, mode: ReconcileMode, tally: RunTally): ReconcileEnv => ({
+  deps,
+  ctx: ctxFor(runId),
+  mode,
+  tally,
+  lookups: new DirectoryLookupCache(),
+});
 
 /** Held audit events are written whatever the mode: recording what happened is not an enforcement. */
 async function recoverAudit(env: ReconcileEnv): Promise<void> {

@@ -1,7 +1,9 @@
 // One region's sweep, resumable from a cursor. Three phases, each paged:
 //   requests  the region's open share requests (store): pending ones past pendingUntil expire;
 //             approved ones whose rows are all settled (a call stopped before its request) are finished
-//   ecs       every own image in every status, with its share permissions (ECS pages by number)
+//   ecs       every own image in every status, with its share permissions (ECS pages by number) and
+//             the resource shares holding it (the region's resource shares read once per invocation,
+//             so the directory channel adds a few calls per region, none per image)
 //   store     images the store knows that ECS no longer lists (deleted outside, or a drain whose
 //             DeleteImage landed before the store update)
 // The cursor names the phase, the page and the index inside it. ECS pages by number, so an image
@@ -106,11 +108,13 @@ async function finishIfSettled(env: ReconcileEnv, request: ShareRequest): Promis
 async function ecsPhase(env: ReconcileEnv, regionId: string, from: RegionCursor, control: SweepControl): Promise<RegionCursor | undefined> {
   let pageNumber = from.pageNumber;
   let index = from.index;
+  // Every resource share of the region, keyed by image: an image in none holds nothing on that channel.
+  const holdings = await env.deps.directory.regionShares(regionId);
   for (;;) {
     const page = await env.deps.images.listOwnImages(regionId, { pageNumber, pageSize: ECS_PAGE_SIZE });
     const next = await forEachBounded(page.images, index, control, async (image) => {
       env.tally.imagesScanned += 1;
-      await guarded(env, regionId, image.imageId, () => reconcileImage(env, regionId, image.imageId, image));
+      await guarded(env, regionId, image.imageId, () => reconcileImage(env, regionId, image.imageId, image, holdings.get(image.imageId) ?? []));
     });
     if (next < page.images.length) return { phase: 'ecs', pageNumber, index: next };
     if (page.nextPageNumber === undefined || page.images.length === 0) return undefined;

@@ -1,7 +1,8 @@
 // The audit trail: events stamped from the acting context, appended so that they are neither lost
 // nor leaked when the store refuses them.
 import { errorCode } from '../errors.js';
-import type { AuditEvent, Share } from '../model.js';
+import type { AuditEvent, Share, ShareTarget } from '../model.js';
+import { targetFields } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
 import { compact } from '../util.js';
 import { nowIso } from './state-machine.js';
@@ -62,11 +63,21 @@ export async function recoverPendingAudit(deps: DomainDeps, opts: { pageSize: nu
   return moved;
 }
 
-/** The audit entry of one share's transition: the share names the image, account and request. */
-export const shareEvent = (s: Share, fields: Omit<AuditEntry, 'regionId' | 'imageId' | 'accountId' | 'shareRequestId'>): AuditEntry => ({
+type TargetlessEntry = Omit<AuditEntry, 'regionId' | 'imageId' | 'channel' | 'target' | 'accountId' | 'shareRequestId'>;
+
+/** The audit entry of one share's transition: the share names the image, channel, target and request. */
+export const shareEvent = (s: Share, fields: TargetlessEntry): AuditEntry => ({
   regionId: s.regionId,
   imageId: s.imageId,
-  accountId: s.accountId,
+  ...targetFields(s),
   shareRequestId: s.requestId,
+  ...fields,
+});
+
+/** The audit entry of an event about a target the service holds no row for (a share made outside it). */
+export const targetEvent = (regionId: string, imageId: string, target: ShareTarget, fields: TargetlessEntry): AuditEntry => ({
+  regionId,
+  imageId,
+  ...targetFields(target),
   ...fields,
 });

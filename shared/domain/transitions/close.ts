@@ -6,7 +6,7 @@ import type { Ctx, DomainDeps } from '../context.js';
 import { audit, shareEvent } from './audit.js';
 import { releaseQuota } from './quota.js';
 import { refreshRequests } from './request-status.js';
-import { groupByImage, transitionAll, type ShareEvent } from './state-machine.js';
+import { groupByImageAndChannel, transitionAll, type ShareEvent } from './state-machine.js';
 
 export interface CloseOptions {
   /** The audit action recorded per closed row. */
@@ -26,9 +26,9 @@ export interface CloseOptions {
 export async function closeShares(deps: DomainDeps, ctx: Ctx, shares: readonly Share[], event: ShareEvent, close: CloseOptions): Promise<Share[]> {
   const { moved, before } = await transitionAll(deps, ctx, shares, event, { lastError: close.lastError });
   if (close.holdsQuota !== false) {
-    for (const group of groupByImage(moved.filter((s) => holdsQuota(before(s) ?? s.state)))) {
+    for (const group of groupByImageAndChannel(moved.filter((s) => holdsQuota(before(s) ?? s.state)))) {
       const g = group[0] as Share;
-      await releaseQuota(deps, g.regionId, g.imageId, group.length);
+      await releaseQuota(deps, g.regionId, g.imageId, group.length, g.channel);
     }
   }
   await audit(

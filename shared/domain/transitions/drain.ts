@@ -1,30 +1,40 @@
-// Drain and delete: revoke everything ECS lists, delete only once it lists nothing.
+// Drain and delete: revoke everything either channel lists, delete only once neither lists anything.
+import { type DirectoryHolding, directorySharesOf, grantsAccess, holdsImage } from '../directory.js';
 import { GovernorError, errorCode, isGovernorError, isUpstreamFailure } from '../errors.js';
-import type { ImageRecord } from '../model.js';
+import type { EcsSharePermissions, ImageRecord, Share } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
+import { claimsEntry } from '../drift.js';
 import { compact, updateImageRecord } from '../util.js';
-import { resolveApplyingFromEcs } from './apply.js';
-import { audit } from './audit.js';
+import { resolveApplyingFromTruth } from './apply.js';
+import { audit, targetEvent } from './audit.js';
 import { closePendingShares } from './close.js';
 import { cancelRequest, pendingRequestsOf } from './requests.js';
-import { revokeShares } from './revoke.js';
+import { revokeDirectory, revokeShares } from './revoke.js';
 import { LIVE_STATES, nowIso, PENDING_STATES, REVOCABLE_STATES } from './state-machine.js';
 
 export interface DrainProgress {
   readonly image: ImageRecord;
   readonly status: 'deleted' | 'draining';
-  /** Accounts ECS still lists, plus one while the image is public (0 once deleted). */
+  /** Accounts ECS still lists, plus one while the image is public, plus every resource-share target (or targetless share) still holding it (0 once deleted). */
   readonly remaining: number;
-  /** The ECS error that stopped this pass, if any (also stored in image.deletion.lastError). */
+  /** The error that stopped this pass, if any (also stored in image.deletion.lastError). */
   readonly lastError?: string;
 }
 
+/** What still shares the image: accounts, a community publication, directory targets and resource shares holding it without targets. */
+export function remainingShares(perms: EcsSharePermissions, holdings: readonly DirectoryHolding[]): number {
+  const targets = directorySharesOf(holdings).filter((entry) => grantsAccess(entry.status)).length;
+  const targetless = holdings.filter((h) => grantsAccess(h.status) && !h.targets.some((t) => grantsAccess(t.status))).length;
+  return perms.accounts.length + (perms.isPublic ? 1 : 0) + targets + targetless;
+}
+
 /**
- * Drives a draining image forward: closes pending shares and requests, revokes every share ECS lists
- * (managed or not, and a community publication), and deletes the image only when ECS lists zero
- * shares. Never deletes an image that is not draining (DeletionNotInProgress). Upstream errors are
- * recorded in deletion.lastError and reported as progress; a refused DeleteImage (e.g. ImageInUse)
- * is recorded as deletion status failed (the image stays draining) and rethrown.
+ * Drives a draining image forward: closes pending shares and requests, revokes every share either
+ * channel lists (managed or not, a community publication, every resource share holding the image),
+ * and deletes the image only when ECS lists no account share and no resource share holds it. Never
+ * deletes an image that is not draining (DeletionNotInProgress). Upstream errors are recorded in
+ * deletion.lastError and reported as progress; a refused DeleteImage (e.g. ImageInUse) is recorded as
+ * deletion status failed (the image stays draining) and rethrown.
  */
 export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord, opts: { force?: boolean } = {}): Promise<DrainProgress> {
   const { regionId, imageId } = image;
@@ -50,27 +60,37 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
   );
 
   // An apply in flight finishes on its own (the next pass revokes it); one that stopped after its
-  // intent never would, and would keep its account listed forever: settle it from ECS truth.
+  // intent never would, and would keep its target listed forever: settle it from the channel's truth.
   const graceMs = deps.policy.intentGraceSeconds * 1000;
   const stopped = rows.filter((s) => s.state === 'applying' && deps.clock.now().getTime() - Date.parse(s.updatedAt) > graceMs);
   const inFlight = rows.filter((s) => s.state === 'applying' && !stopped.includes(s));
 
-  let perms;
+  let perms: EcsSharePermissions;
+  let holdings: DirectoryHolding[];
   try {
-    const settled = await resolveApplyingFromEcs(deps, ctx, stopped, 'ImageDeletionPending');
-    await revokeShares(deps, ctx, [...rows.filter((s) => REVOCABLE_STATES.includes(s.state)), ...settled.active], { reason });
+    const settled = await resolveApplyingFromTruth(deps, ctx, stopped, 'ImageDeletionPending');
+    const revocable = [...rows.filter((s) => REVOCABLE_STATES.includes(s.state)), ...settled.active];
+    await revokeShares(
+      deps,
+      ctx,
+      revocable.filter((s) => s.channel === 'account'),
+      { reason },
+    );
     perms = await deps.images.getSharePermissions(regionId, imageId);
-    const applying = new Set(inFlight.map((s) => s.accountId));
+    const applying = new Set(inFlight.filter((s) => s.channel === 'account').map((s) => s.target));
     const strays = perms.accounts.map((a) => a.accountId).filter((id) => !applying.has(id));
     if (strays.length > 0 || perms.isPublic) {
       if (strays.length > 0) await deps.images.removeShares(regionId, imageId, strays);
       if (perms.isPublic) await deps.images.unpublish(regionId, imageId);
       await audit(deps, ctx, [
-        ...strays.map((accountId) => ({ regionId, imageId, action: 'share.revoked', accountId, reason, detail: 'share not managed by the service' })),
+        ...strays.map((accountId) =>
+          targetEvent(regionId, imageId, { channel: 'account', target: accountId }, { action: 'share.revoked', reason, detail: 'share not managed by the service' }),
+        ),
         ...(perms.isPublic ? [{ regionId, imageId, action: 'image.unpublished', reason }] : []),
       ]);
       perms = await deps.images.getSharePermissions(regionId, imageId);
     }
+    holdings = await drainDirectory(deps, ctx, image, revocable.filter((s) => s.channel === 'directory'), inFlight, reason);
   } catch (e) {
     if (isGovernorError(e, 'ImageNotFound')) return markDeleted(deps, ctx, image, 'image no longer exists in ECS');
     if (!isUpstreamFailure(e)) throw e;
@@ -79,8 +99,8 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
     return { image: stored, status: 'draining', remaining: live, lastError: errorCode(e) };
   }
 
-  const remaining = perms.accounts.length + (perms.isPublic ? 1 : 0);
-  if (remaining > 0) {
+  const remaining = remainingShares(perms, holdings);
+  if (remaining > 0 || holdsImage(holdings)) {
     const stored = await recordDrainProgress(deps, image, remaining, undefined);
     return { image: stored, status: 'draining', remaining };
   }
@@ -114,6 +134,45 @@ export async function finishDrain(deps: DomainDeps, ctx: Ctx, image: ImageRecord
     throw e;
   }
   return markDeleted(deps, ctx, image, undefined);
+}
+
+/**
+ * The directory channel of a drain: the service's rows revoked, every other target of the service's
+ * share removed (the share is deleted once it holds none, so it no longer holds the image) except
+ * those an apply in flight is adding, and the image taken out of every share the service does not
+ * own. Returns the holdings as read afterwards: the truth the delete decision needs.
+ */
+async function drainDirectory(
+  deps: DomainDeps,
+  ctx: Ctx,
+  image: ImageRecord,
+  rows: readonly Share[],
+  inFlight: readonly Share[],
+  reason: string,
+): Promise<DirectoryHolding[]> {
+  const { regionId, imageId } = image;
+  const before = await deps.directory.imageShares(regionId, imageId);
+  const entries = directorySharesOf(before);
+  const service = before.filter((h) => h.owner === 'service');
+  if (rows.length === 0 && entries.length === 0 && !holdsImage(before)) return before;
+  const adding = (target: string) => inFlight.some((s) => s.channel === 'directory' && entries.some((e) => e.target === target && claimsEntry(s, e)));
+  const serviceTargets = service.flatMap((h) => h.targets.map((t) => t.target)).filter((target) => !adding(target) && !rows.some((s) => s.target === target));
+  await revokeDirectory(
+    deps,
+    ctx,
+    regionId,
+    imageId,
+    {
+      rows,
+      outside: {
+        // Given even when empty while the service's share exists: a share left without targets still holds the image.
+        ...(service.length > 0 ? { serviceTargets } : {}),
+        shareIds: before.filter((h) => h.owner === 'other').map((h) => h.resourceShareId),
+      },
+    },
+    { reason },
+  );
+  return deps.directory.imageShares(regionId, imageId);
 }
 
 async function recordDrainProgress(deps: DomainDeps, image: ImageRecord, remaining: number, lastError: string | undefined): Promise<ImageRecord> {

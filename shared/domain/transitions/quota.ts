@@ -1,38 +1,52 @@
-// The per-image quota counter and the image record it lives on.
+// The per-image quota counters (one per channel) and the image record they live on.
 import { GovernorError, StoreError, isConditionFailed } from '../errors.js';
-import type { ImageRecord } from '../model.js';
+import type { ImageRecord, ShareChannel, ShareTarget } from '../model.js';
+import { SHARE_CHANNELS } from '../model.js';
 import type { DomainDeps } from '../context.js';
-import { shareLimit } from '../context.js';
+import { channelLimit } from '../context.js';
 import { MAX_WRITE_ATTEMPTS, compact } from '../util.js';
 import { nowIso } from './state-machine.js';
 
-/** Gives back `count` quota units of an image (one per share leaving QUOTA_STATES). */
-export async function releaseQuota(deps: DomainDeps, regionId: string, imageId: string, count: number): Promise<void> {
+/** The value of a channel's counter on an image record. */
+export const quotaUsedOf = (image: Pick<ImageRecord, 'quotaUsed' | 'directoryQuotaUsed'>, channel: ShareChannel): number =>
+  channel === 'account' ? image.quotaUsed : image.directoryQuotaUsed;
+
+/** The quota error of a channel: the account channel counts accounts, the directory channel directory targets. */
+export function quotaExceeded(imageId: string, channel: ShareChannel, limit: number, used: number, requested: number): GovernorError {
+  const what = channel === 'account' ? 'accounts' : 'directory targets';
+  return new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} ${what}`, {
+    details: { limit, used, requested, channel },
+  });
+}
+
+/** Gives back `count` units of a channel's quota of an image (one per share leaving QUOTA_STATES). */
+export async function releaseQuota(deps: DomainDeps, regionId: string, imageId: string, count: number, channel: ShareChannel): Promise<void> {
   if (count <= 0) return;
-  const limit = shareLimit(deps.policy);
+  const limit = channelLimit(deps.policy, channel);
   try {
-    await deps.store.adjustQuota(regionId, imageId, -count, limit, deps.clock.now());
+    await deps.store.adjustQuota(regionId, imageId, -count, limit, deps.clock.now(), channel);
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
     // The counter is lower than the shares we hold: it drifted. Release what is there; the
     // reconciler's recount (quota_mismatch) restores the exact value.
     const image = await deps.store.getImage(regionId, imageId);
-    deps.logger.warn({ msg: 'quota release below zero', regionId, imageId, count, used: image?.quotaUsed });
-    if (image && image.quotaUsed > 0) {
-      await deps.store.adjustQuota(regionId, imageId, -Math.min(count, image.quotaUsed), limit, deps.clock.now()).catch(() => undefined);
+    const used = image ? quotaUsedOf(image, channel) : undefined;
+    deps.logger.warn({ msg: 'quota release below zero', regionId, imageId, channel, count, used });
+    if (used !== undefined && used > 0) {
+      await deps.store.adjustQuota(regionId, imageId, -Math.min(count, used), limit, deps.clock.now(), channel).catch(() => undefined);
     }
   }
 }
 
 /**
- * Reserves `count` quota units atomically (the store's conditional increment, which also requires
- * lifecycle active). Throws ImageDeletionPending or ShareQuotaExceeded {limit, used, requested}.
+ * Reserves `count` units of a channel's quota atomically (the store's conditional increment, which
+ * also requires lifecycle active). Throws ImageDeletionPending or ShareQuotaExceeded {limit, used, requested, channel}.
  */
-export async function reserveQuota(deps: DomainDeps, regionId: string, imageId: string, count: number): Promise<number> {
-  const limit = shareLimit(deps.policy);
+export async function reserveQuota(deps: DomainDeps, regionId: string, imageId: string, count: number, channel: ShareChannel): Promise<number> {
+  const limit = channelLimit(deps.policy, channel);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     try {
-      return await deps.store.adjustQuota(regionId, imageId, count, limit, deps.clock.now());
+      return await deps.store.adjustQuota(regionId, imageId, count, limit, deps.clock.now(), channel);
     } catch (e) {
       if (!isConditionFailed(e)) throw e;
     }
@@ -41,14 +55,42 @@ export async function reserveQuota(deps: DomainDeps, regionId: string, imageId: 
     if (image.lifecycle !== 'active') {
       throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${image.lifecycle} and accepts no new shares`);
     }
-    if (image.quotaUsed + count > limit) {
-      throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
-        details: { limit, used: image.quotaUsed, requested: count },
-      });
-    }
+    const used = quotaUsedOf(image, channel);
+    if (used + count > limit) throw quotaExceeded(imageId, channel, limit, used, count);
     // Quota was freed between the failed write and the read: try again.
   }
   throw new GovernorError('ConcurrentModification', 'The image quota kept changing; retry');
+}
+
+/** How many of `targets` are on each channel. */
+export const countByChannel = (targets: readonly ShareTarget[]): Record<ShareChannel, number> => ({
+  account: targets.filter((t) => t.channel === 'account').length,
+  directory: targets.filter((t) => t.channel === 'directory').length,
+});
+
+/**
+ * Reserves one unit per target on its channel's counter, both or neither: a refusal of the second
+ * gives the first back before it propagates.
+ */
+export async function reserveTargets(deps: DomainDeps, regionId: string, imageId: string, targets: readonly ShareTarget[]): Promise<void> {
+  const counts = countByChannel(targets);
+  const reserved: ShareChannel[] = [];
+  try {
+    for (const channel of SHARE_CHANNELS) {
+      if (counts[channel] === 0) continue;
+      await reserveQuota(deps, regionId, imageId, counts[channel], channel);
+      reserved.push(channel);
+    }
+  } catch (e) {
+    for (const channel of reserved) await releaseQuota(deps, regionId, imageId, counts[channel], channel).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Gives back one unit per target on its channel's counter. */
+export async function releaseTargets(deps: DomainDeps, regionId: string, imageId: string, targets: readonly ShareTarget[]): Promise<void> {
+  const counts = countByChannel(targets);
+  for (const channel of SHARE_CHANNELS) await releaseQuota(deps, regionId, imageId, counts[channel], channel);
 }
 
 /** Creates the image record (lifecycle active, no quota used) unless it exists; returns the stored record. */
@@ -62,6 +104,7 @@ export async function ensureImageRecord(deps: DomainDeps, regionId: string, imag
     imageName,
     lifecycle: 'active',
     quotaUsed: 0,
+    directoryQuotaUsed: 0,
     deletion: { status: 'none' },
     createdAt: now,
     updatedAt: now,

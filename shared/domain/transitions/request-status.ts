@@ -1,5 +1,6 @@
 // An approved request's final status, derived from its rows alone — whoever moved them.
 import type { Share, ShareRequest, ShareState } from '../model.js';
+import { requestTargets, shareTargetKey } from '../model.js';
 import type { DomainDeps } from '../context.js';
 import { updateRequestRecord } from '../util.js';
 
@@ -15,7 +16,7 @@ const UNSETTLED_STATES: readonly ShareState[] = ['pending_approval', 'approved',
 /**
  * The status an approved request ends in, from its rows alone — whoever moved them: null while any
  * row is pending or in flight. A share that reached ECS (active, or revoked or expired since) counts
- * as applied, a failed one as failed. An account with no row yet is unsettled, unless `rowless` is
+ * as applied, a failed one as failed. A target with no row yet is unsettled, unless `rowless` is
  * 'failed': the reconciler's verdict once the call that should have written the row is past its grace.
  */
 export function settledRequestStatus(
@@ -23,10 +24,11 @@ export function settledRequestStatus(
   rows: readonly Share[],
   opts: { rowless?: 'unsettled' | 'failed' } = {},
 ): 'applied' | 'partially_applied' | 'failed' | null {
-  const own = new Map(rows.filter((s) => s.requestId === request.requestId).map((s) => [s.accountId, s]));
+  const own = new Map(rows.filter((s) => s.requestId === request.requestId).map((s) => [shareTargetKey(s), s]));
+  const targets = requestTargets(request);
   let failed = 0;
-  for (const accountId of request.accountIds) {
-    const row = own.get(accountId);
+  for (const target of targets) {
+    const row = own.get(shareTargetKey(target));
     if (!row) {
       if (opts.rowless !== 'failed') return null;
       failed += 1;
@@ -36,7 +38,7 @@ export function settledRequestStatus(
       failed += 1;
     }
   }
-  return failed === 0 ? 'applied' : failed === request.accountIds.length ? 'failed' : 'partially_applied';
+  return failed === 0 ? 'applied' : failed === targets.length ? 'failed' : 'partially_applied';
 }
 
 /** Moves an `approved` request to the status its rows say (settledRequestStatus), if they are all settled. */

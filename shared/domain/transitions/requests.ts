@@ -91,7 +91,7 @@ export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: re
     if (request && request.status === 'pending_approval' && Date.parse(request.pendingUntil) <= deps.clock.now().getTime()) {
       request = (await expireRequest(deps, ctx, request)) ?? (await deps.store.getRequest(id));
       requests.set(id, request);
-      const fresh = await deps.store.getShare(share.regionId, share.imageId, share.accountId);
+      const fresh = await deps.store.getShare(share.regionId, share.imageId, share);
       if (fresh && sameIncarnation(fresh, share) && PENDING_STATES.includes(fresh.state)) stillPending.push(fresh);
       continue;
     }
@@ -112,7 +112,7 @@ export async function settlePendingShares(deps: DomainDeps, ctx: Ctx, shares: re
           }),
         ]);
       }
-      const current = moved ?? (await deps.store.getShare(share.regionId, share.imageId, share.accountId));
+      const current = moved ?? (await deps.store.getShare(share.regionId, share.imageId, share));
       if (current && sameIncarnation(current, share) && PENDING_STATES.includes(current.state)) stillPending.push(current);
     } else if (status === 'pending_approval' || status === 'approved') {
       stillPending.push(share);

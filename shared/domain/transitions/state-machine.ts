@@ -4,6 +4,7 @@
 import { GovernorError, errorCode, isConditionFailed } from '../errors.js';
 import type { Ctx, DomainDeps } from '../context.js';
 import type { Principal, Role, Share, ShareState } from '../model.js';
+import { shareTargetKey } from '../model.js';
 import { compact, mapLimit, MAX_WRITE_ATTEMPTS } from '../util.js';
 
 /** What happens to a share. A row's next state is a function of its state and the event. */
@@ -68,28 +69,34 @@ export const SHARE_TRANSITIONS: readonly ShareTransition[] = [
     who: ANYONE,
     when: 'a row an interruption kept behind its approved request follows it',
   },
-  { from: 'approved', event: 'start_apply', to: 'applying', who: ANYONE, when: 'write-ahead intent, stored before ECS is asked to add the account' },
-  { from: 'active', event: 'reapply', to: 'applying', who: RECONCILER, when: 'an active share ECS lost is put back, through the intent' },
-  { from: 'applying', event: 'confirm_applied', to: 'active', who: ANYONE, when: 'ECS lists the account' },
+  {
+    from: 'approved',
+    event: 'start_apply',
+    to: 'applying',
+    who: ANYONE,
+    when: 'write-ahead intent, stored before ECS (or Resource Sharing) is asked to add the target',
+  },
+  { from: 'active', event: 'reapply', to: 'applying', who: RECONCILER, when: 'an active share the channel lost is put back, through the intent' },
+  { from: 'applying', event: 'confirm_applied', to: 'active', who: ANYONE, when: 'ECS lists the account (the service\'s resource share holds the target)' },
   ...both(['approved', 'applying'], {
     event: 'apply_failed',
     to: 'failed',
     who: ANYONE,
-    when: 'ECS refused the account for good, or it is not listed once the intent is stale',
+    when: 'the channel refused the target for good, or does not list it once the intent is stale',
   }),
-  { from: 'applying', event: 'record_error', to: 'applying', who: ANYONE, when: 'an intent whose ECS call failed upstream records why and stays' },
-  { from: 'revoking', event: 'record_error', to: 'revoking', who: ANYONE, when: 'an intent whose ECS call failed upstream records why and stays' },
+  { from: 'applying', event: 'record_error', to: 'applying', who: ANYONE, when: 'an intent whose call failed upstream records why and stays' },
+  { from: 'revoking', event: 'record_error', to: 'revoking', who: ANYONE, when: 'an intent whose call failed upstream records why and stays' },
   ...both(['pending_approval', 'approved'], {
     event: 'conflict',
     to: 'failed',
     who: ASKERS,
-    when: 'another request took an account first: the whole request fails',
+    when: 'another request took a target first: the whole request fails',
   }),
   ...both(['pending_approval', 'approved'], {
     event: 'withdraw',
     to: 'revoked',
     who: ANYONE,
-    when: 'unshare, a drain, or a cancelled request withdraws a share that never reached ECS',
+    when: 'unshare, a drain, or a cancelled request withdraws a share that never reached the channel',
   }),
   ...both(['pending_approval', 'approved'], {
     event: 'reject',
@@ -108,16 +115,16 @@ export const SHARE_TRANSITIONS: readonly ShareTransition[] = [
     event: 'start_revoke',
     to: 'revoking',
     who: REVOKERS,
-    when: 'write-ahead intent, stored before ECS is asked to remove the account; releases its quota unit',
+    when: 'write-ahead intent, stored before the channel is asked to remove the target; releases its quota unit',
   },
-  { from: 'revoking', event: 'confirm_revoked', to: 'revoked', who: REVOKERS, when: 'ECS no longer lists the account' },
-  { from: 'revoking', event: 'confirm_expired', to: 'expired', who: RECONCILER, when: 'ECS no longer lists an account whose share expired' },
+  { from: 'revoking', event: 'confirm_revoked', to: 'revoked', who: REVOKERS, when: 'the channel no longer lists the target' },
+  { from: 'revoking', event: 'confirm_expired', to: 'expired', who: RECONCILER, when: 'the channel no longer lists a target whose share expired' },
   {
     from: 'active',
     event: 'close_missing',
     to: 'revoked',
     who: RECONCILER,
-    when: 'an active share ECS lost that policy no longer allows is closed, not put back',
+    when: 'an active share the channel lost that policy no longer allows is closed, not put back',
   },
   ...both(['applying', 'active', 'revoking'], { event: 'image_vanished', to: 'revoked', who: RECONCILER, when: 'ECS no longer has the image' }),
 ];
@@ -147,33 +154,37 @@ export function initialState(ctx: Ctx, event: ShareEvent): ShareState {
 /** Store writes per share run with this much concurrency (keeps Tablestore latency off the critical path). */
 export const WRITE_CONCURRENCY = 10;
 
-/** States a revoke starts from (ECS lists the account, or is being asked to stop listing it). */
+/** States a revoke starts from (the channel lists the target, or is being asked to stop listing it). */
 export const REVOCABLE_STATES: readonly ShareState[] = ['active', 'revoking'];
-/** States in which ECS may list the account (or is about to). */
+/** States in which the channel may list the target (or is about to). */
 export const LIVE_STATES: readonly ShareState[] = ['applying', 'active', 'revoking'];
-/** States that never reached ECS. */
+/** States that never reached the channel. */
 export const PENDING_STATES: readonly ShareState[] = ['pending_approval', 'approved'];
 
 export const nowIso = (deps: DomainDeps): string => deps.clock.now().toISOString();
 const imageKey = (s: { regionId: string; imageId: string }): string => `${s.regionId}/${s.imageId}`;
-export const shareKey = (s: Share): string => `${imageKey(s)}/${s.accountId}`;
+export const shareKey = (s: Share): string => `${imageKey(s)}/${shareTargetKey(s)}`;
 
-export function groupByImage(shares: readonly Share[]): Share[][] {
+function groupBy(shares: readonly Share[], key: (s: Share) => string): Share[][] {
   const groups = new Map<string, Share[]>();
   for (const s of shares) {
-    const key = imageKey(s);
-    const list = groups.get(key);
+    const k = key(s);
+    const list = groups.get(k);
     if (list) list.push(s);
-    else groups.set(key, [s]);
+    else groups.set(k, [s]);
   }
   return [...groups.values()];
 }
+
+export const groupByImage = (shares: readonly Share[]): Share[][] => groupBy(shares, imageKey);
+/** One group per image and channel: what one call of one channel's port can apply or revoke. */
+export const groupByImageAndChannel = (shares: readonly Share[]): Share[][] => groupBy(shares, (s) => `${imageKey(s)}/${s.channel}`);
 
 /** The same share, not a newer one for the same account (rows are reused once terminal). */
 export const sameIncarnation = (a: Share, b: Share): boolean => a.createdAt === b.createdAt && a.requestId === b.requestId;
 
 /** What a transition may change besides the state. */
-export type TransitionPatch = Partial<Pick<Share, 'lastError'>>;
+export type TransitionPatch = Partial<Pick<Share, 'lastError' | 'resourceShareId'>>;
 
 /**
  * The one conditional share write: moves `share` as `event` says, if the stored row is still in a state
@@ -199,11 +210,11 @@ export async function moveShare(
     } catch (e) {
       if (!isConditionFailed(e)) throw e;
     }
-    const fresh = await deps.store.getShare(share.regionId, share.imageId, share.accountId);
+    const fresh = await deps.store.getShare(share.regionId, share.imageId, share);
     if (!fresh || !sameIncarnation(fresh, share)) return null;
     current = fresh;
   }
-  throw new GovernorError('ConcurrentModification', `Share of ${share.imageId} with ${share.accountId} kept changing; retry`);
+  throw new GovernorError('ConcurrentModification', `Share of ${share.imageId} with ${share.target} kept changing; retry`);
 }
 
 /** moveShare, returning the stored share only. */

@@ -1,13 +1,15 @@
 // Deciding on a share request: separation of duties, the re-check of what may have changed while it
 // waited, and the apply the approval asks for.
+import { DirectoryLookupCache } from '../directory.js';
 import { GovernorError } from '../errors.js';
 import type { Share, ShareRequest } from '../model.js';
+import { requestTargets } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
-import { checkManagedRegion, disallowedAccounts } from '../policy.js';
+import { checkManagedRegion } from '../policy.js';
 import { cancelRequest, expireRequest, rejectRequest, resumeApprovedRequest } from '../transitions.js';
 import { compact, updateRequestRecord } from '../util.js';
 import { FieldErrors, checkText } from '../validate.js';
-import { checkEcsImage, getRequestOrThrow, requestWithShares } from './checks.js';
+import { checkDirectoryTargetsAllowed, checkEcsImage, checkTargetsAllowed, getRequestOrThrow, requestWithShares } from './checks.js';
 
 async function decidable(deps: DomainDeps, ctx: Ctx, requestId: string): Promise<ShareRequest> {
   const request = await getRequestOrThrow(deps, requestId);
@@ -71,12 +73,9 @@ export async function approve(
 async function recheckBeforeApproval(deps: DomainDeps, request: ShareRequest): Promise<void> {
   const { images, policy } = deps;
   checkManagedRegion(policy, request.regionId);
-  const refused = disallowedAccounts(policy, request.accountIds);
-  if (refused.length > 0) {
-    throw new GovernorError('AccountNotAllowed', `Policy no longer allows sharing with ${refused.join(', ')}; reject the request`, {
-      details: { accounts: refused },
-    });
-  }
+  const targets = requestTargets(request);
+  checkTargetsAllowed(policy, targets, { approving: true });
+  await checkDirectoryTargetsAllowed(deps, targets, new DirectoryLookupCache(), { approving: true });
   checkEcsImage(policy, request.imageId, request.regionId, await images.getImage(request.regionId, request.imageId));
 }
 

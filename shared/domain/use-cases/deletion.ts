@@ -1,7 +1,9 @@
 // Deleting an image: guard (refuse while shared) or drain (revoke everything, then delete), its
 // status, and cancelling a drain.
+import { type DirectoryHolding, directorySharesOf, grantsAccess, holdsImage } from '../directory.js';
 import { GovernorError, isGovernorError } from '../errors.js';
-import type { Deletion, DeletionStatus, EcsSharePermissions } from '../model.js';
+import type { Deletion, DeletionStatus, EcsSharePermissions, Share } from '../model.js';
+import { shareTargetKey, targetFields } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
 import { checkManagedRegion } from '../policy.js';
 import { LIVE_STATES, audit, ensureImageRecord, finishDrain, markDeleted } from '../transitions.js';
@@ -40,18 +42,25 @@ export async function requestDeletion(
 
   if (body.mode === 'guard') {
     let perms: EcsSharePermissions;
+    let holdings: DirectoryHolding[];
     try {
-      perms = await images.getSharePermissions(regionId, imageId);
+      [perms, holdings] = await Promise.all([images.getSharePermissions(regionId, imageId), deps.directory.imageShares(regionId, imageId)]);
     } catch (e) {
       if (!isGovernorError(e, 'ImageNotFound') || !record) throw e;
       await markDeleted(deps, ctx, record, 'image no longer exists in ECS');
       return { status: 'deleted' };
     }
     const stored = record ? await liveOrPendingShares(deps, regionId, imageId) : [];
-    const shared = [...new Set([...perms.accounts.map((a) => a.accountId), ...stored.map((s) => s.accountId)])].sort();
-    if (shared.length > 0 || perms.isPublic) {
-      throw new GovernorError('ImageStillShared', `Image ${imageId} is still shared; unshare it or use mode drain`, {
-        details: { shares: shared, ...(perms.isPublic ? { public: true } : {}) },
+    const blocking = stillShared(perms, holdings, stored);
+    if (blocking.targets.length > 0 || blocking.resourceShares.length > 0 || perms.isPublic) {
+      const named = blocking.targets.map((t) => `${t.channel} ${t.target}`).join(', ');
+      throw new GovernorError('ImageStillShared', `Image ${imageId} is still shared${named ? ` (${named})` : ''}; unshare it or use mode drain`, {
+        details: {
+          shares: blocking.targets.filter((t) => t.channel === 'account').map((t) => t.target),
+          targets: blocking.targets,
+          ...(blocking.resourceShares.length > 0 ? { resourceShares: blocking.resourceShares } : {}),
+          ...(perms.isPublic ? { public: true } : {}),
+        },
       });
     }
     await images.deleteImage(regionId, imageId, { force });
@@ -82,6 +91,37 @@ export async function requestDeletion(
   }
   const progress = await finishDrain(deps, ctx, record, { force: force || record.deletion.force === true });
   return progress.status === 'deleted' ? { status: 'deleted' } : { status: 'draining', remaining: progress.remaining };
+}
+
+/** A target something still shares the image with: the channel says so, or a row of the service does. */
+interface BlockingTarget {
+  readonly channel: Share['channel'];
+  readonly target: string;
+  readonly accountId?: string;
+  readonly resourceShareId?: string;
+}
+
+/**
+ * What keeps an image shared, on both channels: accounts ECS lists and (resource share, target) pairs
+ * that grant access, plus the non-terminal rows of the store, each target once (account channel first);
+ * and every resource share holding the image, with or without targets (ECS refuses to delete it then).
+ */
+function stillShared(perms: EcsSharePermissions, holdings: readonly DirectoryHolding[], rows: readonly Share[]): { targets: BlockingTarget[]; resourceShares: string[] } {
+  const seen = new Map<string, BlockingTarget>();
+  const add = (t: BlockingTarget) => {
+    const key = `${shareTargetKey(t)}/${t.resourceShareId ?? ''}`;
+    if (!seen.has(key)) seen.set(key, t);
+  };
+  for (const a of perms.accounts) add(targetFields({ channel: 'account', target: a.accountId }));
+  for (const entry of directorySharesOf(holdings).filter((e) => grantsAccess(e.status))) {
+    add({ channel: 'directory', target: entry.target, resourceShareId: entry.resourceShareId });
+  }
+  for (const row of rows) {
+    const known = [...seen.values()].some((t) => t.channel === row.channel && t.target === row.target);
+    if (!known) add(row.channel === 'account' ? targetFields(row) : { channel: 'directory', target: row.target, ...(row.resourceShareId ? { resourceShareId: row.resourceShareId } : {}) });
+  }
+  const targets = [...seen.values()].sort((a, b) => shareTargetKey(a).localeCompare(shareTargetKey(b)));
+  return { targets, resourceShares: holdsImage(holdings) ? holdings.filter((h) => grantsAccess(h.status)).map((h) => h.resourceShareId) : [] };
 }
 
 async function liveCount(deps: DomainDeps, regionId: string, imageId: string): Promise<number> {

@@ -1,9 +1,10 @@
-// One image as the service and ECS see it now: record, quota, shares, pending requests and drift.
+// One image as the service and both channels see it now: record, quotas, shares, pending requests and drift.
+import type { DirectoryHolding } from '../directory.js';
 import { GovernorError, isGovernorError } from '../errors.js';
 import type { Deletion, EcsImage, EcsImageKind, EcsImageStatus, EcsSharePermissions, ImageLifecycle, Share, ShareRequest } from '../model.js';
 import { isTerminal } from '../model.js';
 import type { DomainDeps } from '../context.js';
-import { shareLimit } from '../context.js';
+import { channelLimit } from '../context.js';
 import { driftEntries, driftOf, type Drift } from '../drift.js';
 import { pendingRequestsOf } from '../transitions.js';
 import { compact } from '../util.js';
@@ -32,8 +33,11 @@ export interface ImageView {
 
 export interface ImageDescription {
   readonly image: ImageView;
+  /** The account channel's quota (ECS's 50-account limit, or lower by policy). */
   readonly quota: { readonly limit: number; readonly used: number };
-  /** Stored shares that are not terminal (pending, approved, applying, active, revoking), account order. */
+  /** The directory channel's quota of targets (MAX_DIRECTORY_TARGETS_PER_IMAGE). */
+  readonly directoryQuota: { readonly limit: number; readonly used: number };
+  /** Stored shares that are not terminal (pending, approved, applying, active, revoking): account channel by account, then directory channel by target. */
   readonly shares: Share[];
   readonly drift: Drift[];
   /** ECS says the image is a community image; null when live=false. */
@@ -42,7 +46,7 @@ export interface ImageDescription {
 }
 
 export async function describeImage(deps: DomainDeps, regionId: string, imageId: string, opts: { live: boolean }): Promise<ImageDescription> {
-  const { store, images, policy } = deps;
+  const { store, images, directory, policy } = deps;
   checkImagePath(policy, regionId, imageId);
 
   const [record, rows, pendingRequests] = await Promise.all([
@@ -52,11 +56,12 @@ export async function describeImage(deps: DomainDeps, regionId: string, imageId:
   ]);
   let ecsImage: EcsImage | null = null;
   let perms: EcsSharePermissions | null = null;
+  let holdings: DirectoryHolding[] = [];
   if (opts.live) {
     ecsImage = await images.getImage(regionId, imageId);
     if (ecsImage) {
       try {
-        perms = await images.getSharePermissions(regionId, imageId);
+        [perms, holdings] = await Promise.all([images.getSharePermissions(regionId, imageId), directory.imageShares(regionId, imageId)]);
       } catch (e) {
         if (!isGovernorError(e, 'ImageNotFound')) throw e;
         ecsImage = null;
@@ -66,7 +71,7 @@ export async function describeImage(deps: DomainDeps, regionId: string, imageId:
   if (!record && !ecsImage) throw new GovernorError('ImageNotFound', `Image ${imageId} is not known in ${regionId}`);
 
   const shares = rows.filter((s) => !isTerminal(s.state));
-  const drift = perms ? driftEntries(driftOf(rows, perms, policy, ecsImage?.isPublic)) : [];
+  const drift = perms ? driftEntries(driftOf(rows, { permissions: perms, holdings }, policy, ecsImage?.isPublic)) : [];
   const image: ImageView = compact({
     regionId,
     imageId,
@@ -80,7 +85,8 @@ export async function describeImage(deps: DomainDeps, regionId: string, imageId:
   });
   return {
     image,
-    quota: { limit: shareLimit(policy), used: record?.quotaUsed ?? 0 },
+    quota: { limit: channelLimit(policy, 'account'), used: record?.quotaUsed ?? 0 },
+    directoryQuota: { limit: channelLimit(policy, 'directory'), used: record?.directoryQuotaUsed ?? 0 },
     shares,
     drift,
     public: perms ? perms.isPublic : opts.live && ecsImage ? ecsImage.isPublic : null,

@@ -1,12 +1,13 @@
 // Asking for a share: every check a client can fail before the first write, the atomic quota
 // reservation, the request and its rows, and the idempotent resume of a retried request.
 import { createHash } from 'node:crypto';
+import { DirectoryLookupCache } from '../directory.js';
 import { ERROR_CATALOG, GovernorError, StoreError, isConditionFailed, isGovernorError, type ErrorCode } from '../errors.js';
-import type { AccountId, Share, ShareRequest } from '../model.js';
-import { isTerminal } from '../model.js';
+import type { AccountId, Share, ShareRequest, ShareTarget } from '../model.js';
+import { SHARE_CHANNELS, isTerminal, requestTargets, shareTargetKey, targetFields } from '../model.js';
 import type { Ctx, DomainDeps } from '../context.js';
-import { shareLimit } from '../context.js';
-import { checkManagedRegion, disallowedAccounts } from '../policy.js';
+import { channelLimit } from '../context.js';
+import { checkManagedRegion } from '../policy.js';
 import {
   LIVE_STATES,
   PENDING_STATES,
@@ -14,23 +15,38 @@ import {
   applyShares,
   audit,
   closePendingShares,
+  countByChannel,
   ensureImageRecord,
   initialState,
-  releaseQuota,
-  reserveQuota,
+  quotaExceeded,
+  quotaUsedOf,
+  releaseTargets,
+  reserveTargets,
   resumeApprovedRequest,
   settlePendingShares,
   shareEvent,
   sharesOfRequest,
 } from '../transitions.js';
 import { compact, mapLimit, updateRequestRecord } from '../util.js';
-import { FieldErrors, checkAccountIds, checkImageRef, checkText, parseDateTime } from '../validate.js';
-import { checkEcsImage, conflictError, liveOrPendingShares, needsApproval, requestWithShares, resolveExpiry } from './checks.js';
+import { FieldErrors, checkImageRef, checkTargets, checkText, parseDateTime } from '../validate.js';
+import {
+  checkDirectoryTargetsAllowed,
+  checkEcsImage,
+  checkTargetsAllowed,
+  conflictError,
+  liveOrPendingShares,
+  needsApproval,
+  requestWithShares,
+  resolveExpiry,
+} from './checks.js';
 
 export interface ShareInput {
   readonly regionId: string;
   readonly imageId: string;
-  readonly accountIds: readonly AccountId[];
+  /** Account-channel targets; with `directoryTargets`, at least one target in all. */
+  readonly accountIds?: readonly AccountId[];
+  /** Directory-channel targets: `rd-…`, `fd-…` or member account ids. */
+  readonly directoryTargets?: readonly string[];
   readonly reason: string;
   readonly ticket?: string;
   /** ISO-8601 date-time; absent = policy default (or never). */
@@ -51,13 +67,14 @@ export const requestIdFor = (requestKey: string): string => `sr-${createHash('sh
 const APPROVAL_NOT_REQUIRED = 'approval not required by policy';
 const HOUR_MS = 3_600_000;
 
-const sameAccounts = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+const sameTargets = (a: readonly ShareTarget[], b: readonly ShareTarget[]): boolean =>
+  a.length === b.length && a.map(shareTargetKey).sort().join(',') === b.map(shareTargetKey).sort().join(',');
 
-function validateShareInput(deps: DomainDeps, body: ShareInput): void {
+/** Everything a client can get wrong in the body; returns its targets, account channel first. */
+function validateShareInput(deps: DomainDeps, body: ShareInput): ShareTarget[] {
   const errors = new FieldErrors();
   checkImageRef(errors, body.regionId, body.imageId);
-  checkAccountIds(errors, body.accountIds);
+  const targets = checkTargets(errors, body);
   checkText(errors, 'reason', body.reason, { required: true });
   checkText(errors, 'ticket', body.ticket, { required: false });
   if (typeof body.attestation !== 'object' || body.attestation === null || typeof body.attestation.sensitiveDataRemoved !== 'boolean') {
@@ -69,33 +86,27 @@ function validateShareInput(deps: DomainDeps, body: ShareInput): void {
     else if (at <= deps.clock.now().getTime()) errors.add('/expiresAt', 'must be in the future');
   }
   errors.throwIfAny();
+  return targets;
 }
 
 export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput, opts: { requestKey?: string } = {}): Promise<ShareOutcome> {
   const { store, images, policy } = deps;
   // Everything a client can get wrong is checked before the first write.
-  validateShareInput(deps, body);
+  const targets = validateShareInput(deps, body);
   const { regionId, imageId } = body;
-  const accountIds = [...body.accountIds];
   checkManagedRegion(policy, regionId);
-  if (accountIds.includes(policy.ownerAccountId)) {
-    throw new GovernorError('CannotShareWithOwner', 'An image cannot be shared with the account that owns it', {
-      details: { accounts: [policy.ownerAccountId] },
-    });
-  }
-  const refused = disallowedAccounts(policy, accountIds);
-  if (refused.length > 0) {
-    throw new GovernorError('AccountNotAllowed', `Policy does not allow sharing with ${refused.join(', ')}`, { details: { accounts: refused } });
-  }
+  checkTargetsAllowed(policy, targets);
   if (body.attestation.sensitiveDataRemoved !== true) {
     throw new GovernorError('AttestationRequired', 'Attest that sensitive data has been removed from the image before sharing it');
   }
   const shareExpiresAt = resolveExpiry(policy, deps.clock.now(), body.expiresAt);
+  // The folder rules last among the policy checks: they are the ones that look the targets up.
+  await checkDirectoryTargetsAllowed(deps, targets, new DirectoryLookupCache());
 
   const requestId = opts.requestKey !== undefined ? requestIdFor(opts.requestKey) : `sr-${deps.newId()}`;
   if (opts.requestKey !== undefined) {
     const earlier = await store.getRequest(requestId);
-    if (earlier) return resumeRequest(deps, ctx, earlier, body);
+    if (earlier) return resumeRequest(deps, ctx, earlier, targets, body);
   }
 
   const admit = async (): Promise<void> => {
@@ -104,19 +115,18 @@ export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput,
     if (record && record.lifecycle !== 'active') {
       throw new GovernorError('ImageDeletionPending', `Image ${imageId} is ${record.lifecycle} and accepts no new shares`);
     }
-    const taken = await blockingShares(deps, ctx, regionId, imageId, accountIds);
+    const taken = await blockingShares(deps, ctx, regionId, imageId, targets);
     if (taken.length > 0) throw conflictError(imageId, taken);
-    const limit = shareLimit(policy);
-    const used = record?.quotaUsed ?? 0;
-    if (used + accountIds.length > limit) {
-      throw new GovernorError('ShareQuotaExceeded', `Image ${imageId} can be shared with at most ${limit} accounts`, {
-        details: { limit, used, requested: accountIds.length },
-      });
+    const requested = countByChannel(targets);
+    for (const channel of SHARE_CHANNELS) {
+      const limit = channelLimit(policy, channel);
+      const used = record ? quotaUsedOf(record, channel) : 0;
+      if (requested[channel] > 0 && used + requested[channel] > limit) throw quotaExceeded(imageId, channel, limit, used, requested[channel]);
     }
 
-    // First writes: the record, then the atomic reservation (the real quota check under concurrency).
+    // First writes: the record, then the atomic reservations (the real quota check under concurrency).
     if (!record) await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
-    await reserveQuota(deps, regionId, imageId, accountIds.length);
+    await reserveTargets(deps, regionId, imageId, targets);
   };
   try {
     await admit();
@@ -124,18 +134,19 @@ export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput,
     // A concurrent call with the same key may have created the request meanwhile (its rows then
     // look taken and its reservation looks like quota in use): continue that request instead.
     const concurrent = opts.requestKey !== undefined && isGovernorError(e) ? await store.getRequest(requestId) : null;
-    if (concurrent) return resumeRequest(deps, ctx, concurrent, body);
+    if (concurrent) return resumeRequest(deps, ctx, concurrent, targets, body);
     throw e;
   }
 
-  const approval = needsApproval(policy, accountIds);
+  const approval = needsApproval(policy, targets);
   const at = deps.clock.now();
   const createdAt = at.toISOString();
   const request: ShareRequest = compact({
     requestId,
     regionId,
     imageId,
-    accountIds,
+    accountIds: targets.filter((t) => t.channel === 'account').map((t) => t.target),
+    directoryTargets: targets.filter((t) => t.channel === 'directory').map((t) => t.target),
     status: approval ? 'pending_approval' : 'approved',
     requester: ctx.principal.id,
     reason: body.reason,
@@ -153,16 +164,16 @@ export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput,
   try {
     await store.createRequest(request);
   } catch (e) {
-    await releaseQuota(deps, regionId, imageId, accountIds.length).catch(() => undefined);
+    await releaseTargets(deps, regionId, imageId, targets).catch(() => undefined);
     if (e instanceof StoreError && e.kind === 'AlreadyExists' && opts.requestKey !== undefined) {
       // A concurrent retry with the same key won: continue its request instead.
       const winner = await store.getRequest(requestId);
-      if (winner) return resumeRequest(deps, ctx, winner, body);
+      if (winner) return resumeRequest(deps, ctx, winner, targets, body);
     }
     throw e;
   }
 
-  const created = await createShareRows(deps, ctx, request, accountIds, { resuming: false, concurrent: opts.requestKey !== undefined });
+  const created = await createShareRows(deps, ctx, request, targets, { resuming: false, concurrent: opts.requestKey !== undefined });
   await audit(
     deps,
     ctx,
@@ -179,14 +190,13 @@ export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput,
   return appliedOutcome(deps, requestId);
 }
 
-/** Accounts of the ask that already hold a live or pending share of the image (stale pending rows settled first). */
-
-async function blockingShares(deps: DomainDeps, ctx: Ctx, regionId: string, imageId: string, accountIds: readonly AccountId[]): Promise<AccountId[]> {
-  const wanted = new Set(accountIds);
-  const rows = (await liveOrPendingShares(deps, regionId, imageId)).filter((s) => wanted.has(s.accountId));
+/** Targets of the ask that already hold a live or pending share of the image (stale pending rows settled first). */
+async function blockingShares(deps: DomainDeps, ctx: Ctx, regionId: string, imageId: string, targets: readonly ShareTarget[]): Promise<ShareTarget[]> {
+  const wanted = new Set(targets.map(shareTargetKey));
+  const rows = (await liveOrPendingShares(deps, regionId, imageId)).filter((s) => wanted.has(shareTargetKey(s)));
   const pending = rows.filter((s) => PENDING_STATES.includes(s.state));
   const stillPending = pending.length > 0 ? await settlePendingShares(deps, ctx, pending) : [];
-  return [...rows.filter((s) => LIVE_STATES.includes(s.state)), ...stillPending].map((s) => s.accountId).sort();
+  return [...rows.filter((s) => LIVE_STATES.includes(s.state)), ...stillPending].sort((a, b) => shareTargetKey(a).localeCompare(shareTargetKey(b)));
 }
 
 /**
@@ -198,23 +208,23 @@ async function createShareRows(
   deps: DomainDeps,
   ctx: Ctx,
   request: ShareRequest,
-  accountIds: readonly AccountId[],
+  targets: readonly ShareTarget[],
   opts: { resuming: boolean; concurrent: boolean },
 ): Promise<Share[]> {
   const { store } = deps;
   const state = initialState(ctx, request.status === 'pending_approval' ? 'request' : 'request_preapproved');
-  const conflicts: AccountId[] = [];
+  const conflicts: ShareTarget[] = [];
   const written: Share[] = [];
-  const created = await mapLimit(accountIds, WRITE_CONCURRENCY, async (accountId) => {
+  const created = await mapLimit(targets, WRITE_CONCURRENCY, async (target) => {
     // A resumed request may already own the row (written just before the interruption).
-    const existing = opts.resuming ? await store.getShare(request.regionId, request.imageId, accountId) : null;
+    const existing = opts.resuming ? await store.getShare(request.regionId, request.imageId, target) : null;
     if (existing && existing.requestId === request.requestId && !isTerminal(existing.state)) return existing;
     try {
       const row = await store.createShare(
         compact({
           regionId: request.regionId,
           imageId: request.imageId,
-          accountId,
+          ...targetFields(target),
           state,
           requestId: request.requestId,
           origin: 'request' as const,
@@ -229,9 +239,9 @@ async function createShareRows(
     } catch (e) {
       if (!isConditionFailed(e)) throw e;
       // A concurrent retry of this same request may have written the row first: that is ours.
-      const holder = await store.getShare(request.regionId, request.imageId, accountId);
+      const holder = await store.getShare(request.regionId, request.imageId, target);
       if (holder && holder.requestId === request.requestId && !isTerminal(holder.state)) return holder;
-      conflicts.push(accountId);
+      conflicts.push(target);
       return null;
     }
   });
@@ -251,24 +261,25 @@ async function createShareRows(
 
   const failed = await updateRequestRecord(deps, request, (fresh) =>
     fresh.status === 'pending_approval' || fresh.status === 'approved'
-      ? { ...fresh, status: 'failed', comment: 'some accounts already hold a share of the image' }
+      ? { ...fresh, status: 'failed', comment: 'some targets already hold a share of the image' }
       : null,
   );
   if (failed) {
     // The call that failed the request gives back its whole reservation, once: the units of its
-    // pending rows (closing them releases them) and of every account that has no row of it.
+    // pending rows (closing them releases them) and of every target that has no row of it.
     const own = opts.concurrent || opts.resuming ? await sharesOfRequest(deps, request) : rows;
     await closePendingShares(deps, ctx, own, 'conflict', { action: 'share.failed', detail: 'ShareAlreadyExists', lastError: 'ShareAlreadyExists' });
-    const rowless = request.accountIds.filter((id) => !own.some((s) => s.accountId === id)).length;
-    await releaseQuota(deps, request.regionId, request.imageId, rowless);
+    const owned = new Set(own.map(shareTargetKey));
+    const rowless = requestTargets(request).filter((t) => !owned.has(shareTargetKey(t)));
+    await releaseTargets(deps, request.regionId, request.imageId, rowless);
   } else {
     // Another call closed the request first. If it failed it, it gave the whole reservation back
     // (rows written here since hold none); if it cancelled, rejected or expired it, the units of
-    // accounts without a row are still held, and these rows hold them.
+    // targets without a row are still held, and these rows hold them.
     const latest = await store.getRequest(request.requestId);
     await closeWrittenRows(deps, ctx, written, latest?.status !== 'failed');
   }
-  throw conflictError(request.imageId, conflicts.sort());
+  throw conflictError(request.imageId, conflicts.sort((a, b) => shareTargetKey(a).localeCompare(shareTargetKey(b))));
 }
 
 /**
@@ -289,15 +300,15 @@ async function closeWrittenRows(deps: DomainDeps, ctx: Ctx, rows: readonly Share
  * A retry with the same requestKey: continue where the first attempt stopped (missing share rows,
  * intents left `applying` by an ECS outage) without reserving quota again.
  */
-async function resumeRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest, body: ShareInput): Promise<ShareOutcome> {
+async function resumeRequest(deps: DomainDeps, ctx: Ctx, request: ShareRequest, targets: readonly ShareTarget[], body: ShareInput): Promise<ShareOutcome> {
   const { store } = deps;
-  if (request.regionId !== body.regionId || request.imageId !== body.imageId || !sameAccounts(request.accountIds, body.accountIds)) {
+  if (request.regionId !== body.regionId || request.imageId !== body.imageId || !sameTargets(requestTargets(request), targets)) {
     throw new GovernorError('IdempotencyKeyReused', 'This Idempotency-Key was used for another share request');
   }
   if (request.status === 'pending_approval' || request.status === 'approved') {
-    const rows = await sharesOfRequest(deps, request);
-    const missing = request.accountIds.filter((id) => !rows.some((s) => s.accountId === id));
-    // Quota for every account was reserved before the request row was written.
+    const rows = new Set((await sharesOfRequest(deps, request)).map(shareTargetKey));
+    const missing = requestTargets(request).filter((t) => !rows.has(shareTargetKey(t)));
+    // Quota for every target was reserved before the request row was written.
     if (missing.length > 0) await createShareRows(deps, ctx, request, missing, { resuming: true, concurrent: true });
   }
   if (request.status === 'pending_approval') return { outcome: 'pending', request: (await store.getRequest(request.requestId)) ?? request };
@@ -316,13 +327,16 @@ async function replayFailure(deps: DomainDeps, request: ShareRequest): Promise<v
   const rows = await sharesOfRequest(deps, request);
   const code = rows.map((s) => s.lastError).find((c): c is ErrorCode => c !== undefined && c in ERROR_CATALOG);
   if (code === undefined || ERROR_CATALOG[code].status >= 500) return;
+  const failed = rows.filter((s) => s.state === 'failed');
   throw new GovernorError(code, `Share request ${request.requestId} failed: ${ERROR_CATALOG[code].title}`, {
-    details: { shareRequestId: request.requestId, failedAccounts: rows.filter((s) => s.state === 'failed').map((s) => s.accountId) },
+    details: {
+      shareRequestId: request.requestId,
+      failedAccounts: failed.filter((s) => s.channel === 'account').map((s) => s.target),
+      ...(request.directoryTargets.length > 0 ? { failedDirectoryTargets: failed.filter((s) => s.channel === 'directory').map((s) => s.target) } : {}),
+    },
   });
 }
 
 async function appliedOutcome(deps: DomainDeps, requestId: string): Promise<ShareOutcome> {
   return { outcome: 'applied', ...(await requestWithShares(deps, requestId)) };
 }
-
-/** Loads a request an approver may decide on: separation of duties, still pending, not past its TTL. */
