@@ -7,6 +7,7 @@ import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS, STS_ACTIONS } from 
 import { ECS_ACTIONS } from '../shared/ecs/index.js';
 import { EVENTBRIDGE_ACTIONS } from '../shared/events/eventbridge.js';
 import { FC_ACTIONS } from '../shared/fc/invoker.js';
+import { OPEN_INDEX_BACKFILL } from '../shared/tablestore/open-index.js';
 import { STORE_OPERATIONS, TABLE_SETUP_OPERATIONS } from '../shared/tablestore/sdk.js';
 
 const ram = (service: string, actions: readonly string[]): string[] => actions.map((a) => `${service}:${a}`);
@@ -62,7 +63,7 @@ export const POLICY_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   'ram-policy-directory-reader.json': ram('resourcemanager', RESOURCE_MANAGER_ACTIONS),
   'ram-policy-directory-assume.json': ram('sts', STS_ACTIONS),
-  'ram-policy-tables.json': ram('ots', TABLE_SETUP_OPERATIONS),
+  'ram-policy-tables.json': [...ram('ots', TABLE_SETUP_OPERATIONS), ...ram('ots', OPEN_INDEX_BACKFILL.map((step) => step.operation))],
   // Attached to the functions' role only when EVENTBRIDGE_ENDPOINT is set: without the sink, nothing is granted.
   'ram-policy-eventbridge.json': ram('eventbridge', EVENTBRIDGE_ACTIONS),
   'ram-policy-deployer.json': S_DEPLOY_ACTIONS,

@@ -24,6 +24,7 @@ import { startOidcProvider, type LocalUser } from '../emulators/oidc/index.js';
 import { ConfigError } from '../shared/environment.js';
 import { checkWebhook, type WebhookSettings } from '../shared/events/options.js';
 import { createSdkClient, type SdkClient } from '../shared/tablestore/sdk.js';
+import { indexOpenRequests } from '../shared/tablestore/open-index.js';
 import { ensureTables, missingTables } from '../shared/tablestore/tables.js';
 import { createTablestoreStore } from '../shared/tablestore/store.js';
 import { buildFunctions } from './build.js';
@@ -229,7 +230,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (ebServer) closers.push(() => ebServer.close());
 
     const client = createSdkClient({ endpoint: tsServer.endpoint, instance: tsServer.instance, credentials: role, requestTimeoutMs: HEALTH_TIMEOUT_MS });
+    // As `npm run tables:create` does: a data folder an earlier version wrote gets the current tables, TTLs and open-request index.
     await ensureTables(client, TABLE_PREFIX, { pollMs: 50 });
+    await indexOpenRequests(client, TABLE_PREFIX);
     const store = createTablestoreStore({ endpoint: tsServer.endpoint, instance: tsServer.instance, tablePrefix: TABLE_PREFIX, credentials: () => role });
     await seedDemo(ecsServer.endpoint, role, store);
 

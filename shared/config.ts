@@ -9,9 +9,19 @@
 //
 // Credentials are not configuration: the adapters take the function role's STS keys from each
 // invocation's context, or ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN locally.
-import { validatorGroup, validatorsOf, type ValidationError } from './schema/validators.js';
+import { validatorGroup, validatorsOf, type JsonSchema, type Validate, type ValidationError } from './schema/validators.js';
 import type { Policy } from './domain/policy.js';
-import { CONFIG_VARIABLES, ConfigError, DEFAULT_ECS_RATE, ENVIRONMENT, EnvParseError, type EnvValues, type EnvVariable } from './environment.js';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  DEFAULT_ECS_RATE,
+  ENVIRONMENT,
+  EnvParseError,
+  checkRequestRetention,
+  type EnvValues,
+  type EnvVariable,
+  type VariableName,
+} from './environment.js';
 import { type CheckedEventBridge, type CheckedWebhook, checkEventBridge, checkWebhook } from './events/options.js';
 
 export { CONFIG_VARIABLES, ConfigError } from './environment.js';
@@ -88,14 +98,14 @@ const PUBLIC_KEY_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'],
 
 const declared = (name: string): EnvVariable => (ENVIRONMENT as Record<string, EnvVariable>)[name] as EnvVariable;
 
-// Keyed by variable name so an error path is the variable itself.
-export const ENVIRONMENT_SCHEMA = validatorGroup('environment', 'config', {
-  environment: {
-    type: 'object',
-    required: CONFIG_VARIABLES.filter((name) => declared(name).required),
-    properties: Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, declared(name).schema])),
-  },
+/** The schema of an environment holding these variables, keyed by variable name so an error path is the variable itself. */
+export const environmentSchema = (names: readonly VariableName[]): JsonSchema => ({
+  type: 'object',
+  required: names.filter((name) => declared(name).required),
+  properties: Object.fromEntries(names.map((name) => [name, declared(name).schema])),
 });
+
+export const ENVIRONMENT_SCHEMA = validatorGroup('environment', 'config', { environment: environmentSchema(CONFIG_VARIABLES) });
 const validators = validatorsOf(ENVIRONMENT_SCHEMA);
 
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
@@ -113,10 +123,14 @@ function describeSchemaError(e: ValidationError): ConfigError {
   return new ConfigError(name, `${message}${where}${hint ? `: expected ${hint}` : ''}`);
 }
 
-/** Every variable parsed and validated, defaults applied. Throws ConfigError naming the first bad one. */
-function readVariables(env: Env): EnvValues {
+/**
+ * The variables named, parsed and validated (`validate` checks their environmentSchema), defaults
+ * applied. Throws ConfigError naming the first bad one. A script that reads a few of the functions'
+ * variables reads them through this, so it sees them exactly as the functions do.
+ */
+export function readVariables<K extends VariableName>(env: Env, names: readonly K[], validate: Validate): Pick<EnvValues, K> {
   const raw: Record<string, unknown> = {};
-  for (const name of CONFIG_VARIABLES) {
+  for (const name of names) {
     const text = env[name];
     if (blank(text)) continue;
     const { parse } = declared(name);
@@ -127,13 +141,12 @@ function readVariables(env: Env): EnvValues {
       throw e;
     }
   }
-  const validate = validators.environment;
   if (!validate(raw)) throw describeSchemaError(validate.errors![0]!);
-  for (const name of CONFIG_VARIABLES) {
+  for (const name of names) {
     const fallback = declared(name).default;
     if (raw[name] === undefined && fallback !== undefined) raw[name] = structuredClone(fallback);
   }
-  return raw as EnvValues;
+  return raw as Pick<EnvValues, K>;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -156,7 +169,7 @@ function consoleSignIn(v: EnvValues): Config['console']['signIn'] {
 
 /** Reads, validates and freezes the configuration. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): Config {
-  const v = readVariables(env);
+  const v: EnvValues = readVariables(env, CONFIG_VARIABLES, validators.environment);
 
   // Public keys only: a private member in an environment variable would leak the signing key.
   const keys = v.JWT_JWKS?.keys;
@@ -169,6 +182,7 @@ export function loadConfig(env: Env): Config {
   });
   if (v.JWT_JWKS === undefined && v.JWT_JWKS_URL === undefined) throw new ConfigError('JWT_JWKS', 'or JWT_JWKS_URL is required');
   if (v.JWT_JWKS !== undefined && v.JWT_JWKS_URL !== undefined) throw new ConfigError('JWT_JWKS', 'and JWT_JWKS_URL are mutually exclusive; set exactly one');
+  checkRequestRetention(v);
   if (v.DEFAULT_SHARE_DURATION_DAYS !== undefined && v.MAX_SHARE_DURATION_DAYS !== undefined && v.DEFAULT_SHARE_DURATION_DAYS > v.MAX_SHARE_DURATION_DAYS) {
     throw new ConfigError('DEFAULT_SHARE_DURATION_DAYS', 'must not exceed MAX_SHARE_DURATION_DAYS');
   }

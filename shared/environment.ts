@@ -114,6 +114,31 @@ const tagList = (meaning: string, fallback: TagRule[]) =>
 
 const RATES_HINT = 'Action=rate pairs such as *=10,DescribeImageSharePermission=20';
 
+/**
+ * Share requests are kept this long after their last change: a year of history for the questions an
+ * audit asks of requests ("what was asked, decided, when") with a month's margin; the audit trail
+ * itself is kept for good.
+ */
+export const DEFAULT_REQUEST_RETENTION_DAYS = 400;
+/**
+ * The retention must outlast the longest a request can stay pending (`PENDING_REQUEST_TTL_HOURS`) by
+ * `marginDays`: time for the reconciler to expire a request whose approval window closed, even after
+ * an outage, before its row could expire under it. Ten years at most.
+ */
+export const REQUEST_RETENTION_LIMITS = { marginDays: 30, maxDays: 3650 } as const;
+export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
+
+/** REQUEST_RETENTION_DAYS outlasts PENDING_REQUEST_TTL_HOURS (in whole days) by the margin; ConfigError otherwise. */
+export function checkRequestRetention(v: { readonly REQUEST_RETENTION_DAYS: number; readonly PENDING_REQUEST_TTL_HOURS: number }): void {
+  const least = Math.ceil(v.PENDING_REQUEST_TTL_HOURS / 24) + REQUEST_RETENTION_LIMITS.marginDays;
+  if (v.REQUEST_RETENTION_DAYS < least) {
+    throw new ConfigError(
+      'REQUEST_RETENTION_DAYS',
+      `must be at least ${least}: the ${v.PENDING_REQUEST_TTL_HOURS} hours a request may stay pending (PENDING_REQUEST_TTL_HOURS, in whole days) and ${REQUEST_RETENTION_LIMITS.marginDays} days more, so no request is forgotten while it can still be decided or expired`,
+    );
+  }
+}
+
 /** ECS requests per second per API and region when ECS_RATE_PER_API does not say otherwise. */
 export const DEFAULT_ECS_RATE = 10;
 
@@ -191,6 +216,15 @@ export const ENVIRONMENT = {
     schema: int(1, 8760),
     default: 72,
     meaning: 'a request not decided within this many hours expires and releases its quota, 1..8760',
+  }),
+  REQUEST_RETENTION_DAYS: define<number>({
+    parse: integer,
+    schema: int(REQUEST_RETENTION_LIMITS.marginDays + 1, REQUEST_RETENTION_LIMITS.maxDays),
+    default: DEFAULT_REQUEST_RETENTION_DAYS,
+    meaning:
+      `how long a share request is kept after its last change (the TTL of its tables), ${REQUEST_RETENTION_LIMITS.marginDays + 1}..${REQUEST_RETENTION_LIMITS.maxDays}; ` +
+      `at least \`PENDING_REQUEST_TTL_HOURS\` and ${REQUEST_RETENTION_LIMITS.marginDays} days more, so no request is forgotten while it can still be decided or expired. ` +
+      'The audit trail keeps who asked, who decided and why for good; `npm run tables:create` applies it to the tables',
   }),
   DENY_IMAGE_TAGS: tagList('`key=value` tags that make an image unshareable', [{ key: 'share-policy', value: 'deny' }]),
   REQUIRE_IMAGE_TAGS: tagList('`key=value` tags of which a shareable image needs one (empty: none needed)', []),
@@ -384,7 +418,12 @@ export const ENVIRONMENT = {
       'how long a request waits, before it answers, for the delivery of the events it recorded; what is not done by then goes on in the background, ' +
       'and the reconciler catches up whatever did not arrive, 0..1000',
   }),
-  IDEMPOTENCY_TTL_HOURS: define<number>({ parse: integer, schema: int(1, 720), default: 24, meaning: 'how long `Idempotency-Key` answers are kept, 1..720' }),
+  IDEMPOTENCY_TTL_HOURS: define<number>({
+    parse: integer,
+    schema: int(1, 720),
+    default: DEFAULT_IDEMPOTENCY_TTL_HOURS,
+    meaning: 'how long `Idempotency-Key` answers are kept, 1..720 (`npm run tables:create` sizes its table from it)',
+  }),
   LOG_LEVEL: define<'debug' | 'info' | 'warn' | 'error'>({
     schema: { enum: ['debug', 'info', 'warn', 'error'] },
     default: 'info',

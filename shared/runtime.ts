@@ -156,6 +156,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
       instance: config.tablestore.instance,
       tablePrefix: config.tablestore.tablePrefix,
       credentials: credentials.source,
+      clock,
     });
   const governor = createGovernor({
     store,

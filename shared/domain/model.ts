@@ -144,6 +144,20 @@ export type RequestStatus =
   | 'cancelled'
   | 'failed';
 
+/**
+ * A request is open until it reaches a final status: waiting for an approver, or approved with its
+ * shares still being applied. A finished request never opens again.
+ */
+export const OPEN_REQUEST_STATUSES: readonly RequestStatus[] = ['pending_approval', 'approved'];
+export const isOpenRequest = (status: RequestStatus): boolean => OPEN_REQUEST_STATUSES.includes(status);
+
+/** What `listRequests` narrows to: a status, or `open` (either open status). */
+export interface RequestFilter {
+  readonly status?: RequestStatus | 'open';
+  readonly regionId?: string;
+  readonly imageId?: string;
+}
+
 export interface ShareRequest {
   readonly requestId: string;
   readonly regionId: string;

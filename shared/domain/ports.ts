@@ -16,7 +16,7 @@ import type {
   Page,
   PosturePointer,
   ReconcileRun,
-  RequestStatus,
+  RequestFilter,
   Share,
   ShareChannel,
   ShareRequest,
@@ -90,8 +90,12 @@ export interface StorePort {
   createRequest(request: ShareRequest): Promise<void>;
   getRequest(requestId: string): Promise<ShareRequest | null>;
   updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest>;
-  /** Newest first. */
-  listRequests(filter: { status?: RequestStatus; regionId?: string; imageId?: string }, limit: number, cursor?: string): Promise<Page<ShareRequest>>;
+  /**
+   * Newest first. Listings of open requests (status `pending_approval`, `approved` or `open`) read
+   * only open requests: their cost does not grow with finished history. A cursor belongs to the
+   * listing that issued it (open requests of one image, open requests, or every request).
+   */
+  listRequests(filter: RequestFilter, limit: number, cursor?: string): Promise<Page<ShareRequest>>;
 
   // ---- audit trail (append-only) ----
   /**

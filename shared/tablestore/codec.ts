@@ -166,6 +166,10 @@ export function requestColumns(r: ShareRequest, version: number): AttributeColum
   });
 }
 
+/** What every index row of a request carries (`requests_by_time`, `requests_open`): enough to filter on, and the id to read it by. */
+export const requestIndexColumns = (r: Pick<ShareRequest, 'requestId' | 'regionId' | 'imageId'>): AttributeColumns =>
+  columns({ request_id: r.requestId, region_id: r.regionId, image_id: r.imageId });
+
 export function decodeRequest(requestId: string, c: Columns): ShareRequest {
   return withOptional(
     {

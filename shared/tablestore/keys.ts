@@ -1,7 +1,7 @@
 // Key shapes and opaque cursors. Time-ordered keys invert the timestamp so that a forward range
 // scan returns the newest rows first.
 import { GovernorError } from '../domain/errors.js';
-import { findingKeyPrefix, type FindingKind } from '../domain/model.js';
+import { findingKeyPrefix, isOpenRequest, type FindingKind, type RequestFilter } from '../domain/model.js';
 
 /** Larger than any millisecond timestamp until the year 2286; keeps inverted keys 13 digits. */
 const INVERSION_BASE = 9_999_999_999_999;
@@ -14,6 +14,9 @@ export function invertedTime(iso: string): string {
 
 /** `<inverted ms>#<id>`: newest first, ties broken by id. */
 export const timeKey = (iso: string, id: string): string => `${invertedTime(iso)}#${id}`;
+
+/** The epoch milliseconds a timeKey was made from. */
+export const timeOfKey = (key: string): number => INVERSION_BASE - Number(key.slice(0, 13));
 
 /** Counts audit appends in this process; inverted into the audit key so later appends list first. */
 let auditAppends = 0;
@@ -39,6 +42,29 @@ export function auditKey(iso: string, eventId: string): string {
 }
 
 export const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;
+
+/** The open-requests index (`requests_open`) holds each open request twice: in the scope of all of them, and in its image's. */
+export const ALL_OPEN_SCOPE = 'all';
+export const imageOpenScope = (regionId: string, imageId: string): string => `image:${imageKey(regionId, imageId)}`;
+
+/** The keys of a request's two rows in `requests_open` (its time key in each scope). */
+export const openRowKeys = (regionId: string, imageId: string, key: string): Record<string, string>[][] =>
+  [ALL_OPEN_SCOPE, imageOpenScope(regionId, imageId)].map((scope): Record<string, string>[] => [{ scope }, { time_key: key }]);
+
+/**
+ * The open-index scope a request listing reads: an open status (or `open`) reads open requests only,
+ * one image's when the filter names it; undefined for every other listing (the time index).
+ */
+export function openScopeOf(filter: RequestFilter): string | undefined {
+  if (filter.status === undefined || (filter.status !== 'open' && !isOpenRequest(filter.status))) return undefined;
+  return filter.regionId !== undefined && filter.imageId !== undefined ? imageOpenScope(filter.regionId, filter.imageId) : ALL_OPEN_SCOPE;
+}
+
+/** The tag of a request listing's cursors: they continue only the index and scope that issued them. */
+export const requestsListing = (filter: RequestFilter): string => {
+  const scope = openScopeOf(filter);
+  return scope === undefined ? 'requests' : `requests:open:${scope}`;
+};
 
 /** Tablestore's bound on one STRING primary-key value: 1 KB of UTF-8, not 1024 UTF-16 code units. */
 export const MAX_KEY_VALUE_BYTES = 1024;

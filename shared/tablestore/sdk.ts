@@ -34,6 +34,7 @@ export type SdkColumnCondition = object;
 export interface SdkClient {
   createTable(params: Record<string, unknown>): Promise<unknown>;
   describeTable(params: { tableName: string }): Promise<{ tableMeta?: unknown; tableOptions?: { timeToLive?: number } }>;
+  updateTable(params: { tableName: string; tableOptions: { timeToLive?: number; maxVersions?: number } }): Promise<unknown>;
   listTable(params: Record<string, never>): Promise<{ tableNames: string[] }>;
   deleteTable(params: { tableName: string }): Promise<unknown>;
   getRow(params: {
@@ -79,8 +80,8 @@ export interface SdkClient {
 
 /** The Tablestore operations (RAM actions `ots:<Operation>`) the store calls: its client type offers no other. */
 export const STORE_OPERATIONS = ['GetRow', 'PutRow', 'UpdateRow', 'DeleteRow', 'GetRange', 'BatchGetRow', 'BatchWriteRow'] as const;
-/** The ones `npm run tables:create` calls (ensureTables). */
-export const TABLE_SETUP_OPERATIONS = ['CreateTable', 'GetRow'] as const;
+/** The ones `npm run tables:create` calls on every table (ensureTables). */
+export const TABLE_SETUP_OPERATIONS = ['CreateTable', 'DescribeTable', 'UpdateTable', 'GetRow'] as const;
 /** The SDK client narrowed to the given operations' methods (`GetRow` → `getRow`). */
 export type ClientFor<Operations extends readonly string[]> = Pick<SdkClient, Uncapitalize<Operations[number]> & keyof SdkClient>;
 export type StoreClient = ClientFor<typeof STORE_OPERATIONS>;

@@ -14,7 +14,7 @@ import type {
   Page,
   PosturePointer,
   ReconcileRun,
-  RequestStatus,
+  RequestFilter,
   Share,
   ShareChannel,
   ShareRequest,
@@ -22,8 +22,8 @@ import type {
   SinkName,
   StoredFinding,
 } from '../domain/model.js';
-import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, shareTargetKey } from '../domain/model.js';
-import type { LeaseRelease, StorePort } from '../domain/ports.js';
+import { FINDING_KINDS, TERMINAL_STATES, feedKey, findingKey, findingKeyPrefix, isOpenFinding, isOpenRequest, shareTargetKey } from '../domain/model.js';
+import type { Clock, LeaseRelease, StorePort } from '../domain/ports.js';
 import { type CredentialsSource, sameCredentials } from '../credentials.js';
 import {
   TableStore,
@@ -45,6 +45,7 @@ import {
 import { DEFAULT_RETRY, classify, sleep, backoffMs, toStoreError, withRetry, type RetryPolicy } from './errors.js';
 import { tableNames, assertValidPrefix, type TableNames } from './tables.js';
 import {
+  ALL_OPEN_SCOPE,
   auditKey,
   decodeCursor,
   decodeFindingsCursor,
@@ -53,8 +54,12 @@ import {
   findingsListing,
   imageKey,
   invalidCursor,
+  openRowKeys,
+  openScopeOf,
   postureListing,
+  requestsListing,
   timeKey,
+  timeOfKey,
 } from './keys.js';
 import {
   QUOTA_COLUMNS,
@@ -78,6 +83,7 @@ import {
   imageColumns,
   postureColumns,
   requestColumns,
+  requestIndexColumns,
   runColumns,
   shareColumns,
   type Columns,
@@ -98,6 +104,8 @@ export interface TablestoreStoreOptions {
   readonly retry?: RetryPolicy;
   /** Socket timeout per request. */
   readonly requestTimeoutMs?: number;
+  /** The service's clock (the domain's): how old an index row whose request never appeared is. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 const { INF_MIN, INF_MAX } = TableStore;
@@ -112,6 +120,12 @@ const MAX_SCAN_PER_PAGE = 2000;
 const MAX_LEASE_RELEASE_ATTEMPTS = 8;
 /** Delivery rows read per range request while listing by status. */
 const DELIVERY_SCAN_BATCH = 200;
+/**
+ * An open-index row whose request was never written is removed once it is older than this: far
+ * longer than the call that writes both can take (a function invocation runs 24 hours at most).
+ */
+export const ORPHAN_INDEX_GRACE_MS = 2 * 24 * 3600_000;
+const systemClock: Clock = { now: () => new Date() };
 
 // ---- condition builders ----
 const expect = (existence: 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST', column?: SdkColumnCondition): SdkCondition =>
@@ -442,16 +456,38 @@ class TablestoreStore implements StorePort {
   }
 
   // ---- share requests ----
+  //
+  // A request has rows in two indexes besides its record: `requests_by_time` (every request) and,
+  // while it is open, `requests_open` (once among all open requests, once in its image's scope).
+  // Before a write that leaves the request open, its index rows are put; after a write that finishes
+  // it, its time row is put again and its open rows are deleted. Every row of a request is so written
+  // with it (they expire together), and a crash between the writes leaves only index rows the request
+  // does not match: readers check each row against the record and skip such rows, and the reader
+  // that finds one that can never match again deletes it.
+
+  private requestIndexRows(request: ShareRequest): BatchRow[] {
+    const key = timeKey(request.createdAt, request.requestId);
+    const cols = requestIndexColumns(request);
+    return [
+      put(this.tables.requests_by_time, [{ time_key: key }], cols),
+      ...(isOpenRequest(request.status) ? openRowKeys(request.regionId, request.imageId, key).map((pk) => put(this.tables.requests_open, pk, cols)) : []),
+    ];
+  }
+
+  private openRowDeletes(regionId: string, imageId: string, key: string): BatchRow[] {
+    return openRowKeys(regionId, imageId, key).map((primaryKey) => remove(this.tables.requests_open, primaryKey));
+  }
+
+  /** Index-row writes that follow the record's (or its refusal), best effort: a row left behind is skipped by every reader, and deleted by the next one. */
+  private async tidyIndexRows(rows: readonly BatchRow[]): Promise<void> {
+    await this.batchWrite(rows).catch(() => undefined);
+  }
 
   async createRequest(request: ShareRequest): Promise<void> {
     const key = timeKey(request.createdAt, request.requestId);
-    // Index row first: a crash between the two writes leaves an orphan index row (skipped when
-    // listing), never a request missing from the listing.
-    await this.putIndexRow(this.tables.requests_by_time, key, {
-      request_id: request.requestId,
-      region_id: request.regionId,
-      image_id: request.imageId,
-    });
+    // Index rows first: a crash between the writes leaves index rows without a record (skipped when
+    // listing), never a request missing from a listing.
+    await this.batchWrite(this.requestIndexRows(request));
     const table = this.tables.requests;
     try {
       await this.conditionalPut(
@@ -465,7 +501,10 @@ class TablestoreStore implements StorePort {
     } catch (err) {
       if (err instanceof StoreError && err.kind === 'AlreadyExists') {
         const existing = await this.getRequest(request.requestId).catch(() => null);
-        if (existing && timeKey(existing.createdAt, existing.requestId) !== key) await this.deleteIndexRow(this.tables.requests_by_time, key);
+        if (existing && timeKey(existing.createdAt, existing.requestId) !== key) {
+          // The refused duplicate's own rows (another creation time): the stored request keeps its own.
+          await this.tidyIndexRows([remove(this.tables.requests_by_time, [{ time_key: key }]), ...this.openRowDeletes(request.regionId, request.imageId, key)]);
+        }
       }
       throw err;
     }
@@ -477,36 +516,62 @@ class TablestoreStore implements StorePort {
   }
 
   async updateRequest(next: ShareRequest, expectedVersion: number): Promise<ShareRequest> {
-    return this.versionedPut(this.tables.requests, [{ request_id: next.requestId }], next, expectedVersion, requestColumns, () =>
+    const open = isOpenRequest(next.status);
+    if (open) await this.batchWrite(this.requestIndexRows(next));
+    const stored = await this.versionedPut(this.tables.requests, [{ request_id: next.requestId }], next, expectedVersion, requestColumns, () =>
       this.getRequest(next.requestId),
     );
+    // Finished whatever happens next: its time row is written again with it, its open rows go.
+    if (!open) await this.tidyIndexRows([...this.requestIndexRows(next), ...this.openRowDeletes(next.regionId, next.imageId, timeKey(next.createdAt, next.requestId))]);
+    return stored;
   }
 
-  async listRequests(
-    filter: { status?: RequestStatus; regionId?: string; imageId?: string },
-    limit: number,
-    cursor?: string,
-  ): Promise<Page<ShareRequest>> {
+  async listRequests(filter: RequestFilter, limit: number, cursor?: string): Promise<Page<ShareRequest>> {
+    const scope = openScopeOf(filter);
+    const narrows = (c: Columns): boolean =>
+      (filter.regionId === undefined || c.get('region_id') === filter.regionId) && (filter.imageId === undefined || c.get('image_id') === filter.imageId);
+    const load = async (indexRows: Columns[]): Promise<(ShareRequest | null)[]> => {
+      const ids = indexRows.map((c) => String(c.get('request_id')));
+      const rows = await this.batchGet(this.tables.requests, ids.map((id) => [{ request_id: id }]));
+      return rows.map((r, i) => (r ? decodeRequest(ids[i] as string, attributesOf(r)) : null));
+    };
+    // The index row must be the request's own (same creation time) and the request must match.
+    const matches = (req: ShareRequest, key: string): boolean =>
+      timeKey(req.createdAt, req.requestId) === key &&
+      (filter.status === undefined || req.status === filter.status || (filter.status === 'open' && isOpenRequest(req.status))) &&
+      (filter.regionId === undefined || req.regionId === filter.regionId) &&
+      (filter.imageId === undefined || req.imageId === filter.imageId);
+    const listing = requestsListing(filter);
+    if (scope === undefined) {
+      return this.listViaTimeIndex({
+        index: this.tables.requests_by_time,
+        listing,
+        limit,
+        cursor,
+        selective: filter.status !== undefined || filter.regionId !== undefined || filter.imageId !== undefined,
+        indexMatches: narrows,
+        load,
+        matches,
+      });
+    }
+    const now = (this.opts.clock ?? systemClock).now().getTime();
     return this.listViaTimeIndex({
-      index: this.tables.requests_by_time,
-      listing: 'requests',
+      index: this.tables.requests_open,
+      scope: [{ scope }],
+      listing,
       limit,
       cursor,
-      selective: filter.status !== undefined || filter.regionId !== undefined || filter.imageId !== undefined,
-      indexMatches: (c) =>
-        (filter.regionId === undefined || c.get('region_id') === filter.regionId) &&
-        (filter.imageId === undefined || c.get('image_id') === filter.imageId),
-      load: async (indexRows) => {
-        const ids = indexRows.map((c) => String(c.get('request_id')));
-        const rows = await this.batchGet(this.tables.requests, ids.map((id) => [{ request_id: id }]));
-        return rows.map((r, i) => (r ? decodeRequest(ids[i] as string, attributesOf(r)) : null));
+      // Only the scope of all open requests holds rows of other images or regions.
+      selective: scope === ALL_OPEN_SCOPE && (filter.regionId !== undefined || filter.imageId !== undefined),
+      indexMatches: narrows,
+      load,
+      matches,
+      forget: {
+        // Never again open: finished, another request's row (a refused duplicate), or no record long after any write could still bring one.
+        stale: (req, key) =>
+          req === null ? now - timeOfKey(key) > ORPHAN_INDEX_GRACE_MS : !isOpenRequest(req.status) || timeKey(req.createdAt, req.requestId) !== key,
+        remove: (rows) => this.tidyIndexRows(rows.flatMap(({ key, columns: c }) => this.openRowDeletes(String(c.get('region_id')), String(c.get('image_id')), key))),
       },
-      // The index row must be the request's own (same creation time) and the request must match.
-      matches: (req, key) =>
-        timeKey(req.createdAt, req.requestId) === key &&
-        (filter.status === undefined || req.status === filter.status) &&
-        (filter.regionId === undefined || req.regionId === filter.regionId) &&
-        (filter.imageId === undefined || req.imageId === filter.imageId),
     });
   }
 
@@ -548,13 +613,7 @@ class TablestoreStore implements StorePort {
     });
     // Trail and outbox first: a crash between the two writes leaves held rows that the next flush rewrites in place.
     await this.batchWrite(moves.flat());
-    const forget = (row: SdkRow): BatchRow => ({
-      table: this.tables.pending_audit,
-      type: 'DELETE',
-      condition: expect('IGNORE'),
-      primaryKey: [{ event_id: String(primaryKeyOf(row).get('event_id')) }],
-    });
-    await this.batchWrite(held.map(forget));
+    await this.batchWrite(held.map((row) => remove(this.tables.pending_audit, [{ event_id: String(primaryKeyOf(row).get('event_id')) }])));
     return held.length;
   }
 
@@ -999,14 +1058,6 @@ class TablestoreStore implements StorePort {
     );
   }
 
-  private async deleteIndexRow(table: string, key: string): Promise<void> {
-    try {
-      await this.client().deleteRow({ tableName: table, condition: expect('IGNORE'), primaryKey: [{ time_key: key }] });
-    } catch {
-      // Best effort: a leftover index row is skipped when listing.
-    }
-  }
-
   /**
    * BatchWriteRow of puts and deletes (of one or more tables), cut to the service's 200 rows and 4 MB
    * by count and estimated size. Unconditional rows only, unless `conditional`: then a row that fails
@@ -1070,39 +1121,45 @@ class TablestoreStore implements StorePort {
   }
 
   /**
-   * Newest-first listing through a time index (`time_key` = inverted time + id). Index rows are
-   * filtered cheaply on their own columns, then the records are read in batches and checked
-   * (orphan index rows and non-matching records are skipped). Returns at most `limit` items; the
-   * cursor is the index key of the next matching row, or — when a selective filter has examined
-   * MAX_SCAN_PER_PAGE index rows — of the next unexamined row (the page may then be short).
+   * Newest-first listing through a time index (`time_key` = inverted time + id, after the `scope` key
+   * columns when the index has them). Index rows are filtered cheaply on their own columns, then the
+   * records are read in batches and checked (orphan index rows and non-matching records are skipped;
+   * with `forget`, rows that are `stale` are removed once the page is read). Returns at most `limit`
+   * items; the cursor is the index key of the next matching row, or — when a selective filter has
+   * examined MAX_SCAN_PER_PAGE index rows — of the next unexamined row (the page may then be short).
    */
-  private async listViaTimeIndex<T>(spec: {
-    index: string;
-    listing: string;
-    limit: number;
-    cursor: string | undefined;
-    selective: boolean;
-    indexMatches: (c: Columns) => boolean;
-    load: (indexRows: Columns[]) => Promise<(T | null)[]>;
-    matches: (item: T, key: string) => boolean;
-  }): Promise<Page<T>> {
+  private async listViaTimeIndex<T>(spec: TimeIndexListing<T>): Promise<Page<T>> {
+    const stale: { key: string; columns: Columns }[] = [];
+    try {
+      return await this.scanTimeIndex(spec, stale);
+    } finally {
+      if (stale.length > 0) await spec.forget?.remove(stale);
+    }
+  }
+
+  private async scanTimeIndex<T>(spec: TimeIndexListing<T>, stale: { key: string; columns: Columns }[]): Promise<Page<T>> {
     const n = clampLimit(spec.limit);
+    const scope = spec.scope ?? [];
     let start: string | object = spec.cursor === undefined ? INF_MIN : (decodeCursor(spec.listing, spec.cursor, 1)[0] as string);
     const items: T[] = [];
     let examined = 0;
     for (;;) {
       const batchSize = spec.selective ? Math.min(200, Math.max(50, 2 * (n + 1 - items.length))) : n + 1 - items.length;
-      const rows = await this.range(spec.index, [{ time_key: start }], [{ time_key: INF_MAX }], batchSize);
+      const rows = await this.range(spec.index, [...scope, { time_key: start }], [...scope, { time_key: INF_MAX }], batchSize);
       if (rows.length === 0) return { items };
       const keys = rows.map((r) => String(primaryKeyOf(r).get('time_key')));
       const indexCols = rows.map((r) => attributesOf(r));
       const candidates = indexCols.map((c, i) => ({ c, i })).filter(({ c }) => spec.indexMatches(c));
       const loaded = await spec.load(candidates.map(({ c }) => c));
-      const byRow = new Map<number, T | null>(candidates.map(({ i }, j) => [i, loaded[j] ?? null]));
+      const byRow = new Map<number, T | null>(candidates.map(({ i }, j) => [i, (loaded[j] as T | null | undefined) ?? null]));
       for (let i = 0; i < rows.length; i += 1) {
         const key = keys[i] as string;
-        const item = byRow.get(i);
-        if (item == null || !spec.matches(item, key)) continue;
+        if (!byRow.has(i)) continue;
+        const item = byRow.get(i) ?? null;
+        if (item === null || !spec.matches(item, key)) {
+          if (spec.forget?.stale(item, key)) stale.push({ key, columns: indexCols[i] as Columns });
+          continue;
+        }
         if (items.length === n) return { items, nextCursor: encodeCursor(spec.listing, [key]) };
         items.push(item);
       }
@@ -1115,6 +1172,25 @@ class TablestoreStore implements StorePort {
   }
 }
 
+/** What listViaTimeIndex reads, how it filters and checks what it read, and (optionally) which rows it removes. */
+interface TimeIndexListing<T> {
+  readonly index: string;
+  /** The key columns before `time_key`, when the index has them. */
+  readonly scope?: PrimaryKeyInput;
+  readonly listing: string;
+  readonly limit: number;
+  readonly cursor: string | undefined;
+  readonly selective: boolean;
+  readonly indexMatches: (c: Columns) => boolean;
+  readonly load: (indexRows: Columns[]) => Promise<(T | null)[]>;
+  readonly matches: (item: T, key: string) => boolean;
+  /** Of the rows skipped (no record, or one that does not match), those that are `stale` are given to `remove` once the page is read. */
+  readonly forget?: {
+    readonly stale: (item: T | null, key: string) => boolean;
+    readonly remove: (rows: { key: string; columns: Columns }[]) => Promise<void>;
+  };
+}
+
 /** A row of a BatchWriteRow, with its table; unconditional unless the write says otherwise. */
 type BatchRow =
   | {
@@ -1125,6 +1201,9 @@ type BatchRow =
       readonly attributeColumns: AttributeColumns;
     }
   | { readonly table: string; readonly type: 'DELETE'; readonly condition: SdkCondition; readonly primaryKey: PrimaryKeyInput; readonly attributeColumns?: undefined };
+
+/** An unconditional delete: deleting a row again, or one that is not there, changes nothing. */
+const remove = (table: string, primaryKey: PrimaryKeyInput): BatchRow => ({ table, type: 'DELETE', condition: expect('IGNORE'), primaryKey });
 
 /** An unconditional put: resending it after a lost answer changes nothing. */
 const put = (table: string, primaryKey: PrimaryKeyInput, attributeColumns: AttributeColumns): BatchRow => ({

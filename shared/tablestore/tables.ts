@@ -1,5 +1,6 @@
 // Every table the service uses, in one place, and an idempotent `ensureTables`.
 // Names are `<prefix><name>`; all primary-key columns are STRING; one version per cell.
+import { DEFAULT_IDEMPOTENCY_TTL_HOURS, DEFAULT_REQUEST_RETENTION_DAYS } from '../environment.js';
 import type { ClientFor, TableSetupClient } from './sdk.js';
 import { classify, sleep } from './errors.js';
 
@@ -17,6 +18,7 @@ export type TableName =
   | 'shares'
   | 'requests'
   | 'requests_by_time'
+  | 'requests_open'
   | 'audit'
   | 'pending_audit'
   | 'idempotency'
@@ -29,21 +31,43 @@ export type TableName =
   | 'deliveries'
   | 'delivery_cursors';
 
+const DAY_SECONDS = 24 * 3600;
+
 /** How long a run's findings are kept: a year of evidence and a month's margin (the run's counts stay). */
-export const FINDINGS_TTL_SECONDS = 400 * 24 * 3600;
-
-
-/** Tablestore's smallest allowed TTL is one day; idempotency records live for hours. */
-export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+export const FINDINGS_TTL_SECONDS = 400 * DAY_SECONDS;
 /** The outbox and its deliveries: far longer than a catch-up trails (minutes, hours while a sink is down), short enough not to keep a second copy of the audit forever. */
-export const OUTBOX_TTL_SECONDS = 30 * 24 * 3600;
+export const OUTBOX_TTL_SECONDS = 30 * DAY_SECONDS;
 
-export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}): readonly TableDefinition[] {
+/** The configured lifetimes the tables' TTLs derive from (REQUEST_RETENTION_DAYS, IDEMPOTENCY_TTL_HOURS). */
+export interface Retention {
+  readonly requestRetentionDays: number;
+  readonly idempotencyTtlHours: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { requestRetentionDays: DEFAULT_REQUEST_RETENTION_DAYS, idempotencyTtlHours: DEFAULT_IDEMPOTENCY_TTL_HOURS };
+
+/**
+ * The idempotency table keeps a row one day past its record's life, no longer: a record is dead once
+ * `expires_at` passes (reads check it), and the day covers the gap between the function's clock
+ * (`expires_at`) and the service's (a TTL counts from the cell's write time). One day is also
+ * Tablestore's smallest TTL.
+ */
+export const idempotencyTtlSeconds = (hours: number): number => hours * 3600 + DAY_SECONDS;
+
+export function tableDefinitions(retention: Retention = DEFAULT_RETENTION): readonly TableDefinition[] {
+  // A request and its index rows are rewritten together (shared/tablestore/README.md), so they expire together.
+  const requestTtl = retention.requestRetentionDays * DAY_SECONDS;
   return [
     { name: 'images', primaryKey: ['region_id', 'image_id'], timeToLive: -1, purpose: 'image lifecycle (versioned) and quota counter' },
     { name: 'shares', primaryKey: ['image_key', 'account_id'], timeToLive: -1, purpose: 'one row per (region/image, channel and target)' },
-    { name: 'requests', primaryKey: ['request_id'], timeToLive: -1, purpose: 'share requests (versioned)' },
-    { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: -1, purpose: 'newest-first index of requests' },
+    { name: 'requests', primaryKey: ['request_id'], timeToLive: requestTtl, purpose: 'share requests (versioned), kept REQUEST_RETENTION_DAYS after their last change' },
+    { name: 'requests_by_time', primaryKey: ['time_key'], timeToLive: requestTtl, purpose: 'newest-first index of requests' },
+    {
+      name: 'requests_open',
+      primaryKey: ['scope', 'time_key'],
+      timeToLive: requestTtl,
+      purpose: 'newest-first index of the open requests only: all of them, and per image',
+    },
     { name: 'audit', primaryKey: ['image_key', 'event_key'], timeToLive: -1, purpose: 'append-only audit, newest first per image' },
     {
       name: 'pending_audit',
@@ -54,7 +78,7 @@ export function tableDefinitions(opts: { idempotencyTtlSeconds?: number } = {}):
     {
       name: 'idempotency',
       primaryKey: ['principal', 'idem_key'],
-      timeToLive: opts.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      timeToLive: idempotencyTtlSeconds(retention.idempotencyTtlHours),
       purpose: 'replayable responses; TTL-deleted, expiresAt checked on read',
     },
     { name: 'runs', primaryKey: ['run_id'], timeToLive: -1, purpose: 'reconcile run reports' },
@@ -107,52 +131,73 @@ export async function missingTables(client: ClientFor<readonly ['ListTable']>, p
 
 export interface EnsureTablesResult {
   readonly created: readonly string[];
+  /** Tables that were there already (those whose TTL changed among them). */
   readonly existing: readonly string[];
+  /** Existing tables whose TTL was set to the definition's, with the value it replaced (seconds, -1 forever). */
+  readonly updated: readonly { readonly table: string; readonly timeToLive: { readonly from: number; readonly to: number } }[];
 }
 
 /**
- * Creates every missing table and waits until each one serves reads. Safe to run again and
- * concurrently: an existing table (OTSObjectAlreadyExist) counts as done. An existing table is not
- * altered (e.g. its TTL); change those deliberately with UpdateTable.
+ * Creates every missing table, gives every existing one the TTL its definition derives (UpdateTable
+ * when it differs), and waits until each one serves reads. Safe to run again and concurrently: an
+ * existing table (OTSObjectAlreadyExist) counts as done, and a TTL already right is left alone. A
+ * shorter TTL hides older rows at once: that is what lowering a retention means.
  */
 export async function ensureTables(
   client: TableSetupClient,
   prefix: string,
-  opts: { idempotencyTtlSeconds?: number; readyTimeoutMs?: number; pollMs?: number } = {},
+  opts: { retention?: Retention; readyTimeoutMs?: number; pollMs?: number } = {},
 ): Promise<EnsureTablesResult> {
   assertValidPrefix(prefix);
+  const definitions = tableDefinitions(opts.retention);
   const created: string[] = [];
   const existing: string[] = [];
-  for (const def of tableDefinitions(opts)) {
+  const updated: EnsureTablesResult['updated'][number][] = [];
+  for (const def of definitions) {
     const tableName = `${prefix}${def.name}`;
     if (!TABLE_NAME_PATTERN.test(tableName)) throw new Error(`Invalid table name ${tableName}`);
-    const made = await createOne(client, tableName, def);
-    (made ? created : existing).push(tableName);
+    const made = await tableOperation('CreateTable', tableName, () =>
+      client
+        .createTable({
+          tableMeta: { tableName, primaryKey: def.primaryKey.map((name) => ({ name, type: 'STRING' })) },
+          reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+          tableOptions: { timeToLive: def.timeToLive, maxVersions: 1 },
+        })
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (classify(err).kind === 'AlreadyExists') return false;
+            throw err;
+          },
+        ),
+    );
+    if (made) {
+      created.push(tableName);
+      continue;
+    }
+    existing.push(tableName);
+    const { tableOptions } = await tableOperation('DescribeTable', tableName, () => client.describeTable({ tableName }));
+    const from = tableOptions?.timeToLive ?? -1;
+    if (from !== def.timeToLive) {
+      await tableOperation('UpdateTable', tableName, () => client.updateTable({ tableName, tableOptions: { timeToLive: def.timeToLive } }));
+      updated.push({ table: tableName, timeToLive: { from, to: def.timeToLive } });
+    }
   }
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
-  for (const def of tableDefinitions(opts)) {
+  for (const def of definitions) {
     await waitUntilReadable(client, `${prefix}${def.name}`, def, deadline, opts.pollMs ?? 500);
   }
-  return { created, existing };
+  return { created, existing, updated };
 }
 
-async function createOne(client: TableSetupClient, tableName: string, def: TableDefinition): Promise<boolean> {
-  // Table operations are limited to about 10/s per instance: back off on throttling.
+/** One table operation, retried with backoff while throttled (table operations are limited to about 10/s per instance). */
+async function tableOperation<T>(operation: string, tableName: string, call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await client.createTable({
-        tableMeta: {
-          tableName,
-          primaryKey: def.primaryKey.map((name) => ({ name, type: 'STRING' })),
-        },
-        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
-        tableOptions: { timeToLive: def.timeToLive, maxVersions: 1 },
-      });
-      return true;
+      return await call();
     } catch (err) {
       const c = classify(err);
-      if (c.kind === 'AlreadyExists') return false;
-      if (!c.retryable || attempt >= 5) throw new Error(`CreateTable ${tableName} failed: ${c.code}`, { cause: err });
+      if (!c.retryable || attempt >= 5) throw new Error(`${operation} ${tableName} failed: ${c.code}`, { cause: err });
       await sleep(200 * 2 ** attempt);
     }
   }

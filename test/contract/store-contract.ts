@@ -470,6 +470,7 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       { name: 'images', list: (cursor) => store().listImages({}, 1, cursor) },
       { name: 'images of a region', list: (cursor) => store().listImages({ regionId: 'cn-qingdao' }, 1, cursor) },
       { name: 'requests', list: (cursor) => store().listRequests({}, 1, cursor) },
+      { name: 'open requests', list: (cursor) => store().listRequests({ status: 'pending_approval' }, 1, cursor) },
       { name: 'audit', list: (cursor) => store().listAudit('cn-hangzhou', imageId, 1, cursor) },
       { name: 'runs', list: (cursor) => store().listRuns(1, cursor) },
       { name: 'findings', list: (cursor) => store().listFindings(findingsRun, { committed: 3 }, 1, cursor) },
@@ -672,6 +673,71 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
 
     it('returns an empty page when nothing matches', async () => {
       expect(await store().listRequests({ status: 'cancelled' }, 5)).toEqual({ items: [] });
+    });
+
+    it('lists open requests (pending or approved) with status open, of all images, of a region or of one image', async () => {
+      // By id: an earlier test changed one request and put its content back (a later version).
+      const idsOf = (rows: readonly ShareRequest[]): string[] => rows.map((r) => r.requestId);
+      const open = newestFirst.filter((r) => r.status === 'pending_approval' || r.status === 'approved');
+      const { pages, all } = await collectAll((cursor) => store().listRequests({ status: 'open' }, 4, cursor));
+      expect(idsOf(all)).toEqual(idsOf(open));
+      expect(pages.slice(0, -1).every((p) => p.length === 4)).toBe(true);
+      expect(idsOf((await collectAll((cursor) => store().listRequests({ status: 'open', regionId: 'cn-hangzhou' }, 3, cursor))).all)).toEqual(idsOf(open));
+      expect((await collectAll((cursor) => store().listRequests({ status: 'open', regionId: 'cn-beijing' }, 3, cursor))).all).toEqual([]);
+      const approvedOfA = (await collectAll((cursor) => store().listRequests({ status: 'approved', regionId: 'cn-hangzhou', imageId: imageA }, 1, cursor))).all;
+      expect(idsOf(approvedOfA)).toEqual(idsOf(open.filter((r) => r.imageId === imageA && r.status === 'approved')));
+      expect(approvedOfA.length).toBeGreaterThan(1);
+    });
+
+    it('keeps the open listings exact through every status change, including a return to pending', async () => {
+      const request = aRequest();
+      const ofImage = { regionId: request.regionId, imageId: request.imageId };
+      const ids = async (filter: Parameters<StorePort['listRequests']>[0]): Promise<string[]> =>
+        (await store().listRequests(filter, 100)).items.filter((r) => r.imageId === request.imageId).map((r) => r.requestId);
+      await store().createRequest(request);
+      expect([await ids({ status: 'pending_approval', ...ofImage }), await ids({ status: 'approved' }), await ids({ status: 'open' })]).toEqual([
+        [request.requestId],
+        [],
+        [request.requestId],
+      ]);
+      const approved = await store().updateRequest({ ...request, status: 'approved', updatedAt: iso(1) }, 1);
+      expect([await ids({ status: 'pending_approval', ...ofImage }), await ids({ status: 'approved', ...ofImage }), await ids({ status: 'open' })]).toEqual([
+        [],
+        [request.requestId],
+        [request.requestId],
+      ]);
+      const applied = await store().updateRequest({ ...approved, status: 'applied', updatedAt: iso(2) }, 2);
+      expect([await ids({ status: 'open', ...ofImage }), await ids({ status: 'approved' }), await ids({ status: 'applied' })]).toEqual([[], [], [request.requestId]]);
+      // The domain never reopens a request; the store stays exact if something does.
+      await store().updateRequest({ ...applied, status: 'pending_approval' }, 3);
+      expect(await ids({ status: 'pending_approval', ...ofImage })).toEqual([request.requestId]);
+    });
+
+    it('lists a request created already approved (approval not required) as open until it finishes', async () => {
+      const request = aRequest({ status: 'approved' });
+      await store().createRequest(request);
+      expect(await store().listRequests({ status: 'approved', regionId: request.regionId, imageId: request.imageId }, 10)).toEqual({ items: [request] });
+      await store().updateRequest({ ...request, status: 'partially_applied' }, 1);
+      expect(await store().listRequests({ status: 'open', regionId: request.regionId, imageId: request.imageId }, 10)).toEqual({ items: [] });
+    });
+
+    it('continues a listing only with its own cursors: every request, open requests and one image\'s open requests are three listings', async () => {
+      const cursors = {
+        every: (await store().listRequests({}, 1)).nextCursor,
+        open: (await store().listRequests({ status: 'pending_approval' }, 1)).nextCursor,
+        image: (await store().listRequests({ status: 'pending_approval', regionId: 'cn-hangzhou', imageId: imageB }, 1)).nextCursor,
+      };
+      expect(Object.values(cursors).every((c) => c !== undefined)).toBe(true);
+      // The open statuses share their listing: a page of pending requests goes on as a page of open ones.
+      expect((await store().listRequests({ status: 'open' }, 1, cursors.open)).items).toHaveLength(1);
+      const misuses = [
+        store().listRequests({}, 1, cursors.open),
+        store().listRequests({ status: 'rejected' }, 1, cursors.image),
+        store().listRequests({ status: 'pending_approval' }, 1, cursors.every),
+        store().listRequests({ status: 'pending_approval' }, 1, cursors.image),
+        store().listRequests({ status: 'pending_approval', regionId: 'cn-hangzhou', imageId: imageA }, 1, cursors.image),
+      ];
+      for (const misuse of misuses) expect(await misuse.catch((e: unknown) => (e as GovernorError).code)).toBe('ValidationFailed');
     });
   });
 

@@ -8,7 +8,7 @@ import { feedKey } from '../../shared/domain/model.js';
 import { toStoreError } from '../../shared/tablestore/errors.js';
 import { createSdkClient, TableStore, type AttributeColumns, type PrimaryKeyInput, type SdkClient } from '../../shared/tablestore/sdk.js';
 import { createTablestoreStore, type TablestoreStoreOptions } from '../../shared/tablestore/store.js';
-import { ensureTables, tableDefinitions, DEFAULT_IDEMPOTENCY_TTL_SECONDS, FINDINGS_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
+import { ensureTables, tableDefinitions, FINDINGS_TTL_SECONDS, OUTBOX_TTL_SECONDS } from '../../shared/tablestore/tables.js';
 import { aDelivery, anImage, aRequest, aShare } from '../contract/store-contract.js';
 
 type Emulator = Awaited<ReturnType<typeof startTablestoreEmulator>>;
@@ -530,15 +530,20 @@ describe('ensureTables', () => {
   it('is idempotent, also when run concurrently', async () => {
     const names = tableDefinitions().map((d) => `${PREFIX}${d.name}`);
     const again = await ensureTables(client, PREFIX, { pollMs: 20 });
-    expect(again).toEqual({ created: [], existing: names });
+    expect(again).toEqual({ created: [], existing: names, updated: [] });
     const fresh = await Promise.all([ensureTables(client, 'par_', { pollMs: 20 }), ensureTables(client, 'par_', { pollMs: 20 })]);
     const created = [...fresh[0].created, ...fresh[1].created].sort();
     expect(created).toEqual(tableDefinitions().map((d) => `par_${d.name}`).sort());
   });
 
-  it('creates single-version tables, with a TTL only on idempotency, findings and the outbox', async () => {
+  it('creates single-version tables, with a TTL only on requests, idempotency, findings and the outbox', async () => {
+    const days = (n: number): number => n * 24 * 3600;
     const ttls: Record<string, number> = {
-      idempotency: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      // REQUEST_RETENTION_DAYS (400) for the requests and their indexes; IDEMPOTENCY_TTL_HOURS (24) and a day.
+      requests: days(400),
+      requests_by_time: days(400),
+      requests_open: days(400),
+      idempotency: days(2),
       findings: FINDINGS_TTL_SECONDS,
       audit_by_time: OUTBOX_TTL_SECONDS,
       deliveries: OUTBOX_TTL_SECONDS,
@@ -553,6 +558,27 @@ describe('ensureTables', () => {
         maxVersions: 1,
       });
     }
+  });
+
+  it('gives an existing table the TTL its definition derives, and leaves one that has it alone', async () => {
+    const days = (n: number): number => n * 24 * 3600;
+    // A requests table as a version without retention made it: kept forever.
+    await client.createTable({
+      tableMeta: { tableName: 'old_requests', primaryKey: [{ name: 'request_id', type: 'STRING' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    const first = await ensureTables(client, 'old_', { pollMs: 20 });
+    expect(first.existing).toEqual(['old_requests']);
+    expect(first.updated).toEqual([{ table: 'old_requests', timeToLive: { from: -1, to: days(400) } }]);
+    expect((await ensureTables(client, 'old_', { pollMs: 20 })).updated).toEqual([]);
+    const longer = await ensureTables(client, 'old_', { pollMs: 20, retention: { requestRetentionDays: 730, idempotencyTtlHours: 72 } });
+    expect(longer.updated).toEqual([
+      ...['old_requests', 'old_requests_by_time', 'old_requests_open'].map((table) => ({ table, timeToLive: { from: days(400), to: days(730) } })),
+      { table: 'old_idempotency', timeToLive: { from: days(2), to: days(4) } },
+    ]);
+    const described = await client.describeTable({ tableName: 'old_requests_open' });
+    expect(described.tableOptions?.timeToLive).toBe(days(730));
   });
 
   it('refuses a prefix that cannot form a table name', async () => {

@@ -16,7 +16,7 @@ import type {
   Page,
   PosturePointer,
   ReconcileRun,
-  RequestStatus,
+  RequestFilter,
   Share,
   ShareChannel,
   ShareRequest,
@@ -24,9 +24,18 @@ import type {
   SinkName,
   StoredFinding,
 } from '../../shared/domain/model.js';
-import { feedKey, findingKey, isOpenFinding, isTerminal, shareTargetKey } from '../../shared/domain/model.js';
+import { feedKey, findingKey, isOpenFinding, isOpenRequest, isTerminal, shareTargetKey } from '../../shared/domain/model.js';
 import type { LeaseRelease, StorePort } from '../../shared/domain/ports.js';
-import { decodeCursor, decodeFindingsCursor, decodePostureCursor, encodeCursor, findingsListing, invalidCursor, postureListing } from '../../shared/tablestore/keys.js';
+import {
+  decodeCursor,
+  decodeFindingsCursor,
+  decodePostureCursor,
+  encodeCursor,
+  findingsListing,
+  invalidCursor,
+  postureListing,
+  requestsListing,
+} from '../../shared/tablestore/keys.js';
 
 type Operation = keyof StorePort;
 
@@ -296,19 +305,16 @@ export class MemoryStore implements StorePort {
     return clone(stored.row);
   }
 
-  async listRequests(
-    filter: { status?: RequestStatus; regionId?: string; imageId?: string },
-    limit: number,
-    cursor?: string,
-  ): Promise<Page<ShareRequest>> {
+  async listRequests(filter: RequestFilter, limit: number, cursor?: string): Promise<Page<ShareRequest>> {
     await this.enter('listRequests');
     const rows = [...this.requests.values()].filter(
       ({ row }) =>
-        (filter.status === undefined || row.status === filter.status) &&
+        (filter.status === undefined || row.status === filter.status || (filter.status === 'open' && isOpenRequest(row.status))) &&
         (filter.regionId === undefined || row.regionId === filter.regionId) &&
         (filter.imageId === undefined || row.imageId === filter.imageId),
     );
-    return pageNewestFirst('requests', rows.map((r) => r.row), (r) => r.createdAt, (r) => r.requestId, limit, cursor);
+    // Tagged as the adapter tags it: a cursor continues only the listing (index and scope) that issued it.
+    return pageNewestFirst(requestsListing(filter), rows.map((r) => r.row), (r) => r.createdAt, (r) => r.requestId, limit, cursor);
   }
 
   // ---- audit ----

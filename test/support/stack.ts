@@ -18,6 +18,7 @@ import type { HttpResponse } from '../../shared/http/types.js';
 import { createJsonLogger, createRuntime } from '../../shared/runtime.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { ensureTables } from '../../shared/tablestore/tables.js';
+import { eventObject } from '../fixtures/events.js';
 import { ecsAdmin } from './ecs.js';
 import type { EcsAdmin, EcsImageSeed } from './ecs.js';
 import { createTestIdp, idpEnv, roleTokens } from './jwt.js';
@@ -64,6 +65,19 @@ export interface Stack {
 }
 
 let invocation = 0;
+
+/** A requester's share request for the image (no Idempotency-Key), through the share function. */
+export function askToShare(stack: Pick<Stack, 'invoke' | 'tokens'>, imageId: string, accountIds: readonly string[], reason = 'test'): Promise<HttpResponse> {
+  return stack.invoke(
+    'share',
+    eventObject('share-request', {
+      token: stack.tokens.requester,
+      path: `/v1/images/${STACK_REGION}/${imageId}/share-requests`,
+      body: { accountIds, reason, attestation: { sensitiveDataRemoved: true } },
+      headers: { 'Idempotency-Key': null },
+    }),
+  );
+}
 
 /** Every account a successful ModifyImageSharePermission added (of one image, if given), in call order. */
 export async function ecsAddedAccounts(stack: Pick<Stack, 'ecs'>, imageId?: string): Promise<string[]> {

@@ -4,9 +4,13 @@ import { createRequire } from 'node:module';
 import { startTablestoreEmulator, type TablestoreEmulator, type TablestoreEmulatorOptions } from '../../emulators/tablestore/index.js';
 import type { FaultSpec } from '../../emulators/tablestore/faults.js';
 import type { CallRecord as EmulatorCall } from '../../emulators/tablestore/server.js';
+import { isOpenRequest, type ShareRequest } from '../../shared/domain/model.js';
 import type { StorePort } from '../../shared/domain/ports.js';
+import { requestColumns, requestIndexColumns } from '../../shared/tablestore/codec.js';
+import { timeKey } from '../../shared/tablestore/keys.js';
 import type { SdkClient } from '../../shared/tablestore/sdk.js';
 import type { TablestoreStoreOptions } from '../../shared/tablestore/store.js';
+import { tableNames } from '../../shared/tablestore/tables.js';
 
 const require = createRequire(import.meta.url);
 
@@ -112,4 +116,29 @@ export async function storeOnEmulator(
     },
     close: () => emulator.close(),
   };
+}
+
+/**
+ * Stores finished requests the way the store leaves them (the record and its time-index row; a
+ * finished request has no open-index rows), 100 requests per BatchWriteRow: history seeded in
+ * seconds for tests and benches, as `createRequest` and a finishing `updateRequest` would leave it.
+ */
+export async function seedFinishedRequests(client: SdkClient, prefix: string, requests: readonly ShareRequest[]): Promise<void> {
+  const tables = tableNames(prefix);
+  const ignore = new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null);
+  for (let i = 0; i < requests.length; i += 100) {
+    const chunk = requests.slice(i, i + 100);
+    if (chunk.some((r) => isOpenRequest(r.status))) throw new Error('seedFinishedRequests: only finished requests have no open-index rows');
+    const { tables: results } = await client.batchWriteRow({
+      tables: [
+        { tableName: tables.requests, rows: chunk.map((r) => ({ type: 'PUT' as const, condition: ignore, primaryKey: [{ request_id: r.requestId }], attributeColumns: requestColumns(r, r.version) })) },
+        {
+          tableName: tables.requests_by_time,
+          rows: chunk.map((r) => ({ type: 'PUT' as const, condition: ignore, primaryKey: [{ time_key: timeKey(r.createdAt, r.requestId) }], attributeColumns: requestIndexColumns(r) })),
+        },
+      ],
+    });
+    const failed = results.find((r) => !r.isOk);
+    if (failed) throw new Error(`seedFinishedRequests: ${failed.tableName} ${failed.errorCode ?? ''}`);
+  }
 }

@@ -236,6 +236,8 @@ describe('loadConfig', () => {
     ['MAX_SHARE_DURATION_DAYS', '0', 'MAX_SHARE_DURATION_DAYS must be >= 1'],
     ['DEFAULT_SHARE_DURATION_DAYS', 'ten', 'DEFAULT_SHARE_DURATION_DAYS must be integer'],
     ['PENDING_REQUEST_TTL_HOURS', '0', 'PENDING_REQUEST_TTL_HOURS must be >= 1'],
+    ['REQUEST_RETENTION_DAYS', '30', 'REQUEST_RETENTION_DAYS must be >= 31'],
+    ['REQUEST_RETENTION_DAYS', '3651', 'REQUEST_RETENTION_DAYS must be <= 3650'],
     ['DENY_IMAGE_TAGS', 'share-policy', 'DENY_IMAGE_TAGS must be a comma-separated list of key=value tags (bad entry "share-policy")'],
     ['REQUIRE_IMAGE_TAGS', '=yes', 'REQUIRE_IMAGE_TAGS must be a comma-separated list of key=value tags (bad entry "=yes")'],
     ['ALLOW_PUBLIC_IMAGES', '1', 'ALLOW_PUBLIC_IMAGES must be boolean'],
@@ -300,6 +302,18 @@ describe('loadConfig', () => {
   it('keeps the default share duration within the maximum', () => {
     const e = failure({ ...REQUIRED, MAX_SHARE_DURATION_DAYS: '30', DEFAULT_SHARE_DURATION_DAYS: '31' });
     expect([e.variable, e.message]).toEqual(['DEFAULT_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS must not exceed MAX_SHARE_DURATION_DAYS']);
+  });
+
+  it('keeps requests longer than one can stay pending, by a month: the default fits the longest pending time', () => {
+    const e = failure({ ...REQUIRED, REQUEST_RETENTION_DAYS: '32' });
+    expect([e.variable, e.message]).toEqual([
+      'REQUEST_RETENTION_DAYS',
+      'REQUEST_RETENTION_DAYS must be at least 33: the 72 hours a request may stay pending (PENDING_REQUEST_TTL_HOURS, in whole days) and 30 days more, so no request is forgotten while it can still be decided or expired',
+    ]);
+    expect(() => loadConfig({ ...REQUIRED, REQUEST_RETENTION_DAYS: '33' })).not.toThrow();
+    expect(failure({ ...REQUIRED, PENDING_REQUEST_TTL_HOURS: '8760', REQUEST_RETENTION_DAYS: '394' }).message).toMatch(/^REQUEST_RETENTION_DAYS must be at least 395:/);
+    expect(failure({ ...REQUIRED, PENDING_REQUEST_TTL_HOURS: '8737', REQUEST_RETENTION_DAYS: '394' }).message).toMatch(/^REQUEST_RETENTION_DAYS must be at least 395:/);
+    expect(() => loadConfig({ ...REQUIRED, PENDING_REQUEST_TTL_HOURS: '8760' })).not.toThrow();
   });
 
   it('refuses an account on both the allow and deny lists, and the owner as a target', () => {
@@ -377,7 +391,7 @@ describe('loadConfig', () => {
         'REGIONS', 'OWNER_ACCOUNT_ID', 'APPROVAL_REQUIRED', 'APPROVAL_EXEMPT_ACCOUNTS', 'ALLOW_ACCOUNTS', 'DENY_ACCOUNTS',
         'MAX_SHARES_PER_IMAGE', 'ALLOW_FOLDERS', 'DENY_FOLDERS', 'ALLOW_DIRECTORY_WIDE_SHARES', 'MAX_DIRECTORY_TARGETS_PER_IMAGE',
         'RESOURCE_SHARING_ENDPOINT', 'RESOURCE_MANAGER_ENDPOINT', 'STS_ENDPOINT', 'DIRECTORY_READER_ROLE_ARN',
-        'MAX_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS', 'PENDING_REQUEST_TTL_HOURS',
+        'MAX_SHARE_DURATION_DAYS', 'DEFAULT_SHARE_DURATION_DAYS', 'PENDING_REQUEST_TTL_HOURS', 'REQUEST_RETENTION_DAYS',
         'DENY_IMAGE_TAGS', 'REQUIRE_IMAGE_TAGS', 'ALLOW_PUBLIC_IMAGES', 'RECONCILE_MODE', 'UNMANAGED_SHARES',
         'INTENT_GRACE_SECONDS', 'ECS_ENDPOINT', 'ECS_PROTOCOL', 'ECS_CONNECT_TIMEOUT_MS', 'ECS_READ_TIMEOUT_MS',
         'ECS_RATE_PER_API', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLE_PREFIX', 'JWT_ISSUER', 'JWT_AUDIENCE',

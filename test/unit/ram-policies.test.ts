@@ -8,6 +8,7 @@ import { FUNCTIONS } from '../../functions/registry.js';
 import { RESOURCE_MANAGER_ACTIONS, RESOURCE_SHARING_ACTIONS } from '../../shared/directory/index.js';
 import { ECS_ACTIONS } from '../../shared/ecs/index.js';
 import { EVENTBRIDGE_ACTIONS } from '../../shared/events/eventbridge.js';
+import { OPEN_INDEX_BACKFILL } from '../../shared/tablestore/open-index.js';
 import { STORE_OPERATIONS } from '../../shared/tablestore/sdk.js';
 import { tableDefinitions } from '../../shared/tablestore/tables.js';
 
@@ -23,7 +24,8 @@ const statements = (file: string): Statement[] => (JSON.parse(readFileSync(join(
 const actionsOf = (file: string): string[] => statements(file).flatMap((s) => s.Action);
 const statementWith = (file: string, action: string): Statement => statements(file).find((s) => s.Action.includes(action))!;
 // Each table the store uses, named; a prefix wildcard would also grant other tables that share the prefix.
-const TABLE_ARNS = tableDefinitions().map((t) => `acs:ots:\${TABLESTORE_REGION}:\${ACCOUNT_ID}:instance/\${TABLESTORE_INSTANCE}/table/\${TABLE_PREFIX}${t.name}`);
+const tableArn = (name: string): string => `acs:ots:\${TABLESTORE_REGION}:\${ACCOUNT_ID}:instance/\${TABLESTORE_INSTANCE}/table/\${TABLE_PREFIX}${name}`;
+const TABLE_ARNS = tableDefinitions().map((t) => tableArn(t.name));
 const fcArn = (name: string): string => `acs:fc:\${FC_REGION}:\${ACCOUNT_ID}:functions/${name}`;
 const reconciler = FUNCTIONS.find((f) => f.resource === 'reconcile')!.functionName;
 
@@ -65,9 +67,12 @@ describe('deploy/ram-policy.json (the functions role)', () => {
     expect(statementWith('ram-policy.json', 'fc:InvokeFunction').Resource).toEqual([fcArn(reconciler)]);
   });
 
-  it('keeps table creation out of the function role; the tables policy covers the same tables', () => {
-    expect(actionsOf('ram-policy.json').filter((a) => /CreateTable|DeleteTable|UpdateTable/.test(a))).toEqual([]);
-    expect(statements('ram-policy-tables.json').flatMap((s) => s.Resource)).toEqual(TABLE_ARNS);
+  it('keeps table setup out of the function role; the tables policy covers the same tables, and indexing open requests only its two', () => {
+    expect(actionsOf('ram-policy.json').filter((a) => /CreateTable|DeleteTable|UpdateTable|DescribeTable/.test(a))).toEqual([]);
+    expect(statementWith('ram-policy-tables.json', 'ots:CreateTable').Resource).toEqual(TABLE_ARNS);
+    for (const { operation, table } of OPEN_INDEX_BACKFILL) {
+      expect(statementWith('ram-policy-tables.json', `ots:${operation}`)).toMatchObject({ Action: [`ots:${operation}`], Resource: [tableArn(table)] });
+    }
   });
 });
 

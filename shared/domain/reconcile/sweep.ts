@@ -1,6 +1,6 @@
 // One region's sweep, resumable from a cursor. Three phases, each paged:
-//   requests  the region's share requests (store): pending ones past pendingUntil expire; approved
-//             ones whose rows are all settled (a call stopped before its request) are finished
+//   requests  the region's open share requests (store): pending ones past pendingUntil expire;
+//             approved ones whose rows are all settled (a call stopped before its request) are finished
 //   ecs       every own image in every status, with its share permissions (ECS pages by number) and
 //             the resource shares holding it (the region's resource shares read once per invocation,
 //             so the directory channel adds a few calls per region, none per image)
@@ -64,8 +64,8 @@ async function requestsPhase(env: ReconcileEnv, regionId: string, from: RegionCu
   let storeCursor = from.storeCursor;
   for (;;) {
     if (control.shouldStop()) return { phase: 'requests', pageNumber: 1, index: 0, ...(storeCursor ? { storeCursor } : {}) };
-    // One pass over the region's requests serves both checks: the store reads each record either way.
-    const page = await store.listRequests({ regionId }, STORE_PAGE_SIZE, storeCursor);
+    // The region's open requests only: finished ones need nothing, and their history never costs a read here.
+    const page = await store.listRequests({ status: 'open', regionId }, STORE_PAGE_SIZE, storeCursor);
     for (const request of page.items) {
       try {
         if (request.status === 'pending_approval') await expireIfDue(env, request);
