@@ -10,6 +10,7 @@ import { GovernorError } from './domain/errors.js';
 import { createGovernor } from './domain/governor.js';
 import type { Governor } from './domain/governor.js';
 import type { Clock, DirectoryPort, ImagePort, Invoker, Logger, StorePort } from './domain/ports.js';
+import type { EcsImage } from './domain/model.js';
 import { createEcsImagePort } from './ecs/index.js';
 import { type Dispatcher, createDispatcher } from './events/dispatcher.js';
 import { noteRecorded } from './events/recorded.js';
@@ -42,9 +43,13 @@ export function createJsonLogger(
 
 const systemClock: Clock = { now: () => new Date() };
 
-/** What the domain logged while one HTTP request was served; `open` turns false once its line is written. */
+/**
+ * One HTTP request's scope: what the domain logged while it was served (`open` turns false once its
+ * line is written), and the ECS image reads it made (one image is described once per request).
+ */
 interface RequestNotes {
   readonly notes: Record<string, unknown>[];
+  readonly imageReads: Map<string, Promise<EcsImage | null>>;
   open: boolean;
 }
 
@@ -55,13 +60,19 @@ const requestScope = new AsyncLocalStorage<RequestNotes>();
  * request's single log line carries those records instead of them becoming extra, uncorrelated lines.
  */
 export async function collectingDomainLogs<T>(notes: Record<string, unknown>[], serve: () => Promise<T>): Promise<T> {
-  const scope: RequestNotes = { notes, open: true };
+  const scope: RequestNotes = { notes, imageReads: new Map(), open: true };
   try {
     return await requestScope.run(scope, serve);
   } finally {
     scope.open = false;
   }
 }
+
+/** The image reads of the HTTP request being served, while it is; undefined elsewhere. */
+const requestImageReads = (): Map<string, Promise<EcsImage | null>> | undefined => {
+  const scope = requestScope.getStore();
+  return scope?.open ? scope.imageReads : undefined;
+};
 
 /**
  * The governor's logger: inside an HTTP request its records become notes of that request's line;
@@ -147,7 +158,9 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>>,
   const credentials = new InvocationCredentials(() => credentialsFromEnv(env));
   // One limiter for every product: its windows are per API name and region.
   const limiter = new RateLimiter({ ratePerApi: config.ecs.ratePerApi });
-  const images = overrides.images ?? createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: limiter.acquire });
+  const images =
+    overrides.images ??
+    createEcsImagePort({ ecs: config.ecs, credentials: credentials.source, beforeCall: limiter.acquire, readScope: () => requestImageReads() });
   const directory = overrides.directory ?? createDirectory(config, { credentials: credentials.source, beforeCall: limiter.acquire });
   const store =
     overrides.store ??

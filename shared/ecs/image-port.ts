@@ -31,6 +31,12 @@ export interface EcsImagePortOptions {
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
   /** DescribeImageSharePermission page size, 1..100 (default 100, the API's maximum). */
   readonly sharePageSize?: number;
+  /**
+   * The reads of one caller's unit of work (an HTTP request), where one image is described once: a
+   * second getImage of it — the adapter's own check in addShares included — reuses the first answer
+   * until a write to the image. Undefined (outside such a unit, e.g. the reconciler): every read goes to ECS.
+   */
+  readonly readScope?: () => Map<string, Promise<EcsImage | null>> | undefined;
 }
 
 /** Every image status, spelled out: DescribeImages returns only Available ones by default. */
@@ -134,7 +140,27 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
   const guarded = <T>(action: string, regionId: string, fn: () => Promise<T>, details?: Record<string, unknown>): Promise<T> =>
     withRetries(hooks, ECS_SERVICE, action, regionId, fn, details);
 
-  async function getImage(regionId: string, imageId: string): Promise<EcsImage | null> {
+  const imageKey = (regionId: string, imageId: string): string => `${regionId}/${imageId}`;
+
+  /** getImage, answered once per image within the caller's read scope. */
+  function getImage(regionId: string, imageId: string): Promise<EcsImage | null> {
+    const scope = opts.readScope?.();
+    if (!scope) return describeImage(regionId, imageId);
+    const key = imageKey(regionId, imageId);
+    let read = scope.get(key);
+    if (!read) {
+      read = describeImage(regionId, imageId);
+      scope.set(key, read);
+      // A failed read is not an answer to keep.
+      read.catch(() => scope.delete(key));
+    }
+    return read;
+  }
+
+  /** A write to the image: what the scope read of it no longer holds. */
+  const wrote = (regionId: string, imageId: string): void => void opts.readScope?.()?.delete(imageKey(regionId, imageId));
+
+  async function describeImage(regionId: string, imageId: string): Promise<EcsImage | null> {
     // No owner alias: system + self + others, so the caller can tell *why* an image is not shareable.
     const request = { regionId, imageId, status: STATUS_FILTER, pageNumber: 1, pageSize: 10 };
     let response: DescribeImagesResponseT;
@@ -245,14 +271,17 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
     if (image.kind !== 'custom') {
       throw new GovernorError('ImageNotShareable', `A ${image.kind} image cannot be shared`, { details: { regionId, imageId, kind: image.kind } });
     }
+    wrote(regionId, imageId);
     await modifyAccounts(regionId, imageId, accountIds, 'add');
   }
 
   async function removeShares(regionId: string, imageId: string, accountIds: readonly AccountId[]): Promise<void> {
+    wrote(regionId, imageId);
     await modifyAccounts(regionId, imageId, accountIds, 'remove');
   }
 
   async function unpublish(regionId: string, imageId: string): Promise<void> {
+    wrote(regionId, imageId);
     const request = { regionId, imageId, isPublic: false };
     try {
       await guarded('ModifyImageSharePermission', regionId, () => sdk.modifyImageSharePermission(regionId, request), { imageId, isPublic: false });
@@ -268,6 +297,7 @@ export function createEcsImagePort(opts: EcsImagePortOptions): ImagePort {
   }
 
   async function deleteImage(regionId: string, imageId: string, deleteOpts: { force: boolean }): Promise<void> {
+    wrote(regionId, imageId);
     // Force is sent only when asked: it overrides the in-use check, never the still-shared one.
     const request = { regionId, imageId, ...(deleteOpts.force ? { force: true } : {}) };
     let attempts = 0;

@@ -151,6 +151,42 @@ describe('createEcsImagePort getImage', () => {
   });
 });
 
+describe('createEcsImagePort read scope', () => {
+  const describeCalls = async (imageId: string): Promise<number> =>
+    (await admin.calls()).filter((c) => c.action === 'DescribeImages' && c.params.ImageId === imageId).length;
+
+  it('describes an image once within a scope, its own check in addShares included, and again after a write', async () => {
+    // Prepare
+    const imageId = await admin.addImage({ ownerAccountId: OWNER, regionId: REGION });
+    const scope = new Map();
+    const port = portFor({ readScope: () => scope });
+    // Act
+    const first = await port.getImage(REGION, imageId);
+    const again = await port.getImage(REGION, imageId);
+    await port.addShares(REGION, imageId, [TARGETS[0]!]);
+    const afterWrite = await port.getImage(REGION, imageId);
+    // Assess: one read for the two gets and the check, one more after the share
+    expect(again).toEqual(first);
+    expect(afterWrite).toEqual(first);
+    expect(await describeCalls(imageId)).toBe(2);
+  });
+
+  it('reads every time without a scope, and does not keep a failed read', async () => {
+    const imageId = await admin.addImage({ ownerAccountId: OWNER, regionId: REGION });
+    const port = portFor();
+    await port.getImage(REGION, imageId);
+    await port.getImage(REGION, imageId);
+    expect(await describeCalls(imageId)).toBe(2);
+
+    const scope = new Map();
+    const scoped = portFor({ readScope: () => scope, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await admin.addFault({ action: 'DescribeImages', code: 'ServiceUnavailable', status: 503, count: 1 });
+    await expect(scoped.getImage(REGION, imageId)).rejects.toMatchObject({ code: 'UpstreamUnavailable' });
+    expect(await scoped.getImage(REGION, imageId)).toMatchObject({ imageId });
+    expect(await describeCalls(imageId)).toBe(4);
+  });
+});
+
 describe('createEcsImagePort listOwnImages', () => {
   it('pages through own images of every status and nothing else', async () => {
     // Prepare

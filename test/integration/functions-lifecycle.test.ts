@@ -33,8 +33,11 @@ describe('functions over the real adapters and both emulators: request → appro
     expect((await stack.ecs.admin.state()).images.find((i) => i.imageId === IMAGE)!.shares).toEqual([]);
 
     // Approve (approver): 200 with both shares active, ECS lists both
+    const callsBefore = (await stack.ecs.admin.calls()).length;
     const approved = await stack.invoke('share', eventObject('approve', { token: stack.tokens.approver, requestId }), 'it-2');
     expect(approved.statusCode).toBe(200);
+    // The image is described once per request: the re-check before approving and the apply's own check share one read.
+    expect((await stack.ecs.admin.calls()).slice(callsBefore).map((c) => c.action)).toEqual(['DescribeImages', 'ModifyImageSharePermission', 'DescribeImageSharePermission']);
     expect(json(approved).request.status).toBe('applied');
     expect(json(approved).shares.map((s: { accountId: string; state: string }) => [s.accountId, s.state])).toEqual([
       [A1, 'active'],

@@ -163,7 +163,8 @@ export async function resumeApprovedRequest(
     ),
   );
   const result = await applyShares(deps, ctx, [...rows.filter((s) => s.state === 'approved' || s.state === 'applying'), ...moved]);
-  // Nothing may have been left to apply (a call that stopped after its rows moved): settle the request.
-  await refreshRequestStatus(deps, request.requestId);
+  // What applyShares settled, it refreshed the request for. Nothing may have been left to apply (a
+  // call that stopped after its rows moved): then settle the request here.
+  if (result.active.length + result.failed.length === 0) await refreshRequestStatus(deps, request.requestId);
   return result;
 }
