@@ -43,32 +43,24 @@ beforeAll(async () => {
   emulator = await startEcsEmulator({ port: 0 });
   admin = ecsAdmin(emulator.endpoint);
   work = mkdtempSync(join(tmpdir(), 'ecs-adapter-bundle-'));
+  const bundleAdapter = (outfile: string, opts: { xml2jsBeside?: boolean }) =>
+    build({
+      entryPoints: [join(import.meta.dirname, '../../shared/ecs/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      minify: true,
+      outfile,
+      logLevel: 'error',
+      plugins: [ecsSdkTrimmed(opts)],
+    });
   bundle = join(work, 'ecs.cjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '../../shared/ecs/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: true,
-    outfile: bundle,
-    logLevel: 'error',
-    plugins: [ecsSdkTrimmed()],
-  });
+  await bundleAdapter(bundle, {});
   const beside = join(work, 'function');
   mkdirSync(beside);
   bundleWithXml2jsBeside = join(beside, 'ecs.cjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '../../shared/ecs/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: true,
-    outfile: bundleWithXml2jsBeside,
-    logLevel: 'error',
-    plugins: [ecsSdkTrimmed({ xml2jsBeside: true })],
-  });
+  await bundleAdapter(bundleWithXml2jsBeside, { xml2jsBeside: true });
   writeFileSync(join(beside, XML2JS_BESIDE), await xml2jsBeside(join(import.meta.dirname, '../..')));
 });
 
