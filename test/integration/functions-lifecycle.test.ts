@@ -20,6 +20,7 @@ describe('functions over the real adapters and both emulators: request → appro
 
   it('keeps the store and ECS in agreement at every step', async () => {
     // Request (requester): 202 pending, nothing in ECS yet
+    const storeCallsBefore = (await stack.tablestore.admin.calls()).length;
     const asked = await stack.invoke(
       'share',
       eventObject('share-request', {
@@ -31,6 +32,23 @@ describe('functions over the real adapters and both emulators: request → appro
     expect([asked.statusCode, asked.headers['x-request-id'], json(asked).request.status]).toEqual([202, 'it-1', 'pending_approval']);
     const requestId = json(asked).request.requestId as string;
     expect((await stack.ecs.admin.state()).images.find((i) => i.imageId === IMAGE)!.shares).toEqual([]);
+    // The store calls of a request on an image never seen before: the image record is written once and
+    // not read back; one row per target; the second request read is the idempotent retry's check.
+    expect((await stack.tablestore.admin.calls()).slice(storeCallsBefore).map((c) => `${c.operation} ${c.table ?? ''}`)).toEqual([
+      'GetRow isg_idempotency',
+      'GetRow isg_requests',
+      'GetRow isg_images',
+      'GetRange isg_shares',
+      'PutRow isg_images',
+      'UpdateRow isg_images',
+      'BatchWriteRow isg_requests_by_time',
+      'PutRow isg_requests',
+      'PutRow isg_shares',
+      'PutRow isg_shares',
+      'GetRow isg_requests',
+      'BatchWriteRow isg_audit',
+      'PutRow isg_idempotency',
+    ]);
 
     // Approve (approver): 200 with both shares active, ECS lists both
     const callsBefore = (await stack.ecs.admin.calls()).length;

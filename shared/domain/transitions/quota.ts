@@ -94,14 +94,20 @@ export async function releaseTargets(deps: DomainDeps, regionId: string, imageId
 }
 
 /** Creates the image record (lifecycle active, no quota used) unless it exists; returns the stored record. */
-export async function ensureImageRecord(deps: DomainDeps, regionId: string, imageId: string, imageName?: string): Promise<ImageRecord> {
-  const existing = await deps.store.getImage(regionId, imageId);
+export async function ensureImageRecord(
+  deps: DomainDeps,
+  regionId: string,
+  imageId: string,
+  opts: { imageName?: string; known?: ImageRecord | null } = {},
+): Promise<ImageRecord> {
+  // `known`: what the caller read of the record a moment ago (null: none), so it is not read again.
+  const existing = opts.known !== undefined ? opts.known : await deps.store.getImage(regionId, imageId);
   if (existing) return existing;
   const now = nowIso(deps);
   const record: ImageRecord = compact({
     regionId,
     imageId,
-    imageName,
+    imageName: opts.imageName,
     lifecycle: 'active',
     quotaUsed: 0,
     directoryQuotaUsed: 0,
@@ -112,9 +118,12 @@ export async function ensureImageRecord(deps: DomainDeps, regionId: string, imag
   });
   try {
     await deps.store.createImage(record);
+    // Stored as written: no need to read it back.
+    return record;
   } catch (e) {
     if (!(e instanceof StoreError && e.kind === 'AlreadyExists')) throw e;
   }
+  // Another call created it first: theirs is the record.
   const stored = await deps.store.getImage(regionId, imageId);
   if (!stored) throw new GovernorError('ConcurrentModification', `Image ${imageId} record vanished; retry`);
   return stored;

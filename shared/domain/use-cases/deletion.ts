@@ -64,7 +64,7 @@ export async function requestDeletion(
       });
     }
     await images.deleteImage(regionId, imageId, { force });
-    record = await ensureImageRecord(deps, regionId, imageId);
+    record = await ensureImageRecord(deps, regionId, imageId, { known: record });
     let before: string | undefined;
     const moved = await updateImageRecord(deps, record, (f) => {
       if (f.lifecycle === 'deleted') return null;
@@ -76,7 +76,7 @@ export async function requestDeletion(
     return { status: 'deleted' };
   }
 
-  record = record ?? (await ensureImageRecord(deps, regionId, imageId));
+  record = record ?? (await ensureImageRecord(deps, regionId, imageId, { known: null }));
   if (record.lifecycle === 'active') {
     const before = record.lifecycle;
     const draining = await updateImageRecord(deps, record, (f) =>

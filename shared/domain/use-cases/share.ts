@@ -125,7 +125,7 @@ export async function requestShare(deps: DomainDeps, ctx: Ctx, body: ShareInput,
     }
 
     // First writes: the record, then the atomic reservations (the real quota check under concurrency).
-    if (!record) await ensureImageRecord(deps, regionId, imageId, ecsImage.imageName);
+    if (!record) await ensureImageRecord(deps, regionId, imageId, { imageName: ecsImage.imageName, known: null });
     await reserveTargets(deps, regionId, imageId, targets);
   };
   try {
