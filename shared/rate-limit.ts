@@ -1,14 +1,18 @@
 // Client-side rate limiting for ECS (and the other Alibaba Cloud RPC products the adapters call): one
 // limiter per (API, region), because the services count their limits per API, per region and per
 // account. Plugged into an adapter's `beforeCall` hook so every attempt (retries included) waits for
-// its turn. Time and sleeping are injected so tests drive the limiters with a manual clock.
+// its turn, and told through the function the hook returns when that attempt's answer has arrived.
 //
 // The limit is a sliding window, not a token bucket: a call goes at once unless `rate` calls already
-// started within the last second, and then waits only until the oldest of them is a second old. An
-// isolated call is never delayed, a burst of up to `rate` calls goes at once, and no one-second window
-// (sliding, so fixed ones too) ever holds more than `rate` starts. A token bucket cannot promise both:
-// with a burst above one it lets `burst + rate` calls into some second; with a burst of one it spaces
-// even an isolated pair by 1/rate.
+// hold a place in the window, and a call holds its place from when it starts until one second after
+// its answer arrives. An isolated call is never delayed, a burst of up to `rate` calls goes at once,
+// and however long each request takes to reach the service, no one-second window of the service's
+// own clock ever receives more than `rate` of them: a service receives a call between its start and
+// its answer. (Counting a call from its start alone is not enough: a burst whose requests reach the
+// service a few milliseconds late then overlaps the next second's burst, and the service, counting by
+// arrival, sees up to twice the rate.) A token bucket cannot promise both: with a burst above one it
+// lets `burst + rate` calls into some second; with a burst of one it spaces even an isolated pair by
+// 1/rate.
 
 export interface TimeSource {
   /** Milliseconds on a monotonic-enough scale (Date.now in production). */
@@ -21,13 +25,23 @@ export const realTime: TimeSource = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** Called once the call's answer (or failure) has arrived. */
+export type ReleaseCall = () => void;
+
+/** A place in the window: `endedAt` unset while the call is in flight. */
+interface Place {
+  endedAt: number | undefined;
+}
+
 /**
- * At most `limit` starts within any `windowMs`. Each reservation books the earliest start the window
- * allows, in arrival order, so concurrent callers queue fairly instead of stampeding.
+ * At most `limit` calls hold a place at once: in flight, or answered within the last `windowMs`.
+ * Callers are admitted in arrival order, so concurrent callers queue fairly instead of stampeding.
  */
 export class SlidingWindow {
-  /** Booked start times of the last `limit` reservations, oldest first (never decreasing). */
-  private readonly starts: number[] = [];
+  private readonly places: Place[] = [];
+  private readonly waiting: Array<(release: ReleaseCall) => void> = [];
+  /** When the wake-up already asked for is due, if one is. */
+  private wakeAt: number | undefined;
 
   constructor(
     readonly limit: number,
@@ -38,7 +52,7 @@ export class SlidingWindow {
     if (!(windowMs > 0)) throw new RangeError('windowMs must be > 0');
   }
 
-  /** A window sized from a rate per second: `rate` starts per second, one per 1/rate s below 1/s. */
+  /** A window sized from a rate per second: `rate` calls per second, one per 1/rate s below 1/s. */
   static forRate(ratePerSecond: number, time: TimeSource): SlidingWindow {
     if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be > 0');
     // A fraction above 1/s rounds down: 2.5/s allows 2 per second, never 3 in one second.
@@ -46,38 +60,58 @@ export class SlidingWindow {
     return new SlidingWindow(limit, Math.max(1000, (1000 * limit) / ratePerSecond), time);
   }
 
-  /** Starts booked within the window that ends at `atMs`. */
-  recentStarts(atMs: number): number {
-    return this.starts.filter((start) => start > atMs - this.windowMs && start <= atMs).length;
+  /** Places held at `atMs`: calls in flight and calls answered within the window before it. */
+  held(atMs: number): number {
+    return this.places.filter((p) => p.endedAt === undefined || p.endedAt > atMs - this.windowMs).length;
   }
 
-  /** Counts `count` more starts as made at `atMs` (another instance's, say). */
+  /** Counts `count` more calls as answered at `atMs` (another instance's, say). */
   assume(count: number, atMs: number): void {
-    const merged = [...this.starts, ...Array.from({ length: Math.min(count, this.limit) }, () => atMs)].sort((a, b) => a - b);
-    this.starts.splice(0, this.starts.length, ...merged.slice(-this.limit));
+    for (let i = 0; i < Math.min(count, this.limit); i++) this.places.push({ endedAt: atMs });
   }
 
-  /** Books one start and returns how long the caller must wait before it (0 = now). */
-  reserve(): number {
+  /** Resolves once the caller may make one call, with the function to call when its answer arrives. */
+  take(): Promise<ReleaseCall> {
+    return new Promise((admitted) => {
+      this.waiting.push(admitted);
+      this.admit();
+    });
+  }
+
+  private admit(): void {
     const now = this.time.nowMs();
-    const oldest = this.starts.length >= this.limit ? (this.starts[this.starts.length - this.limit] as number) : undefined;
-    const start = oldest === undefined ? now : Math.max(now, oldest + this.windowMs);
-    this.starts.push(start);
-    if (this.starts.length > this.limit) this.starts.shift();
-    return start - now;
-  }
-
-  /** Resolves once the caller may make one call. */
-  async take(): Promise<void> {
-    const waitMs = this.reserve();
-    if (waitMs > 0) await this.time.sleep(waitMs);
+    for (let i = this.places.length - 1; i >= 0; i--) {
+      const endedAt = this.places[i]!.endedAt;
+      if (endedAt !== undefined && endedAt + this.windowMs <= now) this.places.splice(i, 1);
+    }
+    while (this.waiting.length > 0 && this.places.length < this.limit) {
+      const place: Place = { endedAt: undefined };
+      this.places.push(place);
+      this.waiting.shift()!(() => {
+        if (place.endedAt !== undefined) return;
+        place.endedAt = this.time.nowMs();
+        this.admit();
+      });
+    }
+    if (this.waiting.length === 0) return;
+    // Full: the next place frees when the earliest answered call ages out (or, when every place is
+    // in flight, when one is answered: its release admits again).
+    const answered = this.places.flatMap((p) => (p.endedAt === undefined ? [] : [p.endedAt]));
+    if (answered.length === 0) return;
+    const due = Math.min(...answered) + this.windowMs;
+    if (this.wakeAt !== undefined && this.wakeAt <= due) return;
+    this.wakeAt = due;
+    void this.time.sleep(due - now).then(() => {
+      if (this.wakeAt === due) this.wakeAt = undefined;
+      this.admit();
+    });
   }
 }
 
 /** The calls of one limiter's last window, handed to the instance that takes its work over. */
 export interface RateCarry {
   readonly atMs: number;
-  /** Window key (`<action>\u0000<region>`) → calls within the window that ended at `atMs`. */
+  /** Window key (`<action>\u0000<region>`) → places held at `atMs` (calls in flight or answered within the window). */
   readonly calls: Readonly<Record<string, number>>;
 }
 
@@ -112,7 +146,7 @@ export class RateLimiter {
     const atMs = this.time.nowMs();
     const calls: Record<string, number> = {};
     for (const [key, window] of this.windows) {
-      const n = window.recentStarts(atMs);
+      const n = window.held(atMs);
       if (n > 0) calls[key] = n;
     }
     return { atMs, calls };
@@ -127,10 +161,13 @@ export class RateLimiter {
     for (const [key, window] of this.windows) window.assume(carry.calls[key] ?? 0, carry.atMs);
   }
 
-  /** Waits for a turn of (action, region); the shape of an adapter's `beforeCall` hook. */
-  readonly acquire = async (action: string, regionId: string): Promise<void> => {
+  /**
+   * Waits for a turn of (action, region); the shape of an adapter's `beforeCall` hook. The function
+   * it resolves with is called when the call's answer has arrived (nothing for an unlimited API).
+   */
+  readonly acquire = async (action: string, regionId: string): Promise<ReleaseCall | undefined> => {
     const rate = this.rateFor(action);
-    if (rate === undefined) return;
+    if (rate === undefined) return undefined;
     const key = `${action}\u0000${regionId}`;
     let window = this.windows.get(key);
     if (!window) {
@@ -138,6 +175,6 @@ export class RateLimiter {
       if (this.inherited) window.assume(this.inherited.calls[key] ?? 0, this.inherited.atMs);
       this.windows.set(key, window);
     }
-    await window.take();
+    return window.take();
   };
 }

@@ -2,6 +2,7 @@
 // built once per FC instance (the initializer warms it; the first invocation builds it otherwise).
 // Tests pass overrides (in-memory fakes, a fixed clock, a capturing logger) instead of mocking SDKs.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { BeforeCall } from './alicloud/retry.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { type CredentialsSource, InvocationCredentials, credentialsFromEnv } from './credentials.js';
@@ -136,7 +137,7 @@ export function createDirectory(
   config: Config,
   hooks: {
     credentials: CredentialsSource;
-    beforeCall?: (action: string, regionId: string) => Promise<void>;
+    beforeCall?: BeforeCall;
     onCall?: (action: string, regionId: string, outcome: string) => void;
   },
 ): DirectoryPort {

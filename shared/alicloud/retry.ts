@@ -1,7 +1,8 @@
 // Bounded retries for Alibaba Cloud RPC calls: throttling and 5xx/network only, capped exponential
 // backoff with full jitter, honouring the server's x-acs-retry-after. Every attempt goes through
-// `beforeCall` (the caller's per-API/region rate limiter) and is reported to `onCall`, because every
-// attempt is an API call that counts against the account's quota for that API.
+// `beforeCall` (the caller's per-API/region rate limiter, told through the function it returns when
+// the attempt's answer has arrived) and is reported to `onCall`, because every attempt is an API call
+// that counts against the account's quota for that API.
 import { GovernorError } from '../domain/errors.js';
 import { classifyFailure, toGovernorError, type UpstreamService } from './failure.js';
 
@@ -14,11 +15,14 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
 
+/** Awaited before every attempt; the function it may resolve with is called once the attempt has ended. */
+export type BeforeCall = (action: string, regionId: string) => Promise<(() => void) | void | undefined>;
+
 export interface CallHooks {
   readonly retry: RetryPolicy;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
-  readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
+  readonly beforeCall?: BeforeCall;
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
 }
 
@@ -38,8 +42,9 @@ export async function withRetries<T>(
 ): Promise<T> {
   const attempts = Math.max(1, Math.floor(hooks.retry.attempts));
   for (let n = 1; ; n += 1) {
+    let ended: (() => void) | void | undefined;
     try {
-      await hooks.beforeCall?.(action, regionId);
+      ended = await hooks.beforeCall?.(action, regionId);
     } catch (error) {
       // The caller's own hook (e.g. a rate limiter giving up): keep the port's GovernorError-only contract.
       if (error instanceof GovernorError) throw error;
@@ -47,9 +52,11 @@ export async function withRetries<T>(
     }
     try {
       const result = await attempt();
+      ended?.();
       hooks.onCall?.(action, regionId, 'ok');
       return result;
     } catch (error) {
+      ended?.();
       // Already translated before any request left (e.g. no credentials): nothing to retry.
       if (error instanceof GovernorError) throw error;
       const failure = classifyFailure(error);

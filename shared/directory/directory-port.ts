@@ -1,7 +1,7 @@
 // DirectoryPort over the real Resource Sharing and Resource Manager APIs (and STS, when the directory
 // is read through an assumed role). Every method throws GovernorError only. How the calls are made,
 // counted and waited for: README.md beside this file.
-import { DEFAULT_RETRY, type RetryPolicy } from '../alicloud/retry.js';
+import { DEFAULT_RETRY, type BeforeCall, type RetryPolicy } from '../alicloud/retry.js';
 import type { CredentialsSource } from '../credentials.js';
 import {
   type DirectoryAssociationStatus,
@@ -39,7 +39,7 @@ export interface DirectoryPortOptions {
   /** Injectable so tests need neither wait out backoff nor association delays. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Awaited before every API call, retries included (the caller's per-API/region rate limiter); region '' for Resource Manager and STS. */
-  readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
+  readonly beforeCall?: BeforeCall;
   /** Told the outcome of every API call: 'ok', the service's error code, or the transport error. */
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
   /** MaxResults of the Resource Sharing lists, 1..100 (default 100). */

@@ -12,7 +12,7 @@ import type {
   EcsSharePermissions,
 } from '../domain/model.js';
 import type { ImagePort } from '../domain/ports.js';
-import { DEFAULT_RETRY, withRetries, type CallHooks, type RetryPolicy } from '../alicloud/retry.js';
+import { DEFAULT_RETRY, withRetries, type BeforeCall, type CallHooks, type RetryPolicy } from '../alicloud/retry.js';
 import { ECS_SERVICE } from './errors.js';
 import {
   EcsSdk,
@@ -26,7 +26,7 @@ export interface EcsImagePortOptions {
   /** Injectable so tests need not wait out real backoff. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Awaited before every API call, retries included (the caller's per-API/region rate limiter). */
-  readonly beforeCall?: (action: string, regionId: string) => Promise<void>;
+  readonly beforeCall?: BeforeCall;
   /** Told the outcome of every API call: 'ok', the ECS error code, or the transport error (ECONNREFUSED, RequestTimeoutError, SyntaxError). */
   readonly onCall?: (action: string, regionId: string, outcome: 'ok' | string) => void;
   /** DescribeImageSharePermission page size, 1..100 (default 100, the API's maximum). */

@@ -272,6 +272,31 @@ describe('createEcsImagePort retries', () => {
 });
 
 describe('createEcsImagePort beforeCall', () => {
+  it('calls the function the hook returns once per attempt, when that attempt has been answered, refused ones too', async () => {
+    // Prepare: the first attempt is refused as throttled, the retry succeeds
+    const imageId = await sharedImage();
+    await admin.addFault({ action: 'DescribeImageSharePermission', code: 'Throttling.User', status: 400, count: 1 });
+    const port = portFor({
+      beforeCall: async (action) => {
+        hookLog.push(`before ${action}`);
+        return () => hookLog.push(`answered ${action}`);
+      },
+    });
+
+    // Act
+    await port.getSharePermissions(REGION, imageId);
+
+    // Assess
+    expect(hookLog).toEqual([
+      'before DescribeImageSharePermission',
+      'answered DescribeImageSharePermission',
+      'after DescribeImageSharePermission Throttling.User',
+      'before DescribeImageSharePermission',
+      'answered DescribeImageSharePermission',
+      'after DescribeImageSharePermission ok',
+    ]);
+  });
+
   it('lets a GovernorError from the rate limiter through without calling ECS', async () => {
     // Prepare
     const port = portFor({
