@@ -1,7 +1,8 @@
 // `npm run build`: one small bundle per function of the registry (functions/registry.ts).
 //
-// Each entry functions/<resource>/index.ts is bundled to dist/<resource>/index.js — the file s.yaml's
-// `code: ./dist/<resource>` + `handler: index.handler` makes FC load, and the file `npm start` runs. CommonJS for Node 20, minified, tree-shaken, no source maps unless
+// Each entry functions/<resource>/index.ts is bundled to dist/<resource>/function.js, which
+// dist/<resource>/index.js loads with a V8 code cache (scripts/code-cache.ts) — index.js is the file
+// s.yaml's `code: ./dist/<resource>` + `handler: index.handler` makes FC load, and the file `npm start` runs. CommonJS for Node 20, minified, tree-shaken, no source maps unless
 // `--sourcemap` (then an external .map beside the bundle, mapped to the TypeScript sources; `s deploy`
 // uploads the whole folder, map included).
 // Each folder also gets a one-line package.json declaring CommonJS, so the bundle loads the same way
@@ -25,10 +26,11 @@
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRY, FUNCTIONS, type FunctionEntry } from '../functions/registry.js';
 import { buildConsole, type ConsoleAsset } from './build-console.js';
+import { CACHE_FILE, CODE_FILE, type CodeCacheOutcome, writeCodeCache } from './code-cache.js';
 import { ecsSdkTrimmed, XML2JS_BESIDE, xml2jsBeside } from '../shared/ecs/bundle.js';
 import { tablestoreTrimmed } from '../shared/tablestore/bundle.js';
 import { precompiledValidators } from './precompile-validators.js';
@@ -36,9 +38,13 @@ import { precompiledValidators } from './precompile-validators.js';
 export interface BuiltFunction {
   readonly resource: string;
   readonly functionName: string;
-  /** Absolute path of the bundle. */
+  /** Absolute path of the function's entry (the loader FC's handler names). */
   readonly file: string;
+  /** Absolute path of the bundle the entry loads, and its size. */
+  readonly code: string;
   readonly bytes: number;
+  /** The V8 code cache beside the bundle: its size, or why there is none. */
+  readonly codeCache: CodeCacheOutcome;
   /** Output bytes per package (`--analyze`), largest first. */
   readonly packages?: readonly (readonly [string, number])[];
   /** The console's files beside the bundle (the console function only). */
@@ -139,7 +145,8 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     const entry = join(root, 'functions', name, `${ENTRY.file}.ts`);
     if (!existsSync(entry)) throw new Error(`${fn.resource}: entry ${relative(root, entry)} does not exist`);
     const outFolder = join(resolve(opts.outDir ?? join(root, 'dist')), name);
-    const outfile = join(outFolder, `${ENTRY.file}.js`);
+    const entryFile = join(outFolder, `${ENTRY.file}.js`);
+    const outfile = join(outFolder, CODE_FILE);
     const common: EsbuildOptions = {
       bundle: true,
       platform: 'node',
@@ -191,13 +198,16 @@ export async function buildFunctions(opts: BuildOptions = {}): Promise<BuiltFunc
     for (const output of stepTwo.outputFiles) writeFileSync(output.path, output.contents);
     if (xml2js) writeFileSync(join(outFolder, XML2JS_BESIDE), xml2js);
     writeFileSync(join(outFolder, 'package.json'), '{"type":"commonjs"}\n');
+    const codeCache = writeCodeCache(outFolder, basename(entryFile));
     const consoleAssets = fn.resource === CONSOLE_FUNCTION ? await buildConsole({ root, outDir: join(outFolder, 'console') }) : undefined;
     const packages = opts.analyze ? bytesByPackage([stepOne.metafile!, stepTwo.metafile!]) : undefined;
     built.push({
       resource: fn.resource,
       functionName: fn.functionName,
-      file: outfile,
+      file: entryFile,
+      code: outfile,
       bytes: statSync(outfile).size,
+      codeCache,
       ...(packages ? { packages } : {}),
       ...(consoleAssets ? { console: consoleAssets } : {}),
     });
@@ -221,7 +231,9 @@ async function main(): Promise<void> {
       ...(outIdx >= 0 && args[outIdx + 1] ? { outDir: args[outIdx + 1] } : {}),
     });
     for (const b of built) {
-      console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.file).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
+      console.log(`${b.functionName.padEnd(28)} ${relative(process.cwd(), b.code).padEnd(32)} ${formatBytes(b.bytes).padStart(10)}`);
+      if ('bytes' in b.codeCache) console.log(`    ${formatBytes(b.codeCache.bytes).padStart(10)}  V8 code cache (${CACHE_FILE})`);
+      else console.warn(`    no V8 code cache: ${b.codeCache.refused}`);
       for (const [name, bytes] of b.packages?.slice(0, 12) ?? []) console.log(`    ${formatBytes(bytes).padStart(10)}  ${name}`);
       for (const a of b.console ?? []) console.log(`    console/${a.name.padEnd(30)} ${formatBytes(a.bytes).padStart(10)}  (${formatBytes(a.gzipBytes)} gzipped)`);
     }

@@ -102,7 +102,7 @@ describe('s.yaml', () => {
 
   it('ships no part of the tablestore SDK a function never calls (its search-index protocol)', () => {
     for (const b of built) {
-      const text = readFileSync(b.file, 'utf8');
+      const text = readFileSync(b.code, 'utf8');
       expect(text, b.functionName).toContain('PutRowRequest');
       // The compiled search messages are replaced by a stub that names itself if ever touched.
       expect(text, b.functionName).toContain('The Tablestore search API is not bundled');
@@ -132,7 +132,7 @@ describe('s.yaml', () => {
       expect(packages.filter((name) => leftOut.includes(name)), b.functionName).toEqual([]);
       // xml2js can still be needed for an XML error body: kept beside the bundle, loaded on first use.
       expect(packages.filter((name) => ['xml2js', 'xmlbuilder', 'sax'].includes(name)), b.functionName).toEqual([]);
-      const text = readFileSync(b.file, 'utf8');
+      const text = readFileSync(b.code, 'utf8');
       expect(text, b.functionName).toContain(`require("./${XML2JS_BESIDE}")`);
       expect(readFileSync(join(dirname(b.file), XML2JS_BESIDE), 'utf8'), b.functionName).toContain('Unclosed root tag');
       for (const pkg of Object.keys(UNBUNDLED_BY_ECS)) expect(text, `${b.functionName} ${pkg}`).toContain(notBundledMessage(pkg));
@@ -143,7 +143,7 @@ describe('s.yaml', () => {
   it("puts the console's files beside the describe bundle only, and none of its code in any bundle", () => {
     for (const b of built) {
       expect(existsSync(join(dirname(b.file), 'console')), b.functionName).toBe(b.resource === CONSOLE_FUNCTION);
-      const text = readFileSync(b.file, 'utf8');
+      const text = readFileSync(b.code, 'utf8');
       // The browser script's own strings: a bundle that had it inlined would carry them.
       for (const mark of ['isg.console.sign-in', 'Approval queue', 'code_challenge_method']) expect(text.includes(mark), `${b.functionName} ${mark}`).toBe(false);
     }
